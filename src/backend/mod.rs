@@ -1,0 +1,363 @@
+//! The one interface every data source implements: the journal file backend, the REST client, and the dialects.
+//! It is async and object-safe (`Arc<dyn Backend>`), so the UI, the CLI and `tally serve` work over any of them.
+//! Listing is paged and carries the total count and per-commodity sum of everything that matched, so a client never
+//! needs the whole ledger in memory to show "N matches, sum X". What a backend cannot do it declares in
+//! `Capabilities`; callers check them and say why an action is unavailable instead of silently doing nothing.
+
+use crate::domain::{Account, Balance, Status, Tag, Transaction, TxnId};
+use crate::query::Query;
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+pub mod conformance;
+
+/// What a backend can do. The UI greys out actions whose capability is false and shows `reason`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Capabilities {
+    pub edit_status: bool,
+    pub edit_tags: bool,
+    pub edit_category: bool,
+    pub edit_notes: bool,
+    pub bulk_tag: bool,
+    pub manage_tags: bool,
+    pub server_analytics: bool,
+    pub sources: bool,
+    pub sync: bool,
+    /// Live change notification (file watching) is available.
+    pub watch: bool,
+    /// A short human description of the backend, shown in the status bar: `journal ~/ledger.journal`.
+    pub label: String,
+}
+
+impl Capabilities {
+    pub fn read_only(label: impl Into<String>) -> Self {
+        Capabilities {
+            edit_status: false,
+            edit_tags: false,
+            edit_category: false,
+            edit_notes: false,
+            bulk_tag: false,
+            manage_tags: false,
+            server_analytics: false,
+            sources: false,
+            sync: false,
+            watch: false,
+            label: label.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SortKey {
+    #[default]
+    Date,
+    Amount,
+    Payee,
+    Status,
+    Category,
+}
+
+impl SortKey {
+    pub fn parse(s: &str) -> Option<SortKey> {
+        match s {
+            "date" => Some(SortKey::Date),
+            "amount" => Some(SortKey::Amount),
+            "payee" | "description" => Some(SortKey::Payee),
+            "status" => Some(SortKey::Status),
+            "category" => Some(SortKey::Category),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SortKey::Date => "date",
+            SortKey::Amount => "amount",
+            SortKey::Payee => "payee",
+            SortKey::Status => "status",
+            SortKey::Category => "category",
+        }
+    }
+}
+
+/// Which slice of the matching transactions to return. `offset` counts from the first in sort order
+/// (newest first by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageRequest {
+    pub offset: usize,
+    pub limit: usize,
+    pub sort: SortKey,
+    /// True for ascending order; the default listing is newest first (descending by date).
+    pub ascending: bool,
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        PageRequest {
+            offset: 0,
+            limit: 200,
+            sort: SortKey::Date,
+            ascending: false,
+        }
+    }
+}
+
+impl PageRequest {
+    pub fn all() -> Self {
+        PageRequest {
+            limit: usize::MAX,
+            ..PageRequest::default()
+        }
+    }
+}
+
+/// One page of matching transactions plus facts about the whole match.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxnPage {
+    pub items: Vec<Transaction>,
+    /// How many transactions matched in all.
+    pub total: usize,
+    /// Per-commodity sum of the matched transactions' amounts (`Transaction::amount`).
+    pub sum: Balance,
+}
+
+/// A change to one transaction. `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxnPatch {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub add_tags: Vec<Tag>,
+    /// Tag names to remove (any value).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remove_tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl TxnPatch {
+    pub fn is_empty(&self) -> bool {
+        self.add_tags.is_empty()
+            && self.remove_tags.is_empty()
+            && self.status.is_none()
+            && self.category.is_none()
+            && self.note.is_none()
+    }
+}
+
+/// What a bulk edit did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkResult {
+    /// Transactions whose text or record actually changed.
+    pub changed: usize,
+    /// Transactions that already had the requested tags.
+    pub unchanged: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GroupBy {
+    Day,
+    Week,
+    #[default]
+    Month,
+    Year,
+}
+
+impl GroupBy {
+    pub fn parse(s: &str) -> Option<GroupBy> {
+        match s {
+            "day" | "daily" => Some(GroupBy::Day),
+            "week" | "weekly" => Some(GroupBy::Week),
+            "month" | "monthly" => Some(GroupBy::Month),
+            "year" | "yearly" => Some(GroupBy::Year),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            GroupBy::Day => "day",
+            GroupBy::Week => "week",
+            GroupBy::Month => "month",
+            GroupBy::Year => "year",
+        }
+    }
+}
+
+/// One period of a summary: money in (income, positive), money out (spending, positive), and net = in − out,
+/// per commodity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeriodSummary {
+    /// First day of the period.
+    pub start: NaiveDate,
+    pub income: Balance,
+    pub spending: Balance,
+    pub net: Balance,
+    pub count: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dimension {
+    #[default]
+    Category,
+    Tag,
+    Account,
+    Payee,
+}
+
+impl Dimension {
+    pub fn parse(s: &str) -> Option<Dimension> {
+        match s {
+            "category" => Some(Dimension::Category),
+            "tag" => Some(Dimension::Tag),
+            "account" | "source" => Some(Dimension::Account),
+            "payee" | "merchant" => Some(Dimension::Payee),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Dimension::Category => "category",
+            Dimension::Tag => "tag",
+            Dimension::Account => "account",
+            Dimension::Payee => "payee",
+        }
+    }
+}
+
+/// One bar of a breakdown: a key (category, tag, account or payee), its total and how many transactions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BreakdownRow {
+    pub key: String,
+    pub total: Balance,
+    pub count: usize,
+}
+
+/// A tag known to the backend, with how many transactions carry it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagInfo {
+    pub id: String,
+    pub name: String,
+    pub count: usize,
+}
+
+/// A data source: a file for the journal, a connected provider for a server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_sync: Option<String>,
+    pub status: String,
+}
+
+/// A problem found while reading a ledger: `FILE:LINE:COLUMN: message`. The rest of the ledger still loads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diagnostic {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    #[error("{0}")]
+    Io(String),
+    #[error("transaction {0} not found")]
+    NotFound(String),
+    #[error("not supported by this backend: {0}")]
+    Unsupported(String),
+    #[error("invalid {param}: {message}")]
+    Invalid { param: String, message: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("transaction {0} is read-only: {1}")]
+    ReadOnly(String, String),
+    /// A server answered with an error: names the server, the HTTP status and the server's own message.
+    #[error("{server}: HTTP {status}: {message}")]
+    Http {
+        server: String,
+        status: u16,
+        message: String,
+    },
+    #[error("{server}: {message}")]
+    Network { server: String, message: String },
+    #[error("{0}")]
+    Parse(String),
+}
+
+pub type Result<T, E = BackendError> = std::result::Result<T, E>;
+
+#[async_trait]
+pub trait Backend: Send + Sync {
+    fn capabilities(&self) -> Capabilities;
+
+    /// Problems found while loading (journal syntax errors); empty for servers.
+    async fn diagnostics(&self) -> Vec<Diagnostic> {
+        Vec::new()
+    }
+
+    /// Every account with postings, with its own balance (not including subaccounts), sorted by name.
+    async fn accounts(&self) -> Result<Vec<Account>>;
+
+    async fn transactions(&self, query: &Query, page: PageRequest) -> Result<TxnPage>;
+
+    async fn transaction(&self, id: &TxnId) -> Result<Transaction>;
+
+    async fn update_transaction(&self, id: &TxnId, patch: &TxnPatch) -> Result<Transaction>;
+
+    /// Adds and removes tags on many transactions in one call, all or nothing.
+    async fn bulk_tag(&self, ids: &[TxnId], add: &[Tag], remove: &[String]) -> Result<BulkResult>;
+
+    async fn tags(&self) -> Result<Vec<TagInfo>>;
+
+    async fn create_tag(&self, _name: &str) -> Result<TagInfo> {
+        Err(BackendError::Unsupported("creating tags".into()))
+    }
+
+    async fn rename_tag(&self, _id: &str, _new_name: &str) -> Result<TagInfo> {
+        Err(BackendError::Unsupported("renaming tags".into()))
+    }
+
+    async fn delete_tag(&self, _id: &str) -> Result<()> {
+        Err(BackendError::Unsupported("deleting tags".into()))
+    }
+
+    /// Income, spending and net per period for the transactions matching `query`.
+    async fn summary(&self, query: &Query, group_by: GroupBy) -> Result<Vec<PeriodSummary>>;
+
+    /// Totals per category, tag, account or payee for the transactions matching `query`, largest first.
+    async fn breakdown(&self, query: &Query, dimension: Dimension) -> Result<Vec<BreakdownRow>>;
+
+    async fn sources(&self) -> Result<Vec<Source>> {
+        Ok(Vec::new())
+    }
+
+    async fn sync(&self, source: &str) -> Result<Source> {
+        Err(BackendError::Unsupported(format!("syncing {source}")))
+    }
+
+    /// Re-reads the data if it changed underneath (file edited elsewhere); returns true when something changed.
+    async fn reload(&self) -> Result<bool> {
+        Ok(false)
+    }
+}

@@ -1,0 +1,13 @@
+//! The finance domain shared by every backend and the UI: money, postings, transactions, accounts, tags and status.
+//! No I/O and no terminal code lives here. Money is always a `Decimal` quantity plus a commodity; sums are kept per
+//! commodity (`Balance`) and different commodities are never added together. Signs are from the account holder's side:
+//! a negative amount is money leaving the account.
+
+mod money;
+mod transaction;
+
+pub use money::{Balance, Money};
+pub use transaction::{
+    Account, AccountKind, Posting, PostingKind, Status, Tag, Transaction, TxnId, account_kind,
+    category_of,
+};

@@ -1,0 +1,274 @@
+//! Evaluates a `Query` against anything that looks like a transaction (`TxnView`). Text comparisons are
+//! case-insensitive substring matches with lowercased needles; ASCII haystacks are compared without allocating,
+//! which keeps a filter over a million journal entries fast.
+
+use super::{Cmp, Query, Term};
+use crate::domain::{Status, Transaction};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+/// One posting as the matcher sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct PostingView<'a> {
+    pub account: &'a str,
+    pub quantity: Decimal,
+    pub commodity: &'a str,
+}
+
+/// What the matcher needs to know about a transaction. Both `Transaction` and the journal's compact records
+/// implement it.
+pub trait TxnView {
+    fn date(&self) -> NaiveDate;
+    fn status(&self) -> Status;
+    fn description(&self) -> &str;
+    fn payee(&self) -> &str;
+    fn note(&self) -> &str;
+    fn for_each_posting(&self, f: &mut dyn FnMut(PostingView<'_>) -> bool) -> bool;
+    /// Calls `f(name, value)` for the transaction's and its postings' tags until `f` returns true.
+    fn any_tag(&self, f: &mut dyn FnMut(&str, &str) -> bool) -> bool;
+    fn needs_review(&self) -> bool;
+}
+
+impl TxnView for Transaction {
+    fn date(&self) -> NaiveDate {
+        self.date
+    }
+    fn status(&self) -> Status {
+        self.status
+    }
+    fn description(&self) -> &str {
+        &self.description
+    }
+    fn payee(&self) -> &str {
+        &self.payee
+    }
+    fn note(&self) -> &str {
+        &self.note
+    }
+    fn for_each_posting(&self, f: &mut dyn FnMut(PostingView<'_>) -> bool) -> bool {
+        self.postings.iter().any(|p| {
+            f(PostingView {
+                account: &p.account,
+                quantity: p.amount.quantity,
+                commodity: &p.amount.commodity,
+            })
+        })
+    }
+    fn any_tag(&self, f: &mut dyn FnMut(&str, &str) -> bool) -> bool {
+        self.tags.iter().any(|t| f(&t.name, &t.value))
+            || self
+                .postings
+                .iter()
+                .any(|p| p.tags.iter().any(|t| f(&t.name, &t.value)))
+    }
+    fn needs_review(&self) -> bool {
+        Transaction::needs_review(self)
+    }
+}
+
+/// Case-insensitive substring test; `needle` must already be lowercase.
+pub fn contains_ci(haystack: &str, needle: &str) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    if haystack.is_ascii() && needle.is_ascii() {
+        let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+        if n.len() > h.len() {
+            return false;
+        }
+        let first = n[0];
+        let upper = first.to_ascii_uppercase();
+        for i in 0..=h.len() - n.len() {
+            let c = h[i];
+            if (c == first || c == upper) && h[i..i + n.len()].eq_ignore_ascii_case(n) {
+                return true;
+            }
+        }
+        false
+    } else {
+        haystack.to_lowercase().contains(needle)
+    }
+}
+
+fn compare(cmp: Cmp, a: Decimal, b: Decimal) -> bool {
+    match cmp {
+        Cmp::Eq => a == b,
+        Cmp::Lt => a < b,
+        Cmp::Le => a <= b,
+        Cmp::Gt => a > b,
+        Cmp::Ge => a >= b,
+    }
+}
+
+impl Term {
+    pub fn matches<T: TxnView + ?Sized>(&self, t: &T) -> bool {
+        match self {
+            Term::Text(w) => {
+                contains_ci(t.description(), w)
+                    || contains_ci(t.payee(), w)
+                    || contains_ci(t.note(), w)
+            }
+            Term::Account(a) => t.for_each_posting(&mut |p| contains_ci(p.account, a)),
+            Term::Desc(w) => contains_ci(t.description(), w),
+            Term::Payee(w) => contains_ci(t.payee(), w),
+            Term::Note(w) => contains_ci(t.note(), w),
+            Term::Tag { name, value } => t.any_tag(&mut |n, v| {
+                n.eq_ignore_ascii_case(name)
+                    && value.as_ref().is_none_or(|want| contains_ci(v, want))
+            }),
+            Term::Amount { cmp, value, signed } => t.for_each_posting(&mut |p| {
+                if *signed {
+                    compare(*cmp, p.quantity, *value)
+                } else {
+                    compare(*cmp, p.quantity.abs(), value.abs())
+                }
+            }),
+            Term::Date(r) => r.contains(t.date()),
+            Term::Status(s) => t.status() == *s,
+            Term::Commodity(c) => t.for_each_posting(&mut |p| p.commodity.eq_ignore_ascii_case(c)),
+            Term::Not(inner) => !inner.matches(t),
+            Term::IsReview => t.needs_review(),
+            Term::IsUntagged => !t.any_tag(&mut |_, _| true),
+        }
+    }
+
+    /// Terms of these kinds are OR'd with others of the same kind (hledger's rule); the rest are AND'd.
+    fn or_group(&self) -> Option<u8> {
+        match self {
+            Term::Account(_) => Some(0),
+            Term::Desc(_) => Some(1),
+            Term::Payee(_) => Some(2),
+            Term::Note(_) => Some(3),
+            Term::Status(_) => Some(4),
+            Term::Commodity(_) => Some(5),
+            _ => None,
+        }
+    }
+}
+
+impl Query {
+    pub fn matches<T: TxnView + ?Sized>(&self, t: &T) -> bool {
+        let mut group_seen = [false; 6];
+        let mut group_hit = [false; 6];
+        for term in &self.terms {
+            match term.or_group() {
+                Some(g) => {
+                    let g = g as usize;
+                    group_seen[g] = true;
+                    if !group_hit[g] && term.matches(t) {
+                        group_hit[g] = true;
+                    }
+                }
+                None => {
+                    if !term.matches(t) {
+                        return false;
+                    }
+                }
+            }
+        }
+        group_seen
+            .iter()
+            .zip(group_hit)
+            .all(|(seen, hit)| !seen || hit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Money, Posting, PostingKind, Tag, TxnId};
+    use crate::query::parse;
+    use std::str::FromStr;
+
+    fn txn() -> Transaction {
+        let dec = |s: &str| Decimal::from_str(s).expect("decimal");
+        let posting = |a: &str, q: &str, c: &str| Posting {
+            account: a.into(),
+            amount: Money::new(dec(q), c),
+            cost: None,
+            kind: PostingKind::Real,
+            tags: vec![],
+            comment: String::new(),
+        };
+        Transaction {
+            id: TxnId("t1".into()),
+            date: NaiveDate::from_ymd_opt(2025, 3, 14).expect("date"),
+            status: Status::Pending,
+            description: "Whole Foods | weekly shop".into(),
+            payee: "Whole Foods".into(),
+            note: "weekly shop".into(),
+            code: String::new(),
+            tags: vec![Tag::new("trip", "Paris")],
+            postings: vec![
+                posting("expenses:groceries", "54.20", "$"),
+                posting("assets:checking", "-54.20", "$"),
+            ],
+            category: Some("expenses:groceries".into()),
+            source: String::new(),
+            needs_review: None,
+            read_only: false,
+        }
+    }
+
+    fn m(q: &str) -> bool {
+        parse(q).expect("query parses").matches(&txn())
+    }
+
+    #[test]
+    fn text_and_prefixes() {
+        assert!(m("whole"));
+        assert!(m("WHOLE foods"));
+        assert!(!m("whole target"));
+        assert!(m("desc:weekly"));
+        assert!(m("payee:foods"));
+        assert!(!m("payee:weekly"));
+        assert!(m("note:shop"));
+        assert!(m("acct:groceries"));
+        assert!(!m("acct:rent"));
+        assert!(m("cur:$"));
+        assert!(!m("cur:EUR"));
+    }
+
+    #[test]
+    fn same_kind_terms_are_ored() {
+        assert!(m("acct:rent acct:groceries"));
+        assert!(m("status:* status:!"));
+        assert!(!m("status:* status:"));
+    }
+
+    #[test]
+    fn tags_amounts_dates_status() {
+        assert!(m("tag:trip"));
+        assert!(m("tag:trip=paris"));
+        assert!(!m("tag:trip=rome"));
+        assert!(m("amt:>50"));
+        assert!(m("amt:54.20"));
+        assert!(m("amt:<=-20"));
+        assert!(!m("amt:>100"));
+        assert!(!m("amt:<-100"));
+        assert!(m("date:2025"));
+        assert!(m("date:2025-03"));
+        assert!(m("date:2025-03-14"));
+        assert!(!m("date:2025-03-15.."));
+        assert!(m("date:2025-01..2025-04"));
+        assert!(!m("date:2025-01..2025-03"));
+        assert!(m("status:!"));
+        assert!(!m("status:*"));
+    }
+
+    #[test]
+    fn not_and_is() {
+        assert!(m("not:tag:work"));
+        assert!(!m("not:tag:trip"));
+        assert!(m("is:review"));
+        assert!(!m("is:untagged"));
+        assert!(m("not:is:untagged"));
+    }
+
+    #[test]
+    fn contains_ci_handles_unicode() {
+        assert!(contains_ci("Café Zürich", "zürich"));
+        assert!(contains_ci("abc", ""));
+        assert!(!contains_ci("ab", "abc"));
+    }
+}
