@@ -1,0 +1,593 @@
+//! One handler per endpoint of `assets/openapi.json`, each a thin translation between HTTP and one or two `Backend`
+//! calls. Request bodies are read as raw JSON and checked field by field, so a bad field is answered 400 with its
+//! name in `param` (serde's messages would not say which parameter). Writes run through `ServerState::write`, which
+//! finishes them even when the client disconnects and lets shutdown wait for them.
+
+use super::ServerState;
+use super::error::ApiError;
+use super::params::{self, Params};
+use crate::backend::rest::wire::{
+    BulkTagResult, Data, ListMeta, TxnList, WireAccount, WireBreakdownRow, WirePeriod, WireTxn,
+    balance_to_wire,
+};
+use crate::backend::{Dimension, GroupBy, TxnPatch};
+use crate::domain::{Status, Tag, TxnId};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value};
+
+type Pairs = Result<Query<Vec<(String, String)>>, QueryRejection>;
+type ApiResult = Result<Response, ApiError>;
+
+const LIST_PARAMS: &[&str] = &[
+    "page",
+    "limit",
+    "start_date",
+    "end_date",
+    "source",
+    "min_amount",
+    "max_amount",
+    "tags",
+    "search",
+    "q",
+    "sort",
+    "order",
+];
+const ANALYTICS_FILTERS: &[&str] = &[
+    "start_date",
+    "end_date",
+    "source",
+    "min_amount",
+    "max_amount",
+    "tags",
+    "search",
+    "q",
+];
+/// Most ids one bulk-tag call may name.
+pub const MAX_BULK_IDS: usize = 10_000;
+
+fn params(pairs: Pairs, allowed: &[&str]) -> Result<Params, ApiError> {
+    match pairs {
+        Ok(Query(p)) => Params::new(p, allowed),
+        Err(e) => Err(ApiError::param(
+            "query",
+            format!("the query string is not valid: {}", e.body_text()),
+        )),
+    }
+}
+
+fn path(p: Result<Path<String>, PathRejection>, name: &str) -> Result<String, ApiError> {
+    match p {
+        Ok(Path(v)) => Ok(v),
+        Err(e) => Err(ApiError::param(name, e.body_text())),
+    }
+}
+
+fn json<T: serde::Serialize>(data: T) -> Response {
+    Json(Data { data }).into_response()
+}
+
+/// Parses a request body that must be a JSON object, naming only `allowed` fields.
+fn body_object(
+    body: Result<Bytes, BytesRejection>,
+    allowed: &[&str],
+) -> Result<Map<String, Value>, ApiError> {
+    let bytes = body.map_err(|e| {
+        let status = e.status();
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(status, "payload_too_large", e.body_text()).with_param("body")
+        } else {
+            ApiError::param("body", e.body_text())
+        }
+    })?;
+    let value: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::param("body", format!("the body is not valid JSON: {e}")))?;
+    let Value::Object(map) = value else {
+        return Err(ApiError::param("body", "the body must be a JSON object"));
+    };
+    if let Some(k) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(ApiError::param(
+            k,
+            format!("unknown field '{k}'; accepted: {}", allowed.join(", ")),
+        ));
+    }
+    Ok(map)
+}
+
+fn opt_string(map: &Map<String, Value>, field: &str) -> Result<Option<String>, ApiError> {
+    match map.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(ApiError::param(
+            field,
+            format!("'{field}' must be a string"),
+        )),
+    }
+}
+
+fn string_list(map: &Map<String, Value>, field: &str) -> Result<Option<Vec<String>>, ApiError> {
+    match map.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => Ok(s.clone()),
+                _ => Err(ApiError::param(
+                    field,
+                    format!("'{field}' must be an array of strings"),
+                )),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        Some(_) => Err(ApiError::param(
+            field,
+            format!("'{field}' must be an array of strings"),
+        )),
+    }
+}
+
+/// A tag name as a journal can hold it: no blanks, commas, colons or control characters.
+fn check_tag_name(name: &str, field: &str) -> Result<(), ApiError> {
+    if name.is_empty() {
+        return Err(ApiError::param(field, "a tag name cannot be empty"));
+    }
+    if name.len() > 100 {
+        return Err(ApiError::param(field, "a tag name is at most 100 bytes"));
+    }
+    if name
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || matches!(c, ',' | ':' | ';' | '='))
+    {
+        return Err(ApiError::param(
+            field,
+            format!("tag name {name:?} may not contain blanks or any of , : ; ="),
+        ));
+    }
+    Ok(())
+}
+
+/// Tags to add: `"name"` or `"name:value"`; values may hold spaces but no commas, semicolons or line breaks.
+fn parse_add_tags(items: &[String], field: &str) -> Result<Vec<Tag>, ApiError> {
+    items
+        .iter()
+        .map(|s| {
+            let tag = Tag::parse(s);
+            check_tag_name(&tag.name, field)?;
+            if tag
+                .value
+                .chars()
+                .any(|c| c.is_control() || matches!(c, ',' | ';'))
+                || tag.value.len() > 200
+            {
+                return Err(ApiError::param(
+                    field,
+                    format!(
+                        "tag value {:?} may not contain , ; or control characters (max 200 bytes)",
+                        tag.value
+                    ),
+                ));
+            }
+            Ok(tag)
+        })
+        .collect()
+}
+
+fn parse_remove_tags(items: &[String], field: &str) -> Result<Vec<String>, ApiError> {
+    items
+        .iter()
+        .map(|s| {
+            let name = s.split_once(':').map_or(s.as_str(), |(n, _)| n).trim();
+            check_tag_name(name, field)?;
+            Ok(name.to_string())
+        })
+        .collect()
+}
+
+fn check_text(value: &str, field: &str, max: usize) -> Result<(), ApiError> {
+    if value.len() > max {
+        return Err(ApiError::param(
+            field,
+            format!("'{field}' is at most {max} bytes"),
+        ));
+    }
+    if value.chars().any(|c| c.is_control()) {
+        return Err(ApiError::param(
+            field,
+            format!("'{field}' may not contain line breaks or control characters"),
+        ));
+    }
+    Ok(())
+}
+
+pub async fn openapi() -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        super::OPENAPI,
+    )
+        .into_response()
+}
+
+pub async fn capabilities(State(s): State<ServerState>, q: Pairs) -> ApiResult {
+    params(q, &[])?;
+    Ok(json(s.backend.capabilities()))
+}
+
+pub async fn accounts(State(s): State<ServerState>, q: Pairs) -> ApiResult {
+    params(q, &[])?;
+    let accounts = s.backend.accounts().await?;
+    Ok(json(
+        accounts.iter().map(WireAccount::from).collect::<Vec<_>>(),
+    ))
+}
+
+pub async fn diagnostics(State(s): State<ServerState>, q: Pairs) -> ApiResult {
+    params(q, &[])?;
+    Ok(json(s.backend.diagnostics().await))
+}
+
+pub async fn list_transactions(State(s): State<ServerState>, q: Pairs) -> ApiResult {
+    let p = params(q, LIST_PARAMS)?;
+    let (page, limit, req) = params::page_request(&p)?;
+    let query = params::build_query(&p)?;
+    let result = s.backend.transactions(&query, req).await?;
+    let body = TxnList {
+        data: result.items.iter().map(WireTxn::from).collect(),
+        meta: ListMeta {
+            total: result.total,
+            page,
+            limit,
+            total_pages: result.total.div_ceil(limit),
+            sum: balance_to_wire(&result.sum),
+        },
+    };
+    Ok(Json(body).into_response())
+}
+
+pub async fn get_transaction(
+    State(s): State<ServerState>,
+    id: Result<Path<String>, PathRejection>,
+    q: Pairs,
+) -> ApiResult {
+    params(q, &[])?;
+    let id = TxnId(path(id, "id")?);
+    let t = s.backend.transaction(&id).await?;
+    Ok(json(WireTxn::from(&t)))
+}
+
+const PATCH_FIELDS: &[&str] = &[
+    "add_tags",
+    "remove_tags",
+    "tags",
+    "status",
+    "reviewed",
+    "category",
+    "note",
+    "notes",
+];
+
+/// PATCH body → `TxnPatch`. `tags` is the full set wanted (the seed's form): turned into adds and removes against
+/// the transaction's current tags, so it needs `current`.
+fn parse_patch(
+    map: &Map<String, Value>,
+    current_tags: Option<&[Tag]>,
+) -> Result<TxnPatch, ApiError> {
+    let mut patch = TxnPatch::default();
+    if let Some(add) = string_list(map, "add_tags")? {
+        patch.add_tags = parse_add_tags(&add, "add_tags")?;
+    }
+    if let Some(remove) = string_list(map, "remove_tags")? {
+        patch.remove_tags = parse_remove_tags(&remove, "remove_tags")?;
+    }
+    if let Some(full) = string_list(map, "tags")? {
+        if !patch.add_tags.is_empty() || !patch.remove_tags.is_empty() {
+            return Err(ApiError::param(
+                "tags",
+                "give either 'tags' (the full set) or 'add_tags'/'remove_tags', not both",
+            ));
+        }
+        let wanted = parse_add_tags(&full, "tags")?;
+        let current = current_tags.unwrap_or_default();
+        for t in current {
+            if !wanted.contains(t) {
+                patch.remove_tags.push(t.name.clone());
+            }
+        }
+        for t in &wanted {
+            // A tag whose value changes is removed by name above and added back with the new value.
+            if !current.contains(t) {
+                patch.add_tags.push(t.clone());
+            }
+        }
+    }
+    let status = opt_string(map, "status")?;
+    let reviewed = match map.get("reviewed") {
+        None | Some(Value::Null) => None,
+        Some(Value::Bool(b)) => Some(*b),
+        Some(_) => {
+            return Err(ApiError::param(
+                "reviewed",
+                "'reviewed' must be true or false",
+            ));
+        }
+    };
+    patch.status = match (status, reviewed) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::param(
+                "reviewed",
+                "give either 'status' or 'reviewed', not both",
+            ));
+        }
+        (Some(s), None) => Some(match s.as_str() {
+            "unmarked" => Status::Unmarked,
+            "pending" => Status::Pending,
+            "cleared" => Status::Cleared,
+            _ => {
+                return Err(ApiError::param(
+                    "status",
+                    "'status' must be unmarked, pending or cleared",
+                ));
+            }
+        }),
+        (None, Some(true)) => Some(Status::Cleared),
+        (None, Some(false)) => Some(Status::Unmarked),
+        (None, None) => None,
+    };
+    if let Some(c) = opt_string(map, "category")? {
+        check_text(&c, "category", 500)?;
+        patch.category = Some(c);
+    }
+    let note = opt_string(map, "note")?;
+    let notes = opt_string(map, "notes")?;
+    if note.is_some() && notes.is_some() {
+        return Err(ApiError::param(
+            "notes",
+            "give either 'note' or 'notes', not both",
+        ));
+    }
+    if let Some(n) = note.or(notes) {
+        let field = if map.contains_key("note") {
+            "note"
+        } else {
+            "notes"
+        };
+        check_text(&n, field, 2000)?;
+        patch.note = Some(n);
+    }
+    Ok(patch)
+}
+
+pub async fn patch_transaction(
+    State(s): State<ServerState>,
+    id: Result<Path<String>, PathRejection>,
+    q: Pairs,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    params(q, &[])?;
+    let id = TxnId(path(id, "id")?);
+    let map = body_object(body, PATCH_FIELDS)?;
+    let current = s.backend.transaction(&id).await?;
+    let patch = parse_patch(&map, Some(&current.tags))?;
+    if patch.is_empty() {
+        return Ok(json(WireTxn::from(&current)));
+    }
+    let backend = s.backend.clone();
+    let t = s
+        .write(async move { backend.update_transaction(&id, &patch).await })
+        .await?;
+    Ok(json(WireTxn::from(&t)))
+}
+
+pub async fn bulk_tag(
+    State(s): State<ServerState>,
+    q: Pairs,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    params(q, &[])?;
+    let map = body_object(body, &["ids", "add", "remove"])?;
+    let ids = string_list(&map, "ids")?
+        .ok_or_else(|| ApiError::param("ids", "'ids' is required: the transaction ids to tag"))?;
+    if ids.is_empty() {
+        return Err(ApiError::param(
+            "ids",
+            "'ids' must name at least one transaction",
+        ));
+    }
+    if ids.len() > MAX_BULK_IDS {
+        return Err(ApiError::param(
+            "ids",
+            format!("'ids' may name at most {MAX_BULK_IDS} transactions per call"),
+        ));
+    }
+    let add = parse_add_tags(&string_list(&map, "add")?.unwrap_or_default(), "add")?;
+    let remove = parse_remove_tags(&string_list(&map, "remove")?.unwrap_or_default(), "remove")?;
+    if add.is_empty() && remove.is_empty() {
+        return Err(ApiError::param("add", "give tags to 'add' and/or 'remove'"));
+    }
+    let ids: Vec<TxnId> = ids.into_iter().map(TxnId).collect();
+    // All or nothing: every id must exist before anything is written.
+    for id in &ids {
+        match s.backend.transaction(id).await {
+            Ok(_) => {}
+            Err(crate::backend::BackendError::NotFound(_)) => {
+                return Err(ApiError::not_found(format!(
+                    "transaction {id} not found; nothing was changed"
+                ))
+                .with_param("ids"));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let backend = s.backend.clone();
+    let r = s
+        .write(async move { backend.bulk_tag(&ids, &add, &remove).await })
+        .await?;
+    Ok(json(BulkTagResult {
+        changed: r.changed,
+        unchanged: r.unchanged,
+    }))
+}
+
+pub async fn list_tags(State(s): State<ServerState>, q: Pairs) -> ApiResult {
+    params(q, &[])?;
+    Ok(json(s.backend.tags().await?))
+}
+
+fn tag_name_body(body: Result<Bytes, BytesRejection>) -> Result<String, ApiError> {
+    let map = body_object(body, &["name"])?;
+    let name =
+        opt_string(&map, "name")?.ok_or_else(|| ApiError::param("name", "'name' is required"))?;
+    check_tag_name(&name, "name")?;
+    Ok(name)
+}
+
+pub async fn create_tag(
+    State(s): State<ServerState>,
+    q: Pairs,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    params(q, &[])?;
+    let name = tag_name_body(body)?;
+    let backend = s.backend.clone();
+    let tag = s
+        .write(async move { backend.create_tag(&name).await })
+        .await?;
+    Ok((StatusCode::CREATED, Json(Data { data: tag })).into_response())
+}
+
+pub async fn rename_tag(
+    State(s): State<ServerState>,
+    id: Result<Path<String>, PathRejection>,
+    q: Pairs,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    params(q, &[])?;
+    let id = path(id, "id")?;
+    let name = tag_name_body(body)?;
+    let backend = s.backend.clone();
+    let tag = s
+        .write(async move { backend.rename_tag(&id, &name).await })
+        .await?;
+    Ok(json(tag))
+}
+
+pub async fn delete_tag(
+    State(s): State<ServerState>,
+    id: Result<Path<String>, PathRejection>,
+    q: Pairs,
+) -> ApiResult {
+    params(q, &[])?;
+    let id = path(id, "id")?;
+    let backend = s.backend.clone();
+    s.write(async move { backend.delete_tag(&id).await })
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn summary(State(s): State<ServerState>, q: Pairs) -> ApiResult {
+    let mut allowed = ANALYTICS_FILTERS.to_vec();
+    allowed.push("group_by");
+    let p = params(q, &allowed)?;
+    let group_by = match p.get("group_by") {
+        None => GroupBy::Month,
+        Some(g) => match g {
+            "day" | "week" | "month" | "year" => GroupBy::parse(g),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            ApiError::param(
+                "group_by",
+                "The 'group_by' parameter must be one of: day, week, month, year",
+            )
+        })?,
+    };
+    let query = params::build_query(&p)?;
+    let rows = s.backend.summary(&query, group_by).await?;
+    Ok(Json(serde_json::json!({
+        "data": rows.iter().map(WirePeriod::from).collect::<Vec<_>>(),
+        "meta": { "group_by": group_by.name() },
+    }))
+    .into_response())
+}
+
+pub async fn breakdown(State(s): State<ServerState>, q: Pairs) -> ApiResult {
+    let mut allowed = ANALYTICS_FILTERS.to_vec();
+    allowed.push("dimension");
+    let p = params(q, &allowed)?;
+    let dimension = match p.get("dimension") {
+        None => Dimension::Category,
+        Some(d) => match d {
+            "category" | "tag" | "source" | "account" | "merchant" | "payee" => Dimension::parse(d),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            ApiError::param(
+                "dimension",
+                "The 'dimension' parameter must be one of: category, tag, source, merchant (or account, payee)",
+            )
+        })?,
+    };
+    let query = params::build_query(&p)?;
+    let rows = s.backend.breakdown(&query, dimension).await?;
+    Ok(Json(serde_json::json!({
+        "data": rows.iter().map(WireBreakdownRow::from).collect::<Vec<_>>(),
+        "meta": { "dimension": dimension.name() },
+    }))
+    .into_response())
+}
+
+pub async fn sources(State(s): State<ServerState>, q: Pairs) -> ApiResult {
+    params(q, &[])?;
+    Ok(json(s.backend.sources().await?))
+}
+
+async fn find_source(s: &ServerState, provider: &str) -> Result<crate::backend::Source, ApiError> {
+    s.backend
+        .sources()
+        .await?
+        .into_iter()
+        .find(|src| src.id == provider || src.name == provider)
+        .ok_or_else(|| {
+            ApiError::not_found(format!("source {provider:?} not found")).with_param("provider")
+        })
+}
+
+pub async fn source_status(
+    State(s): State<ServerState>,
+    provider: Result<Path<String>, PathRejection>,
+    q: Pairs,
+) -> ApiResult {
+    params(q, &[])?;
+    let provider = path(provider, "provider")?;
+    Ok(json(find_source(&s, &provider).await?))
+}
+
+pub async fn sync_source(
+    State(s): State<ServerState>,
+    provider: Result<Path<String>, PathRejection>,
+    q: Pairs,
+) -> ApiResult {
+    params(q, &[])?;
+    let provider = path(provider, "provider")?;
+    let found = find_source(&s, &provider).await?;
+    let backend = s.backend.clone();
+    let src = s
+        .write(async move { backend.sync(&found.id).await })
+        .await?;
+    Ok(json(src))
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::not_found("no such endpoint; see /api/v1/openapi.json")
+}
+
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not accept that method; see /api/v1/openapi.json",
+    )
+}

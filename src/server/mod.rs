@@ -1,0 +1,263 @@
+//! `tally serve`: any `Backend` (normally a journal) behind the tally REST API described by `assets/openapi.json`,
+//! on axum. Every endpoint but the OpenAPI document needs a bearer key; keys are held as SHA-256 digests and
+//! compared in constant time; each key has its own request budget (429 + `Retry-After`). Request bodies are capped,
+//! pages hold at most 200 transactions, and every bad parameter is answered 400 naming it. Writes run in their own
+//! task under a shared lock: a client that disconnects cannot cancel a half-done write, and graceful shutdown
+//! (Ctrl-C / SIGTERM) stops accepting, lets in-flight requests finish, then waits for every write before returning.
+//! The server adds no per-request work proportional to the ledger: filtering, sorting and summing are the backend's.
+
+mod auth;
+mod error;
+mod handlers;
+mod params;
+
+pub use auth::{KeyRing, RateLimiter};
+pub use error::ApiError;
+pub use params::{DEFAULT_LIMIT, MAX_LIMIT};
+
+use crate::backend::{Backend, BackendError};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::header;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, post};
+use std::future::Future;
+use std::sync::Arc;
+use tokio::sync::RwLock;
+
+/// The OpenAPI 3 document of the tally REST API, served at `/api/v1/openapi.json`.
+pub const OPENAPI: &str = include_str!("../../assets/openapi.json");
+
+/// Environment variable with extra accepted keys, comma-separated.
+pub const KEYS_ENV: &str = "TALLY_SERVE_KEYS";
+
+/// Largest request body accepted (bulk-tag of 10,000 ids fits comfortably).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on. Keep the loopback default unless a TLS reverse proxy or a trusted LAN is in front.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Requests per minute allowed per API key (answered 429 with Retry-After beyond it); 0 = unlimited.
+    #[arg(long)]
+    pub requests_per_minute: Option<u32>,
+    /// Largest request body in bytes.
+    #[arg(long, default_value_t = DEFAULT_MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(
+        "no API keys: set {KEYS_ENV} (comma-separated) or [serve].api_keys in the config file; \
+         tally serve never runs without authentication"
+    )]
+    NoKeys,
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("server failed: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+}
+
+/// Everything a handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct ServerState {
+    pub(crate) backend: Arc<dyn Backend>,
+    keys: Arc<KeyRing>,
+    limiter: Option<Arc<RateLimiter>>,
+    /// Writes hold a read guard; shutdown takes the write guard to wait for them all.
+    writes: Arc<RwLock<()>>,
+    max_body_bytes: usize,
+}
+
+impl std::fmt::Debug for ServerState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerState")
+            .field("backend", &self.backend.capabilities().label)
+            .field("keys", &self.keys)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServerState {
+    /// `keys` are the plain accepted keys (hashed here, the plain text is not kept);
+    /// `requests_per_minute` 0 means unlimited.
+    pub fn new<S: AsRef<str>>(
+        backend: Arc<dyn Backend>,
+        keys: &[S],
+        requests_per_minute: u32,
+    ) -> Self {
+        let keys = KeyRing::new(keys);
+        let limiter = (requests_per_minute > 0)
+            .then(|| Arc::new(RateLimiter::new(requests_per_minute, keys.len())));
+        ServerState {
+            backend,
+            keys: Arc::new(keys),
+            limiter,
+            writes: Arc::new(RwLock::new(())),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+
+    pub fn with_max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    /// Runs a write to completion in its own task, even if the request that started it is dropped.
+    pub(crate) async fn write<T, F>(&self, fut: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T, BackendError>> + Send + 'static,
+    {
+        let guard = self.writes.clone().read_owned().await;
+        let task = tokio::spawn(async move {
+            let _guard = guard;
+            fut.await
+        });
+        match task.await {
+            Ok(r) => r.map_err(ApiError::from),
+            Err(e) => Err(ApiError::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                format!("the write task failed: {e}"),
+            )),
+        }
+    }
+
+    /// Resolves once no write is running (and blocks new ones while held).
+    pub async fn writes_finished(&self) {
+        let _all = self.writes.write().await;
+    }
+}
+
+/// Bearer key check and per-key budget, in front of every endpoint but the OpenAPI document.
+async fn authorize(State(s): State<ServerState>, req: Request, next: Next) -> Response {
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, key) = v.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| key.trim())
+        });
+    let unauthorized = |msg: &str| {
+        ApiError::new(axum::http::StatusCode::UNAUTHORIZED, "unauthorized", msg).into_response()
+    };
+    let Some(key) = presented else {
+        return unauthorized("Missing API key: send 'Authorization: Bearer <key>'");
+    };
+    let Some(index) = s.keys.find(key) else {
+        return unauthorized("Invalid API key");
+    };
+    if let Some(limiter) = &s.limiter {
+        if let Err(wait) = limiter.check(index) {
+            let mut e = ApiError::new(
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("Rate limit exceeded: retry after {wait} s"),
+            );
+            e.retry_after = Some(wait);
+            return e.into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// The whole API as a router, for `serve` and for tests that bind their own listener.
+pub fn router(state: ServerState) -> Router {
+    let api = Router::new()
+        .route("/capabilities", get(handlers::capabilities))
+        .route("/accounts", get(handlers::accounts))
+        .route("/diagnostics", get(handlers::diagnostics))
+        .route("/transactions", get(handlers::list_transactions))
+        .route("/transactions/bulk-tag", post(handlers::bulk_tag))
+        .route(
+            "/transactions/{id}",
+            get(handlers::get_transaction).patch(handlers::patch_transaction),
+        )
+        .route("/tags", get(handlers::list_tags).post(handlers::create_tag))
+        .route(
+            "/tags/{id}",
+            patch(handlers::rename_tag).delete(handlers::delete_tag),
+        )
+        .route("/analytics/summary", get(handlers::summary))
+        .route("/analytics/breakdown", get(handlers::breakdown))
+        .route("/sources", get(handlers::sources))
+        .route("/sources/{provider}/sync", post(handlers::sync_source))
+        .route("/sources/{provider}/status", get(handlers::source_status))
+        .method_not_allowed_fallback(handlers::method_not_allowed)
+        .route_layer(middleware::from_fn_with_state(state.clone(), authorize));
+    Router::new()
+        .route("/api/v1/openapi.json", get(handlers::openapi))
+        .nest("/api/v1", api)
+        .fallback(handlers::not_found)
+        .method_not_allowed_fallback(handlers::method_not_allowed)
+        .layer(DefaultBodyLimit::max(state.max_body_bytes))
+        .with_state(state)
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown requested: finishing in-flight requests");
+}
+
+/// Serves `backend` on `args.bind` until Ctrl-C or SIGTERM. `keys` are the plain accepted keys (config file
+/// `[serve].api_keys` plus `TALLY_SERVE_KEYS`); with none, refuses to start.
+pub async fn serve(
+    args: ServeArgs,
+    keys: Vec<String>,
+    backend: Arc<dyn Backend>,
+) -> Result<(), ServerError> {
+    let state = ServerState::new(backend, &keys, args.requests_per_minute.unwrap_or(0))
+        .with_max_body_bytes(args.max_body_bytes);
+    if state.keys.is_empty() {
+        return Err(ServerError::NoKeys);
+    }
+    let listener = tokio::net::TcpListener::bind(&args.bind)
+        .await
+        .map_err(|source| ServerError::Bind {
+            addr: args.bind.clone(),
+            source,
+        })?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, label = %state.backend.capabilities().label, "tally serve listening");
+    eprintln!(
+        "tally serve: {} on http://{addr}/api/v1 (OpenAPI at /api/v1/openapi.json); Ctrl-C to stop",
+        state.backend.capabilities().label
+    );
+    axum::serve(listener, router(state.clone()))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    state.writes_finished().await;
+    tracing::info!("tally serve stopped");
+    Ok(())
+}
