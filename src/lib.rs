@@ -2,8 +2,21 @@
 //!
 //! - `domain`: money, transactions, accounts, tags, status (no I/O).
 //! - `query`: the query language, its parser and matcher.
-//! - `backend`: the `Backend` trait every data source implements, and its conformance suite.
+//! - `backend`: the `Backend` trait every data source implements, its conformance suite, the journal file backend
+//!   (`backend::journal`) and the REST client (`backend::rest`).
+//! - `analytics`: summaries and breakdowns computed from transactions, for backends without server analytics.
+//! - `config`: the config file, profiles, theme and keymap overrides.
+//! - `app` and `ui`: the dashboard (state, actions, update, effects; drawing).
+//! - `server`: `tally serve`, any backend behind the tally REST API.
+//! - `cli`: the headless commands; `generate`: deterministic sample journals.
 
+pub mod analytics;
+pub mod app;
 pub mod backend;
+pub mod cli;
+pub mod config;
 pub mod domain;
+pub mod generate;
 pub mod query;
+pub mod server;
+pub mod ui;

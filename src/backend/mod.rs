@@ -11,6 +11,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 pub mod conformance;
+pub mod journal;
+pub mod rest;
 
 /// What a backend can do. The UI greys out actions whose capability is false and shows `reason`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,0 +1,315 @@
+//! The in-memory journal: source files kept verbatim, and a compact index of their transactions. An `Entry` holds byte
+//! spans into its file's text instead of copies (description, code, tags), and postings refer to interned account and
+//! commodity names, so a 100 MB journal costs little more than its own text. `EntryView` presents an entry to the
+//! query matcher and turns it into a domain `Transaction` on demand.
+
+use crate::domain::{Money, Posting, PostingKind, Status, Tag, Transaction, TxnId, account_kind};
+use crate::query::{PostingView, TxnView};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::PathBuf;
+
+pub type Sym = u32;
+
+/// A file of the journal, its bytes exactly as read (BOM and line endings included).
+#[derive(Debug)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    pub text: String,
+    pub len: u64,
+    pub mtime: Option<std::time::SystemTime>,
+    /// xxh3-128 of the bytes, to notice edits that keep size and mtime.
+    pub hash: u128,
+}
+
+pub fn content_hash(bytes: &[u8]) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(bytes)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    Regular,
+    /// `~ PERIOD` periodic transaction rule: kept, not applied.
+    Periodic,
+    /// `= QUERY` auto posting rule: kept, not applied.
+    Auto,
+}
+
+/// A byte span `[start, end)` into the entry's file text.
+pub type Span = (u32, u32);
+
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub file: u32,
+    /// The whole entry: header line start to the end of its last indented line, final line ending included.
+    pub span: Span,
+    pub line: u32,
+    pub date: NaiveDate,
+    pub status: Status,
+    pub code: Span,
+    pub description: Span,
+    /// Where the payee ends inside the description (`payee | note`); equals description end when there is no `|`.
+    pub payee_end: u32,
+    pub postings: Range<u32>,
+    pub tags: Range<u32>,
+    pub hash: u64,
+    pub occurrence: u32,
+    pub kind: EntryKind,
+}
+
+#[derive(Debug, Clone)]
+pub struct PostingRec {
+    pub account: Sym,
+    pub commodity: Sym,
+    pub quantity: Decimal,
+    pub kind: PostingKind,
+    /// Tags written on this posting: a range into `Journal::tags`.
+    pub tags: Range<u32>,
+    /// Index into `Journal::costs` plus one; zero when the posting has no cost.
+    pub cost: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct TagRec {
+    pub name: Span,
+    pub value: Span,
+}
+
+#[derive(Debug, Default)]
+pub struct Interner {
+    pub names: Vec<String>,
+    map: HashMap<String, Sym>,
+}
+
+impl Interner {
+    pub fn intern(&mut self, s: &str) -> Sym {
+        if let Some(&id) = self.map.get(s) {
+            return id;
+        }
+        let id = self.names.len() as Sym;
+        self.names.push(s.to_string());
+        self.map.insert(s.to_string(), id);
+        id
+    }
+
+    pub fn get(&self, id: Sym) -> &str {
+        &self.names[id as usize]
+    }
+
+    pub fn lookup(&self, s: &str) -> Option<Sym> {
+        self.map.get(s).copied()
+    }
+}
+
+/// Everything loaded from one journal and its includes.
+#[derive(Debug, Default)]
+pub struct Journal {
+    pub files: Vec<SourceFile>,
+    pub entries: Vec<Entry>,
+    pub postings: Vec<PostingRec>,
+    pub tags: Vec<TagRec>,
+    pub costs: Vec<Money>,
+    pub accounts: Interner,
+    pub commodities: Interner,
+    /// Regular entries, oldest first (date, then file order); listing and paging walk this.
+    pub by_date: Vec<u32>,
+    /// `(hash, occurrence, entry index)`, sorted, for lookups by id.
+    pub ids: Vec<(u64, u32, u32)>,
+}
+
+impl Journal {
+    pub fn view(&self, index: u32) -> EntryView<'_> {
+        EntryView {
+            journal: self,
+            entry: &self.entries[index as usize],
+        }
+    }
+
+    pub fn text(&self, file: u32, span: Span) -> &str {
+        &self.files[file as usize].text[span.0 as usize..span.1 as usize]
+    }
+
+    pub fn find(&self, id: &TxnId) -> Option<u32> {
+        let (hash, occ) = parse_id(&id.0)?;
+        self.ids
+            .binary_search_by(|(h, o, _)| (*h, *o).cmp(&(hash, occ)))
+            .ok()
+            .map(|i| self.ids[i].2)
+    }
+}
+
+pub fn format_id(hash: u64, occurrence: u32) -> String {
+    if occurrence == 0 {
+        format!("{hash:016x}")
+    } else {
+        format!("{hash:016x}-{occurrence}")
+    }
+}
+
+pub fn parse_id(id: &str) -> Option<(u64, u32)> {
+    let (h, occ) = match id.split_once('-') {
+        Some((h, o)) => (h, o.parse::<u32>().ok()?),
+        None => (id, 0),
+    };
+    if h.len() != 16 {
+        return None;
+    }
+    Some((u64::from_str_radix(h, 16).ok()?, occ))
+}
+
+/// An entry seen through its journal: strings are slices of the file text.
+#[derive(Clone, Copy)]
+pub struct EntryView<'a> {
+    pub journal: &'a Journal,
+    pub entry: &'a Entry,
+}
+
+impl<'a> EntryView<'a> {
+    fn text(&self, span: Span) -> &'a str {
+        self.journal.text(self.entry.file, span)
+    }
+
+    pub fn postings(&self) -> &'a [PostingRec] {
+        let r = &self.entry.postings;
+        &self.journal.postings[r.start as usize..r.end as usize]
+    }
+
+    pub fn txn_tags(&self) -> &'a [TagRec] {
+        let r = &self.entry.tags;
+        &self.journal.tags[r.start as usize..r.end as usize]
+    }
+
+    fn tag(&self, t: &TagRec) -> Tag {
+        Tag::new(self.text(t.name), self.text(t.value))
+    }
+
+    pub fn account(&self, p: &PostingRec) -> &'a str {
+        self.journal.accounts.get(p.account)
+    }
+
+    pub fn commodity(&self, p: &PostingRec) -> &'a str {
+        self.journal.commodities.get(p.commodity)
+    }
+
+    /// The category: the first income/expense posting's account (or another non-real account).
+    pub fn category(&self) -> Option<&'a str> {
+        crate::domain::category_of(self.postings().iter().map(|p| self.account(p)))
+    }
+
+    /// Adds the transaction's amount (see `Transaction::amount`) to `sum`.
+    pub fn add_amount(&self, sum: &mut crate::domain::Balance) {
+        let mut any = false;
+        for p in self.postings() {
+            if p.kind == PostingKind::Real && account_kind(self.account(p)).is_real() && !p.quantity.is_zero() {
+                sum.add(p.quantity, self.commodity(p));
+                any = true;
+            }
+        }
+        if !any {
+            if let Some(p) = self.postings().first() {
+                sum.add(p.quantity, self.commodity(p));
+            }
+        }
+    }
+
+    /// The single-commodity amount used for sorting by amount.
+    pub fn sort_amount(&self) -> Decimal {
+        let mut b = crate::domain::Balance::new();
+        self.add_amount(&mut b);
+        b.amounts().first().map(|m| m.quantity).unwrap_or_default()
+    }
+
+    pub fn id(&self) -> TxnId {
+        TxnId(format_id(self.entry.hash, self.entry.occurrence))
+    }
+
+    pub fn to_transaction(&self) -> Transaction {
+        let j = self.journal;
+        let e = self.entry;
+        let postings = self
+            .postings()
+            .iter()
+            .map(|p| Posting {
+                account: self.account(p).to_string(),
+                amount: Money::new(p.quantity, self.commodity(p)),
+                cost: (p.cost > 0).then(|| j.costs[(p.cost - 1) as usize].clone()),
+                kind: p.kind,
+                tags: j.tags[p.tags.start as usize..p.tags.end as usize]
+                    .iter()
+                    .map(|t| self.tag(t))
+                    .collect(),
+                comment: String::new(),
+            })
+            .collect();
+        let file = &j.files[e.file as usize];
+        Transaction {
+            id: self.id(),
+            date: e.date,
+            status: e.status,
+            description: TxnView::description(self).to_string(),
+            payee: TxnView::payee(self).to_string(),
+            note: TxnView::note(self).to_string(),
+            code: self.text(e.code).to_string(),
+            tags: self.txn_tags().iter().map(|t| self.tag(t)).collect(),
+            postings,
+            category: self.category().map(str::to_string),
+            source: format!("{}:{}", file.path.display(), e.line),
+            needs_review: None,
+            read_only: e.kind != EntryKind::Regular,
+        }
+    }
+}
+
+impl TxnView for EntryView<'_> {
+    fn date(&self) -> NaiveDate {
+        self.entry.date
+    }
+    fn status(&self) -> Status {
+        self.entry.status
+    }
+    fn description(&self) -> &str {
+        self.text(self.entry.description)
+    }
+    fn payee(&self) -> &str {
+        self.text((self.entry.description.0, self.entry.payee_end)).trim_end()
+    }
+    fn note(&self) -> &str {
+        let end = self.entry.description.1;
+        if self.entry.payee_end >= end {
+            return "";
+        }
+        self.text((self.entry.payee_end + 1, end)).trim()
+    }
+    fn for_each_posting(&self, f: &mut dyn FnMut(PostingView<'_>) -> bool) -> bool {
+        self.postings().iter().any(|p| {
+            f(PostingView {
+                account: self.account(p),
+                quantity: p.quantity,
+                commodity: self.commodity(p),
+            })
+        })
+    }
+    fn any_tag(&self, f: &mut dyn FnMut(&str, &str) -> bool) -> bool {
+        if self.txn_tags().iter().any(|t| f(self.text(t.name), self.text(t.value))) {
+            return true;
+        }
+        self.postings().iter().any(|p| {
+            self.journal.tags[p.tags.start as usize..p.tags.end as usize]
+                .iter()
+                .any(|t| f(self.text(t.name), self.text(t.value)))
+        })
+    }
+    fn needs_review(&self) -> bool {
+        self.entry.status != Status::Cleared
+            || self.any_tag(&mut |n, _| n.eq_ignore_ascii_case("review"))
+            || match self.category() {
+                None => true,
+                Some(c) => {
+                    let leaf = c.rsplit(':').next().unwrap_or(c);
+                    leaf.eq_ignore_ascii_case("unknown") || leaf.eq_ignore_ascii_case("uncategorized")
+                }
+            }
+    }
+}

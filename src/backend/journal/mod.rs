@@ -1,0 +1,518 @@
+//! The journal backend: an hledger-format journal (and its includes) read losslessly, served through `Backend`.
+//! Reading builds a compact index over the file text (`parse`, `ledger`); listing filters that index in parallel and
+//! keeps the last match set so paging and scrolling cost nothing more. Edits patch only the text of the transactions
+//! they change (`patch`) and save with a lock, a check that the file did not change underneath, and an atomic rename
+//! (`write`); if another program changed the file since it was read, tally re-reads it and re-applies the edit by
+//! transaction id, or refuses. After a save the index is rebuilt lazily, on the next read, so a one-shot command
+//! pays nothing for it.
+
+pub mod amount;
+pub mod ledger;
+pub mod parse;
+pub mod patch;
+pub mod write;
+
+use crate::analytics::{BreakdownBuilder, SummaryBuilder};
+use crate::backend::{
+    Backend, BackendError, BreakdownRow, BulkResult, Capabilities, Diagnostic, Dimension, GroupBy, PageRequest,
+    PeriodSummary, Result, SortKey, Source, TagInfo, TxnPage, TxnPatch,
+};
+use crate::domain::{Account, Balance, Tag, Transaction, TxnId, account_kind};
+use crate::query::{Query, TxnView};
+use async_trait::async_trait;
+use ledger::{Journal, content_hash};
+use patch::EntryEdit;
+use rayon::prelude::*;
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+
+/// The matches of the last query, in the requested order, kept so that paging through them is free.
+struct MatchSet {
+    key: String,
+    indices: Arc<Vec<u32>>,
+    sum: Balance,
+}
+
+struct Loaded {
+    journal: Journal,
+    diagnostics: Vec<Diagnostic>,
+    /// Set after a save: the index no longer matches the file and is rebuilt on the next read.
+    stale: bool,
+}
+
+pub struct JournalBackend {
+    path: PathBuf,
+    loaded: RwLock<Loaded>,
+    matches: Mutex<Option<MatchSet>>,
+}
+
+fn io_error(path: &Path, e: impl std::fmt::Display) -> BackendError {
+    BackendError::Io(format!("{}: {e}", path.display()))
+}
+
+fn poisoned<T>(_: T) -> BackendError {
+    BackendError::Io("internal lock poisoned by an earlier panic".into())
+}
+
+impl JournalBackend {
+    /// Reads the journal at `path`. Syntax problems do not fail the load: see `diagnostics`.
+    pub fn open(path: impl AsRef<Path>) -> Result<JournalBackend> {
+        let path = path.as_ref().to_path_buf();
+        let (journal, diagnostics) = parse::load(&path).map_err(|e| io_error(&path, e))?;
+        Ok(JournalBackend {
+            path,
+            loaded: RwLock::new(Loaded {
+                journal,
+                diagnostics,
+                stale: false,
+            }),
+            matches: Mutex::new(None),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Problems found while reading, `FILE:LINE:COLUMN: message` each.
+    pub fn load_diagnostics(&self) -> Vec<Diagnostic> {
+        self.read(|l| Ok(l.diagnostics.clone())).unwrap_or_default()
+    }
+
+    fn reload_now(&self, loaded: &mut Loaded) -> Result<()> {
+        let (journal, diagnostics) = parse::load(&self.path).map_err(|e| io_error(&self.path, e))?;
+        *loaded = Loaded {
+            journal,
+            diagnostics,
+            stale: false,
+        };
+        if let Ok(mut m) = self.matches.lock() {
+            *m = None;
+        }
+        Ok(())
+    }
+
+    /// Runs `f` on an up-to-date index.
+    fn read<T>(&self, f: impl FnOnce(&Loaded) -> Result<T>) -> Result<T> {
+        {
+            let l = self.loaded.read().map_err(poisoned)?;
+            if !l.stale {
+                return f(&l);
+            }
+        }
+        let mut l = self.loaded.write().map_err(poisoned)?;
+        if l.stale {
+            self.reload_now(&mut l)?;
+        }
+        f(&l)
+    }
+
+    fn matches(&self, j: &Journal, query: &Query, page: &PageRequest) -> Result<(Arc<Vec<u32>>, Balance)> {
+        let key = format!("{:?}|{:?}|{}", query.terms, page.sort, page.ascending);
+        let mut cache = self.matches.lock().map_err(poisoned)?;
+        if let Some(m) = cache.as_ref().filter(|m| m.key == key) {
+            return Ok((m.indices.clone(), m.sum.clone()));
+        }
+        let mut indices: Vec<u32> = if query.is_empty() {
+            j.by_date.clone()
+        } else {
+            j.by_date
+                .par_iter()
+                .copied()
+                .filter(|&i| query.matches(&j.view(i)))
+                .collect()
+        };
+        let sum = indices
+            .par_chunks(16_384)
+            .map(|chunk| {
+                let mut b = Balance::new();
+                for &i in chunk {
+                    j.view(i).add_amount(&mut b);
+                }
+                b
+            })
+            .reduce(Balance::new, |mut a, b| {
+                a.merge(&b);
+                a
+            });
+        sort_indices(j, &mut indices, page.sort, page.ascending);
+        let indices = Arc::new(indices);
+        *cache = Some(MatchSet {
+            key,
+            indices: indices.clone(),
+            sum: sum.clone(),
+        });
+        Ok((indices, sum))
+    }
+
+    /// Applies `edits` (entry index → edit) to the files, all or nothing per call. Returns the ids that changed.
+    fn save_edits(&self, ids: &[TxnId], edit_for: &dyn Fn(&TxnId) -> EntryEdit) -> Result<Vec<TxnId>> {
+        let mut loaded = self.loaded.write().map_err(poisoned)?;
+        if loaded.stale {
+            self.reload_now(&mut loaded)?;
+        }
+        let files: Vec<PathBuf> = loaded.journal.files.iter().map(|f| f.path.clone()).collect();
+        // Hold every file's lock while checking and writing.
+        let mut locks = Vec::with_capacity(files.len());
+        for f in &files {
+            locks.push(write::lock(f).map_err(|e| io_error(f, e))?);
+        }
+        if self.changed_on_disk(&loaded.journal)? {
+            // Someone else saved: re-read and re-apply the edit by id (ids survive unrelated edits).
+            self.reload_now(&mut loaded)?;
+        }
+        let j = &loaded.journal;
+        let mut per_file: BTreeMap<u32, Vec<(Range<usize>, String)>> = BTreeMap::new();
+        let mut changed = Vec::new();
+        for id in ids {
+            let index = j.find(id).ok_or_else(|| {
+                BackendError::Conflict(format!(
+                    "transaction {id} is no longer in {} (it was changed or removed by another program); nothing was saved",
+                    self.path.display()
+                ))
+            })?;
+            let e = &j.entries[index as usize];
+            let text = j.text(e.file, e.span);
+            let edit = edit_for(id);
+            let patched = patch::patch_entry(text, &edit).map_err(|err| {
+                let f = &j.files[e.file as usize];
+                BackendError::ReadOnly(id.0.clone(), format!("{}:{}: {err}", f.path.display(), e.line))
+            })?;
+            if let Some(new_text) = patched {
+                per_file
+                    .entry(e.file)
+                    .or_default()
+                    .push((e.span.0 as usize..e.span.1 as usize, new_text));
+                changed.push(id.clone());
+            }
+        }
+        let mut new_texts = Vec::with_capacity(per_file.len());
+        for (file, edits) in per_file {
+            let f = &j.files[file as usize];
+            let text = patch::apply_edits(&f.text, &edits).map_err(|e| io_error(&f.path, e))?;
+            new_texts.push((f.path.clone(), text));
+        }
+        for (path, text) in &new_texts {
+            write::write_atomic(path, text.as_bytes()).map_err(|e| io_error(path, e))?;
+        }
+        drop(locks);
+        if !new_texts.is_empty() {
+            loaded.stale = true;
+            if let Ok(mut m) = self.matches.lock() {
+                *m = None;
+            }
+        }
+        Ok(changed)
+    }
+
+    /// True when any file differs from what was read (size, modification time or content).
+    fn changed_on_disk(&self, j: &Journal) -> Result<bool> {
+        for f in &j.files {
+            let meta = match std::fs::metadata(&f.path) {
+                Ok(m) => m,
+                Err(_) => return Ok(true),
+            };
+            if meta.len() != f.len || meta.modified().ok() != f.mtime {
+                return Ok(true);
+            }
+            let bytes = std::fs::read(&f.path).map_err(|e| io_error(&f.path, e))?;
+            if content_hash(&bytes) != f.hash {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Cheap check for live reload: size or modification time changed.
+    fn touched_on_disk(&self, j: &Journal) -> bool {
+        j.files.iter().any(|f| match std::fs::metadata(&f.path) {
+            Ok(m) => m.len() != f.len || m.modified().ok() != f.mtime,
+            Err(_) => true,
+        })
+    }
+
+    fn transaction_now(&self, id: &TxnId) -> Result<Transaction> {
+        self.read(|l| {
+            let j = &l.journal;
+            let i = j.find(id).ok_or_else(|| BackendError::NotFound(id.0.clone()))?;
+            Ok(j.view(i).to_transaction())
+        })
+    }
+
+    /// Every transaction id matching `query`, newest first (for "select all matching").
+    pub fn matching_ids(&self, query: &Query) -> Result<Vec<TxnId>> {
+        self.read(|l| {
+            let (indices, _) = self.matches(&l.journal, query, &PageRequest::default())?;
+            Ok(indices.iter().map(|&i| l.journal.view(i).id()).collect())
+        })
+    }
+}
+
+fn sort_indices(j: &Journal, indices: &mut [u32], sort: SortKey, ascending: bool) {
+    match sort {
+        SortKey::Date => {} // by_date order already
+        SortKey::Amount => indices.par_sort_by_cached_key(|&i| (j.view(i).sort_amount(), j.entries[i as usize].date)),
+        SortKey::Payee => indices.par_sort_by_cached_key(|&i| j.view(i).payee().to_lowercase()),
+        SortKey::Status => indices.par_sort_by_key(|&i| j.entries[i as usize].status),
+        SortKey::Category => {
+            indices.par_sort_by_cached_key(|&i| j.view(i).category().map(str::to_string).unwrap_or_default())
+        }
+    }
+    if !ascending {
+        indices.reverse();
+    }
+}
+
+fn entry_edit(patch: &TxnPatch, old_category: Option<&str>) -> EntryEdit {
+    EntryEdit {
+        status: patch.status,
+        add_tags: patch.add_tags.clone(),
+        remove_tags: patch.remove_tags.clone(),
+        note: patch.note.clone(),
+        category: match (&patch.category, old_category) {
+            (Some(new), Some(old)) if new != old => Some((old.to_string(), new.clone())),
+            _ => None,
+        },
+    }
+}
+
+#[async_trait]
+impl Backend for JournalBackend {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            edit_status: true,
+            edit_tags: true,
+            edit_category: true,
+            edit_notes: true,
+            bulk_tag: true,
+            manage_tags: false,
+            server_analytics: false,
+            sources: true,
+            sync: false,
+            watch: true,
+            label: format!("journal {}", self.path.display()),
+        }
+    }
+
+    async fn diagnostics(&self) -> Vec<Diagnostic> {
+        self.load_diagnostics()
+    }
+
+    async fn accounts(&self) -> Result<Vec<Account>> {
+        self.read(|l| {
+            let j = &l.journal;
+            let sums = j
+                .postings
+                .par_chunks(65_536)
+                .map(|chunk| {
+                    let mut m: HashMap<(u32, u32), Decimal> = HashMap::new();
+                    for p in chunk {
+                        *m.entry((p.account, p.commodity)).or_default() += p.quantity;
+                    }
+                    m
+                })
+                .reduce(HashMap::new, |mut a, b| {
+                    for (k, v) in b {
+                        *a.entry(k).or_default() += v;
+                    }
+                    a
+                });
+            let mut by_account: BTreeMap<&str, Balance> = BTreeMap::new();
+            for ((a, c), q) in sums {
+                by_account
+                    .entry(j.accounts.get(a))
+                    .or_default()
+                    .add(q, j.commodities.get(c));
+            }
+            Ok(by_account
+                .into_iter()
+                .map(|(name, balance)| Account {
+                    name: name.to_string(),
+                    kind: account_kind(name),
+                    balance,
+                    id: String::new(),
+                })
+                .collect())
+        })
+    }
+
+    async fn transactions(&self, query: &Query, page: PageRequest) -> Result<TxnPage> {
+        self.read(|l| {
+            let j = &l.journal;
+            let (indices, sum) = self.matches(j, query, &page)?;
+            let start = page.offset.min(indices.len());
+            let end = start.saturating_add(page.limit).min(indices.len());
+            Ok(TxnPage {
+                items: indices[start..end].iter().map(|&i| j.view(i).to_transaction()).collect(),
+                total: indices.len(),
+                sum,
+            })
+        })
+    }
+
+    async fn transaction(&self, id: &TxnId) -> Result<Transaction> {
+        self.transaction_now(id)
+    }
+
+    async fn update_transaction(&self, id: &TxnId, patch: &TxnPatch) -> Result<Transaction> {
+        let current = self.transaction_now(id)?;
+        if let Some(c) = &patch.category {
+            if current.category.is_none() {
+                return Err(BackendError::Invalid {
+                    param: "category".into(),
+                    message: format!("transaction {id} has no category posting to change to {c}"),
+                });
+            }
+        }
+        let edit = entry_edit(patch, current.category.as_deref());
+        self.save_edits(std::slice::from_ref(id), &|_| edit.clone())?;
+        // The id survives tag and status edits; a changed note or category gives the transaction a new id.
+        match self.transaction_now(id) {
+            Ok(t) => Ok(t),
+            Err(BackendError::NotFound(_)) => {
+                let mut t = current;
+                t.status = patch.status.unwrap_or(t.status);
+                self.read(|l| {
+                    let j = &l.journal;
+                    let found = j.by_date.iter().rev().map(|&i| j.view(i)).find(|v| {
+                        v.entry.date == t.date
+                            && patch.note.as_deref().is_none_or(|n| v.note() == n)
+                            && v.payee() == t.payee
+                    });
+                    found
+                        .map(|v| v.to_transaction())
+                        .ok_or_else(|| BackendError::NotFound(id.0.clone()))
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn bulk_tag(&self, ids: &[TxnId], add: &[Tag], remove: &[String]) -> Result<BulkResult> {
+        let edit = EntryEdit {
+            add_tags: add.to_vec(),
+            remove_tags: remove.to_vec(),
+            ..EntryEdit::default()
+        };
+        let changed = self.save_edits(ids, &|_| edit.clone())?;
+        Ok(BulkResult {
+            changed: changed.len(),
+            unchanged: ids.len() - changed.len(),
+        })
+    }
+
+    async fn tags(&self) -> Result<Vec<TagInfo>> {
+        self.read(|l| {
+            let j = &l.journal;
+            let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+            for &i in &j.by_date {
+                let v = j.view(i);
+                let mut seen: Vec<String> = Vec::new();
+                v.any_tag(&mut |name, _| {
+                    let n = name.to_string();
+                    if !seen.contains(&n) {
+                        seen.push(n);
+                    }
+                    false
+                });
+                for n in seen {
+                    *counts.entry(n).or_default() += 1;
+                }
+            }
+            Ok(counts
+                .into_iter()
+                .map(|(name, count)| TagInfo {
+                    id: name.clone(),
+                    name,
+                    count,
+                })
+                .collect())
+        })
+    }
+
+    async fn summary(&self, query: &Query, group_by: GroupBy) -> Result<Vec<PeriodSummary>> {
+        self.read(|l| {
+            let j = &l.journal;
+            let (indices, _) = self.matches(j, query, &PageRequest::default())?;
+            let b = indices
+                .par_chunks(16_384)
+                .map(|chunk| {
+                    let mut b = SummaryBuilder::new(group_by);
+                    for &i in chunk {
+                        b.add(&j.view(i));
+                    }
+                    b
+                })
+                .reduce(
+                    || SummaryBuilder::new(group_by),
+                    |mut a, b| {
+                        a.merge(b);
+                        a
+                    },
+                );
+            Ok(b.finish())
+        })
+    }
+
+    async fn breakdown(&self, query: &Query, dimension: Dimension) -> Result<Vec<BreakdownRow>> {
+        self.read(|l| {
+            let j = &l.journal;
+            let (indices, _) = self.matches(j, query, &PageRequest::default())?;
+            let b = indices
+                .par_chunks(16_384)
+                .map(|chunk| {
+                    let mut b = BreakdownBuilder::new(dimension);
+                    for &i in chunk {
+                        b.add(&j.view(i));
+                    }
+                    b
+                })
+                .reduce(
+                    || BreakdownBuilder::new(dimension),
+                    |mut a, b| {
+                        a.merge(b);
+                        a
+                    },
+                );
+            Ok(b.finish())
+        })
+    }
+
+    async fn sources(&self) -> Result<Vec<Source>> {
+        self.read(|l| {
+            Ok(l.journal
+                .files
+                .iter()
+                .map(|f| Source {
+                    id: f.path.display().to_string(),
+                    name: f
+                        .path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                    kind: "journal".into(),
+                    last_sync: None,
+                    status: "ok".into(),
+                })
+                .collect())
+        })
+    }
+
+    async fn reload(&self) -> Result<bool> {
+        let touched = {
+            let l = self.loaded.read().map_err(poisoned)?;
+            l.stale || self.touched_on_disk(&l.journal)
+        };
+        if touched {
+            let mut l = self.loaded.write().map_err(poisoned)?;
+            self.reload_now(&mut l)?;
+        }
+        Ok(touched)
+    }
+}
+
+#[cfg(test)]
+mod tests;
