@@ -1,0 +1,492 @@
+//! The command line: global options that choose a backend (`-f FILE`, `--remote URL`, `--profile NAME`, the default
+//! profile, or the bundled demo), and the headless commands, each a thin layer over the `Backend` trait so they behave
+//! the same on a journal and on a server. Output formats live in `output`. With no command, `main` opens the dashboard.
+
+mod output;
+
+use crate::backend::journal::JournalBackend;
+use crate::backend::rest::{RestBackend, RestOptions};
+use crate::backend::{Backend, BackendError, Dimension, GroupBy, PageRequest, SortKey};
+use crate::config::{Config, ConfigError, ProfileBackend, RestProfile};
+use crate::domain::{Status, Tag};
+use crate::query::{self, Query};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tally",
+    version,
+    about = "Review, filter, tag and analyse personal-finance data: hledger journals or REST finance servers",
+    long_about = "Without a command, opens the dashboard. The data comes from -f FILE, --remote URL, --profile NAME, \
+                  the config file's default_profile, or else the bundled demo ledger (copied to your data directory \
+                  on first use, so edits never touch the bundled file).\n\n\
+                  Queries (-q) use tally's query language: free words match description/payee/note; prefixes \
+                  acct: desc: payee: note: tag:NAME[=VALUE] amt:>50 amt:<=-20 date:2025-03 date:2025-01..2025-04 \
+                  status: status:! status:* cur:USD not:TERM is:review is:untagged; quote values with spaces.",
+    after_help = "Environment: TALLY_CONFIG (config file), TALLY_DATA_DIR (data directory), TALLY_API_KEY (key for \
+                  --remote), TALLY_SERVE_KEYS (keys `tally serve` accepts, comma-separated), NO_COLOR."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Journal file to open (hledger format; includes are followed).
+    #[arg(short = 'f', long = "file", global = true, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// A tally server's base URL (e.g. http://127.0.0.1:8080); the API key comes from $TALLY_API_KEY.
+    #[arg(long, global = true, value_name = "URL", conflicts_with = "file")]
+    pub remote: Option<String>,
+    /// A profile from the config file.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Config file to use instead of the default location.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum StatusArg {
+    Cleared,
+    Pending,
+    Unmarked,
+}
+
+impl From<StatusArg> for Status {
+    fn from(s: StatusArg) -> Status {
+        match s {
+            StatusArg::Cleared => Status::Cleared,
+            StatusArg::Pending => Status::Pending,
+            StatusArg::Unmarked => Status::Unmarked,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum GroupByArg {
+    Day,
+    Week,
+    Month,
+    Year,
+}
+
+impl From<GroupByArg> for GroupBy {
+    fn from(g: GroupByArg) -> GroupBy {
+        match g {
+            GroupByArg::Day => GroupBy::Day,
+            GroupByArg::Week => GroupBy::Week,
+            GroupByArg::Month => GroupBy::Month,
+            GroupByArg::Year => GroupBy::Year,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DimensionArg {
+    Category,
+    Tag,
+    Account,
+    Payee,
+}
+
+impl From<DimensionArg> for Dimension {
+    fn from(d: DimensionArg) -> Dimension {
+        match d {
+            DimensionArg::Category => Dimension::Category,
+            DimensionArg::Tag => Dimension::Tag,
+            DimensionArg::Account => Dimension::Account,
+            DimensionArg::Payee => Dimension::Payee,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SortArg {
+    Date,
+    Amount,
+    Payee,
+    Status,
+    Category,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Balance of every account with postings (its own postings, not subaccounts), per commodity.
+    Balances {
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Account names with their kind (asset, liability, equity, income, expense).
+    Accounts {
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Transactions matching a query, newest first.
+    Transactions {
+        /// Query in tally's query language (see --help of tally).
+        #[arg(short = 'q', long, default_value = "")]
+        query: String,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+        /// At most this many transactions.
+        #[arg(long)]
+        limit: Option<usize>,
+        #[arg(long, value_enum, default_value = "date")]
+        sort: SortArg,
+        /// Oldest (smallest) first instead of newest first.
+        #[arg(long)]
+        ascending: bool,
+    },
+    /// Add and remove tags on every transaction matching a query; prints how many changed.
+    Tag {
+        #[arg(short = 'q', long)]
+        query: String,
+        /// Tags to add: NAME or NAME:VALUE.
+        #[arg(long, num_args = 1.., value_name = "TAG")]
+        add: Vec<String>,
+        /// Tag names to remove.
+        #[arg(long, num_args = 1.., value_name = "TAG")]
+        remove: Vec<String>,
+        /// Show what would change without writing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Set the status of every transaction matching a query.
+    Status {
+        #[arg(short = 'q', long)]
+        query: String,
+        #[arg(long, value_enum)]
+        set: StatusArg,
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Income, spending and net per day, week, month or year.
+    Summary {
+        #[arg(long, value_enum, default_value = "month")]
+        group_by: GroupByArg,
+        /// First date included (YYYY, YYYY-MM or YYYY-MM-DD).
+        #[arg(long)]
+        from: Option<String>,
+        /// First date NOT included (end is exclusive, as in hledger).
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(short = 'q', long, default_value = "")]
+        query: String,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Totals by category, tag, account or payee, largest first.
+    Breakdown {
+        #[arg(long, value_enum, default_value = "category")]
+        by: DimensionArg,
+        #[arg(short = 'q', long, default_value = "")]
+        query: String,
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Write a realistic, deterministic sample journal (for tests and benchmarks).
+    Generate {
+        #[arg(long, default_value_t = 1000)]
+        transactions: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output file (stdout by default).
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+    },
+    /// Serve the backend over the tally REST API (keys from [serve] api_keys or $TALLY_SERVE_KEYS).
+    Serve(crate::server::ServeArgs),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("query: {0}")]
+    Query(#[from] query::QueryError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{path} has {count} error(s); fix them and run again")]
+    JournalErrors { path: String, count: usize },
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Server(#[from] crate::server::ServerError),
+}
+
+/// Where the data comes from, resolved from the options and the config.
+pub enum Source {
+    Journal(PathBuf),
+    Rest(Box<RestProfile>),
+}
+
+impl Source {
+    pub fn label(&self) -> String {
+        match self {
+            Source::Journal(p) => format!("journal {}", p.display()),
+            Source::Rest(r) => format!("{} {}", r.dialect.name(), r.url),
+        }
+    }
+}
+
+/// Chooses the data source: `-f`, `--remote`, `--profile`, the default profile, or the demo ledger.
+pub fn resolve_source(global: &GlobalArgs, config: &Config) -> Result<Source, CliError> {
+    if let Some(f) = &global.file {
+        return Ok(Source::Journal(f.clone()));
+    }
+    if let Some(url) = &global.remote {
+        let profile = RestProfile::from_url(url, crate::config::Dialect::default())?;
+        return Ok(Source::Rest(Box::new(profile)));
+    }
+    match config.profile(global.profile.as_deref())? {
+        Some((_, p)) => Ok(match &p.backend {
+            ProfileBackend::Journal { file } => Source::Journal(file.clone()),
+            ProfileBackend::Rest(r) => Source::Rest(Box::new(r.clone())),
+        }),
+        None => Ok(Source::Journal(crate::config::demo_journal_path()?)),
+    }
+}
+
+/// Opens the backend for a source. Journal loading is CPU-bound; call from a blocking context or `spawn_blocking`.
+pub fn open_backend(source: &Source) -> Result<Arc<dyn Backend>, CliError> {
+    match source {
+        Source::Journal(p) => Ok(Arc::new(JournalBackend::open(p)?)),
+        Source::Rest(r) => {
+            if r.dialect != crate::config::Dialect::default() {
+                return Err(CliError::Usage(format!(
+                    "the {} dialect is not available in this build; use a tally server",
+                    r.dialect.name()
+                )));
+            }
+            let api_key = if r.dialect.needs_api_key() { Some(r.api_key()?) } else { None };
+            Ok(Arc::new(RestBackend::new(RestOptions {
+                base_url: r.url.clone(),
+                api_key,
+                requests_per_minute: r.requests_per_minute,
+                allow_http: r.allow_http,
+                timeout: r.timeout,
+            })?))
+        }
+    }
+}
+
+fn parse_query(text: &str) -> Result<Query, CliError> {
+    query::parse(text).map_err(|e| CliError::Usage(format!("query {text:?}: column {}: {}", e.column, e.message)))
+}
+
+/// `--from`/`--to` as a `date:` term joined to the query.
+fn with_range(q: &str, from: &Option<String>, to: &Option<String>) -> Result<Query, CliError> {
+    let mut text = q.to_string();
+    if from.is_some() || to.is_some() {
+        let range = format!(
+            "date:{}..{}",
+            from.as_deref().unwrap_or(""),
+            to.as_deref().unwrap_or("")
+        );
+        text = if text.trim().is_empty() { range } else { format!("{text} {range}") };
+    }
+    parse_query(&text)
+}
+
+/// Fails a read command when the journal has errors, after printing each as FILE:LINE:COLUMN.
+async fn check_diagnostics(backend: &dyn Backend, source: &Source, fatal: bool) -> Result<(), CliError> {
+    let diags = backend.diagnostics().await;
+    if diags.is_empty() {
+        return Ok(());
+    }
+    let mut err = std::io::stderr().lock();
+    for d in &diags {
+        let _ = writeln!(err, "{d}");
+    }
+    if fatal {
+        let path = match source {
+            Source::Journal(p) => p.display().to_string(),
+            Source::Rest(r) => r.url.clone(),
+        };
+        return Err(CliError::JournalErrors {
+            path,
+            count: diags.len(),
+        });
+    }
+    Ok(())
+}
+
+/// Runs a headless command. `serve_keys` are the keys `tally serve` accepts.
+pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Result<(), CliError> {
+    if let Command::Generate {
+        transactions,
+        seed,
+        output,
+    } = &command
+    {
+        let opts = crate::generate::GenerateOptions {
+            transactions: *transactions,
+            seed: *seed,
+            ..crate::generate::GenerateOptions::default()
+        };
+        return match output {
+            Some(path) => {
+                let file = std::fs::File::create(path)?;
+                let mut w = std::io::BufWriter::new(file);
+                crate::generate::generate(&opts, &mut w)?;
+                w.flush()?;
+                Ok(())
+            }
+            None => {
+                let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+                crate::generate::generate(&opts, &mut w)?;
+                w.flush()?;
+                Ok(())
+            }
+        };
+    }
+    let source = resolve_source(global, config)?;
+    let backend = {
+        let s = match &source {
+            Source::Journal(p) => Source::Journal(p.clone()),
+            Source::Rest(r) => Source::Rest(r.clone()),
+        };
+        tokio::task::spawn_blocking(move || open_backend(&s))
+            .await
+            .map_err(|e| CliError::Usage(format!("loading failed: {e}")))??
+    };
+    let out = std::io::stdout();
+    let mut out = std::io::BufWriter::new(out.lock());
+    match command {
+        Command::Generate { .. } => {}
+        Command::Serve(args) => {
+            let diags = backend.diagnostics().await;
+            for d in &diags {
+                eprintln!("{d}");
+            }
+            let keys = config.serve.accepted_keys();
+            let mut args = args;
+            if args.requests_per_minute.is_none() {
+                args.requests_per_minute = Some(config.serve.requests_per_minute);
+            }
+            crate::server::serve(args, keys, backend).await?;
+        }
+        Command::Balances { format } => {
+            check_diagnostics(backend.as_ref(), &source, true).await?;
+            let accounts = backend.accounts().await?;
+            output::balances(&mut out, &accounts, format)?;
+        }
+        Command::Accounts { format } => {
+            check_diagnostics(backend.as_ref(), &source, true).await?;
+            let accounts = backend.accounts().await?;
+            output::accounts(&mut out, &accounts, format)?;
+        }
+        Command::Transactions {
+            query,
+            format,
+            limit,
+            sort,
+            ascending,
+        } => {
+            check_diagnostics(backend.as_ref(), &source, true).await?;
+            let q = parse_query(&query)?;
+            let page = PageRequest {
+                offset: 0,
+                limit: limit.unwrap_or(usize::MAX),
+                sort: SortKey::parse(&format!("{sort:?}").to_lowercase()).unwrap_or_default(),
+                ascending,
+            };
+            let page = backend.transactions(&q, page).await?;
+            output::transactions(&mut out, &page, format)?;
+        }
+        Command::Tag {
+            query,
+            add,
+            remove,
+            dry_run,
+        } => {
+            check_diagnostics(backend.as_ref(), &source, false).await?;
+            if add.is_empty() && remove.is_empty() {
+                return Err(CliError::Usage("tag: give --add TAG and/or --remove TAG".into()));
+            }
+            let q = parse_query(&query)?;
+            let add: Vec<Tag> = add.iter().map(|t| Tag::parse(t)).collect();
+            let page = backend.transactions(&q, PageRequest::all()).await?;
+            let ids: Vec<_> = page.items.iter().map(|t| t.id.clone()).collect();
+            if dry_run {
+                let would = page
+                    .items
+                    .iter()
+                    .filter(|t| {
+                        add.iter().any(|a| !t.tags.iter().any(|x| x.name.eq_ignore_ascii_case(&a.name) && x.value == a.value))
+                            || remove.iter().any(|r| t.tags.iter().any(|x| x.name.eq_ignore_ascii_case(r)))
+                    })
+                    .count();
+                writeln!(out, "{would} of {} matching transactions would change (dry run)", ids.len())?;
+            } else {
+                let r = backend.bulk_tag(&ids, &add, &remove).await?;
+                writeln!(out, "{} transactions changed ({} matched)", r.changed, ids.len())?;
+            }
+        }
+        Command::Status { query, set, dry_run } => {
+            check_diagnostics(backend.as_ref(), &source, false).await?;
+            let q = parse_query(&query)?;
+            let status: Status = set.into();
+            let page = backend.transactions(&q, PageRequest::all()).await?;
+            let todo: Vec<_> = page.items.iter().filter(|t| t.status != status).collect();
+            if dry_run {
+                writeln!(out, "{} of {} matching transactions would change (dry run)", todo.len(), page.total)?;
+            } else {
+                let patch = crate::backend::TxnPatch {
+                    status: Some(status),
+                    ..Default::default()
+                };
+                for t in &todo {
+                    backend.update_transaction(&t.id, &patch).await?;
+                }
+                writeln!(out, "{} transactions changed ({} matched)", todo.len(), page.total)?;
+            }
+        }
+        Command::Summary {
+            group_by,
+            from,
+            to,
+            query,
+            format,
+        } => {
+            check_diagnostics(backend.as_ref(), &source, true).await?;
+            let q = with_range(&query, &from, &to)?;
+            let rows = backend.summary(&q, group_by.into()).await?;
+            output::summary(&mut out, &rows, format)?;
+        }
+        Command::Breakdown {
+            by,
+            query,
+            from,
+            to,
+            format,
+        } => {
+            check_diagnostics(backend.as_ref(), &source, true).await?;
+            let q = with_range(&query, &from, &to)?;
+            let rows = backend.breakdown(&q, by.into()).await?;
+            output::breakdown(&mut out, &rows, format)?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
