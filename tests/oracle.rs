@@ -1,0 +1,273 @@
+//! Oracle tests: tally's balances must equal `hledger bal --flat -N` on the same file, for every construct fixture in
+//! `tests/fixtures/journals/`, the bundled demo and generated journals. Both tally surfaces are checked — the journal
+//! backend's `accounts()` and the `tally balances --format json` command — against hledger's JSON output, whose exact
+//! decimals (`decimalMantissa`, `decimalPlaces`) are summed per account and commodity. Each test collects every
+//! mismatch before failing, so one run names all the files and accounts that differ. Without hledger on the PATH the
+//! tests print a notice and pass, unless `TALLY_REQUIRE_HLEDGER=1`.
+
+use assert_cmd::Command;
+use rust_decimal::Decimal;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use tally::backend::Backend;
+use tally::backend::journal::JournalBackend;
+use tally::generate::{GenerateOptions, generate};
+
+/// account → commodity → quantity, zero amounts and empty accounts removed, decimals normalised.
+type Balances = BTreeMap<String, BTreeMap<String, Decimal>>;
+
+fn hledger_present() -> bool {
+    let found = std::process::Command::new("hledger")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var("TALLY_REQUIRE_HLEDGER").as_deref() != Ok("1"),
+            "hledger is not installed but TALLY_REQUIRE_HLEDGER=1"
+        );
+        eprintln!("notice: hledger not found on PATH; skipping the oracle comparison");
+    }
+    found
+}
+
+fn add(map: &mut Balances, account: &str, commodity: &str, quantity: Decimal) {
+    *map.entry(account.to_string())
+        .or_default()
+        .entry(commodity.to_string())
+        .or_default() += quantity;
+}
+
+fn normalise(map: Balances) -> Balances {
+    map.into_iter()
+        .map(|(account, amounts)| {
+            let amounts: BTreeMap<String, Decimal> = amounts
+                .into_iter()
+                .filter(|(_, q)| !q.is_zero())
+                .map(|(c, q)| (c, q.normalize()))
+                .collect();
+            (account, amounts)
+        })
+        .filter(|(_, amounts)| !amounts.is_empty())
+        .collect()
+}
+
+fn hledger_balances(path: &Path) -> Balances {
+    let out = std::process::Command::new("hledger")
+        .arg("-f")
+        .arg(path)
+        .args(["bal", "--flat", "-N", "-O", "json"])
+        .output()
+        .expect("run hledger");
+    assert!(
+        out.status.success(),
+        "hledger rejected {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).expect("hledger JSON");
+    let rows = json[0].as_array().expect("hledger rows");
+    let mut map = Balances::new();
+    for row in rows {
+        let account = row[0].as_str().expect("account name");
+        for amount in row[3].as_array().expect("amounts") {
+            let commodity = amount["acommodity"].as_str().expect("commodity");
+            let q = &amount["aquantity"];
+            let mantissa = q["decimalMantissa"].as_i64().expect("mantissa fits in i64");
+            let places = q["decimalPlaces"].as_u64().expect("decimal places");
+            let places = u32::try_from(places).expect("decimal places fit u32");
+            add(&mut map, account, commodity, Decimal::new(mantissa, places));
+        }
+    }
+    normalise(map)
+}
+
+async fn backend_balances(path: &Path) -> Result<Balances, String> {
+    let backend = JournalBackend::open(path).map_err(|e| format!("open failed: {e}"))?;
+    let diagnostics = backend.load_diagnostics();
+    if !diagnostics.is_empty() {
+        let lines: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
+        return Err(format!(
+            "hledger accepts the file but tally reports problems:\n  {}",
+            lines.join("\n  ")
+        ));
+    }
+    let accounts = backend
+        .accounts()
+        .await
+        .map_err(|e| format!("accounts() failed: {e}"))?;
+    let mut map = Balances::new();
+    for account in &accounts {
+        for m in account.balance.non_zero() {
+            add(&mut map, &account.name, &m.commodity, m.quantity);
+        }
+    }
+    Ok(normalise(map))
+}
+
+fn cli_balances(path: &Path, scratch: &Path) -> Result<Balances, String> {
+    let out = Command::cargo_bin("tally")
+        .map_err(|e| format!("tally binary: {e}"))?
+        .env("TALLY_DATA_DIR", scratch.join("data"))
+        .env("TALLY_CONFIG", scratch.join("config.toml"))
+        .arg("balances")
+        .arg("-f")
+        .arg(path)
+        .args(["--format", "json"])
+        .output()
+        .map_err(|e| format!("run tally: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "tally balances exited with {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let json: Value =
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("tally JSON: {e}"))?;
+    let mut map = Balances::new();
+    for row in json.as_array().ok_or("tally output is not a JSON array")? {
+        let account = row["account"].as_str().ok_or("row without account")?;
+        for amount in row["amounts"].as_array().ok_or("row without amounts")? {
+            let commodity = amount["commodity"]
+                .as_str()
+                .ok_or("amount without commodity")?;
+            let quantity: Decimal = amount["quantity"]
+                .as_str()
+                .ok_or("quantity is not a string")?
+                .parse()
+                .map_err(|e| format!("quantity: {e}"))?;
+            add(&mut map, account, commodity, quantity);
+        }
+    }
+    Ok(normalise(map))
+}
+
+/// Describes every difference between hledger's balances and tally's, one line each.
+fn differences(expected: &Balances, actual: &Balances) -> Vec<String> {
+    let mut out = Vec::new();
+    let empty = BTreeMap::new();
+    let accounts: std::collections::BTreeSet<&String> =
+        expected.keys().chain(actual.keys()).collect();
+    for account in accounts {
+        let e = expected.get(account).unwrap_or(&empty);
+        let a = actual.get(account).unwrap_or(&empty);
+        let commodities: std::collections::BTreeSet<&String> = e.keys().chain(a.keys()).collect();
+        for c in commodities {
+            let (ev, av) = (e.get(c), a.get(c));
+            if ev != av {
+                let show = |v: Option<&Decimal>| v.map_or("(none)".to_string(), |d| d.to_string());
+                out.push(format!(
+                    "  {account:?} {c:?}: hledger {} tally {}",
+                    show(ev),
+                    show(av)
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Compares both tally surfaces with hledger on each file; returns one report per file that differs.
+async fn check_files(files: &[PathBuf]) -> Vec<String> {
+    // An empty config file and data directory of its own, so the user's config never changes what is compared.
+    let scratch = tempfile::tempdir().expect("tempdir");
+    std::fs::write(scratch.path().join("config.toml"), "").expect("write config");
+    let mut failures = Vec::new();
+    for file in files {
+        let expected = hledger_balances(file);
+        assert!(
+            !expected.is_empty(),
+            "{}: hledger reports no balances; the fixture tests nothing",
+            file.display()
+        );
+        let surfaces = [
+            ("JournalBackend::accounts", backend_balances(file).await),
+            ("tally balances", cli_balances(file, scratch.path())),
+        ];
+        for (surface, actual) in surfaces {
+            match actual {
+                Err(e) => failures.push(format!("{} [{surface}]: {e}", file.display())),
+                Ok(actual) => {
+                    let diffs = differences(&expected, &actual);
+                    if !diffs.is_empty() {
+                        failures.push(format!(
+                            "{} [{surface}] differs from hledger:\n{}",
+                            file.display(),
+                            diffs.join("\n")
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    failures
+}
+
+fn assert_no_failures(failures: &[String]) {
+    assert!(
+        failures.is_empty(),
+        "{} mismatch(es):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+fn repo_path(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+fn fixture_files() -> Vec<PathBuf> {
+    let dir = repo_path("tests/fixtures/journals");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("fixture dir")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "journal"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[tokio::test]
+async fn fixtures_match_hledger() {
+    if !hledger_present() {
+        return;
+    }
+    let files = fixture_files();
+    assert!(
+        files.len() >= 20,
+        "expected the construct fixtures, found {}",
+        files.len()
+    );
+    assert_no_failures(&check_files(&files).await);
+}
+
+#[tokio::test]
+async fn demo_journal_matches_hledger() {
+    if !hledger_present() {
+        return;
+    }
+    assert_no_failures(&check_files(&[repo_path("assets/demo.journal")]).await);
+}
+
+#[tokio::test]
+async fn generated_journals_match_hledger() {
+    if !hledger_present() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut files = Vec::new();
+    for seed in 1..=3 {
+        let path = dir.path().join(format!("generated-{seed}.journal"));
+        let mut file = std::fs::File::create(&path).expect("create");
+        let opts = GenerateOptions {
+            transactions: 3_000,
+            seed,
+            ..GenerateOptions::default()
+        };
+        generate(&opts, &mut file).expect("generate");
+        files.push(path);
+    }
+    assert_no_failures(&check_files(&files).await);
+}
