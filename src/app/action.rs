@@ -1,0 +1,141 @@
+//! The messages of the dashboard's update loop. An `Action` is something that happened (a key, a resize, a tick, a
+//! backend reply); an `Effect` is something `update` wants done outside (a backend call). Both are plain data, so
+//! `update` can be tested by feeding actions and looking at the effects. Backend errors travel as strings: they are
+//! shown, never matched on. Every reply carries the generation of its request so stale replies can be dropped.
+
+use super::state::AccountRow;
+use super::undo::UndoEntry;
+use crate::backend::{
+    BreakdownRow, Capabilities, Dimension, GroupBy, PageRequest, PeriodSummary, TagInfo, TxnPage,
+};
+use crate::domain::{Balance, Status, Tag, TxnId};
+use crate::query::Query;
+use crossterm::event::KeyEvent;
+use std::sync::Arc;
+
+/// What the backend said when it opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opened {
+    pub capabilities: Capabilities,
+    /// Number of problems found while loading (unparsed journal lines).
+    pub diagnostics: usize,
+    pub first_diagnostic: Option<String>,
+}
+
+/// Whether a write is a new edit, an undo or a redo: it decides which stack the entry goes to afterwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteKind {
+    New,
+    Undo,
+    Redo,
+}
+
+pub type Reply<T> = Result<T, String>;
+
+#[derive(Debug, Clone)]
+pub enum Action {
+    Key(KeyEvent),
+    Paste(String),
+    Resize(u16, u16),
+    /// A timer tick (a few per second): spinners and the live-reload check.
+    Tick,
+    Opened(Reply<Opened>),
+    Page {
+        generation: u64,
+        offset: usize,
+        reply: Reply<TxnPage>,
+    },
+    Analytics {
+        generation: u64,
+        reply: Reply<(Vec<PeriodSummary>, Vec<BreakdownRow>)>,
+    },
+    Accounts {
+        generation: u64,
+        reply: Reply<Vec<AccountRow>>,
+    },
+    ReviewCount {
+        generation: u64,
+        reply: Reply<usize>,
+    },
+    Tags(Reply<Vec<TagInfo>>),
+    /// One batch of ids for a "select all" or range selection, with each transaction's amount.
+    Collected {
+        generation: u64,
+        items: Vec<(TxnId, Balance)>,
+        total: usize,
+        done: bool,
+        reply: Reply<()>,
+    },
+    WriteProgress {
+        label: String,
+        done: usize,
+        total: usize,
+    },
+    WriteDone {
+        kind: WriteKind,
+        reply: Reply<UndoEntry>,
+    },
+    Reloaded(Reply<bool>),
+    Synced(Reply<String>),
+}
+
+/// Which running request a new one replaces (the runner aborts the old task of the same slot).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Slot {
+    Page,
+    Analytics,
+    Accounts,
+    Review,
+    Tags,
+    Collect,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    FetchPage {
+        generation: u64,
+        query: Query,
+        page: PageRequest,
+        /// Wait briefly first, so a burst of keystrokes costs one query.
+        debounce: bool,
+    },
+    FetchAnalytics {
+        generation: u64,
+        query: Query,
+        group_by: GroupBy,
+        /// The query for the breakdown: `query` limited to the highlighted period.
+        breakdown_query: Query,
+        dimension: Dimension,
+    },
+    FetchAccounts {
+        generation: u64,
+    },
+    FetchReviewCount {
+        generation: u64,
+    },
+    FetchTags,
+    /// Collect ids (and amounts) of matches `offset .. offset+limit` in pages.
+    Collect {
+        generation: u64,
+        query: Query,
+        page: PageRequest,
+    },
+    /// One `bulk_tag` call; the runner first records which ids lack the added tags or carry the removed ones, so
+    /// the undo entry reverses exactly what changed.
+    BulkTag {
+        ids: Arc<Vec<TxnId>>,
+        add: Vec<Tag>,
+        remove: Vec<String>,
+    },
+    SetStatus {
+        ids: Arc<Vec<TxnId>>,
+        status: Status,
+    },
+    /// Write an entry's forward (`New`, `Redo`) or inverse (`Undo`) ops.
+    Apply {
+        kind: WriteKind,
+        entry: UndoEntry,
+    },
+    Reload,
+    Sync,
+}

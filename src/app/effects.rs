@@ -1,0 +1,554 @@
+//! The effect runner: turns `Effect`s into backend calls on tokio tasks and sends the results back as `Action`s.
+//! Reads of the same kind replace each other (the older task is aborted: typing fast costs one query, not one per
+//! key); writes are never aborted and run one after another, in order. Before a bulk tag the runner records which of
+//! the chosen transactions lack each added tag or carry each removed one, so the undo entry reverses exactly what
+//! the write changed. The price is one extra `tag:NAME` query per tag — cheap next to the write itself.
+
+use super::action::{Action, Effect, Opened, Slot, WriteKind};
+use super::state::{AccountRow, SPARK_MONTHS};
+use super::undo::{EditOp, UndoEntry};
+use crate::backend::{Backend, BackendError, Dimension, PageRequest, SortKey, TxnPatch};
+use crate::domain::{Balance, Status, Tag, TxnId};
+use crate::query::{DateRange, Query, Term};
+use chrono::{Datelike, Months, NaiveDate};
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Mutex, mpsc::UnboundedSender};
+use tokio::task::JoinHandle;
+
+/// How long a filter keystroke waits for the next one before querying.
+pub const DEBOUNCE: Duration = Duration::from_millis(30);
+/// Ids fetched per page when selecting all matches.
+pub const COLLECT_PAGE: usize = 20_000;
+
+pub struct EffectRunner {
+    backend: Arc<dyn Backend>,
+    tx: UnboundedSender<Action>,
+    slots: HashMap<Slot, JoinHandle<()>>,
+    /// Held by each write for its whole duration, so writes apply in the order they were asked for.
+    write_lock: Arc<Mutex<()>>,
+}
+
+impl EffectRunner {
+    pub fn new(backend: Arc<dyn Backend>, tx: UnboundedSender<Action>) -> Self {
+        EffectRunner {
+            backend,
+            tx,
+            slots: HashMap::new(),
+            write_lock: Arc::new(Mutex::new(())),
+        }
+    }
+
+    /// What the backend says about itself once opened.
+    pub async fn opened(backend: &dyn Backend) -> Opened {
+        let diagnostics = backend.diagnostics().await;
+        Opened {
+            capabilities: backend.capabilities(),
+            diagnostics: diagnostics.len(),
+            first_diagnostic: diagnostics.first().map(ToString::to_string),
+        }
+    }
+
+    pub fn run(&mut self, effect: Effect) {
+        let backend = Arc::clone(&self.backend);
+        let tx = self.tx.clone();
+        match effect {
+            Effect::FetchPage {
+                generation,
+                query,
+                page,
+                debounce,
+            } => self.spawn(Slot::Page, async move {
+                if debounce {
+                    tokio::time::sleep(DEBOUNCE).await;
+                }
+                let reply = backend
+                    .transactions(&query, page)
+                    .await
+                    .map_err(|e| e.to_string());
+                let _ = tx.send(Action::Page {
+                    generation,
+                    offset: page.offset,
+                    reply,
+                });
+            }),
+            Effect::FetchAnalytics {
+                generation,
+                query,
+                group_by,
+                breakdown_query,
+                dimension,
+            } => self.spawn(Slot::Analytics, async move {
+                // Analytics can wait until typing pauses: the table and its count come first.
+                tokio::time::sleep(DEBOUNCE * 4).await;
+                let reply = async {
+                    let periods = backend.summary(&query, group_by).await?;
+                    let breakdown = backend.breakdown(&breakdown_query, dimension).await?;
+                    Ok::<_, BackendError>((periods, breakdown))
+                }
+                .await
+                .map_err(|e| e.to_string());
+                let _ = tx.send(Action::Analytics { generation, reply });
+            }),
+            Effect::FetchAccounts { generation } => self.spawn(Slot::Accounts, async move {
+                fetch_accounts(backend.as_ref(), generation, &tx).await;
+            }),
+            Effect::FetchReviewCount { generation } => self.spawn(Slot::Review, async move {
+                let query = Query {
+                    terms: vec![Term::IsReview],
+                    source: "is:review".into(),
+                };
+                let page = PageRequest {
+                    limit: 1,
+                    ..PageRequest::default()
+                };
+                let reply = backend
+                    .transactions(&query, page)
+                    .await
+                    .map(|p| p.total)
+                    .map_err(|e| e.to_string());
+                let _ = tx.send(Action::ReviewCount { generation, reply });
+            }),
+            Effect::FetchTags => self.spawn(Slot::Tags, async move {
+                let reply = backend.tags().await.map_err(|e| e.to_string());
+                let _ = tx.send(Action::Tags(reply));
+            }),
+            Effect::Collect {
+                generation,
+                query,
+                page,
+            } => self.spawn(Slot::Collect, async move {
+                collect(backend.as_ref(), generation, (&query, page), &tx).await;
+            }),
+            Effect::BulkTag { ids, add, remove } => {
+                let lock = Arc::clone(&self.write_lock);
+                tokio::spawn(async move {
+                    let _guard = lock.lock().await;
+                    let reply = bulk_tag(backend.as_ref(), ids, (add, remove), &tx)
+                        .await
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(Action::WriteDone {
+                        kind: WriteKind::New,
+                        reply,
+                    });
+                });
+            }
+            Effect::SetStatus { ids, status } => {
+                let lock = Arc::clone(&self.write_lock);
+                tokio::spawn(async move {
+                    let _guard = lock.lock().await;
+                    let reply = set_status(backend.as_ref(), &ids, status, &tx)
+                        .await
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(Action::WriteDone {
+                        kind: WriteKind::New,
+                        reply,
+                    });
+                });
+            }
+            Effect::Apply { kind, entry } => {
+                let lock = Arc::clone(&self.write_lock);
+                tokio::spawn(async move {
+                    let _guard = lock.lock().await;
+                    let ops = if kind == WriteKind::Undo {
+                        &entry.inverse
+                    } else {
+                        &entry.forward
+                    };
+                    let reply = apply(backend.as_ref(), ops, &entry.label, &tx)
+                        .await
+                        .map(|()| entry.clone())
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(Action::WriteDone { kind, reply });
+                });
+            }
+            Effect::Reload => {
+                let lock = Arc::clone(&self.write_lock);
+                tokio::spawn(async move {
+                    // Never reload in the middle of our own write.
+                    let _guard = lock.lock().await;
+                    let reply = backend.reload().await.map_err(|e| e.to_string());
+                    let _ = tx.send(Action::Reloaded(reply));
+                });
+            }
+            Effect::Sync => {
+                tokio::spawn(async move {
+                    let reply = sync_all(backend.as_ref()).await.map_err(|e| e.to_string());
+                    let _ = tx.send(Action::Synced(reply));
+                });
+            }
+        }
+    }
+
+    fn spawn(&mut self, slot: Slot, task: impl Future<Output = ()> + Send + 'static) {
+        if let Some(old) = self.slots.insert(slot, tokio::spawn(task)) {
+            old.abort();
+        }
+    }
+}
+
+async fn sync_all(backend: &dyn Backend) -> Result<String, BackendError> {
+    let sources = backend.sources().await?;
+    if sources.is_empty() {
+        return Ok("no sources to sync".into());
+    }
+    for s in &sources {
+        backend.sync(&s.id).await?;
+    }
+    Ok(format!("synced {} source(s)", sources.len()))
+}
+
+/// Sends the accounts at once, then again with month-end balance histories for the sparklines. The history costs
+/// one `breakdown` by account per month, whatever the number of accounts.
+async fn fetch_accounts(backend: &dyn Backend, generation: u64, tx: &UnboundedSender<Action>) {
+    let accounts = match backend.accounts().await {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = tx.send(Action::Accounts {
+                generation,
+                reply: Err(e.to_string()),
+            });
+            return;
+        }
+    };
+    let mut rows: Vec<AccountRow> = accounts
+        .into_iter()
+        .filter(|a| a.kind.is_real())
+        .map(|account| AccountRow {
+            account,
+            history: Vec::new(),
+        })
+        .collect();
+    let _ = tx.send(Action::Accounts {
+        generation,
+        reply: Ok(rows.clone()),
+    });
+    let Ok(history) = month_changes(backend).await else {
+        return;
+    };
+    let Some(history) = history else {
+        return;
+    };
+    for row in &mut rows {
+        let Some(main) = row
+            .account
+            .balance
+            .non_zero()
+            .next()
+            .map(|m| m.commodity.clone())
+        else {
+            continue;
+        };
+        let mut balance = row.account.balance.get(&main);
+        let mut series = vec![Decimal::ZERO; history.len()];
+        for (i, changes) in history.iter().enumerate().rev() {
+            series[i] = balance;
+            balance -= changes
+                .get(&row.account.name)
+                .map_or(Decimal::ZERO, |b| b.get(&main));
+        }
+        row.history = series;
+    }
+    let _ = tx.send(Action::Accounts {
+        generation,
+        reply: Ok(rows),
+    });
+}
+
+/// Per month (oldest first, the last being the month of the newest transaction), each account's change.
+async fn month_changes(
+    backend: &dyn Backend,
+) -> Result<Option<Vec<BTreeMap<String, Balance>>>, BackendError> {
+    let newest = backend
+        .transactions(
+            &Query::all(),
+            PageRequest {
+                offset: 0,
+                limit: 1,
+                sort: SortKey::Date,
+                ascending: false,
+            },
+        )
+        .await?;
+    let Some(last) = newest.items.first().map(|t| t.date) else {
+        return Ok(None);
+    };
+    let last_month = NaiveDate::from_ymd_opt(last.year(), last.month(), 1).unwrap_or(last);
+    let mut out = Vec::with_capacity(SPARK_MONTHS);
+    for back in (0..SPARK_MONTHS as u32).rev() {
+        let start = last_month
+            .checked_sub_months(Months::new(back))
+            .unwrap_or(last_month);
+        let end = start
+            .checked_add_months(Months::new(1))
+            .unwrap_or(NaiveDate::MAX);
+        let q = Query {
+            terms: vec![Term::Date(DateRange {
+                start: Some(start),
+                end: Some(end),
+            })],
+            source: format!("date:{start}..{end}"),
+        };
+        let rows = backend.breakdown(&q, Dimension::Account).await?;
+        out.push(rows.into_iter().map(|r| (r.key, r.total)).collect());
+    }
+    Ok(Some(out))
+}
+
+async fn collect(
+    backend: &dyn Backend,
+    generation: u64,
+    (query, page): (&Query, PageRequest),
+    tx: &UnboundedSender<Action>,
+) {
+    let end = page.offset.saturating_add(page.limit);
+    let mut offset = page.offset;
+    loop {
+        let limit = COLLECT_PAGE.min(end - offset);
+        let req = PageRequest {
+            offset,
+            limit,
+            ..page
+        };
+        match backend.transactions(query, req).await {
+            Ok(p) => {
+                let n = p.items.len();
+                offset += n;
+                let expected = end.min(p.total) - page.offset.min(p.total);
+                let done = n == 0 || offset >= end.min(p.total);
+                let items = p
+                    .items
+                    .into_iter()
+                    .map(|t| {
+                        let amount = t.amount();
+                        (t.id, amount)
+                    })
+                    .collect();
+                let _ = tx.send(Action::Collected {
+                    generation,
+                    items,
+                    total: expected,
+                    done,
+                    reply: Ok(()),
+                });
+                if done {
+                    return;
+                }
+            }
+            Err(e) => {
+                let _ = tx.send(Action::Collected {
+                    generation,
+                    items: Vec::new(),
+                    total: 0,
+                    done: true,
+                    reply: Err(e.to_string()),
+                });
+                return;
+            }
+        }
+    }
+}
+
+/// Each of `ids` that carries a transaction-level tag `name`, with the values it has.
+async fn tag_holders(
+    backend: &dyn Backend,
+    name: &str,
+    ids: &HashSet<&TxnId>,
+) -> Result<HashMap<TxnId, Vec<String>>, BackendError> {
+    let query = Query {
+        terms: vec![Term::Tag {
+            name: name.to_lowercase(),
+            value: None,
+        }],
+        source: format!("tag:{name}"),
+    };
+    let mut out = HashMap::new();
+    let mut offset = 0;
+    loop {
+        let page = backend
+            .transactions(
+                &query,
+                PageRequest {
+                    offset,
+                    limit: COLLECT_PAGE,
+                    ..PageRequest::default()
+                },
+            )
+            .await?;
+        let n = page.items.len();
+        for t in page.items {
+            if !ids.contains(&t.id) {
+                continue;
+            }
+            let values: Vec<String> = t
+                .tags
+                .iter()
+                .filter(|tag| tag.name.eq_ignore_ascii_case(name))
+                .map(|tag| tag.value.clone())
+                .collect();
+            if !values.is_empty() {
+                out.insert(t.id, values);
+            }
+        }
+        offset += n;
+        if n == 0 || offset >= page.total {
+            return Ok(out);
+        }
+    }
+}
+
+async fn bulk_tag(
+    backend: &dyn Backend,
+    ids: Arc<Vec<TxnId>>,
+    (add, remove): (Vec<Tag>, Vec<String>),
+    tx: &UnboundedSender<Action>,
+) -> Result<UndoEntry, BackendError> {
+    let words: Vec<String> = add
+        .iter()
+        .map(|t| format!("+{t}"))
+        .chain(remove.iter().map(|n| format!("-{n}")))
+        .collect();
+    let label = format!("tag {} on {}", words.join(" "), ids.len());
+    let _ = tx.send(Action::WriteProgress {
+        label: label.clone(),
+        done: 0,
+        total: ids.len(),
+    });
+    let chosen: HashSet<&TxnId> = ids.iter().collect();
+    let mut inverse = Vec::new();
+    for tag in &add {
+        let holders = tag_holders(backend, &tag.name, &chosen).await?;
+        let lacking: Vec<TxnId> = ids
+            .iter()
+            .filter(|id| !holders.contains_key(*id))
+            .cloned()
+            .collect();
+        if !lacking.is_empty() {
+            inverse.push(EditOp::Tags {
+                ids: Arc::new(lacking),
+                add: Vec::new(),
+                remove: vec![tag.name.clone()],
+            });
+        }
+    }
+    for name in &remove {
+        let holders = tag_holders(backend, name, &chosen).await?;
+        let mut by_value: BTreeMap<String, Vec<TxnId>> = BTreeMap::new();
+        for (id, values) in holders {
+            for v in values {
+                by_value.entry(v).or_default().push(id.clone());
+            }
+        }
+        for (value, mut holders) in by_value {
+            holders.sort();
+            inverse.push(EditOp::Tags {
+                ids: Arc::new(holders),
+                add: vec![Tag::new(name.clone(), value)],
+                remove: Vec::new(),
+            });
+        }
+    }
+    let forward = vec![EditOp::Tags { ids, add, remove }];
+    apply(backend, &forward, &label, tx).await?;
+    Ok(UndoEntry {
+        label,
+        forward,
+        inverse,
+    })
+}
+
+async fn set_status(
+    backend: &dyn Backend,
+    ids: &[TxnId],
+    status: Status,
+    tx: &UnboundedSender<Action>,
+) -> Result<UndoEntry, BackendError> {
+    let label = format!("mark {} {}", ids.len(), status.name());
+    let mut forward = Vec::new();
+    let mut inverse = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        let before = backend.transaction(id).await?;
+        if before.status != status {
+            let patch = TxnPatch {
+                status: Some(status),
+                ..TxnPatch::default()
+            };
+            backend.update_transaction(id, &patch).await?;
+            forward.push(EditOp::Status {
+                id: id.clone(),
+                status,
+            });
+            inverse.push(EditOp::Status {
+                id: id.clone(),
+                status: before.status,
+            });
+        }
+        progress(tx, &label, i + 1, ids.len());
+    }
+    Ok(UndoEntry {
+        label,
+        forward,
+        inverse,
+    })
+}
+
+fn progress(tx: &UnboundedSender<Action>, label: &str, done: usize, total: usize) {
+    if total > 1 && (done.is_multiple_of(50) || done == total) {
+        let _ = tx.send(Action::WriteProgress {
+            label: label.to_string(),
+            done,
+            total,
+        });
+    }
+}
+
+/// Writes `ops` in order: a tag op is one `bulk_tag` call, or one `update_transaction` per id on backends that
+/// cannot bulk-tag.
+async fn apply(
+    backend: &dyn Backend,
+    ops: &[EditOp],
+    label: &str,
+    tx: &UnboundedSender<Action>,
+) -> Result<(), BackendError> {
+    let total: usize = ops.iter().map(EditOp::size).sum();
+    let mut done = 0;
+    let bulk = backend.capabilities().bulk_tag;
+    for op in ops {
+        match op {
+            EditOp::Tags { ids, add, remove } if bulk => {
+                backend.bulk_tag(ids, add, remove).await?;
+                done += ids.len();
+                progress(tx, label, done, total);
+            }
+            EditOp::Tags { ids, add, remove } => {
+                let patch = TxnPatch {
+                    add_tags: add.clone(),
+                    remove_tags: remove.clone(),
+                    ..TxnPatch::default()
+                };
+                for id in ids.iter() {
+                    backend.update_transaction(id, &patch).await?;
+                    done += 1;
+                    progress(tx, label, done, total);
+                }
+            }
+            EditOp::Status { id, status } => {
+                let patch = TxnPatch {
+                    status: Some(*status),
+                    ..TxnPatch::default()
+                };
+                backend.update_transaction(id, &patch).await?;
+                done += 1;
+                progress(tx, label, done, total);
+            }
+            EditOp::Patch { id, patch } => {
+                backend.update_transaction(id, patch).await?;
+                done += 1;
+                progress(tx, label, done, total);
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,335 @@
+//! Everything the dashboard knows, as plain data that `update` changes and `ui::draw` reads. Domain data that came
+//! from the backend (a window of transactions, accounts, summaries) is kept apart from view state (cursor, scroll,
+//! focus, popups). The transaction table is virtualised: only `TxnWindow` — a few hundred rows around the viewport —
+//! is held, never the whole match; the match count and sum come from the backend with each page.
+
+use super::undo::UndoStack;
+use crate::backend::{
+    BreakdownRow, Capabilities, Dimension, GroupBy, PeriodSummary, SortKey, TagInfo,
+};
+use crate::config::keymap::Keymap;
+use crate::config::{Config, ThemeName, View};
+use crate::domain::{Account, Balance, Transaction, TxnId};
+use crate::query::{Query, QueryError};
+use chrono::NaiveDate;
+use std::collections::HashSet;
+use std::sync::Arc;
+use tui_input::Input;
+
+/// Rows fetched per page of the transaction table.
+pub const PAGE_ROWS: usize = 200;
+/// How many periods the analytics pane asks for and shows at most.
+pub const MAX_PERIODS: usize = 36;
+/// How many months of history each account sparkline covers.
+pub const SPARK_MONTHS: usize = 12;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Phase {
+    /// Waiting for the backend to open; `ticks` drives the spinner.
+    Loading,
+    Ready,
+    /// The backend could not be opened; the message says why.
+    Failed(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Pane {
+    Accounts,
+    Transactions,
+    Detail,
+    Analytics,
+}
+
+impl Pane {
+    pub const ORDER: [Pane; 4] = [
+        Pane::Transactions,
+        Pane::Detail,
+        Pane::Analytics,
+        Pane::Accounts,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Accounts => "Accounts",
+            Pane::Transactions => "Transactions",
+            Pane::Detail => "Detail",
+            Pane::Analytics => "Analytics",
+        }
+    }
+}
+
+/// What a text prompt edits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    AddTag,
+    RemoveTag,
+    Category,
+    Note,
+}
+
+impl PromptKind {
+    pub fn title(self) -> &'static str {
+        match self {
+            PromptKind::AddTag => "Add tags",
+            PromptKind::RemoveTag => "Remove tags",
+            PromptKind::Category => "Set category",
+            PromptKind::Note => "Set note",
+        }
+    }
+}
+
+/// A popup with one line of text input, with completion from the backend's tags for tag prompts.
+#[derive(Debug, Clone)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub input: Input,
+    /// The transactions the edit applies to.
+    pub targets: Arc<Vec<TxnId>>,
+    /// Tag names that complete the word under the cursor, best first.
+    pub completions: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Mode {
+    Normal,
+    /// Typing in the filter bar.
+    Filter,
+    Prompt(Prompt),
+    Help,
+}
+
+/// The filter bar: what is typed, the last query that parsed (whose result is on screen), and the parse error.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub input: Input,
+    pub applied: Query,
+    pub error: Option<QueryError>,
+    /// Review queue on: `is:review` is added to the applied query.
+    pub review: bool,
+}
+
+/// A contiguous slice of the matching transactions, `rows[i]` being match number `offset + i` in sort order.
+#[derive(Debug, Clone, Default)]
+pub struct TxnWindow {
+    pub offset: usize,
+    pub rows: Vec<Transaction>,
+    /// Number of matches and their per-commodity sum; `None` until the first page for this query arrived.
+    pub total: Option<usize>,
+    pub sum: Balance,
+    /// The offset of a page request in flight, to avoid asking twice.
+    pub pending_offset: Option<usize>,
+}
+
+impl TxnWindow {
+    pub fn get(&self, index: usize) -> Option<&Transaction> {
+        index
+            .checked_sub(self.offset)
+            .and_then(|i| self.rows.get(i))
+    }
+
+    pub fn covers(&self, start: usize, end: usize) -> bool {
+        start >= self.offset && end <= self.offset + self.rows.len()
+    }
+}
+
+/// Scroll position and cursor of the transaction table (absolute match indices).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TableView {
+    pub cursor: usize,
+    pub top: usize,
+    pub sort: SortKey,
+    pub ascending: bool,
+}
+
+/// The multi-selection for bulk edits: a set of ids (it may hold a million) and the running sum of their amounts.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub ids: HashSet<TxnId>,
+    pub sum: Balance,
+    /// The last toggled row, where a range selection starts.
+    pub anchor: Option<usize>,
+    /// A "select all matching" in progress: (ids so far, total expected).
+    pub collecting: Option<(usize, usize)>,
+}
+
+/// A real account (asset or liability) with its balance and month-end balances for the sparkline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRow {
+    pub account: Account,
+    /// Month-end balances in the account's main commodity, oldest first; empty until computed.
+    pub history: Vec<rust_decimal::Decimal>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Analytics {
+    pub group_by: GroupBy,
+    pub dimension: Dimension,
+    pub periods: Vec<PeriodSummary>,
+    pub breakdown: Vec<BreakdownRow>,
+    /// The highlighted period (index into `periods`); the breakdown covers only it. `None`: the whole filter.
+    pub period: Option<usize>,
+    pub loaded: bool,
+}
+
+/// Writes in flight and the progress of a slow one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Writes {
+    pub pending: usize,
+    /// (label, done, total) of the write that reported progress last.
+    pub progress: Option<(String, usize, usize)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusMessage {
+    pub text: String,
+    pub error: bool,
+}
+
+/// The generation each kind of request is at; a reply with another generation is stale and dropped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Generations {
+    pub next: u64,
+    pub table: u64,
+    pub page: u64,
+    pub analytics: u64,
+    pub accounts: u64,
+    pub review: u64,
+    pub collect: u64,
+}
+
+impl Generations {
+    pub fn bump(&mut self) -> u64 {
+        self.next += 1;
+        self.next
+    }
+}
+
+/// Settings the dashboard starts with (from the config file).
+#[derive(Debug, Clone)]
+pub struct StateOptions {
+    pub source_label: String,
+    pub today: NaiveDate,
+    pub keymap: Keymap,
+    pub no_color: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct State {
+    pub source_label: String,
+    pub today: NaiveDate,
+    pub date_format: String,
+    pub keymap: Keymap,
+    pub theme: ThemeName,
+    pub no_color: bool,
+    pub phase: Phase,
+    pub capabilities: Capabilities,
+    /// Problems the backend reported while loading (journal syntax), shown as the first status message.
+    pub diagnostics: usize,
+    pub focus: Pane,
+    pub mode: Mode,
+    pub filter: Filter,
+    pub txns: TxnWindow,
+    pub table: TableView,
+    pub selection: Selection,
+    pub accounts: Vec<AccountRow>,
+    pub account_cursor: usize,
+    pub analytics: Analytics,
+    pub review_count: Option<usize>,
+    pub tags: Vec<TagInfo>,
+    pub undo: UndoStack,
+    pub writes: Writes,
+    pub status: Option<StatusMessage>,
+    pub last_error: Option<String>,
+    /// Terminal size (columns, rows).
+    pub size: (u16, u16),
+    pub gens: Generations,
+    pub ticks: u64,
+    pub reload_in_flight: bool,
+    pub quit: bool,
+    /// Something visible changed since the last draw.
+    pub dirty: bool,
+}
+
+impl State {
+    pub fn new(config: &Config, opts: StateOptions) -> State {
+        let analytics = Analytics {
+            group_by: config.default_group_by,
+            ..Analytics::default()
+        };
+        let focus = match config.default_view {
+            View::Accounts => Pane::Accounts,
+            View::Analytics => Pane::Analytics,
+            View::Transactions | View::Review => Pane::Transactions,
+        };
+        State {
+            source_label: opts.source_label.clone(),
+            today: opts.today,
+            date_format: config.date_format.clone(),
+            keymap: opts.keymap,
+            theme: config.theme,
+            no_color: opts.no_color,
+            phase: Phase::Loading,
+            capabilities: Capabilities::read_only(opts.source_label),
+            diagnostics: 0,
+            focus,
+            mode: Mode::Normal,
+            filter: Filter {
+                review: config.default_view == View::Review,
+                ..Filter::default()
+            },
+            txns: TxnWindow::default(),
+            table: TableView::default(),
+            selection: Selection::default(),
+            accounts: Vec::new(),
+            account_cursor: 0,
+            analytics,
+            review_count: None,
+            tags: Vec::new(),
+            undo: UndoStack::default(),
+            writes: Writes::default(),
+            status: None,
+            last_error: None,
+            size: (80, 24),
+            gens: Generations::default(),
+            ticks: 0,
+            reload_in_flight: false,
+            quit: false,
+            dirty: true,
+        }
+    }
+
+    /// The query whose result is on screen: the last good filter, plus `is:review` in the review queue.
+    pub fn effective_query(&self) -> Query {
+        if self.filter.review {
+            let review = Query {
+                terms: vec![crate::query::Term::IsReview],
+                source: "is:review".into(),
+            };
+            self.filter.applied.and(&review)
+        } else {
+            self.filter.applied.clone()
+        }
+    }
+
+    /// The transaction under the table cursor, if its page is loaded.
+    pub fn current(&self) -> Option<&Transaction> {
+        self.txns.get(self.table.cursor)
+    }
+
+    pub fn total(&self) -> usize {
+        self.txns.total.unwrap_or(0)
+    }
+
+    pub fn set_status(&mut self, text: impl Into<String>) {
+        self.status = Some(StatusMessage {
+            text: text.into(),
+            error: false,
+        });
+    }
+
+    pub fn set_error(&mut self, text: impl Into<String>) {
+        let text = text.into();
+        self.last_error = Some(text.clone());
+        self.status = Some(StatusMessage { text, error: true });
+    }
+}

@@ -1,0 +1,1034 @@
+//! `update(&mut State, Action) -> Vec<Effect>`: the only place the dashboard's state changes. It is synchronous and
+//! does no I/O: backend work is returned as `Effect`s and comes back later as `Action`s carrying the generation of
+//! their request, so a reply to an older filter or page is recognised and dropped. Per keystroke it does O(visible)
+//! work only — the backend filters, counts and sums.
+
+use super::action::{Action, Effect, Opened, Reply, WriteKind};
+use super::state::{
+    AccountRow, MAX_PERIODS, Mode, PAGE_ROWS, Pane, Phase, Prompt, PromptKind, State,
+};
+use super::undo::{EditOp, UndoEntry};
+use crate::backend::{
+    BreakdownRow, Dimension, GroupBy, PageRequest, PeriodSummary, SortKey, TagInfo, TxnPage,
+    TxnPatch,
+};
+use crate::config::keymap::Command;
+use crate::domain::{Balance, Status, Tag, TxnId};
+use crate::query::{DateRange, Query, Term};
+use chrono::{Datelike, Duration, NaiveDate};
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind};
+use std::sync::Arc;
+use tui_input::backend::crossterm::to_input_request;
+
+/// Ticks between two live-reload checks (the run loop ticks four times a second).
+pub const RELOAD_EVERY_TICKS: u64 = 6;
+/// Most transactions a status change applies to at once (each is one backend call).
+pub const MAX_STATUS_BATCH: usize = 5_000;
+
+pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    if !matches!(action, Action::Tick) {
+        state.dirty = true;
+    }
+    match action {
+        Action::Key(key) => on_key(state, key, &mut fx),
+        Action::Paste(text) => on_paste(state, &text, &mut fx),
+        Action::Resize(w, h) => {
+            state.size = (w, h);
+            scroll_into_view(state);
+            ensure_window(state, &mut fx);
+        }
+        Action::Tick => on_tick(state, &mut fx),
+        Action::Opened(reply) => on_opened(state, reply, &mut fx),
+        Action::Page {
+            generation,
+            offset,
+            reply,
+        } => on_page(state, generation, offset, reply, &mut fx),
+        Action::Analytics { generation, reply } => on_analytics(state, generation, reply),
+        Action::Accounts { generation, reply } => on_accounts(state, generation, reply),
+        Action::ReviewCount { generation, reply } => {
+            if generation == state.gens.review {
+                match reply {
+                    Ok(n) => state.review_count = Some(n),
+                    Err(e) => state.set_error(format!("review queue: {e}")),
+                }
+            }
+        }
+        Action::Tags(reply) => on_tags(state, reply),
+        Action::Collected {
+            generation,
+            items,
+            total,
+            done,
+            reply,
+        } => on_collected(state, generation, items, (total, done), reply),
+        Action::WriteProgress { label, done, total } => {
+            state.writes.progress = Some((label, done, total));
+        }
+        Action::WriteDone { kind, reply } => on_write_done(state, kind, reply, &mut fx),
+        Action::Reloaded(reply) => {
+            state.reload_in_flight = false;
+            match reply {
+                Ok(true) => {
+                    state.set_status("file changed on disk: reloaded");
+                    refresh(state, &mut fx);
+                }
+                Ok(false) => {}
+                Err(e) => state.set_error(format!("reload: {e}")),
+            }
+        }
+        Action::Synced(reply) => match reply {
+            Ok(msg) => {
+                state.set_status(msg);
+                refresh(state, &mut fx);
+            }
+            Err(e) => state.set_error(format!("sync: {e}")),
+        },
+    }
+    fx
+}
+
+fn on_tick(state: &mut State, fx: &mut Vec<Effect>) {
+    state.ticks += 1;
+    let busy = state.phase == Phase::Loading
+        || state.writes.pending > 0
+        || state.selection.collecting.is_some()
+        || state.txns.pending_offset.is_some();
+    if busy {
+        state.dirty = true;
+    }
+    if state.phase == Phase::Ready
+        && state.ticks.is_multiple_of(RELOAD_EVERY_TICKS)
+        && !state.reload_in_flight
+        && state.writes.pending == 0
+    {
+        state.reload_in_flight = true;
+        fx.push(Effect::Reload);
+    }
+}
+
+fn on_opened(state: &mut State, reply: Reply<Opened>, fx: &mut Vec<Effect>) {
+    match reply {
+        Ok(opened) => {
+            state.phase = Phase::Ready;
+            state.source_label = if opened.capabilities.label.is_empty() {
+                state.source_label.clone()
+            } else {
+                opened.capabilities.label.clone()
+            };
+            state.capabilities = opened.capabilities;
+            state.diagnostics = opened.diagnostics;
+            if let Some(first) = opened.first_diagnostic {
+                state.set_error(format!(
+                    "{} problem(s) while loading; first: {first}",
+                    opened.diagnostics
+                ));
+            }
+            requery(state, false, fx);
+            fetch_accounts(state, fx);
+            fetch_review_count(state, fx);
+            fx.push(Effect::FetchTags);
+        }
+        Err(e) => {
+            state.phase = Phase::Failed(e.clone());
+            state.set_error(e);
+        }
+    }
+}
+
+fn on_page(
+    state: &mut State,
+    generation: u64,
+    offset: usize,
+    reply: Reply<TxnPage>,
+    fx: &mut Vec<Effect>,
+) {
+    if generation != state.gens.page {
+        return;
+    }
+    state.txns.pending_offset = None;
+    match reply {
+        Ok(page) => {
+            state.txns.offset = offset;
+            state.txns.rows = page.items;
+            state.txns.total = Some(page.total);
+            state.txns.sum = page.sum;
+            clamp_cursor(state);
+            scroll_into_view(state);
+            ensure_window(state, fx);
+        }
+        Err(e) => state.set_error(format!("transactions: {e}")),
+    }
+}
+
+fn on_analytics(
+    state: &mut State,
+    generation: u64,
+    reply: Reply<(Vec<PeriodSummary>, Vec<BreakdownRow>)>,
+) {
+    if generation != state.gens.analytics {
+        return;
+    }
+    match reply {
+        Ok((mut periods, breakdown)) => {
+            if periods.len() > MAX_PERIODS {
+                periods.drain(..periods.len() - MAX_PERIODS);
+            }
+            if let Some(p) = state.analytics.period {
+                state.analytics.period = Some(p.min(periods.len().saturating_sub(1)));
+            }
+            state.analytics.periods = periods;
+            state.analytics.breakdown = breakdown;
+            state.analytics.loaded = true;
+        }
+        Err(e) => state.set_error(format!("analytics: {e}")),
+    }
+}
+
+fn on_accounts(state: &mut State, generation: u64, reply: Reply<Vec<AccountRow>>) {
+    if generation != state.gens.accounts {
+        return;
+    }
+    match reply {
+        Ok(rows) => {
+            state.accounts = rows;
+            state.account_cursor = state
+                .account_cursor
+                .min(state.accounts.len().saturating_sub(1));
+        }
+        Err(e) => state.set_error(format!("accounts: {e}")),
+    }
+}
+
+fn on_tags(state: &mut State, reply: Reply<Vec<TagInfo>>) {
+    match reply {
+        Ok(mut tags) => {
+            tags.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
+            state.tags = tags;
+        }
+        Err(e) => state.set_error(format!("tags: {e}")),
+    }
+}
+
+fn on_collected(
+    state: &mut State,
+    generation: u64,
+    items: Vec<(TxnId, Balance)>,
+    (total, done): (usize, bool),
+    reply: Reply<()>,
+) {
+    if generation != state.gens.collect {
+        return;
+    }
+    if let Err(e) = reply {
+        state.selection.collecting = None;
+        state.set_error(format!("selecting: {e}"));
+        return;
+    }
+    for (id, amount) in items {
+        if state.selection.ids.insert(id) {
+            state.selection.sum.merge(&amount);
+        }
+    }
+    if done {
+        state.selection.collecting = None;
+        state.set_status(format!("{} selected", state.selection.ids.len()));
+    } else {
+        state.selection.collecting = Some((state.selection.ids.len(), total));
+    }
+}
+
+fn on_write_done(
+    state: &mut State,
+    kind: WriteKind,
+    reply: Reply<UndoEntry>,
+    fx: &mut Vec<Effect>,
+) {
+    state.writes.pending = state.writes.pending.saturating_sub(1);
+    state.writes.progress = None;
+    match (kind, reply) {
+        (WriteKind::New, Ok(entry)) => {
+            state.set_status(format!("{} (u to undo)", entry.label));
+            if !entry.inverse.is_empty() {
+                state.undo.push(entry);
+            }
+        }
+        (WriteKind::Undo, Ok(entry)) => {
+            state.set_status(format!("undone: {}", entry.label));
+            state.undo.undone(entry);
+        }
+        (WriteKind::Redo, Ok(entry)) => {
+            state.set_status(format!("redone: {}", entry.label));
+            state.undo.redone(entry);
+        }
+        (_, Err(e)) => state.set_error(format!("write failed: {e}")),
+    }
+    refresh(state, fx);
+}
+
+fn on_paste(state: &mut State, text: &str, fx: &mut Vec<Effect>) {
+    let clean: String = text.chars().filter(|c| !c.is_control()).collect();
+    match &mut state.mode {
+        Mode::Filter => {
+            for c in clean.chars() {
+                state
+                    .filter
+                    .input
+                    .handle(tui_input::InputRequest::InsertChar(c));
+            }
+            filter_changed(state, fx);
+        }
+        Mode::Prompt(p) => {
+            for c in clean.chars() {
+                p.input.handle(tui_input::InputRequest::InsertChar(c));
+            }
+            update_completions(p, &state.tags);
+        }
+        Mode::Normal | Mode::Help => {}
+    }
+}
+
+fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
+    if key.kind == KeyEventKind::Release {
+        state.dirty = false;
+        return;
+    }
+    match state.mode {
+        Mode::Help => {
+            state.mode = Mode::Normal;
+        }
+        Mode::Filter => filter_key(state, key, fx),
+        Mode::Prompt(_) => prompt_key(state, key, fx),
+        Mode::Normal => {
+            state.status = None;
+            match state.keymap.command_for(&key) {
+                Some(command) => run_command(state, command, fx),
+                None => state.dirty = false,
+            }
+        }
+    }
+}
+
+fn filter_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
+    match key.code {
+        KeyCode::Esc | KeyCode::Enter => state.mode = Mode::Normal,
+        KeyCode::Down | KeyCode::Up | KeyCode::PageDown | KeyCode::PageUp => {
+            // Let people scroll the result without leaving the filter.
+            let cmd = match key.code {
+                KeyCode::Down => Command::MoveDown,
+                KeyCode::Up => Command::MoveUp,
+                KeyCode::PageDown => Command::PageDown,
+                _ => Command::PageUp,
+            };
+            run_command(state, cmd, fx);
+        }
+        _ => {
+            if let Some(req) = to_input_request(&Event::Key(key))
+                && state
+                    .filter
+                    .input
+                    .handle(req)
+                    .is_some_and(|changed| changed.value)
+            {
+                filter_changed(state, fx);
+            }
+        }
+    }
+}
+
+/// The filter text changed: parse it; a good query replaces the applied one (and is fetched), a bad one leaves the
+/// last good result on screen and shows the error.
+fn filter_changed(state: &mut State, fx: &mut Vec<Effect>) {
+    match crate::query::parse(state.filter.input.value()) {
+        Ok(q) => {
+            state.filter.error = None;
+            if q != state.filter.applied {
+                state.filter.applied = q;
+                requery(state, true, fx);
+            }
+        }
+        Err(e) => state.filter.error = Some(e),
+    }
+}
+
+fn prompt_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
+    let Mode::Prompt(prompt) = &mut state.mode else {
+        return;
+    };
+    match key.code {
+        KeyCode::Esc => state.mode = Mode::Normal,
+        KeyCode::Tab => {
+            if let Some(first) = prompt.completions.first().cloned() {
+                complete_word(&mut prompt.input, &first);
+                update_completions(prompt, &state.tags);
+            }
+        }
+        KeyCode::Enter => {
+            let prompt = prompt.clone();
+            state.mode = Mode::Normal;
+            submit_prompt(state, prompt, fx);
+        }
+        _ => {
+            if let Some(req) = to_input_request(&Event::Key(key)) {
+                prompt.input.handle(req);
+                update_completions(prompt, &state.tags);
+            }
+        }
+    }
+}
+
+/// Replaces the word under the cursor (the last word) with `word`.
+fn complete_word(input: &mut tui_input::Input, word: &str) {
+    let value = input.value();
+    let start = value.rfind([' ', ',']).map_or(0, |i| i + 1);
+    let new = format!("{}{word} ", &value[..start]);
+    *input = tui_input::Input::new(new);
+}
+
+pub(crate) fn update_completions(prompt: &mut Prompt, tags: &[TagInfo]) {
+    if !matches!(prompt.kind, PromptKind::AddTag | PromptKind::RemoveTag) {
+        prompt.completions.clear();
+        return;
+    }
+    let value = prompt.input.value();
+    let word = value.rsplit([' ', ',']).next().unwrap_or("").to_lowercase();
+    prompt.completions = tags
+        .iter()
+        .filter(|t| t.name.to_lowercase().starts_with(&word) && t.name.to_lowercase() != word)
+        .take(8)
+        .map(|t| t.name.clone())
+        .collect();
+}
+
+fn submit_prompt(state: &mut State, prompt: Prompt, fx: &mut Vec<Effect>) {
+    let text = prompt.input.value().trim().to_string();
+    match prompt.kind {
+        PromptKind::AddTag | PromptKind::RemoveTag => {
+            let words: Vec<&str> = text.split([' ', ',']).filter(|w| !w.is_empty()).collect();
+            if words.is_empty() {
+                state.set_status("no tags given: nothing changed");
+                return;
+            }
+            let (add, remove) = if prompt.kind == PromptKind::AddTag {
+                (words.iter().map(|w| Tag::parse(w)).collect(), Vec::new())
+            } else {
+                let names = words.iter().map(|w| Tag::parse(w).name).collect::<Vec<_>>();
+                (Vec::new(), names)
+            };
+            if let Some(bad) = add
+                .iter()
+                .map(|t: &Tag| t.name.as_str())
+                .chain(remove.iter().map(String::as_str))
+                .find(|n| n.is_empty() || n.chars().any(|c| c.is_control() || c == ';'))
+            {
+                state.set_error(format!("not a valid tag name: {bad:?}"));
+                return;
+            }
+            state.writes.pending += 1;
+            fx.push(Effect::BulkTag {
+                ids: prompt.targets,
+                add,
+                remove,
+            });
+        }
+        PromptKind::Category | PromptKind::Note => {
+            let Some(id) = prompt.targets.first().cloned() else {
+                return;
+            };
+            let Some(txn) = state.txns.rows.iter().find(|t| t.id == id) else {
+                state.set_error("the transaction is no longer on screen");
+                return;
+            };
+            let (patch, prior, what) = if prompt.kind == PromptKind::Category {
+                let patch = TxnPatch {
+                    category: Some(text.clone()),
+                    ..TxnPatch::default()
+                };
+                let prior = TxnPatch {
+                    category: Some(txn.category.clone().unwrap_or_default()),
+                    ..TxnPatch::default()
+                };
+                (patch, prior, format!("category {text}"))
+            } else {
+                let patch = TxnPatch {
+                    note: Some(text.clone()),
+                    ..TxnPatch::default()
+                };
+                let prior = TxnPatch {
+                    note: Some(txn.note.clone()),
+                    ..TxnPatch::default()
+                };
+                (patch, prior, "note".to_string())
+            };
+            let entry = UndoEntry {
+                label: format!("set {what} on 1 transaction"),
+                forward: vec![EditOp::Patch {
+                    id: id.clone(),
+                    patch,
+                }],
+                inverse: vec![EditOp::Patch { id, patch: prior }],
+            };
+            state.writes.pending += 1;
+            fx.push(Effect::Apply {
+                kind: WriteKind::New,
+                entry,
+            });
+        }
+    }
+}
+
+fn run_command(state: &mut State, command: Command, fx: &mut Vec<Effect>) {
+    if state.phase != Phase::Ready && !matches!(command, Command::Quit | Command::Help) {
+        state.set_status(match &state.phase {
+            Phase::Loading => "still loading…".to_string(),
+            Phase::Failed(_) => "the data source could not be opened; q quits".to_string(),
+            Phase::Ready => String::new(),
+        });
+        return;
+    }
+    match command {
+        Command::Quit => state.quit = true,
+        Command::Help => state.mode = Mode::Help,
+        Command::MoveDown => move_by(state, 1, fx),
+        Command::MoveUp => move_by(state, -1, fx),
+        Command::PageDown => {
+            let rows = page_rows(state) as isize;
+            move_by(state, rows, fx);
+        }
+        Command::PageUp => {
+            let rows = page_rows(state) as isize;
+            move_by(state, -rows, fx);
+        }
+        Command::Top => move_by(state, isize::MIN / 2, fx),
+        Command::Bottom => move_by(state, isize::MAX / 2, fx),
+        Command::NextPane | Command::PrevPane => {
+            let i = Pane::ORDER
+                .iter()
+                .position(|p| *p == state.focus)
+                .unwrap_or(0);
+            let n = Pane::ORDER.len();
+            let next = if command == Command::NextPane {
+                (i + 1) % n
+            } else {
+                (i + n - 1) % n
+            };
+            state.focus = Pane::ORDER[next];
+            scroll_into_view(state);
+            ensure_window(state, fx);
+        }
+        Command::OpenDetail => match state.focus {
+            Pane::Accounts => {
+                if let Some(row) = state.accounts.get(state.account_cursor) {
+                    let name = row.account.name.clone();
+                    let text = if name.contains(char::is_whitespace) {
+                        format!("acct:\"{name}\"")
+                    } else {
+                        format!("acct:{name}")
+                    };
+                    state.filter.input = tui_input::Input::new(text);
+                    state.focus = Pane::Transactions;
+                    filter_changed(state, fx);
+                }
+            }
+            Pane::Transactions => state.focus = Pane::Detail,
+            Pane::Detail => state.focus = Pane::Transactions,
+            Pane::Analytics => {}
+        },
+        Command::Filter => state.mode = Mode::Filter,
+        Command::Back => back(state, fx),
+        Command::ToggleSelect => toggle_select(state, fx),
+        Command::RangeSelect => range_select(state, fx),
+        Command::SelectAll => select_all(state, fx),
+        Command::AddTag | Command::RemoveTag => {
+            if let Some(why) = unavailable(state, |c| c.edit_tags, "edit tags") {
+                state.set_error(why);
+                return;
+            }
+            let Some(targets) = targets(state) else {
+                return;
+            };
+            let kind = if command == Command::AddTag {
+                PromptKind::AddTag
+            } else {
+                PromptKind::RemoveTag
+            };
+            let mut prompt = Prompt {
+                kind,
+                input: tui_input::Input::default(),
+                targets,
+                completions: Vec::new(),
+            };
+            update_completions(&mut prompt, &state.tags);
+            state.mode = Mode::Prompt(prompt);
+        }
+        Command::SetCategory | Command::SetNote => single_edit_prompt(state, command),
+        Command::MarkReviewed => set_status(state, Status::Cleared, fx),
+        Command::MarkPending => set_status(state, Status::Pending, fx),
+        Command::ReviewQueue => {
+            state.filter.review = !state.filter.review;
+            state.set_status(if state.filter.review {
+                "review queue: unmarked or pending, uncategorised, or tagged review (R to leave)"
+            } else {
+                "review queue off"
+            });
+            requery(state, false, fx);
+        }
+        Command::Undo => match state.undo.pop_undo() {
+            Some(entry) => {
+                state.writes.pending += 1;
+                state.set_status(format!("undoing: {}", entry.label));
+                fx.push(Effect::Apply {
+                    kind: WriteKind::Undo,
+                    entry,
+                });
+            }
+            None => state.set_status("nothing to undo"),
+        },
+        Command::Redo => match state.undo.pop_redo() {
+            Some(entry) => {
+                state.writes.pending += 1;
+                state.set_status(format!("redoing: {}", entry.label));
+                fx.push(Effect::Apply {
+                    kind: WriteKind::Redo,
+                    entry,
+                });
+            }
+            None => state.set_status("nothing to redo"),
+        },
+        Command::Sort => {
+            let order = [
+                SortKey::Date,
+                SortKey::Amount,
+                SortKey::Payee,
+                SortKey::Status,
+                SortKey::Category,
+            ];
+            let i = order
+                .iter()
+                .position(|k| *k == state.table.sort)
+                .unwrap_or(0);
+            state.table.sort = order[(i + 1) % order.len()];
+            state.table.ascending = !matches!(state.table.sort, SortKey::Date | SortKey::Amount);
+            state.set_status(format!("sorted by {}", state.table.sort.name()));
+            requery(state, false, fx);
+        }
+        Command::ReverseSort => {
+            state.table.ascending = !state.table.ascending;
+            requery(state, false, fx);
+        }
+        Command::GroupDay => set_group(state, GroupBy::Day, fx),
+        Command::GroupWeek => set_group(state, GroupBy::Week, fx),
+        Command::GroupMonth => set_group(state, GroupBy::Month, fx),
+        Command::GroupYear => set_group(state, GroupBy::Year, fx),
+        Command::PrevPeriod => move_period(state, -1, fx),
+        Command::NextPeriod => move_period(state, 1, fx),
+        Command::NextDimension => {
+            state.analytics.dimension = match state.analytics.dimension {
+                Dimension::Category => Dimension::Tag,
+                Dimension::Tag => Dimension::Payee,
+                Dimension::Payee => Dimension::Account,
+                Dimension::Account => Dimension::Category,
+            };
+            fetch_analytics(state, fx);
+        }
+        Command::Sync => {
+            if let Some(why) = unavailable(state, |c| c.sync, "sync sources") {
+                state.set_error(why);
+            } else {
+                state.set_status("syncing…");
+                fx.push(Effect::Sync);
+            }
+        }
+    }
+}
+
+/// `Some(reason)` when the backend lacks a capability, naming the backend.
+fn unavailable(
+    state: &State,
+    has: impl Fn(&crate::backend::Capabilities) -> bool,
+    what: &str,
+) -> Option<String> {
+    if has(&state.capabilities) {
+        None
+    } else {
+        Some(format!(
+            "cannot {what}: not supported by {}",
+            state.capabilities.label
+        ))
+    }
+}
+
+/// The transactions an edit applies to: the selection, or else the row under the cursor.
+fn targets(state: &mut State) -> Option<Arc<Vec<TxnId>>> {
+    if state.selection.collecting.is_some() {
+        state.set_status("still selecting… wait for it to finish or press Esc");
+        return None;
+    }
+    if !state.selection.ids.is_empty() {
+        let mut ids: Vec<TxnId> = state.selection.ids.iter().cloned().collect();
+        ids.sort();
+        return Some(Arc::new(ids));
+    }
+    match state.current() {
+        Some(t) if t.read_only => {
+            let msg = format!("{} is read-only here: {}", t.id, t.source);
+            state.set_error(msg);
+            None
+        }
+        Some(t) => Some(Arc::new(vec![t.id.clone()])),
+        None => {
+            state.set_status("no transaction under the cursor");
+            None
+        }
+    }
+}
+
+fn single_edit_prompt(state: &mut State, command: Command) {
+    let (kind, cap): (PromptKind, fn(&crate::backend::Capabilities) -> bool) =
+        if command == Command::SetCategory {
+            (PromptKind::Category, |c| c.edit_category)
+        } else {
+            (PromptKind::Note, |c| c.edit_notes)
+        };
+    let what = if kind == PromptKind::Category {
+        "edit categories"
+    } else {
+        "edit notes"
+    };
+    if let Some(why) = unavailable(state, cap, what) {
+        state.set_error(why);
+        return;
+    }
+    let Some(txn) = state.current() else {
+        state.set_status("no transaction under the cursor");
+        return;
+    };
+    if txn.read_only {
+        let msg = format!("{} is read-only here: {}", txn.id, txn.source);
+        state.set_error(msg);
+        return;
+    }
+    let current = if kind == PromptKind::Category {
+        txn.category.clone().unwrap_or_default()
+    } else {
+        txn.note.clone()
+    };
+    state.mode = Mode::Prompt(Prompt {
+        kind,
+        input: tui_input::Input::new(current),
+        targets: Arc::new(vec![txn.id.clone()]),
+        completions: Vec::new(),
+    });
+}
+
+fn set_status(state: &mut State, status: Status, fx: &mut Vec<Effect>) {
+    if let Some(why) = unavailable(state, |c| c.edit_status, "change status") {
+        state.set_error(why);
+        return;
+    }
+    let Some(ids) = targets(state) else {
+        return;
+    };
+    if ids.len() > MAX_STATUS_BATCH {
+        state.set_error(format!(
+            "{} selected: status changes are one call each, at most {MAX_STATUS_BATCH} at once",
+            ids.len()
+        ));
+        return;
+    }
+    state.writes.pending += 1;
+    fx.push(Effect::SetStatus { ids, status });
+    if state.selection.ids.is_empty() && state.focus == Pane::Transactions {
+        // Reviewing one by one: move on to the next.
+        move_by(state, 1, fx);
+    }
+}
+
+fn back(state: &mut State, fx: &mut Vec<Effect>) {
+    if state.focus == Pane::Detail {
+        state.focus = Pane::Transactions;
+    } else if state.selection.collecting.is_some() {
+        state.gens.collect = state.gens.bump();
+        state.selection.collecting = None;
+        state.set_status("selection stopped");
+    } else if !state.selection.ids.is_empty() {
+        let n = state.selection.ids.len();
+        state.selection = Default::default();
+        state.set_status(format!("{n} unselected"));
+    } else if !state.filter.input.value().is_empty()
+        || state.filter.review
+        || state.filter.error.is_some()
+    {
+        state.filter.input = tui_input::Input::default();
+        state.filter.error = None;
+        state.filter.review = false;
+        state.filter.applied = Query::all();
+        requery(state, false, fx);
+    } else {
+        state.dirty = false;
+    }
+}
+
+fn toggle_select(state: &mut State, fx: &mut Vec<Effect>) {
+    let Some(t) = state.current() else {
+        return;
+    };
+    let (id, amount) = (t.id.clone(), t.amount());
+    if state.selection.ids.remove(&id) {
+        let mut neg = Balance::new();
+        for m in amount.amounts() {
+            neg.add(-m.quantity, &m.commodity);
+        }
+        state.selection.sum.merge(&neg);
+    } else {
+        state.selection.ids.insert(id);
+        state.selection.sum.merge(&amount);
+    }
+    state.selection.anchor = Some(state.table.cursor);
+    move_by(state, 1, fx);
+}
+
+fn range_select(state: &mut State, fx: &mut Vec<Effect>) {
+    let anchor = state.selection.anchor.unwrap_or(state.table.cursor);
+    let (start, end) = if anchor <= state.table.cursor {
+        (anchor, state.table.cursor + 1)
+    } else {
+        (state.table.cursor, anchor + 1)
+    };
+    let end = end.min(state.total());
+    if state.txns.covers(start, end) {
+        for i in start..end {
+            if let Some(t) = state.txns.get(i) {
+                let (id, amount) = (t.id.clone(), t.amount());
+                if state.selection.ids.insert(id) {
+                    state.selection.sum.merge(&amount);
+                }
+            }
+        }
+        state.set_status(format!("{} selected", state.selection.ids.len()));
+    } else {
+        collect(state, start, end - start, fx);
+    }
+    state.selection.anchor = Some(state.table.cursor);
+}
+
+fn select_all(state: &mut State, fx: &mut Vec<Effect>) {
+    state.selection = Default::default();
+    let total = state.total();
+    if total == 0 {
+        state.set_status("nothing matches: nothing selected");
+        return;
+    }
+    collect(state, 0, total, fx);
+}
+
+fn collect(state: &mut State, offset: usize, limit: usize, fx: &mut Vec<Effect>) {
+    state.gens.collect = state.gens.bump();
+    state.selection.collecting = Some((state.selection.ids.len(), limit));
+    fx.push(Effect::Collect {
+        generation: state.gens.collect,
+        query: state.effective_query(),
+        page: PageRequest {
+            offset,
+            limit,
+            sort: state.table.sort,
+            ascending: state.table.ascending,
+        },
+    });
+}
+
+fn set_group(state: &mut State, group: GroupBy, fx: &mut Vec<Effect>) {
+    state.analytics.group_by = group;
+    state.analytics.period = None;
+    state.set_status(format!("analytics by {}", group.name()));
+    fetch_analytics(state, fx);
+}
+
+fn move_period(state: &mut State, delta: isize, fx: &mut Vec<Effect>) {
+    let n = state.analytics.periods.len();
+    if n == 0 {
+        return;
+    }
+    state.analytics.period = match (state.analytics.period, delta < 0) {
+        (None, true) => Some(n - 1),
+        (None, false) => None,
+        (Some(p), true) => Some(p.saturating_sub(1)),
+        (Some(p), false) if p + 1 >= n => None,
+        (Some(p), false) => Some(p + 1),
+    };
+    fetch_analytics(state, fx);
+}
+
+fn page_rows(state: &State) -> usize {
+    crate::ui::layout::table_rows(state.size, filter_rows(state)).max(1)
+}
+
+pub(crate) fn filter_rows(state: &State) -> u16 {
+    if state.filter.error.is_some() { 2 } else { 1 }
+}
+
+fn move_by(state: &mut State, delta: isize, fx: &mut Vec<Effect>) {
+    match state.focus {
+        Pane::Accounts => {
+            let n = state.accounts.len();
+            if n > 0 {
+                state.account_cursor = state.account_cursor.saturating_add_signed(delta).min(n - 1);
+            }
+        }
+        Pane::Analytics => {
+            if delta.abs() == 1 {
+                move_period(state, delta, fx);
+            }
+        }
+        Pane::Transactions | Pane::Detail => {
+            let total = state.total();
+            if total == 0 {
+                return;
+            }
+            state.table.cursor = state
+                .table
+                .cursor
+                .saturating_add_signed(delta)
+                .min(total - 1);
+            scroll_into_view(state);
+            ensure_window(state, fx);
+        }
+    }
+}
+
+fn clamp_cursor(state: &mut State) {
+    let total = state.total();
+    state.table.cursor = state.table.cursor.min(total.saturating_sub(1));
+}
+
+/// Moves the viewport so the cursor is visible.
+fn scroll_into_view(state: &mut State) {
+    let rows = page_rows(state);
+    let t = &mut state.table;
+    if t.cursor < t.top {
+        t.top = t.cursor;
+    } else if t.cursor >= t.top + rows {
+        t.top = t.cursor + 1 - rows;
+    }
+    let total = state.txns.total.unwrap_or(0);
+    t.top = t.top.min(total.saturating_sub(rows));
+}
+
+/// Asks for the page around the viewport when the loaded window does not cover it (with a margin).
+fn ensure_window(state: &mut State, fx: &mut Vec<Effect>) {
+    let Some(total) = state.txns.total else {
+        return;
+    };
+    let rows = page_rows(state);
+    let margin = rows.min(PAGE_ROWS / 8);
+    let start = state.table.top.saturating_sub(margin);
+    let end = (state.table.top + rows + margin).min(total);
+    if state.txns.covers(start, end) || start >= end {
+        return;
+    }
+    let offset = state
+        .table
+        .top
+        .saturating_sub((PAGE_ROWS.saturating_sub(rows)) / 2);
+    if state.txns.pending_offset == Some(offset) {
+        return;
+    }
+    fetch_page(state, offset, false, fx);
+}
+
+fn fetch_page(state: &mut State, offset: usize, debounce: bool, fx: &mut Vec<Effect>) {
+    state.gens.page = state.gens.bump();
+    state.txns.pending_offset = Some(offset);
+    fx.push(Effect::FetchPage {
+        generation: state.gens.page,
+        query: state.effective_query(),
+        page: PageRequest {
+            offset,
+            limit: PAGE_ROWS,
+            sort: state.table.sort,
+            ascending: state.table.ascending,
+        },
+        debounce,
+    });
+}
+
+/// The query or sort changed: back to the top, fetch the first page and the analytics.
+fn requery(state: &mut State, debounce: bool, fx: &mut Vec<Effect>) {
+    state.table.cursor = 0;
+    state.table.top = 0;
+    state.analytics.period = None;
+    fetch_page(state, 0, debounce, fx);
+    fetch_analytics(state, fx);
+}
+
+/// The data may have changed (a write, a reload): fetch everything again where the user is.
+fn refresh(state: &mut State, fx: &mut Vec<Effect>) {
+    let offset = state
+        .table
+        .top
+        .saturating_sub((PAGE_ROWS.saturating_sub(page_rows(state))) / 2);
+    fetch_page(state, offset, false, fx);
+    fetch_analytics(state, fx);
+    fetch_accounts(state, fx);
+    fetch_review_count(state, fx);
+    fx.push(Effect::FetchTags);
+}
+
+fn fetch_accounts(state: &mut State, fx: &mut Vec<Effect>) {
+    state.gens.accounts = state.gens.bump();
+    fx.push(Effect::FetchAccounts {
+        generation: state.gens.accounts,
+    });
+}
+
+fn fetch_review_count(state: &mut State, fx: &mut Vec<Effect>) {
+    state.gens.review = state.gens.bump();
+    fx.push(Effect::FetchReviewCount {
+        generation: state.gens.review,
+    });
+}
+
+fn fetch_analytics(state: &mut State, fx: &mut Vec<Effect>) {
+    state.gens.analytics = state.gens.bump();
+    let query = state.effective_query();
+    let breakdown_query = match state
+        .analytics
+        .period
+        .and_then(|p| state.analytics.periods.get(p))
+    {
+        Some(p) => {
+            let end = period_end(p.start, state.analytics.group_by);
+            let range = Query {
+                terms: vec![Term::Date(DateRange {
+                    start: Some(p.start),
+                    end: Some(end),
+                })],
+                source: format!("date:{}..{}", p.start, end),
+            };
+            query.and(&range)
+        }
+        None => query.clone(),
+    };
+    fx.push(Effect::FetchAnalytics {
+        generation: state.gens.analytics,
+        query,
+        group_by: state.analytics.group_by,
+        breakdown_query,
+        dimension: state.analytics.dimension,
+    });
+}
+
+/// The first day after the period that starts on `start`.
+pub fn period_end(start: NaiveDate, group_by: GroupBy) -> NaiveDate {
+    let next_month = |d: NaiveDate, months: u32| {
+        d.checked_add_months(chrono::Months::new(months))
+            .unwrap_or(NaiveDate::MAX)
+    };
+    match group_by {
+        GroupBy::Day => start + Duration::days(1),
+        GroupBy::Week => start + Duration::days(7),
+        GroupBy::Month => next_month(start.with_day(1).unwrap_or(start), 1),
+        GroupBy::Year => NaiveDate::from_ymd_opt(start.year() + 1, 1, 1).unwrap_or(NaiveDate::MAX),
+    }
+}

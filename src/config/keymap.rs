@@ -1,0 +1,640 @@
+//! The dashboard keymap: every `Command` the dashboard understands, the default bindings (embedded below as TOML, the
+//! same syntax users write under `[keys]` in the config file), and user overrides merged over them. An override
+//! replaces all default keys of that command. Help (`?`) and the footer are generated from the active keymap, so they
+//! never disagree with what the keys do. Shift+arrow bindings are refused: many terminals, tmux and SSH sessions
+//! do not deliver them reliably, so no action may depend on them.
+
+use super::{ConfigError, KeySpec};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// One thing a key can do in the dashboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Command {
+    MoveDown,
+    MoveUp,
+    Top,
+    Bottom,
+    PageDown,
+    PageUp,
+    NextPane,
+    PrevPane,
+    OpenDetail,
+    Filter,
+    Back,
+    ToggleSelect,
+    RangeSelect,
+    SelectAll,
+    AddTag,
+    RemoveTag,
+    SetCategory,
+    SetNote,
+    MarkReviewed,
+    MarkPending,
+    ReviewQueue,
+    Undo,
+    Redo,
+    Sort,
+    ReverseSort,
+    GroupDay,
+    GroupWeek,
+    GroupMonth,
+    GroupYear,
+    PrevPeriod,
+    NextPeriod,
+    NextDimension,
+    Sync,
+    Help,
+    Quit,
+}
+
+impl Command {
+    /// Every command, in the order help lists them.
+    pub const ALL: [Command; 35] = [
+        Command::MoveDown,
+        Command::MoveUp,
+        Command::Top,
+        Command::Bottom,
+        Command::PageDown,
+        Command::PageUp,
+        Command::NextPane,
+        Command::PrevPane,
+        Command::OpenDetail,
+        Command::Filter,
+        Command::Back,
+        Command::ReviewQueue,
+        Command::MarkReviewed,
+        Command::MarkPending,
+        Command::ToggleSelect,
+        Command::RangeSelect,
+        Command::SelectAll,
+        Command::AddTag,
+        Command::RemoveTag,
+        Command::SetCategory,
+        Command::SetNote,
+        Command::Undo,
+        Command::Redo,
+        Command::Sort,
+        Command::ReverseSort,
+        Command::GroupDay,
+        Command::GroupWeek,
+        Command::GroupMonth,
+        Command::GroupYear,
+        Command::PrevPeriod,
+        Command::NextPeriod,
+        Command::NextDimension,
+        Command::Sync,
+        Command::Help,
+        Command::Quit,
+    ];
+
+    /// The name used in the config file's `[keys]` table.
+    pub fn name(self) -> &'static str {
+        match self {
+            Command::MoveDown => "move_down",
+            Command::MoveUp => "move_up",
+            Command::Top => "top",
+            Command::Bottom => "bottom",
+            Command::PageDown => "page_down",
+            Command::PageUp => "page_up",
+            Command::NextPane => "next_pane",
+            Command::PrevPane => "prev_pane",
+            Command::OpenDetail => "open_detail",
+            Command::Filter => "filter",
+            Command::Back => "back",
+            Command::ToggleSelect => "toggle_select",
+            Command::RangeSelect => "range_select",
+            Command::SelectAll => "select_all",
+            Command::AddTag => "add_tag",
+            Command::RemoveTag => "remove_tag",
+            Command::SetCategory => "set_category",
+            Command::SetNote => "set_note",
+            Command::MarkReviewed => "mark_reviewed",
+            Command::MarkPending => "mark_pending",
+            Command::ReviewQueue => "review_queue",
+            Command::Undo => "undo",
+            Command::Redo => "redo",
+            Command::Sort => "sort",
+            Command::ReverseSort => "reverse_sort",
+            Command::GroupDay => "group_day",
+            Command::GroupWeek => "group_week",
+            Command::GroupMonth => "group_month",
+            Command::GroupYear => "group_year",
+            Command::PrevPeriod => "prev_period",
+            Command::NextPeriod => "next_period",
+            Command::NextDimension => "next_dimension",
+            Command::Sync => "sync",
+            Command::Help => "help",
+            Command::Quit => "quit",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Command> {
+        Command::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// What the command does, as help shows it.
+    pub fn description(self) -> &'static str {
+        match self {
+            Command::MoveDown => "move down",
+            Command::MoveUp => "move up",
+            Command::Top => "go to the top",
+            Command::Bottom => "go to the bottom",
+            Command::PageDown => "page down",
+            Command::PageUp => "page up",
+            Command::NextPane => "next pane",
+            Command::PrevPane => "previous pane",
+            Command::OpenDetail => "open detail / filter by account",
+            Command::Filter => "filter (query language)",
+            Command::Back => "clear selection / filter, close",
+            Command::ToggleSelect => "select / unselect",
+            Command::RangeSelect => "select range from last selected",
+            Command::SelectAll => "select all matching the filter",
+            Command::AddTag => "add tag",
+            Command::RemoveTag => "remove tag",
+            Command::SetCategory => "set category",
+            Command::SetNote => "set note",
+            Command::MarkReviewed => "mark reviewed (cleared)",
+            Command::MarkPending => "mark pending",
+            Command::ReviewQueue => "review queue on/off",
+            Command::Undo => "undo",
+            Command::Redo => "redo",
+            Command::Sort => "sort by next column",
+            Command::ReverseSort => "reverse sort order",
+            Command::GroupDay => "analytics by day",
+            Command::GroupWeek => "analytics by week",
+            Command::GroupMonth => "analytics by month",
+            Command::GroupYear => "analytics by year",
+            Command::PrevPeriod => "previous period",
+            Command::NextPeriod => "next period",
+            Command::NextDimension => "breakdown: category/tag/payee/account",
+            Command::Sync => "sync sources",
+            Command::Help => "help",
+            Command::Quit => "quit",
+        }
+    }
+
+    /// The short word the footer uses.
+    fn footer_word(self) -> &'static str {
+        match self {
+            Command::Filter => "filter",
+            Command::ReviewQueue => "review",
+            Command::MarkReviewed => "reviewed",
+            Command::ToggleSelect => "select",
+            Command::AddTag => "tag",
+            Command::Undo => "undo",
+            Command::NextPane => "pane",
+            Command::NextDimension => "breakdown",
+            Command::Help => "help",
+            Command::Quit => "quit",
+            other => other.name(),
+        }
+    }
+}
+
+/// The commands the footer advertises, most important first; it shows as many as fit.
+const FOOTER: [Command; 10] = [
+    Command::Help,
+    Command::Filter,
+    Command::ReviewQueue,
+    Command::MarkReviewed,
+    Command::ToggleSelect,
+    Command::AddTag,
+    Command::Undo,
+    Command::NextPane,
+    Command::NextDimension,
+    Command::Quit,
+];
+
+/// The default bindings, in the syntax of the config file's `[keys]` table.
+pub const DEFAULT_KEYS: &str = r#"
+move_down = ["j", "Down"]
+move_up = ["k", "Up"]
+top = ["g", "Home"]
+bottom = ["G", "End"]
+page_down = ["PageDown", "Ctrl-d"]
+page_up = ["PageUp", "Ctrl-u"]
+next_pane = ["Tab"]
+prev_pane = ["BackTab"]
+open_detail = ["Enter"]
+filter = ["/"]
+back = ["Esc"]
+toggle_select = ["Space"]
+range_select = ["v"]
+select_all = ["Ctrl-a"]
+add_tag = ["t"]
+remove_tag = ["T"]
+set_category = ["c"]
+set_note = ["n"]
+mark_reviewed = ["r"]
+mark_pending = ["!"]
+review_queue = ["R"]
+undo = ["u"]
+redo = ["Ctrl-r"]
+sort = ["s"]
+reverse_sort = ["o"]
+group_day = ["1"]
+group_week = ["2"]
+group_month = ["3"]
+group_year = ["4"]
+prev_period = ["["]
+next_period = ["]"]
+next_dimension = ["b"]
+sync = ["S"]
+help = ["?", "F1"]
+quit = ["q", "Ctrl-c"]
+"#;
+
+/// A key plus modifiers, normalised so that `T` and `Shift-t` are the same chord.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KeyChord {
+    pub code: KeyCode,
+    pub mods: KeyModifiers,
+}
+
+impl KeyChord {
+    pub fn new(code: KeyCode, mods: KeyModifiers) -> Self {
+        let mut mods = mods & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT);
+        let code = match code {
+            // Terminals report `T` as Shift+`T`; the character already says it.
+            KeyCode::Char(c) => {
+                mods.remove(KeyModifiers::SHIFT);
+                if mods.contains(KeyModifiers::CONTROL) {
+                    KeyCode::Char(c.to_ascii_lowercase())
+                } else {
+                    KeyCode::Char(c)
+                }
+            }
+            KeyCode::BackTab => {
+                mods.remove(KeyModifiers::SHIFT);
+                KeyCode::BackTab
+            }
+            other => other,
+        };
+        KeyChord { code, mods }
+    }
+
+    pub fn from_event(ev: &KeyEvent) -> Self {
+        KeyChord::new(ev.code, ev.modifiers)
+    }
+
+    /// Parses `j`, `T`, `Ctrl-a`, `Alt-x`, `Space`, `Enter`, `PageDown`, `F1`, ...
+    pub fn parse(text: &str) -> Result<KeyChord, String> {
+        let mut mods = KeyModifiers::NONE;
+        let mut rest = text;
+        loop {
+            let lower = rest.to_ascii_lowercase();
+            let (prefix_len, m) = if lower.starts_with("ctrl-") || lower.starts_with("ctrl+") {
+                (5, KeyModifiers::CONTROL)
+            } else if lower.starts_with("alt-") || lower.starts_with("alt+") {
+                (4, KeyModifiers::ALT)
+            } else if lower.starts_with("shift-") || lower.starts_with("shift+") {
+                (6, KeyModifiers::SHIFT)
+            } else {
+                break;
+            };
+            if rest.len() == prefix_len {
+                break;
+            }
+            mods |= m;
+            rest = &rest[prefix_len..];
+        }
+        let code = match rest.to_ascii_lowercase().as_str() {
+            "" => return Err("empty key".into()),
+            "space" => KeyCode::Char(' '),
+            "enter" | "return" => KeyCode::Enter,
+            "esc" | "escape" => KeyCode::Esc,
+            "tab" => KeyCode::Tab,
+            "backtab" => KeyCode::BackTab,
+            "backspace" => KeyCode::Backspace,
+            "delete" | "del" => KeyCode::Delete,
+            "insert" => KeyCode::Insert,
+            "up" => KeyCode::Up,
+            "down" => KeyCode::Down,
+            "left" => KeyCode::Left,
+            "right" => KeyCode::Right,
+            "home" => KeyCode::Home,
+            "end" => KeyCode::End,
+            "pageup" | "pgup" => KeyCode::PageUp,
+            "pagedown" | "pgdn" => KeyCode::PageDown,
+            f if f.len() >= 2 && f.starts_with('f') && f[1..].parse::<u8>().is_ok() => {
+                let n = f[1..].parse::<u8>().map_err(|e| e.to_string())?;
+                if !(1..=12).contains(&n) {
+                    return Err(format!("no function key {rest}"));
+                }
+                KeyCode::F(n)
+            }
+            _ => {
+                let mut chars = rest.chars();
+                match (chars.next(), chars.next()) {
+                    (Some(c), None) => KeyCode::Char(c),
+                    _ => return Err(format!("unknown key {rest:?}")),
+                }
+            }
+        };
+        let is_arrow = matches!(
+            code,
+            KeyCode::Up | KeyCode::Down | KeyCode::Left | KeyCode::Right
+        );
+        if is_arrow && mods.contains(KeyModifiers::SHIFT) {
+            return Err(format!(
+                "{text}: Shift+arrow keys are not delivered reliably over SSH and tmux; pick another key"
+            ));
+        }
+        Ok(KeyChord::new(code, mods))
+    }
+}
+
+impl fmt::Display for KeyChord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.mods.contains(KeyModifiers::CONTROL) {
+            f.write_str("Ctrl-")?;
+        }
+        if self.mods.contains(KeyModifiers::ALT) {
+            f.write_str("Alt-")?;
+        }
+        if self.mods.contains(KeyModifiers::SHIFT) {
+            f.write_str("Shift-")?;
+        }
+        match self.code {
+            KeyCode::Char(' ') => f.write_str("Space"),
+            KeyCode::Char(c) => write!(f, "{c}"),
+            KeyCode::Enter => f.write_str("Enter"),
+            KeyCode::Esc => f.write_str("Esc"),
+            KeyCode::Tab => f.write_str("Tab"),
+            KeyCode::BackTab => f.write_str("Shift-Tab"),
+            KeyCode::Backspace => f.write_str("Backspace"),
+            KeyCode::Delete => f.write_str("Del"),
+            KeyCode::Insert => f.write_str("Ins"),
+            KeyCode::Up => f.write_str("↑"),
+            KeyCode::Down => f.write_str("↓"),
+            KeyCode::Left => f.write_str("←"),
+            KeyCode::Right => f.write_str("→"),
+            KeyCode::Home => f.write_str("Home"),
+            KeyCode::End => f.write_str("End"),
+            KeyCode::PageUp => f.write_str("PgUp"),
+            KeyCode::PageDown => f.write_str("PgDn"),
+            KeyCode::F(n) => write!(f, "F{n}"),
+            other => write!(f, "{other:?}"),
+        }
+    }
+}
+
+/// The active bindings: for each command its keys, in the order they were written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keymap {
+    bindings: Vec<(Command, Vec<KeyChord>)>,
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        Keymap::defaults()
+    }
+}
+
+impl Keymap {
+    /// The embedded defaults (`DEFAULT_KEYS`).
+    pub fn defaults() -> Keymap {
+        // The embedded table is checked by the `every_command_has_a_default_key` test.
+        let table: toml::Table = toml::from_str(DEFAULT_KEYS).unwrap_or_default();
+        let bindings = Command::ALL
+            .into_iter()
+            .map(|command| {
+                let keys = table
+                    .get(command.name())
+                    .and_then(toml::Value::as_array)
+                    .map(|keys| {
+                        keys.iter()
+                            .filter_map(toml::Value::as_str)
+                            .filter_map(|k| KeyChord::parse(k).ok())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                (command, keys)
+            })
+            .collect();
+        Keymap { bindings }
+    }
+
+    /// The defaults with the config file's `[keys]` overrides merged over them: an override replaces every default
+    /// key of its command, and a key taken by an override is removed from whatever other command had it by default.
+    /// A bad command name or key is reported with its dotted name (`keys.add_tag`) and `file:line:column`.
+    pub fn with_overrides(overrides: &BTreeMap<String, KeySpec>) -> Result<Keymap, ConfigError> {
+        let mut map = Keymap::defaults();
+        let mut parsed: Vec<(Command, Vec<KeyChord>)> = Vec::new();
+        for (name, spec) in overrides {
+            let key = format!("keys.{name}");
+            let command = Command::from_name(name).ok_or_else(|| {
+                ConfigError::invalid(
+                    spec.location.clone(),
+                    key.clone(),
+                    format!("unknown command \"{name}\""),
+                )
+            })?;
+            let mut chords = Vec::new();
+            for binding in &spec.bindings {
+                let chord = KeyChord::parse(&binding.key).map_err(|message| {
+                    ConfigError::invalid(binding.location.clone(), key.clone(), message)
+                })?;
+                if let Some((other, _)) = parsed.iter().find(|(_, keys)| keys.contains(&chord)) {
+                    return Err(ConfigError::invalid(
+                        binding.location.clone(),
+                        key.clone(),
+                        format!("{chord} is already bound to {}", other.name()),
+                    ));
+                }
+                chords.push(chord);
+            }
+            parsed.push((command, chords));
+        }
+        for (command, chords) in parsed {
+            for (_, keys) in map.bindings.iter_mut() {
+                keys.retain(|k| !chords.contains(k));
+            }
+            if let Some(slot) = map.bindings.iter_mut().find(|(c, _)| *c == command) {
+                slot.1 = chords;
+            }
+        }
+        Ok(map)
+    }
+
+    pub fn command_for(&self, ev: &KeyEvent) -> Option<Command> {
+        let chord = KeyChord::from_event(ev);
+        self.bindings
+            .iter()
+            .find(|(_, keys)| keys.contains(&chord))
+            .map(|(c, _)| *c)
+    }
+
+    pub fn keys_for(&self, command: Command) -> &[KeyChord] {
+        self.bindings
+            .iter()
+            .find(|(c, _)| *c == command)
+            .map(|(_, k)| k.as_slice())
+            .unwrap_or(&[])
+    }
+
+    /// `j/↓` style text for a command's keys; empty when the command is unbound.
+    pub fn key_text(&self, command: Command) -> String {
+        self.keys_for(command)
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    /// Help lines: `(keys, description)` for every bound command, in `Command::ALL` order.
+    pub fn help_lines(&self) -> Vec<(String, &'static str)> {
+        Command::ALL
+            .into_iter()
+            .filter(|c| !self.keys_for(*c).is_empty())
+            .map(|c| (self.key_text(c), c.description()))
+            .collect()
+    }
+
+    /// The footer's items: the most useful commands with their first key (`/ filter`), most important first.
+    pub fn footer_items(&self) -> Vec<(Command, String)> {
+        FOOTER
+            .into_iter()
+            .filter_map(|c| {
+                self.keys_for(c)
+                    .first()
+                    .map(|k| (c, format!("{k} {}", c.footer_word())))
+            })
+            .collect()
+    }
+
+    /// The footer as text: as many items as fit in `width` columns, two spaces apart.
+    pub fn footer(&self, width: usize) -> String {
+        let mut out = String::new();
+        for (_, item) in self.footer_items() {
+            let extra = if out.is_empty() { 0 } else { 2 };
+            if unicode_width::UnicodeWidthStr::width(out.as_str())
+                + extra
+                + unicode_width::UnicodeWidthStr::width(item.as_str())
+                > width
+            {
+                break;
+            }
+            if !out.is_empty() {
+                out.push_str("  ");
+            }
+            out.push_str(&item);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{KeyBinding, Location};
+
+    fn key(code: KeyCode, mods: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(code, mods)
+    }
+
+    #[test]
+    fn every_command_has_a_default_key() {
+        let map = Keymap::defaults();
+        for c in Command::ALL {
+            assert!(!map.keys_for(c).is_empty(), "{} unbound", c.name());
+        }
+    }
+
+    #[test]
+    fn shifted_letters_and_ctrl_keys_resolve() {
+        let map = Keymap::defaults();
+        assert_eq!(
+            map.command_for(&key(KeyCode::Char('T'), KeyModifiers::SHIFT)),
+            Some(Command::RemoveTag)
+        );
+        assert_eq!(
+            map.command_for(&key(KeyCode::Char('a'), KeyModifiers::CONTROL)),
+            Some(Command::SelectAll)
+        );
+        assert_eq!(
+            map.command_for(&key(KeyCode::Char(' '), KeyModifiers::NONE)),
+            Some(Command::ToggleSelect)
+        );
+        assert_eq!(
+            map.command_for(&key(KeyCode::BackTab, KeyModifiers::SHIFT)),
+            Some(Command::PrevPane)
+        );
+    }
+
+    fn overrides(entries: &[(&str, &[&str], usize)]) -> BTreeMap<String, KeySpec> {
+        let loc = |line: usize, column: usize| Location {
+            file: "config.toml".into(),
+            line,
+            column,
+        };
+        entries
+            .iter()
+            .map(|(name, keys, line)| {
+                let spec = KeySpec {
+                    bindings: keys
+                        .iter()
+                        .enumerate()
+                        .map(|(i, k)| KeyBinding {
+                            key: (*k).to_string(),
+                            location: loc(*line, 10 + 5 * i),
+                        })
+                        .collect(),
+                    location: loc(*line, 1),
+                };
+                ((*name).to_string(), spec)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn override_replaces_defaults_and_steals_the_key() {
+        let map = Keymap::with_overrides(&overrides(&[("add_tag", &["Ctrl-t", "a"], 7)]))
+            .expect("valid override");
+        assert_eq!(map.key_text(Command::AddTag), "Ctrl-t/a");
+        assert_eq!(
+            map.command_for(&key(KeyCode::Char('t'), KeyModifiers::NONE)),
+            None
+        );
+        let map = Keymap::with_overrides(&overrides(&[("quit", &["j"], 3)])).expect("valid");
+        assert_eq!(map.key_text(Command::MoveDown), "↓");
+        assert_eq!(
+            map.command_for(&key(KeyCode::Char('j'), KeyModifiers::NONE)),
+            Some(Command::Quit)
+        );
+    }
+
+    #[test]
+    fn bad_overrides_name_the_key_and_line() {
+        let e = Keymap::with_overrides(&overrides(&[("fly", &["f"], 12)])).expect_err("unknown");
+        assert_eq!(
+            e.to_string(),
+            "config.toml:12:1: keys.fly: unknown command \"fly\""
+        );
+        let e = Keymap::with_overrides(&overrides(&[("move_up", &["k", "shift-Up"], 4)]))
+            .expect_err("shift arrows refused");
+        let shown = e.to_string();
+        assert!(
+            shown.starts_with("config.toml:4:15: keys.move_up: "),
+            "{shown}"
+        );
+        assert!(shown.contains("Shift+arrow"), "{shown}");
+        let e = Keymap::with_overrides(&overrides(&[("help", &["Hyper-x"], 9)])).expect_err("bad");
+        assert!(e.to_string().contains("unknown key"), "{e}");
+        let e = Keymap::with_overrides(&overrides(&[("help", &["x"], 2), ("quit", &["x"], 3)]))
+            .expect_err("duplicate");
+        assert!(e.to_string().contains("x is already bound to help"), "{e}");
+    }
+
+    #[test]
+    fn footer_and_help_follow_the_keymap() {
+        let map = Keymap::with_overrides(&overrides(&[("help", &["h"], 1)])).expect("valid");
+        assert!(map.footer(80).starts_with("h help  / filter  R review"));
+        assert!(map.footer(12).len() <= 12);
+        let help = map.help_lines();
+        assert!(help.contains(&("h".to_string(), "help")));
+        assert!(help.contains(&("Ctrl-a".to_string(), "select all matching the filter")));
+    }
+}

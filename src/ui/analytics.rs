@@ -1,0 +1,193 @@
+//! The analytics pane for the current filter: income, spending and net sparklines per day, week, month or year,
+//! the highlighted period's figures, and a breakdown by category, tag, payee or account as horizontal bars (for
+//! the highlighted period, or the whole filter when none is highlighted). Sums are per commodity; the sparklines
+//! show the commodity with the most money moved.
+
+use super::text::{bar, clean, fit, is_negative, money, sparkline};
+use super::theme::Theme;
+use super::{pane_block, title};
+use crate::app::{Pane, Phase, State, period_end};
+use crate::backend::{GroupBy, PeriodSummary};
+use crate::config::keymap::Command;
+use crate::domain::Balance;
+use chrono::{Datelike, NaiveDate};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+
+/// The commodity with the largest total income plus spending over `periods`.
+pub fn main_commodity(periods: &[PeriodSummary]) -> Option<String> {
+    let mut moved = Balance::new();
+    for p in periods {
+        for m in p.income.amounts().iter().chain(p.spending.amounts()) {
+            moved.add(m.quantity.abs(), &m.commodity);
+        }
+    }
+    moved
+        .amounts()
+        .iter()
+        .max_by(|a, b| a.quantity.cmp(&b.quantity))
+        .map(|m| m.commodity.clone())
+}
+
+/// A short label for the period starting on `start`.
+pub fn period_label(start: NaiveDate, group_by: GroupBy) -> String {
+    match group_by {
+        GroupBy::Day | GroupBy::Week => start.format("%Y-%m-%d").to_string(),
+        GroupBy::Month => start.format("%Y-%m").to_string(),
+        GroupBy::Year => start.year().to_string(),
+    }
+}
+
+fn f(d: Decimal) -> f64 {
+    d.to_f64().unwrap_or(0.0)
+}
+
+pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
+    let focused = matches!(state.focus, Pane::Analytics);
+    let a = &state.analytics;
+    let head = format!(
+        "Analytics · by {} · {}",
+        a.group_by.name(),
+        a.dimension.name()
+    );
+    let block = pane_block(Line::from(title(head, focused, theme)), focused, theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if state.phase != Phase::Ready {
+        return;
+    }
+    if !a.loaded {
+        frame.render_widget(Span::styled("…", theme.dim), inner);
+        return;
+    }
+    let width = usize::from(inner.width);
+    let mut lines = Vec::new();
+    let Some(commodity) = main_commodity(&a.periods) else {
+        lines.push(Line::styled(
+            "No income or spending for this filter.",
+            theme.dim,
+        ));
+        frame.render_widget(Paragraph::new(lines), inner);
+        return;
+    };
+    let label_w = 9;
+    let value_w = 14;
+    let spark_w = width.saturating_sub(label_w + value_w + 2).max(1);
+    let start = a.periods.len().saturating_sub(spark_w);
+    let shown = &a.periods[start..];
+    let focus_period = a.period.and_then(|p| a.periods.get(p));
+    let pick = |p: &PeriodSummary, which: usize| match which {
+        0 => p.income.get(&commodity),
+        1 => p.spending.get(&commodity),
+        _ => p.net.get(&commodity),
+    };
+    for (which, name) in ["income", "spending", "net"].into_iter().enumerate() {
+        let values: Vec<f64> = shown.iter().map(|p| f(pick(p, which))).collect();
+        let figure = match focus_period {
+            Some(p) => pick(p, which),
+            None => shown.iter().map(|p| pick(p, which)).sum(),
+        };
+        let mut b = Balance::new();
+        b.add(figure, &commodity);
+        let style = match which {
+            0 => theme.positive,
+            1 => theme.negative,
+            _ => theme.amount(figure.is_sign_negative()),
+        };
+        let mut spans = vec![Span::styled(format!("{name:<label_w$}"), theme.dim)];
+        if which == 2 {
+            // Net is signed: colour each bar by its sign.
+            for (v, c) in values.iter().zip(sparkline(&values).chars()) {
+                spans.push(Span::styled(c.to_string(), theme.amount(*v < 0.0)));
+            }
+        } else {
+            spans.push(Span::styled(sparkline(&values), style));
+        }
+        let pad = spark_w.saturating_sub(values.len());
+        spans.push(Span::raw(" ".repeat(pad + 1)));
+        spans.push(Span::styled(format!("{:>value_w$}", money(&b)), style));
+        lines.push(Line::from(spans));
+    }
+    // The axis: a caret under the highlighted period, or the range shown.
+    let mut axis = " ".repeat(label_w);
+    match (a.period, shown.first(), shown.last()) {
+        (Some(p), _, _) if p >= start => {
+            axis.push_str(&" ".repeat(p - start));
+            axis.push('^');
+            axis.push(' ');
+            if let Some(per) = a.periods.get(p) {
+                axis.push_str(&period_label(per.start, a.group_by));
+            }
+        }
+        (_, Some(first), Some(last)) => {
+            axis.push_str(&format!(
+                "{} … {}",
+                period_label(first.start, a.group_by),
+                period_label(last.start, a.group_by)
+            ));
+        }
+        _ => {}
+    }
+    lines.push(Line::styled(fit(&axis, width), theme.dim));
+    let keys = format!(
+        "{} period  {}-{} group  {} breakdown",
+        [Command::PrevPeriod, Command::NextPeriod]
+            .map(|c| state.keymap.key_text(c))
+            .join("/"),
+        state.keymap.key_text(Command::GroupDay),
+        state.keymap.key_text(Command::GroupYear),
+        state.keymap.key_text(Command::NextDimension),
+    );
+    lines.push(Line::styled(fit(&keys, width), theme.dim));
+    let scope = match focus_period {
+        Some(p) => format!(
+            "{} {}..{}",
+            a.dimension.name(),
+            p.start,
+            period_end(p.start, a.group_by)
+        ),
+        None => format!("{} (whole filter)", a.dimension.name()),
+    };
+    lines.push(Line::styled(
+        fit(&format!("By {scope}"), width),
+        theme.header,
+    ));
+    let room = usize::from(inner.height).saturating_sub(lines.len());
+    let max = a
+        .breakdown
+        .iter()
+        .map(|r| r.total.get(&commodity).abs())
+        .max()
+        .unwrap_or_default();
+    let key_w = (width / 3).clamp(6, 24);
+    let amount_w = 13;
+    let bar_w = width.saturating_sub(key_w + amount_w + 2).max(1);
+    for row in a.breakdown.iter().take(room) {
+        let total = row.total.get(&commodity);
+        let frac = if max.is_zero() {
+            0.0
+        } else {
+            f(total.abs()) / f(max)
+        };
+        let shown_total = if total.is_zero() {
+            money(&row.total)
+        } else {
+            let mut b = Balance::new();
+            b.add(total, &commodity);
+            money(&b)
+        };
+        lines.push(Line::from(vec![
+            Span::raw(format!("{:<key_w$} ", fit(&clean(&row.key), key_w))),
+            Span::styled(format!("{:<bar_w$}", bar(frac, bar_w)), theme.bar),
+            Span::styled(
+                format!(" {:>amount_w$}", fit(&shown_total, amount_w)),
+                theme.amount(is_negative(&row.total)),
+            ),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}

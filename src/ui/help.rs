@@ -1,0 +1,67 @@
+//! The help popup (`?`): every bound command with its keys, generated from the active keymap, in as many columns as
+//! the terminal needs, plus a reminder of the query language.
+
+use super::centered;
+use super::text::fit;
+use super::theme::Theme;
+use crate::app::State;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
+
+pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
+    let entries = state.keymap.help_lines();
+    let popup = centered(
+        area,
+        area.width.saturating_sub(2).min(120),
+        area.height.saturating_sub(2),
+    );
+    frame.render_widget(Clear, popup);
+    let block = Block::bordered()
+        .border_type(BorderType::Double)
+        .border_style(theme.border_focus)
+        .title(Span::styled(
+            " Help — keys (from your keymap) ",
+            theme.title,
+        ));
+    let inner = block.inner(popup);
+    frame.render_widget(block, popup);
+    let rows = usize::from(inner.height).saturating_sub(3).max(1);
+    let columns = entries.len().div_ceil(rows).max(1);
+    let col_w = usize::from(inner.width) / columns;
+    let key_w = entries
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(4)
+        .min(col_w / 3);
+    let mut lines: Vec<Line<'_>> = Vec::new();
+    for r in 0..rows.min(entries.len()) {
+        let mut spans = Vec::new();
+        for c in 0..columns {
+            let Some((keys, what)) = entries.get(c * rows + r) else {
+                continue;
+            };
+            let desc_w = col_w.saturating_sub(key_w + 2);
+            spans.push(Span::styled(
+                format!("{:>key_w$} ", fit(keys, key_w)),
+                theme.key,
+            ));
+            spans.push(Span::styled(
+                format!("{:<desc_w$} ", fit(what, desc_w)),
+                theme.text,
+            ));
+        }
+        lines.push(Line::from(spans));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        fit(
+            "Query: words acct:NAME desc: payee: note: tag:NAME[=V] amt:>50 date:2025-01..2025-04 status:! cur:EUR not:TERM is:review is:untagged",
+            usize::from(inner.width),
+        ),
+        theme.dim,
+    ));
+    frame.render_widget(Paragraph::new(lines), inner);
+}

@@ -1,0 +1,103 @@
+//! Drawing the dashboard: `draw(frame, &State)` only reads the state. One file per pane or popup (`accounts`,
+//! `transactions`, `detail`, `analytics`, `filter_bar`, `status_bar`, `help`, `prompt`), plus `layout` (where panes
+//! go, shared with `update`), `theme` and `text` (sanitising and fitting strings from data). The cost of a frame
+//! depends on the terminal size, not on the ledger: the table draws only the rows on screen.
+
+pub mod accounts;
+pub mod analytics;
+pub mod detail;
+pub mod filter_bar;
+pub mod help;
+pub mod layout;
+pub mod prompt;
+pub mod status_bar;
+pub mod text;
+pub mod theme;
+pub mod transactions;
+
+use crate::app::{Mode, Pane, State};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType};
+use theme::Theme;
+
+/// Draws the whole screen for `state`.
+pub fn draw(frame: &mut Frame<'_>, state: &State) {
+    let theme = Theme::new(state.theme, state.no_color);
+    let filter_rows = if state.filter.error.is_some() { 2 } else { 1 };
+    let areas = layout::areas(frame.area(), state.focus, filter_rows);
+    filter_bar::draw(frame, areas.filter, state, &theme);
+    if let Some(tabs) = areas.tabs {
+        draw_tabs(frame, tabs, state, &theme);
+    }
+    if let Some(r) = areas.transactions {
+        transactions::draw(frame, r, state, &theme);
+    }
+    if let Some(r) = areas.detail {
+        detail::draw(frame, r, state, &theme);
+    }
+    if let Some(r) = areas.accounts {
+        accounts::draw(frame, r, state, &theme);
+    }
+    if let Some(r) = areas.analytics {
+        analytics::draw(frame, r, state, &theme);
+    }
+    status_bar::draw(frame, areas.status, state, &theme);
+    status_bar::draw_footer(frame, areas.footer, state, &theme);
+    match &state.mode {
+        Mode::Help => help::draw(frame, frame.area(), state, &theme),
+        Mode::Prompt(p) => prompt::draw(frame, frame.area(), (state, p), &theme),
+        Mode::Normal | Mode::Filter => {}
+    }
+}
+
+/// The pane names in the narrow layout, the focused one highlighted.
+fn draw_tabs(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
+    let mut spans = Vec::new();
+    for pane in Pane::ORDER {
+        let style = if pane == state.focus {
+            theme.cursor
+        } else {
+            theme.dim
+        };
+        spans.push(Span::styled(format!(" {} ", pane.title()), style));
+        spans.push(Span::raw(" "));
+    }
+    let keys = state
+        .keymap
+        .key_text(crate::config::keymap::Command::NextPane);
+    spans.push(Span::styled(format!("({keys} switches)"), theme.dim));
+    frame.render_widget(Line::from(spans), area);
+}
+
+/// A bordered block titled `title`, highlighted when `focused`.
+pub(crate) fn pane_block<'a>(title: Line<'a>, focused: bool, theme: &Theme) -> Block<'a> {
+    let (border, kind) = if focused {
+        (theme.border_focus, BorderType::Thick)
+    } else {
+        (theme.border, BorderType::Plain)
+    };
+    Block::bordered()
+        .border_type(kind)
+        .border_style(border)
+        .title(title)
+}
+
+/// A title span in the theme's title style, dimmed when the pane is not focused.
+pub(crate) fn title<'a>(text: impl Into<String>, focused: bool, theme: &Theme) -> Span<'a> {
+    let style: Style = if focused { theme.title } else { theme.header };
+    Span::styled(format!(" {} ", text.into()), style)
+}
+
+/// A rectangle of at most `width`×`height` centred in `area`.
+pub(crate) fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let [row] = Layout::vertical([Constraint::Length(height.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [cell] = Layout::horizontal([Constraint::Length(width.min(area.width))])
+        .flex(Flex::Center)
+        .areas(row);
+    cell
+}

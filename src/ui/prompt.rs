@@ -1,0 +1,70 @@
+//! The one-line prompt popup for adding or removing tags (with completion from the backend's existing tags) and for
+//! setting a category or note. It says how many transactions the edit will touch before anything is written.
+
+use super::centered;
+use super::text::{clean, fit, thousands};
+use super::theme::Theme;
+use crate::app::{Prompt, PromptKind, State};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
+
+pub fn draw(frame: &mut Frame<'_>, area: Rect, (state, prompt): (&State, &Prompt), theme: &Theme) {
+    let width = area.width.saturating_sub(4).min(70);
+    let height = 6;
+    let popup = centered(area, width, height);
+    frame.render_widget(Clear, popup);
+    let n = prompt.targets.len();
+    let what = format!(
+        " {} — {} transaction{} ",
+        prompt.kind.title(),
+        thousands(n),
+        if n == 1 { "" } else { "s" }
+    );
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(theme.border_focus)
+        .title(Span::styled(what, theme.title));
+    let inner = block.inner(popup);
+    frame.render_widget(block, popup);
+    if inner.height == 0 || inner.width < 4 {
+        return;
+    }
+    let input_w = usize::from(inner.width).saturating_sub(2);
+    let scroll = prompt.input.visual_scroll(input_w);
+    let shown: String = clean(prompt.input.value()).chars().skip(scroll).collect();
+    let mut lines = vec![Line::from(vec![
+        Span::styled("> ", theme.key),
+        Span::styled(fit(&shown, input_w), theme.text),
+    ])];
+    let hint = match prompt.kind {
+        PromptKind::AddTag | PromptKind::RemoveTag if !prompt.completions.is_empty() => {
+            format!("Tab: {}", prompt.completions.join("  "))
+        }
+        PromptKind::AddTag => "e.g. work  trip:paris  (new tags are created)".to_string(),
+        PromptKind::RemoveTag => "tag names to remove (any value)".to_string(),
+        PromptKind::Category => "an account name, e.g. expenses:food".to_string(),
+        PromptKind::Note => "free text".to_string(),
+    };
+    lines.push(Line::styled(
+        fit(&clean(&hint), usize::from(inner.width)),
+        theme.dim,
+    ));
+    lines.push(Line::raw(""));
+    let undo = state.keymap.key_text(crate::config::keymap::Command::Undo);
+    lines.push(Line::styled(
+        fit(
+            &format!("Enter applies · Esc cancels · {undo} undoes afterwards"),
+            usize::from(inner.width),
+        ),
+        theme.dim,
+    ));
+    frame.render_widget(Paragraph::new(lines), inner);
+    let x = prompt.input.visual_cursor().saturating_sub(scroll) + 2;
+    let x = inner.x
+        + u16::try_from(x)
+            .unwrap_or(0)
+            .min(inner.width.saturating_sub(1));
+    frame.set_cursor_position((x, inner.y));
+}

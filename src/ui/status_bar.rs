@@ -1,0 +1,165 @@
+//! The status bar (source, match count and sum, selection count and sum, review queue size, writes in flight with
+//! progress, the latest message or error) and the footer (the most useful keys, generated from the active keymap;
+//! actions the backend cannot do are greyed out).
+
+use super::text::{clean, fit, money, thousands};
+use super::theme::Theme;
+use crate::app::{Mode, Phase, State};
+use crate::backend::Capabilities;
+use crate::config::keymap::Command;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use unicode_width::UnicodeWidthStr;
+
+const SPINNER: [char; 8] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧'];
+
+pub fn spinner(state: &State) -> char {
+    SPINNER[(state.ticks % SPINNER.len() as u64) as usize]
+}
+
+pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
+    let width = usize::from(area.width);
+    let sep = || Span::styled(" │ ", theme.dim);
+    let mut spans = vec![Span::styled(
+        fit(&state.source_label, (width / 4).max(8)),
+        theme.accent,
+    )];
+    match &state.phase {
+        Phase::Loading => {
+            spans.push(sep());
+            spans.push(Span::styled(
+                format!("{} loading", spinner(state)),
+                theme.text,
+            ));
+        }
+        Phase::Failed(_) => {
+            spans.push(sep());
+            spans.push(Span::styled("not opened", theme.error));
+        }
+        Phase::Ready => {
+            spans.push(sep());
+            match state.txns.total {
+                Some(n) => {
+                    spans.push(Span::styled(
+                        format!("{} match{}", thousands(n), if n == 1 { "" } else { "es" }),
+                        theme.text,
+                    ));
+                    spans.push(Span::styled(
+                        format!(" Σ {}", money(&state.txns.sum)),
+                        theme.dim,
+                    ));
+                }
+                None => spans.push(Span::styled(format!("{} …", spinner(state)), theme.dim)),
+            }
+            if !state.selection.ids.is_empty() || state.selection.collecting.is_some() {
+                spans.push(sep());
+                let text = match state.selection.collecting {
+                    Some((got, total)) => format!(
+                        "{} selecting {}/{}",
+                        spinner(state),
+                        thousands(got),
+                        thousands(total)
+                    ),
+                    None => format!(
+                        "{} selected Σ {}",
+                        thousands(state.selection.ids.len()),
+                        money(&state.selection.sum)
+                    ),
+                };
+                spans.push(Span::styled(text, theme.selected));
+            }
+            spans.push(sep());
+            let review = state.review_count.map_or("…".to_string(), thousands);
+            spans.push(Span::styled(format!("review {review}"), theme.accent));
+            if state.writes.pending > 0 {
+                spans.push(sep());
+                let text = match &state.writes.progress {
+                    Some((_, done, total)) if *total > 1 => format!(
+                        "{} writing {}% ({}/{})",
+                        spinner(state),
+                        done * 100 / total,
+                        thousands(*done),
+                        thousands(*total)
+                    ),
+                    _ => format!("{} writing {}", spinner(state), state.writes.pending),
+                };
+                spans.push(Span::styled(text, theme.accent));
+            }
+        }
+    }
+    let used: usize = spans.iter().map(|s| s.content.width()).sum();
+    let room = width.saturating_sub(used + 3);
+    let message = state
+        .status
+        .as_ref()
+        .map(|m| (m.text.as_str(), m.error))
+        .or(state.last_error.as_deref().map(|e| (e, true)));
+    if let Some((text, error)) = message
+        && room > 4
+    {
+        spans.push(sep());
+        let style = if error { theme.error } else { theme.text };
+        spans.push(Span::styled(fit(&clean(text), room), style));
+    }
+    frame.render_widget(Line::from(spans), area);
+}
+
+/// Whether the backend can do what `command` asks; `None` for commands that need no capability.
+pub fn capable(caps: &Capabilities, command: Command) -> Option<bool> {
+    match command {
+        Command::AddTag | Command::RemoveTag => Some(caps.edit_tags),
+        Command::MarkReviewed | Command::MarkPending => Some(caps.edit_status),
+        Command::SetCategory => Some(caps.edit_category),
+        Command::SetNote => Some(caps.edit_notes),
+        Command::Sync => Some(caps.sync),
+        _ => None,
+    }
+}
+
+pub fn draw_footer(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
+    let width = usize::from(area.width);
+    let fixed: Option<&str> = match state.mode {
+        Mode::Filter => Some(
+            "Enter/Esc done  ↑/↓ scroll  terms: words acct: desc: payee: tag:NAME amt:>50 date:2025-03 status:! cur: not: is:review",
+        ),
+        Mode::Prompt(_) => Some(
+            "Enter apply  Tab complete  Esc cancel  (tags: name or name:value, space-separated)",
+        ),
+        Mode::Help => Some("any key closes help"),
+        Mode::Normal => None,
+    };
+    if let Some(text) = fixed {
+        frame.render_widget(Span::styled(fit(text, width), theme.dim), area);
+        return;
+    }
+    let mut spans: Vec<Span<'_>> = Vec::new();
+    let mut used = 0;
+    for (command, item) in state.keymap.footer_items() {
+        let extra = if spans.is_empty() { 0 } else { 2 };
+        if used + extra + item.width() > width {
+            break;
+        }
+        if extra > 0 {
+            spans.push(Span::raw("  "));
+        }
+        used += extra + item.width();
+        let available =
+            state.phase == Phase::Ready && capable(&state.capabilities, command) != Some(false);
+        let (key, word) = item.split_once(' ').unwrap_or((item.as_str(), ""));
+        let (key_style, word_style) =
+            if available || command == Command::Help || command == Command::Quit {
+                (theme.key, theme.dim)
+            } else {
+                (
+                    theme.dim,
+                    theme
+                        .dim
+                        .add_modifier(ratatui::style::Modifier::CROSSED_OUT),
+                )
+            };
+        spans.push(Span::styled(key.to_string(), key_style));
+        spans.push(Span::styled(format!(" {word}"), word_style));
+    }
+    frame.render_widget(Line::from(spans), area);
+}

@@ -1,0 +1,163 @@
+//! Text as the dashboard draws it. Every string that came from data (descriptions, tags, notes, account names,
+//! error messages from servers) goes through `clean` before it reaches the terminal: control characters become the
+//! visible Unicode "control pictures" (ESC shows as `␛`), so an escape sequence in a journal or an API response is
+//! displayed, never executed. Bidirectional overrides become `�` so text cannot be visually reordered.
+//! Also here: fitting text to a column width and number formatting.
+
+use crate::domain::Balance;
+use std::borrow::Cow;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+fn replacement(c: char) -> Option<char> {
+    match c {
+        '\u{7f}' => Some('\u{2421}'),
+        c if (c as u32) < 0x20 => char::from_u32(0x2400 + c as u32),
+        '\u{80}'..='\u{9f}' => Some('\u{fffd}'),
+        '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
+            Some('\u{fffd}')
+        }
+        _ => None,
+    }
+}
+
+/// The string with control characters made visible (see the module comment).
+pub fn clean(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| replacement(c).is_some()) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(s.chars().map(|c| replacement(c).unwrap_or(c)).collect())
+}
+
+/// `clean(s)` cut to at most `width` display columns, ending in `…` when cut.
+pub fn fit(s: &str, width: usize) -> String {
+    let s = clean(s);
+    if s.width() <= width {
+        return s.into_owned();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width - 1 {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    out
+}
+
+/// `1234567` → `1,234,567`.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A balance as text; `0` when empty.
+pub fn money(b: &Balance) -> String {
+    clean(&b.to_string()).into_owned()
+}
+
+/// True when every non-zero amount of the balance is negative.
+pub fn is_negative(b: &Balance) -> bool {
+    let mut any = false;
+    for m in b.non_zero() {
+        if !m.quantity.is_sign_negative() {
+            return false;
+        }
+        any = true;
+    }
+    any
+}
+
+const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// A one-line sparkline of magnitudes: the largest gets a full block, zero a space.
+pub fn sparkline(values: &[f64]) -> String {
+    let max = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    values
+        .iter()
+        .map(|v| {
+            if max <= 0.0 || *v == 0.0 {
+                ' '
+            } else {
+                let i = ((v.abs() / max) * 7.0).round() as usize;
+                BLOCKS[i.min(7)]
+            }
+        })
+        .collect()
+}
+
+/// A sparkline of levels (balances): the range from the lowest to the highest value is spread over the blocks.
+pub fn level_sparkline(values: &[f64]) -> String {
+    let (lo, hi) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(*v), hi.max(*v))
+        });
+    values
+        .iter()
+        .map(|v| {
+            if hi - lo <= f64::EPSILON {
+                BLOCKS[3]
+            } else {
+                let i = (((v - lo) / (hi - lo)) * 7.0).round() as usize;
+                BLOCKS[i.min(7)]
+            }
+        })
+        .collect()
+}
+
+/// A horizontal bar of `fraction` (0..=1) of `width` columns, in eighths.
+pub fn bar(fraction: f64, width: usize) -> String {
+    let eighths = (fraction.clamp(0.0, 1.0) * width as f64 * 8.0).round() as usize;
+    let mut out = "█".repeat(eighths / 8);
+    const PARTS: [char; 7] = ['▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+    if !eighths.is_multiple_of(8) {
+        out.push(PARTS[eighths % 8 - 1]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_sequences_become_visible() {
+        assert_eq!(clean("ok"), Cow::Borrowed("ok"));
+        assert_eq!(clean("\u{1b}[31mred\u{7}"), "␛[31mred␇");
+        assert_eq!(clean("a\nb\tc\u{7f}"), "a␊b␉c␡");
+        assert_eq!(clean("x\u{9b}2J\u{202e}y"), "x\u{fffd}2J\u{fffd}y");
+        assert!(!fit("\u{1b}]0;title\u{7}", 40).contains('\u{1b}'));
+    }
+
+    #[test]
+    fn fit_cuts_by_display_width() {
+        assert_eq!(fit("abcdef", 4), "abc…");
+        assert_eq!(fit("abc", 4), "abc");
+        assert_eq!(fit("日本語テキスト", 5), "日本…");
+        assert_eq!(fit("abc", 0), "");
+    }
+
+    #[test]
+    fn numbers_and_bars() {
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(12), "12");
+        assert_eq!(sparkline(&[0.0, 1.0, 4.0, -8.0]), " ▂▅█");
+        assert_eq!(level_sparkline(&[-10.0, 0.0, 10.0]), "▁▅█");
+        assert_eq!(bar(0.5, 4), "██");
+        assert_eq!(bar(1.0 / 16.0, 4), "▎");
+    }
+}

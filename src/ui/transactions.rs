@@ -1,0 +1,211 @@
+//! The transaction table: selection mark, date, status, payee/description, category, amount, tags. It is
+//! virtualised — it draws only the rows on screen, taken from the loaded window; rows whose page is still on its
+//! way show as `…`. Also shows the loading indicator before the backend has opened, and the reason when it failed.
+
+use super::text::{clean, fit, is_negative, money, thousands};
+use super::theme::Theme;
+use super::{centered, pane_block, status_bar::spinner, title};
+use crate::app::{Pane, Phase, State};
+use crate::domain::{Status, Transaction};
+use chrono::NaiveDate;
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
+use std::fmt::Write;
+
+/// A date in the configured format; ISO when the format cannot render it.
+pub fn format_date(date: NaiveDate, format: &str) -> String {
+    let mut out = String::new();
+    if write!(out, "{}", date.format(format)).is_err() {
+        out.clear();
+        out.push_str(&date.to_string());
+    }
+    out
+}
+
+pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
+    let focused = matches!(state.focus, Pane::Transactions);
+    match &state.phase {
+        Phase::Loading => {
+            let block = pane_block(
+                Line::from(title("Transactions", focused, theme)),
+                focused,
+                theme,
+            );
+            let inner = block.inner(area);
+            frame.render_widget(block, area);
+            let text = format!("{} Loading {}…", spinner(state), clean(&state.source_label));
+            let r = centered(
+                inner,
+                u16::try_from(text.chars().count()).unwrap_or(u16::MAX),
+                1,
+            );
+            frame.render_widget(Span::styled(text, theme.accent), r);
+            return;
+        }
+        Phase::Failed(message) => {
+            let block = pane_block(
+                Line::from(title("Transactions", focused, theme)),
+                focused,
+                theme,
+            );
+            let inner = block.inner(area);
+            frame.render_widget(block, area);
+            let lines = vec![
+                Line::styled("Could not open the data source:", theme.error),
+                Line::raw(""),
+                Line::styled(clean(message).into_owned(), theme.text),
+                Line::raw(""),
+                Line::styled("q quits", theme.dim),
+            ];
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+            return;
+        }
+        Phase::Ready => {}
+    }
+    let total = state.txns.total.unwrap_or(0);
+    let mut head = vec![title("Transactions", focused, theme)];
+    if state.filter.review {
+        head.push(Span::styled("review queue ", theme.accent));
+    }
+    let block = pane_block(Line::from(head), focused, theme).title_bottom(
+        Line::from(Span::styled(
+            if total == 0 {
+                String::new()
+            } else {
+                format!(
+                    " {} of {} ",
+                    thousands(state.table.cursor + 1),
+                    thousands(total)
+                )
+            },
+            theme.dim,
+        ))
+        .alignment(Alignment::Right),
+    );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if state.txns.total == Some(0) {
+        let msg = if state.filter.applied.is_empty() && !state.filter.review {
+            "No transactions."
+        } else {
+            "Nothing matches the filter (Esc clears it)."
+        };
+        frame.render_widget(Span::styled(msg, theme.dim), inner);
+        return;
+    }
+    let rows_on_screen = usize::from(inner.height.saturating_sub(1));
+    let date_w = format_date(NaiveDate::MIN.max(state.today), &state.date_format)
+        .chars()
+        .count()
+        .max(8);
+    let wide = inner.width >= 100;
+    let mut widths = vec![
+        Constraint::Length(1),
+        Constraint::Length(u16::try_from(date_w).unwrap_or(10)),
+        Constraint::Length(1),
+        Constraint::Fill(4),
+        Constraint::Fill(2),
+        Constraint::Length(if wide { 16 } else { 12 }),
+    ];
+    let mut header = vec!["", "Date", "", "Payee / description", "Category", "Amount"];
+    if inner.width >= 70 {
+        widths.push(Constraint::Fill(2));
+        header.push("Tags");
+    }
+    let ncols = widths.len();
+    let header = Row::new(header.into_iter().enumerate().map(|(i, h)| {
+        if i == 5 {
+            Cell::from(Line::from(h).alignment(Alignment::Right))
+        } else {
+            Cell::from(h)
+        }
+    }))
+    .style(theme.header);
+    let mut rows = Vec::with_capacity(rows_on_screen);
+    for i in state.table.top..(state.table.top + rows_on_screen).min(total) {
+        let row = match state.txns.get(i) {
+            Some(t) => txn_row(t, state, theme, ncols),
+            None => Row::new([Cell::from(""), Cell::from(Span::styled("…", theme.dim))]),
+        };
+        let selected = state
+            .txns
+            .get(i)
+            .is_some_and(|t| state.selection.ids.contains(&t.id));
+        let style = if i == state.table.cursor && (focused || matches!(state.focus, Pane::Detail)) {
+            theme.cursor
+        } else if i == state.table.cursor {
+            theme.cursor.patch(theme.dim)
+        } else if selected {
+            theme.selected
+        } else {
+            theme.text
+        };
+        rows.push(row.style(style));
+    }
+    let table = Table::new(rows, widths).header(header).column_spacing(1);
+    frame.render_widget(table, inner);
+}
+
+fn txn_row<'a>(t: &Transaction, state: &State, theme: &Theme, ncols: usize) -> Row<'a> {
+    let mark = if state.selection.ids.contains(&t.id) {
+        "●"
+    } else if t.read_only {
+        "∅"
+    } else {
+        " "
+    };
+    let status = match t.status {
+        Status::Cleared => "*",
+        Status::Pending => "!",
+        Status::Unmarked => " ",
+    };
+    let date_style = if t.date > state.today {
+        theme.dim
+    } else {
+        theme.text
+    };
+    let amount = t.amount();
+    let desc = if t.payee.is_empty() || t.payee == t.description {
+        clean(&t.description).into_owned()
+    } else {
+        format!(
+            "{} | {}",
+            clean(&t.payee),
+            clean(
+                t.description
+                    .split_once('|')
+                    .map_or(t.description.as_str(), |(_, n)| n.trim())
+            )
+        )
+    };
+    let category = t.category.as_deref().unwrap_or("—");
+    let mut cells = vec![
+        Cell::from(mark),
+        Cell::from(Span::styled(
+            format_date(t.date, &state.date_format),
+            date_style,
+        )),
+        Cell::from(status),
+        Cell::from(desc),
+        Cell::from(clean(category).into_owned()),
+        Cell::from(
+            Line::from(Span::styled(
+                money(&amount),
+                theme.amount(is_negative(&amount)),
+            ))
+            .alignment(Alignment::Right),
+        ),
+    ];
+    if ncols > 6 {
+        let tags = t
+            .tags
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" ");
+        cells.push(Cell::from(Span::styled(fit(&tags, 200), theme.accent)));
+    }
+    Row::new(cells)
+}
