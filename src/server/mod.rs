@@ -158,16 +158,16 @@ async fn authorize(State(s): State<ServerState>, req: Request, next: Next) -> Re
     let Some(index) = s.keys.find(key) else {
         return unauthorized("Invalid API key");
     };
-    if let Some(limiter) = &s.limiter {
-        if let Err(wait) = limiter.check(index) {
-            let mut e = ApiError::new(
-                axum::http::StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                format!("Rate limit exceeded: retry after {wait} s"),
-            );
-            e.retry_after = Some(wait);
-            return e.into_response();
-        }
+    if let Some(limiter) = &s.limiter
+        && let Err(wait) = limiter.check(index)
+    {
+        let mut e = ApiError::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("Rate limit exceeded: retry after {wait} s"),
+        );
+        e.retry_after = Some(wait);
+        return e.into_response();
     }
     next.run(req).await
 }

@@ -152,13 +152,13 @@ pub fn build_query(p: &Params) -> Result<Query, ApiError> {
     };
     let start = p.date("start_date")?;
     let end = p.date("end_date")?;
-    if let (Some(s), Some(e)) = (start, end) {
-        if e < s {
-            return Err(ApiError::param(
-                "end_date",
-                format!("The 'end_date' parameter ({e}) is before 'start_date' ({s})"),
-            ));
-        }
+    if let (Some(s), Some(e)) = (start, end)
+        && e < s
+    {
+        return Err(ApiError::param(
+            "end_date",
+            format!("The 'end_date' parameter ({e}) is before 'start_date' ({s})"),
+        ));
     }
     if start.is_some() || end.is_some() {
         // end_date is inclusive on the wire; the query language's ranges end exclusively.
@@ -183,13 +183,13 @@ pub fn build_query(p: &Params) -> Result<Query, ApiError> {
     }
     let min = p.amount("min_amount")?;
     let max = p.amount("max_amount")?;
-    if let (Some(lo), Some(hi)) = (min, max) {
-        if hi < lo {
-            return Err(ApiError::param(
-                "max_amount",
-                format!("The 'max_amount' parameter ({hi}) is below 'min_amount' ({lo})"),
-            ));
-        }
+    if let (Some(lo), Some(hi)) = (min, max)
+        && hi < lo
+    {
+        return Err(ApiError::param(
+            "max_amount",
+            format!("The 'max_amount' parameter ({hi}) is below 'min_amount' ({lo})"),
+        ));
     }
     for (name, value, cmp, op) in [
         ("min_amount", min, Cmp::Ge, ">="),
