@@ -589,7 +589,7 @@ fn grouped(out: &mut String, cents: i64) {
     let units = (cents / 100).to_string();
     let len = units.len();
     for (i, ch) in units.chars().enumerate() {
-        if i > 0 && (len - i) % 3 == 0 {
+        if i > 0 && (len - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
