@@ -8,6 +8,7 @@
 //! header tally cannot read, or an edit whose text would be read back differently (a tag value with a comma, a note
 //! with a `;`), is refused with a `PatchError` instead of being guessed at; the caller then writes nothing.
 
+use crate::backend::TxnPatch;
 use crate::domain::{Status, Tag};
 use std::ops::Range;
 use thiserror::Error;
@@ -29,6 +30,26 @@ pub struct EntryEdit {
 }
 
 impl EntryEdit {
+    /// The edit for a backend `TxnPatch`; `current_category` is the account of the transaction's category posting,
+    /// which a category change renames.
+    pub fn from_patch(
+        patch: &TxnPatch,
+        current_category: Option<&str>,
+    ) -> Result<EntryEdit, PatchError> {
+        let category = match (&patch.category, current_category) {
+            (None, _) => None,
+            (Some(new), Some(old)) => Some((old.to_string(), new.clone())),
+            (Some(_), None) => return Err(PatchError::NoCategoryPosting),
+        };
+        Ok(EntryEdit {
+            status: patch.status,
+            add_tags: patch.add_tags.clone(),
+            remove_tags: patch.remove_tags.clone(),
+            note: patch.note.clone(),
+            category,
+        })
+    }
+
     pub fn is_empty(&self) -> bool {
         self.status.is_none()
             && self.add_tags.is_empty()
@@ -60,6 +81,8 @@ pub enum PatchError {
     InvalidAccount(String),
     #[error("no posting to account {0:?} in this transaction")]
     AccountNotFound(String),
+    #[error("this transaction has no category posting to rename")]
+    NoCategoryPosting,
     #[error("text edits overlap at byte {0}")]
     OverlappingEdits(usize),
     #[error("text edit range {start}..{end} is outside the text or not on a character boundary")]
@@ -343,7 +366,7 @@ impl<'a> Header<'a> {
         }
         let date = &line[..pos];
         let rest = &line[pos..];
-        if !(rest.is_empty() || rest.starts_with([' ', '\t', ';'])) {
+        if !(rest.is_empty() || rest.starts_with([' ', '\t'])) {
             return Err(not_txn());
         }
         let take_blanks = |s: &'a str| -> (&'a str, &'a str) {
@@ -1154,6 +1177,8 @@ mod tests {
             "Shop\n",
             "",
             "2025-01-02x Shop\n",
+            "2025-01-02*Shop\n",
+            "2025-01-02;c:1\n",
         ] {
             assert!(
                 matches!(
@@ -1175,6 +1200,47 @@ mod tests {
             );
         }
         assert_eq!(patch_entry(e, &edit()), Ok(None));
+    }
+
+    #[test]
+    fn backend_patches_convert_to_entry_edits() {
+        let patch = TxnPatch {
+            add_tags: vec![Tag::new("work", "")],
+            remove_tags: vec!["review".into()],
+            status: Some(Status::Cleared),
+            category: Some("expenses:dining".into()),
+            note: Some("n".into()),
+        };
+        let e = EntryEdit::from_patch(&patch, Some("expenses:food")).expect("edit");
+        assert_eq!(
+            e.category,
+            Some(("expenses:food".to_string(), "expenses:dining".to_string()))
+        );
+        assert_eq!(
+            (e.status, e.note.as_deref()),
+            (Some(Status::Cleared), Some("n"))
+        );
+        assert_eq!(
+            patched(
+                "2025-01-02 Shop  ; review:\n    expenses:food  $1\n    assets:bank\n",
+                &e
+            ),
+            "2025-01-02 * Shop | n  ; work:\n    expenses:dining  $1\n    assets:bank\n"
+        );
+        assert_eq!(
+            EntryEdit::from_patch(&patch, None),
+            Err(PatchError::NoCategoryPosting)
+        );
+        let tags_only = TxnPatch {
+            category: None,
+            ..patch
+        };
+        assert!(
+            EntryEdit::from_patch(&tags_only, None)
+                .expect("edit")
+                .category
+                .is_none()
+        );
     }
 
     #[test]
