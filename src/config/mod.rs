@@ -29,8 +29,8 @@ pub const DEFAULT_REST_REQUESTS_PER_MINUTE: u32 = 100;
 pub const DEFAULT_SERVE_REQUESTS_PER_MINUTE: u32 = 600;
 pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
 
-/// The bundled demo ledger, copied into the data directory on first use.
-const DEMO_JOURNAL: &str = include_str!("../../assets/demo.journal");
+/// The bundled demo ledger (`assets/demo.journal`), copied into the data directory on first use.
+pub const BUNDLED_DEMO_JOURNAL: &str = include_str!("../../assets/demo.journal");
 
 /// A place in the config file, shown as `FILE:LINE:COLUMN` (1-based; the column counts characters).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -533,7 +533,7 @@ pub fn demo_journal_path() -> io::Result<PathBuf> {
     }
     std::fs::create_dir_all(&dir)?;
     let tmp = dir.join(format!(".demo.journal.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, DEMO_JOURNAL)?;
+    std::fs::write(&tmp, BUNDLED_DEMO_JOURNAL)?;
     // hard_link fails if another process created the copy meanwhile; theirs is kept.
     let linked = std::fs::hard_link(&tmp, &path);
     let removed = std::fs::remove_file(&tmp);
@@ -547,7 +547,7 @@ pub fn demo_journal_path() -> io::Result<PathBuf> {
                 .create_new(true)
                 .open(&path)
             {
-                Ok(mut f) => io::Write::write_all(&mut f, DEMO_JOURNAL.as_bytes())?,
+                Ok(mut f) => io::Write::write_all(&mut f, BUNDLED_DEMO_JOURNAL.as_bytes())?,
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
                 Err(e) => return Err(e),
             }
@@ -601,6 +601,7 @@ pub fn is_loopback_host(host: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
