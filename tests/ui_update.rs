@@ -1,0 +1,691 @@
+//! `update()` driven by actions, no terminal and no backend: each test feeds the actions a session would produce
+//! (keys, backend replies with data) and checks the state and the effects asked for.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use rust_decimal::Decimal;
+use std::sync::Arc;
+use tally::app::{
+    Action, EditOp, Effect, Mode, Opened, PAGE_ROWS, Pane, Phase, RELOAD_EVERY_TICKS, State,
+    StateOptions, UndoEntry, WriteKind, update,
+};
+use tally::backend::{Capabilities, TagInfo, TxnPage};
+use tally::config::Config;
+use tally::config::keymap::Keymap;
+use tally::domain::{Balance, Money, Posting, PostingKind, Status, Tag, Transaction, TxnId};
+use tally::query::Term;
+
+fn txn(i: usize) -> Transaction {
+    let date = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).expect("date")
+        + chrono::Duration::days(i as i64 % 300);
+    let amount = Decimal::new(-(i as i64 + 1) * 100, 2);
+    Transaction {
+        id: TxnId(format!("t{i}")),
+        date,
+        status: Status::Unmarked,
+        description: format!("Shop {i}"),
+        payee: format!("Shop {i}"),
+        note: String::new(),
+        code: String::new(),
+        tags: vec![],
+        postings: vec![
+            Posting {
+                account: "expenses:food".into(),
+                amount: Money::new(-amount, "$"),
+                cost: None,
+                kind: PostingKind::Real,
+                tags: vec![],
+                comment: String::new(),
+            },
+            Posting {
+                account: "assets:checking".into(),
+                amount: Money::new(amount, "$"),
+                cost: None,
+                kind: PostingKind::Real,
+                tags: vec![],
+                comment: String::new(),
+            },
+        ],
+        category: Some("expenses:food".into()),
+        source: format!("ui.journal:{}", i * 3 + 1),
+        needs_review: None,
+        read_only: false,
+    }
+}
+
+fn caps(editable: bool) -> Capabilities {
+    let mut c = Capabilities::read_only("journal test.journal");
+    c.edit_status = editable;
+    c.edit_tags = editable;
+    c.bulk_tag = editable;
+    c
+}
+
+fn key(c: char) -> Action {
+    Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+fn code(code: KeyCode) -> Action {
+    Action::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn ctrl(c: char) -> Action {
+    Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+fn new_state() -> State {
+    let mut s = State::new(
+        &Config::default(),
+        StateOptions {
+            source_label: "journal test.journal".into(),
+            today: chrono::NaiveDate::from_ymd_opt(2025, 6, 30).expect("date"),
+            keymap: Keymap::defaults(),
+            no_color: true,
+        },
+    );
+    s.size = (80, 24);
+    s
+}
+
+fn page_effect(fx: &[Effect]) -> Option<(u64, usize, Vec<Term>, bool)> {
+    fx.iter().rev().find_map(|e| match e {
+        Effect::FetchPage {
+            generation,
+            query,
+            page,
+            debounce,
+        } => Some((*generation, page.offset, query.terms.clone(), *debounce)),
+        _ => None,
+    })
+}
+
+/// A page of `total` matches starting at `offset`, as the backend would answer.
+fn page(offset: usize, total: usize) -> TxnPage {
+    let end = (offset + PAGE_ROWS).min(total);
+    let mut sum = Balance::new();
+    sum.add(Decimal::new(-(total as i64), 0), "$");
+    TxnPage {
+        items: (offset..end).map(txn).collect(),
+        total,
+        sum,
+    }
+}
+
+/// Opens the dashboard on a backend with `total` matches and answers the first page.
+fn ready(total: usize, editable: bool) -> State {
+    let mut s = new_state();
+    let fx = update(
+        &mut s,
+        Action::Opened(Ok(Opened {
+            capabilities: caps(editable),
+            diagnostics: 0,
+            first_diagnostic: None,
+        })),
+    );
+    let (generation, offset, _, _) = page_effect(&fx).expect("first page requested");
+    update(
+        &mut s,
+        Action::Page {
+            generation,
+            offset,
+            reply: Ok(page(offset, total)),
+        },
+    );
+    s
+}
+
+#[test]
+fn opening_asks_for_everything_and_keys_wait_for_it() {
+    let mut s = new_state();
+    assert_eq!(s.phase, Phase::Loading);
+    assert!(update(&mut s, key('j')).is_empty());
+    assert!(
+        s.status
+            .as_ref()
+            .is_some_and(|m| m.text.contains("loading"))
+    );
+    let fx = update(
+        &mut s,
+        Action::Opened(Ok(Opened {
+            capabilities: caps(true),
+            diagnostics: 2,
+            first_diagnostic: Some("x.journal:3:1: bad date".into()),
+        })),
+    );
+    assert_eq!(s.phase, Phase::Ready);
+    assert!(fx.iter().any(|e| matches!(e, Effect::FetchPage { .. })));
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::FetchAnalytics { .. }))
+    );
+    assert!(fx.iter().any(|e| matches!(e, Effect::FetchAccounts { .. })));
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::FetchReviewCount { .. }))
+    );
+    assert!(fx.iter().any(|e| matches!(e, Effect::FetchTags)));
+    assert!(
+        s.last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("bad date"))
+    );
+}
+
+#[test]
+fn a_failed_open_is_shown_and_q_still_quits() {
+    let mut s = new_state();
+    update(
+        &mut s,
+        Action::Opened(Err("no such file: x.journal".into())),
+    );
+    assert_eq!(s.phase, Phase::Failed("no such file: x.journal".into()));
+    update(&mut s, key('q'));
+    assert!(s.quit);
+}
+
+#[test]
+fn stale_pages_are_dropped() {
+    let mut s = ready(1000, true);
+    let fx = update(&mut s, key('/'));
+    assert!(fx.is_empty());
+    let first = page_effect(&update(&mut s, key('a'))).expect("query a");
+    let second = page_effect(&update(&mut s, key('b'))).expect("query ab");
+    assert!(second.0 > first.0);
+    assert!(second.3, "filter keystrokes are debounced");
+    // The reply for "a" arrives late: ignored.
+    update(
+        &mut s,
+        Action::Page {
+            generation: first.0,
+            offset: 0,
+            reply: Ok(page(0, 7)),
+        },
+    );
+    assert_eq!(s.total(), 1000);
+    update(
+        &mut s,
+        Action::Page {
+            generation: second.0,
+            offset: 0,
+            reply: Ok(page(0, 3)),
+        },
+    );
+    assert_eq!(s.total(), 3);
+    assert_eq!(s.txns.sum.get("$"), Decimal::new(-3, 0));
+}
+
+#[test]
+fn a_bad_query_keeps_the_last_good_result() {
+    let mut s = ready(50, true);
+    update(&mut s, key('/'));
+    for c in "amt:>5".chars() {
+        update(&mut s, key(c));
+    }
+    let applied = s.filter.applied.clone();
+    assert!(s.filter.error.is_none());
+    let fx = update(&mut s, key('x'));
+    assert!(page_effect(&fx).is_none(), "no query for a bad filter");
+    let err = s.filter.error.clone().expect("error shown");
+    assert_eq!(Err(err), tally::query::parse("amt:>5x"));
+    assert_eq!(s.filter.applied, applied);
+    assert_eq!(s.total(), 50);
+    update(&mut s, code(KeyCode::Backspace));
+    assert!(s.filter.error.is_none());
+    update(&mut s, code(KeyCode::Enter));
+    assert!(matches!(s.mode, Mode::Normal));
+}
+
+#[test]
+fn scrolling_a_million_matches_fetches_only_pages_near_the_viewport() {
+    let mut s = ready(1_000_000, true);
+    assert_eq!(s.txns.rows.len(), PAGE_ROWS);
+    // Moving inside the loaded window asks for nothing.
+    for _ in 0..5 {
+        assert!(page_effect(&update(&mut s, key('j'))).is_none());
+    }
+    assert_eq!(s.table.cursor, 5);
+    let fx = update(&mut s, key('G'));
+    assert_eq!(s.table.cursor, 999_999);
+    let (generation, offset, _, debounce) = page_effect(&fx).expect("page near the end");
+    assert!(!debounce);
+    assert!(
+        offset < 999_999 && offset + PAGE_ROWS >= 999_999,
+        "{offset}"
+    );
+    assert!(
+        s.current().is_none(),
+        "the row shows as loading until its page arrives"
+    );
+    update(
+        &mut s,
+        Action::Page {
+            generation,
+            offset,
+            reply: Ok(page(offset, 1_000_000)),
+        },
+    );
+    assert_eq!(s.current().map(|t| t.id.0.clone()), Some("t999999".into()));
+    assert!(s.txns.rows.len() <= PAGE_ROWS);
+    update(&mut s, key('g'));
+    assert_eq!((s.table.cursor, s.table.top), (0, 0));
+}
+
+#[test]
+fn toggling_selects_and_sums_and_esc_clears() {
+    let mut s = ready(10, true);
+    update(&mut s, key(' '));
+    update(&mut s, key(' '));
+    assert_eq!(s.selection.ids.len(), 2);
+    assert_eq!(s.table.cursor, 2);
+    // t0 is -1.00, t1 -2.00
+    assert_eq!(s.selection.sum.get("$"), Decimal::new(-300, 2));
+    update(&mut s, key('k'));
+    update(&mut s, key(' '));
+    assert_eq!(s.selection.ids.len(), 1);
+    assert_eq!(s.selection.sum.get("$"), Decimal::new(-100, 2));
+    update(&mut s, key('j'));
+    update(&mut s, key('j'));
+    update(&mut s, key('j'));
+    update(&mut s, key('v'));
+    assert_eq!(
+        s.selection.ids.len(),
+        6,
+        "t0 plus the range t1..=t5 from the last toggled row"
+    );
+    update(&mut s, code(KeyCode::Esc));
+    assert!(s.selection.ids.is_empty());
+    assert!(s.selection.sum.is_zero());
+}
+
+#[test]
+fn select_all_collects_ids_in_pages_and_ignores_stale_batches() {
+    let mut s = ready(1_000_000, true);
+    let fx = update(&mut s, ctrl('a'));
+    let (generation, limit) = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::Collect {
+                generation, page, ..
+            } => Some((*generation, page.limit)),
+            _ => None,
+        })
+        .expect("collect");
+    assert_eq!(limit, 1_000_000);
+    assert_eq!(s.selection.collecting, Some((0, 1_000_000)));
+    let batch = |range: std::ops::Range<usize>| {
+        range
+            .map(|i| {
+                let t = txn(i);
+                let a = t.amount();
+                (t.id, a)
+            })
+            .collect::<Vec<_>>()
+    };
+    update(
+        &mut s,
+        Action::Collected {
+            generation,
+            items: batch(0..20_000),
+            total: 1_000_000,
+            done: false,
+            reply: Ok(()),
+        },
+    );
+    assert_eq!(s.selection.collecting, Some((20_000, 1_000_000)));
+    // Editing waits for the selection to finish.
+    update(&mut s, key('t'));
+    assert!(matches!(s.mode, Mode::Normal));
+    update(
+        &mut s,
+        Action::Collected {
+            generation: generation - 1,
+            items: batch(500_000..500_010),
+            total: 10,
+            done: true,
+            reply: Ok(()),
+        },
+    );
+    assert_eq!(s.selection.ids.len(), 20_000);
+    update(
+        &mut s,
+        Action::Collected {
+            generation,
+            items: batch(20_000..20_005),
+            total: 1_000_000,
+            done: true,
+            reply: Ok(()),
+        },
+    );
+    assert_eq!(s.selection.collecting, None);
+    assert_eq!(s.selection.ids.len(), 20_005);
+}
+
+#[test]
+fn bulk_tag_prompt_completes_and_sends_one_bulk_tag() {
+    let mut s = ready(10, true);
+    update(
+        &mut s,
+        Action::Tags(Ok(vec![
+            TagInfo {
+                id: "work".into(),
+                name: "work".into(),
+                count: 4,
+            },
+            TagInfo {
+                id: "trip".into(),
+                name: "trip".into(),
+                count: 9,
+            },
+        ])),
+    );
+    update(&mut s, key(' '));
+    update(&mut s, key(' '));
+    update(&mut s, key(' '));
+    update(&mut s, key('t'));
+    let Mode::Prompt(p) = &s.mode else {
+        panic!("tag prompt expected");
+    };
+    assert_eq!(p.targets.len(), 3);
+    assert_eq!(p.completions, vec!["trip".to_string(), "work".to_string()]);
+    update(&mut s, key('w'));
+    update(&mut s, code(KeyCode::Tab));
+    update(&mut s, key('x'));
+    update(&mut s, key(':'));
+    update(&mut s, key('1'));
+    let fx = update(&mut s, code(KeyCode::Enter));
+    assert!(matches!(s.mode, Mode::Normal));
+    let bulk: Vec<_> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::BulkTag { ids, add, remove } => {
+                Some((ids.clone(), add.clone(), remove.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(bulk.len(), 1, "one bulk_tag call");
+    let (ids, add, remove) = &bulk[0];
+    assert_eq!(ids.len(), 3);
+    assert_eq!(add, &vec![Tag::new("work", ""), Tag::new("x", "1")]);
+    assert!(remove.is_empty());
+    assert_eq!(s.writes.pending, 1);
+}
+
+#[test]
+fn undo_and_redo_go_through_the_backend() {
+    let mut s = ready(10, true);
+    let ids = Arc::new(vec![TxnId("t1".into()), TxnId("t2".into())]);
+    let entry = UndoEntry {
+        label: "tag +work on 2".into(),
+        forward: vec![EditOp::Tags {
+            ids: ids.clone(),
+            add: vec![Tag::new("work", "")],
+            remove: vec![],
+        }],
+        // t2 already had the tag: undo removes it from t1 only.
+        inverse: vec![EditOp::Tags {
+            ids: Arc::new(vec![TxnId("t1".into())]),
+            add: vec![],
+            remove: vec!["work".into()],
+        }],
+    };
+    s.writes.pending = 1;
+    let fx = update(
+        &mut s,
+        Action::WriteDone {
+            kind: WriteKind::New,
+            reply: Ok(entry.clone()),
+        },
+    );
+    assert_eq!(s.writes.pending, 0);
+    assert!(page_effect(&fx).is_some(), "refreshed after the write");
+    assert_eq!(s.undo.can_undo(), 1);
+    let fx = update(&mut s, key('u'));
+    assert_eq!(
+        fx,
+        vec![Effect::Apply {
+            kind: WriteKind::Undo,
+            entry: entry.clone()
+        }]
+    );
+    update(
+        &mut s,
+        Action::WriteDone {
+            kind: WriteKind::Undo,
+            reply: Ok(entry.clone()),
+        },
+    );
+    assert_eq!((s.undo.can_undo(), s.undo.can_redo()), (0, 1));
+    let fx = update(&mut s, ctrl('r'));
+    assert_eq!(
+        fx,
+        vec![Effect::Apply {
+            kind: WriteKind::Redo,
+            entry: entry.clone()
+        }]
+    );
+    update(
+        &mut s,
+        Action::WriteDone {
+            kind: WriteKind::Redo,
+            reply: Err("disk full".into()),
+        },
+    );
+    assert!(
+        s.last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("disk full"))
+    );
+    update(&mut s, key('u'));
+    assert!(
+        s.status
+            .as_ref()
+            .is_some_and(|m| m.text == "nothing to undo")
+    );
+}
+
+#[test]
+fn missing_capabilities_are_explained_not_ignored() {
+    let mut s = ready(10, false);
+    let fx = update(&mut s, key('t'));
+    assert!(fx.is_empty());
+    assert!(matches!(s.mode, Mode::Normal));
+    let msg = s.status.clone().expect("reason shown");
+    assert!(msg.error);
+    assert!(msg.text.contains("cannot edit tags"), "{}", msg.text);
+    assert!(msg.text.contains("journal test.journal"), "{}", msg.text);
+    update(&mut s, key('r'));
+    assert!(
+        s.status
+            .as_ref()
+            .is_some_and(|m| m.text.contains("cannot change status"))
+    );
+    update(&mut s, key('S'));
+    assert!(
+        s.status
+            .as_ref()
+            .is_some_and(|m| m.text.contains("cannot sync"))
+    );
+}
+
+#[test]
+fn review_keys_mark_and_move_on() {
+    let mut s = ready(10, true);
+    let fx = update(&mut s, key('r'));
+    let marks: Vec<_> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::SetStatus { ids, status } => Some((ids.clone(), *status)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        marks,
+        vec![(Arc::new(vec![TxnId("t0".into())]), Status::Cleared)]
+    );
+    assert_eq!(s.table.cursor, 1);
+    let fx = update(&mut s, key('!'));
+    assert!(fx.iter().any(|e| matches!(
+        e,
+        Effect::SetStatus {
+            status: Status::Pending,
+            ..
+        }
+    )));
+    let fx = update(&mut s, key('R'));
+    assert!(s.filter.review);
+    let (_, _, terms, _) = page_effect(&fx).expect("queue query");
+    assert_eq!(terms, vec![Term::IsReview]);
+    let generation = s.gens.review;
+    update(
+        &mut s,
+        Action::ReviewCount {
+            generation,
+            reply: Ok(7),
+        },
+    );
+    assert_eq!(s.review_count, Some(7));
+}
+
+#[test]
+fn live_reload_keeps_filter_and_selection() {
+    let mut s = ready(10, true);
+    update(&mut s, key('/'));
+    for c in "shop".chars() {
+        update(&mut s, key(c));
+    }
+    update(&mut s, code(KeyCode::Enter));
+    let (generation, offset, _, _) = (s.gens.page, 0, (), ());
+    update(
+        &mut s,
+        Action::Page {
+            generation,
+            offset,
+            reply: Ok(page(0, 10)),
+        },
+    );
+    update(&mut s, key(' '));
+    let mut reloads = 0;
+    for _ in 0..RELOAD_EVERY_TICKS * 2 {
+        let fx = update(&mut s, Action::Tick);
+        reloads += fx.iter().filter(|e| matches!(e, Effect::Reload)).count();
+    }
+    assert_eq!(reloads, 1, "no second reload while one is in flight");
+    let fx = update(&mut s, Action::Reloaded(Ok(true)));
+    let (_, _, terms, _) = page_effect(&fx).expect("re-query");
+    assert_eq!(terms, vec![Term::Text("shop".into())]);
+    assert_eq!(s.selection.ids.len(), 1);
+    assert_eq!(s.filter.input.value(), "shop");
+    let fx = update(&mut s, Action::Reloaded(Ok(false)));
+    assert!(fx.is_empty());
+}
+
+#[test]
+fn accounts_pane_enter_filters_the_table() {
+    let mut s = ready(10, true);
+    let mut bal = Balance::new();
+    bal.add(Decimal::new(100, 0), "$");
+    let row = |name: &str| tally::app::AccountRow {
+        account: tally::domain::Account {
+            name: name.into(),
+            kind: tally::domain::account_kind(name),
+            balance: bal.clone(),
+            id: String::new(),
+        },
+        history: vec![],
+    };
+    let generation = s.gens.accounts;
+    update(
+        &mut s,
+        Action::Accounts {
+            generation,
+            reply: Ok(vec![row("assets:checking"), row("liabilities:credit card")]),
+        },
+    );
+    while s.focus != Pane::Accounts {
+        update(&mut s, code(KeyCode::Tab));
+    }
+    update(&mut s, key('j'));
+    let fx = update(&mut s, code(KeyCode::Enter));
+    assert_eq!(s.focus, Pane::Transactions);
+    assert_eq!(s.filter.input.value(), "acct:\"liabilities:credit card\"");
+    let (_, _, terms, _) = page_effect(&fx).expect("filtered");
+    assert_eq!(terms.len(), 1);
+}
+
+#[test]
+fn analytics_keys_change_grouping_and_period() {
+    let mut s = ready(10, true);
+    let fx = update(&mut s, key('1'));
+    assert!(fx.iter().any(|e| matches!(
+        e,
+        Effect::FetchAnalytics {
+            group_by: tally::backend::GroupBy::Day,
+            ..
+        }
+    )));
+    let stale = s.gens.analytics;
+    let fx = update(&mut s, key('b'));
+    assert!(fx.iter().any(|e| matches!(
+        e,
+        Effect::FetchAnalytics {
+            dimension: tally::backend::Dimension::Tag,
+            ..
+        }
+    )));
+    update(
+        &mut s,
+        Action::Analytics {
+            generation: stale,
+            reply: Ok((vec![], vec![])),
+        },
+    );
+    assert!(!s.analytics.loaded, "stale analytics dropped");
+    let start = chrono::NaiveDate::from_ymd_opt(2025, 3, 1).expect("date");
+    let period = tally::backend::PeriodSummary {
+        start,
+        income: Balance::new(),
+        spending: Balance::new(),
+        net: Balance::new(),
+        count: 1,
+    };
+    let generation = s.gens.analytics;
+    update(
+        &mut s,
+        Action::Analytics {
+            generation,
+            reply: Ok((vec![period.clone(), period], vec![])),
+        },
+    );
+    assert!(s.analytics.loaded);
+    let fx = update(&mut s, key('['));
+    assert_eq!(s.analytics.period, Some(1));
+    let breakdown_terms = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::FetchAnalytics {
+                breakdown_query, ..
+            } => Some(breakdown_query.terms.clone()),
+            _ => None,
+        })
+        .expect("analytics");
+    assert!(
+        breakdown_terms
+            .iter()
+            .any(|t| matches!(t, Term::Date(r) if r.start == Some(start))),
+        "{breakdown_terms:?}"
+    );
+}
+
+#[test]
+fn resize_keeps_the_cursor_visible() {
+    let mut s = ready(100, true);
+    for _ in 0..60 {
+        update(&mut s, key('j'));
+    }
+    update(&mut s, Action::Resize(40, 10));
+    let rows = tally::ui::layout::table_rows((40, 10), 1);
+    assert!(s.table.cursor >= s.table.top && s.table.cursor < s.table.top + rows);
+    update(&mut s, Action::Resize(200, 60));
+    let rows = tally::ui::layout::table_rows((200, 60), 1);
+    assert!(s.table.cursor >= s.table.top && s.table.cursor < s.table.top + rows);
+}
