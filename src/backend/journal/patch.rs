@@ -238,6 +238,14 @@ pub fn patch_entry(entry: &str, edit: &EntryEdit) -> Result<Option<String>, Patc
         if body.trim().is_empty() {
             header.comment = None;
             header.gap = String::new();
+            if header.code.is_empty() && header.description.is_empty() {
+                // The blanks that led up to the comment would be left dangling at the end of the line.
+                if header.status.is_some() {
+                    header.ws2.clear();
+                } else {
+                    header.ws1.clear();
+                }
+            }
         } else {
             if header.comment.is_none() {
                 header.gap = "  ".to_string();
@@ -1044,9 +1052,15 @@ mod tests {
         );
         assert_eq!(patch_entry(multi, &removing(&["nothere"])), Ok(None));
         // Trailing whitespace after a removed comment stays, so adding and removing round-trips.
-        let spaced = "2025-01-02 Shop   \n    a  1\n";
-        let added = patched(spaced, &adding(&[("w", "")]));
-        assert_eq!(patched(&added, &removing(&["w"])), spaced);
+        for bare in [
+            "2025-01-02 Shop   \n    a  1\n",
+            "2025-01-02 *\n    a  1\n",
+            "2025-01-02\n    a  1\n",
+        ] {
+            let added = patched(bare, &adding(&[("w", "")]));
+            assert_eq!(txn_tags(&added), vec![("w".to_string(), String::new())]);
+            assert_eq!(patched(&added, &removing(&["w"])), bare);
+        }
     }
 
     #[test]

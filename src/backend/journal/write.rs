@@ -148,7 +148,8 @@ pub fn write_if_unchanged(
     Ok(fingerprint_bytes(contents, &meta))
 }
 
-/// Replaces the file at `path` (or, when `path` is a symlink, its final target) with `contents`, atomically.
+/// Replaces the file at `path` (or, when `path` is a symlink, its final target) with `contents`, atomically. An
+/// error from the last step, the directory fsync, is reported although the new content is already in place.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
     write_atomic_with(path, |f| f.write_all(contents)).map(|_| ())
 }
