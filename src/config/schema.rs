@@ -76,10 +76,12 @@ impl Walker<'_> {
         let offset = span.start.min(self.text.len());
         let before = self.text.get(..offset).unwrap_or("");
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        // A byte-order mark is invisible in editors, so it does not count as a column.
+        let line_text = before[line_start..].trim_start_matches('\u{feff}');
         Location {
             file: self.file.clone(),
             line: before.matches('\n').count() + 1,
-            column: before[line_start..].chars().count() + 1,
+            column: line_text.chars().count() + 1,
         }
     }
 
@@ -659,5 +661,14 @@ mod tests {
         let offset = text.find('=').unwrap();
         let loc = w.location(offset..offset + 1);
         assert_eq!((loc.line, loc.column), (2, 7));
+        let bom = "\u{feff}theme = 1\r\n";
+        let w = Walker {
+            text: bom,
+            file: "c.toml".into(),
+            problems: Vec::new(),
+        };
+        let offset = bom.find('1').unwrap();
+        let loc = w.location(offset..offset + 1);
+        assert_eq!((loc.line, loc.column), (1, 9));
     }
 }
