@@ -145,12 +145,12 @@ impl Command {
             Command::PageUp => "page up",
             Command::NextPane => "next pane",
             Command::PrevPane => "previous pane",
-            Command::OpenDetail => "open detail / filter by account",
+            Command::OpenDetail => "detail (account: filter)",
             Command::Filter => "filter (query language)",
-            Command::Back => "clear selection / filter, close",
+            Command::Back => "unselect / clear filter",
             Command::ToggleSelect => "select / unselect",
-            Command::RangeSelect => "select range from last selected",
-            Command::SelectAll => "select all matching the filter",
+            Command::RangeSelect => "select range to here",
+            Command::SelectAll => "select all matching",
             Command::AddTag => "add tag",
             Command::RemoveTag => "remove tag",
             Command::SetCategory => "set category",
@@ -168,7 +168,7 @@ impl Command {
             Command::GroupYear => "analytics by year",
             Command::PrevPeriod => "previous period",
             Command::NextPeriod => "next period",
-            Command::NextDimension => "breakdown: category/tag/payee/account",
+            Command::NextDimension => "next breakdown dimension",
             Command::Sync => "sync sources",
             Command::Help => "help",
             Command::Quit => "quit",
@@ -484,13 +484,45 @@ impl Keymap {
             .join("/")
     }
 
-    /// Help lines: `(keys, description)` for every bound command, in `Command::ALL` order.
-    pub fn help_lines(&self) -> Vec<(String, &'static str)> {
-        Command::ALL
-            .into_iter()
-            .filter(|c| !self.keys_for(*c).is_empty())
-            .map(|c| (self.key_text(c), c.description()))
-            .collect()
+    /// Help lines: `(keys, description)` for every bound command, in `Command::ALL` order. The four grouping
+    /// commands and the two period commands share one line each, so help fits an 80×24 terminal.
+    pub fn help_lines(&self) -> Vec<(String, String)> {
+        const GROUPS: [Command; 4] = [
+            Command::GroupDay,
+            Command::GroupWeek,
+            Command::GroupMonth,
+            Command::GroupYear,
+        ];
+        const PERIODS: [Command; 2] = [Command::PrevPeriod, Command::NextPeriod];
+        let merged = |set: &[Command], what: &str| {
+            let keys: Vec<String> = set.iter().map(|c| self.key_text(*c)).collect();
+            if keys.iter().all(|k| !k.is_empty()) {
+                Some((keys.join(" "), what.to_string()))
+            } else {
+                None
+            }
+        };
+        let mut out = Vec::new();
+        for c in Command::ALL {
+            if self.keys_for(c).is_empty() {
+                continue;
+            }
+            if GROUPS.contains(&c) || PERIODS.contains(&c) {
+                let (set, what): (&[Command], &str) = if GROUPS.contains(&c) {
+                    (&GROUPS, "analytics by day/wk/mon/yr")
+                } else {
+                    (&PERIODS, "previous / next period")
+                };
+                if let Some(line) = merged(set, what) {
+                    if c == set[0] {
+                        out.push(line);
+                    }
+                    continue;
+                }
+            }
+            out.push((self.key_text(c), c.description().to_string()));
+        }
+        out
     }
 
     /// The footer's items: the most useful commands with their first key (`/ filter`), most important first.
@@ -634,7 +666,11 @@ mod tests {
         assert!(map.footer(80).starts_with("h help  / filter  R review"));
         assert!(map.footer(12).len() <= 12);
         let help = map.help_lines();
-        assert!(help.contains(&("h".to_string(), "help")));
-        assert!(help.contains(&("Ctrl-a".to_string(), "select all matching the filter")));
+        assert!(help.contains(&("h".to_string(), "help".to_string())));
+        assert!(help.contains(&(
+            "1 2 3 4".to_string(),
+            "analytics by day/wk/mon/yr".to_string()
+        )));
+        assert!(help.contains(&("Ctrl-a".to_string(), "select all matching".to_string())));
     }
 }

@@ -7,9 +7,9 @@ use super::text::{bar, clean, fit, is_negative, money, sparkline};
 use super::theme::Theme;
 use super::{pane_block, title};
 use crate::app::{Pane, Phase, State, period_end};
-use crate::backend::{GroupBy, PeriodSummary};
+use crate::backend::{Dimension, GroupBy, PeriodSummary};
 use crate::config::keymap::Command;
-use crate::domain::Balance;
+use crate::domain::{Balance, account_kind};
 use chrono::{Datelike, NaiveDate};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -39,6 +39,15 @@ pub fn period_label(start: NaiveDate, group_by: GroupBy) -> String {
         GroupBy::Day | GroupBy::Week => start.format("%Y-%m-%d").to_string(),
         GroupBy::Month => start.format("%Y-%m").to_string(),
         GroupBy::Year => start.year().to_string(),
+    }
+}
+
+/// A breakdown key as shown: categories without their `expenses:`/`income:` part.
+fn bar_key(key: &str, dimension: Dimension) -> &str {
+    if dimension == Dimension::Category && account_kind(key).is_category() {
+        key.split_once(':').map_or(key, |(_, rest)| rest)
+    } else {
+        key
     }
 }
 
@@ -181,7 +190,10 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
             money(&b)
         };
         lines.push(Line::from(vec![
-            Span::raw(format!("{:<key_w$} ", fit(&clean(&row.key), key_w))),
+            Span::raw(format!(
+                "{:<key_w$} ",
+                fit(&clean(bar_key(&row.key, a.dimension)), key_w)
+            )),
             Span::styled(format!("{:<bar_w$}", bar(frac, bar_w)), theme.bar),
             Span::styled(
                 format!(" {:>amount_w$}", fit(&shown_total, amount_w)),

@@ -100,9 +100,17 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         Span::styled("amount ", theme.dim),
         Span::styled(money(&total), theme.amount(is_negative(&total))),
         Span::styled("  from ", theme.dim),
-        Span::raw(clean(&t.source).into_owned()),
+        Span::raw(clean(short_source(&t.source)).into_owned()),
         Span::styled("  id ", theme.dim),
         Span::raw(clean(&t.id.0).into_owned()),
     ]));
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// `FILE:LINE` with the file's directories left out (the status bar names the journal); other sources as given.
+fn short_source(source: &str) -> &str {
+    match source.rsplit_once(['/', '\\']) {
+        Some((_, name)) if !name.is_empty() => name,
+        _ => source,
+    }
 }

@@ -27,7 +27,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         ));
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
-    let rows = usize::from(inner.height).saturating_sub(3).max(1);
+    let rows = usize::from(inner.height).saturating_sub(4).max(1);
     let columns = entries.len().div_ceil(rows).max(1);
     let col_w = usize::from(inner.width) / columns;
     let key_w = entries
@@ -35,7 +35,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         .map(|(k, _)| k.chars().count())
         .max()
         .unwrap_or(4)
-        .min(col_w / 3);
+        .min(col_w / 2);
     let mut lines: Vec<Line<'_>> = Vec::new();
     for r in 0..rows.min(entries.len()) {
         let mut spans = Vec::new();
@@ -56,12 +56,11 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         lines.push(Line::from(spans));
     }
     lines.push(Line::raw(""));
-    lines.push(Line::styled(
-        fit(
-            "Query: words acct:NAME desc: payee: note: tag:NAME[=V] amt:>50 date:2025-01..2025-04 status:! cur:EUR not:TERM is:review is:untagged",
-            usize::from(inner.width),
-        ),
-        theme.dim,
-    ));
+    for text in [
+        "Query: words acct:NAME desc: payee: note: tag:NAME[=VALUE] amt:>50 amt:<=-20",
+        "       date:2025-03 date:2025-01..2025-04 status:! status:* cur:EUR not:TERM is:review",
+    ] {
+        lines.push(Line::styled(fit(text, usize::from(inner.width)), theme.dim));
+    }
     frame.render_widget(Paragraph::new(lines), inner);
 }

@@ -64,9 +64,41 @@ pub fn thousands(n: usize) -> String {
     out
 }
 
-/// A balance as text; `0` when empty.
+/// A balance as text, digits grouped in thousands (`-$1,234.50, 12.00 EUR`); `0` when empty.
 pub fn money(b: &Balance) -> String {
-    clean(&b.to_string()).into_owned()
+    let parts: Vec<String> = b
+        .non_zero()
+        .map(|m| group_digits(&clean(&m.to_string())))
+        .collect();
+    if parts.is_empty() {
+        "0".to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// Inserts `,` between thousands in the first run of digits (the integer part) of a formatted amount.
+pub fn group_digits(s: &str) -> String {
+    let Some(start) = s.find(|c: char| c.is_ascii_digit()) else {
+        return s.to_string();
+    };
+    let len = s[start..]
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(s.len() - start);
+    if len <= 3 {
+        return s.to_string();
+    }
+    let digits = &s[start..start + len];
+    let mut out = String::with_capacity(s.len() + len / 3);
+    out.push_str(&s[..start]);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (len - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out.push_str(&s[start + len..]);
+    out
 }
 
 /// True when every non-zero amount of the balance is negative.
@@ -155,6 +187,9 @@ mod tests {
     fn numbers_and_bars() {
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(thousands(12), "12");
+        assert_eq!(group_digits("-$1234567.50"), "-$1,234,567.50");
+        assert_eq!(group_digits("1234.00 EUR"), "1,234.00 EUR");
+        assert_eq!(group_digits("$999.99"), "$999.99");
         assert_eq!(sparkline(&[0.0, 1.0, 4.0, -8.0]), " ▂▅█");
         assert_eq!(level_sparkline(&[-10.0, 0.0, 10.0]), "▁▅█");
         assert_eq!(bar(0.5, 4), "██");

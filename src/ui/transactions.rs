@@ -180,7 +180,14 @@ fn txn_row<'a>(t: &Transaction, state: &State, theme: &Theme, ncols: usize) -> R
             )
         )
     };
-    let category = t.category.as_deref().unwrap_or("—");
+    let category = match t.category.as_deref() {
+        None => "—",
+        // The table drops the `expenses:`/`income:` part (the sign tells them apart); the detail view shows all.
+        Some(c) if crate::domain::account_kind(c).is_category() => {
+            c.split_once(':').map_or(c, |(_, rest)| rest)
+        }
+        Some(c) => c,
+    };
     let mut cells = vec![
         Cell::from(mark),
         Cell::from(Span::styled(
