@@ -330,6 +330,22 @@ pub trait Backend: Send + Sync {
     /// Adds and removes tags on many transactions in one call, all or nothing.
     async fn bulk_tag(&self, ids: &[TxnId], add: &[Tag], remove: &[String]) -> Result<BulkResult>;
 
+    /// Applies one patch (status, tags, note) to many transactions. Backends that can save a batch at once override
+    /// this; the default edits one transaction at a time.
+    async fn bulk_update(&self, ids: &[TxnId], patch: &TxnPatch) -> Result<BulkResult> {
+        let mut result = BulkResult::default();
+        for id in ids {
+            let before = self.transaction(id).await?;
+            let after = self.update_transaction(id, patch).await?;
+            if before == after {
+                result.unchanged += 1;
+            } else {
+                result.changed += 1;
+            }
+        }
+        Ok(result)
+    }
+
     async fn tags(&self) -> Result<Vec<TagInfo>>;
 
     async fn create_tag(&self, _name: &str) -> Result<TagInfo> {

@@ -456,10 +456,9 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
                     status: Some(status),
                     ..Default::default()
                 };
-                for t in &todo {
-                    backend.update_transaction(&t.id, &patch).await?;
-                }
-                writeln!(out, "{} transactions changed ({} matched)", todo.len(), page.total)?;
+                let ids: Vec<_> = todo.iter().map(|t| t.id.clone()).collect();
+                let r = backend.bulk_update(&ids, &patch).await?;
+                writeln!(out, "{} transactions changed ({} matched)", r.changed, page.total)?;
             }
         }
         Command::Summary {

@@ -55,7 +55,6 @@ pub struct Entry {
     pub postings: Range<u32>,
     pub tags: Range<u32>,
     pub hash: u64,
-    pub occurrence: u32,
     pub kind: EntryKind,
 }
 
@@ -115,8 +114,37 @@ pub struct Journal {
     pub commodities: Interner,
     /// Regular entries, oldest first (date, then file order); listing and paging walk this.
     pub by_date: Vec<u32>,
-    /// `(hash, occurrence, entry index)`, sorted, for lookups by id.
-    pub ids: Vec<(u64, u32, u32)>,
+    /// Built on first use: balances never need ids.
+    pub ids: std::sync::OnceLock<IdIndex>,
+}
+
+/// Transaction ids: `(hash, occurrence, entry index)` sorted for lookup, and the occurrence number of entries whose
+/// text hash repeats (identical transactions get `-1`, `-2`, ... in file order).
+#[derive(Debug, Default)]
+pub struct IdIndex {
+    pub sorted: Vec<(u64, u32, u32)>,
+    pub repeats: HashMap<u32, u32>,
+}
+
+impl IdIndex {
+    fn build(entries: &[Entry]) -> IdIndex {
+        use rayon::prelude::*;
+        let mut sorted: Vec<(u64, u32, u32)> = entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.kind == EntryKind::Regular)
+            .map(|(i, e)| (e.hash, 0, i as u32))
+            .collect();
+        sorted.par_sort_unstable_by_key(|&(h, _, i)| (h, i));
+        let mut repeats = HashMap::new();
+        for k in 1..sorted.len() {
+            if sorted[k].0 == sorted[k - 1].0 {
+                sorted[k].1 = sorted[k - 1].1 + 1;
+                repeats.insert(sorted[k].2, sorted[k].1);
+            }
+        }
+        IdIndex { sorted, repeats }
+    }
 }
 
 impl Journal {
@@ -124,6 +152,7 @@ impl Journal {
         EntryView {
             journal: self,
             entry: &self.entries[index as usize],
+            index,
         }
     }
 
@@ -131,12 +160,22 @@ impl Journal {
         &self.files[file as usize].text[span.0 as usize..span.1 as usize]
     }
 
+    pub fn id_index(&self) -> &IdIndex {
+        self.ids.get_or_init(|| IdIndex::build(&self.entries))
+    }
+
     pub fn find(&self, id: &TxnId) -> Option<u32> {
         let (hash, occ) = parse_id(&id.0)?;
-        self.ids
-            .binary_search_by(|(h, o, _)| (*h, *o).cmp(&(hash, occ)))
+        let ids = &self.id_index().sorted;
+        ids.binary_search_by(|(h, o, _)| (*h, *o).cmp(&(hash, occ)))
             .ok()
-            .map(|i| self.ids[i].2)
+            .map(|i| ids[i].2)
+    }
+
+    pub fn id_of(&self, index: u32) -> TxnId {
+        let e = &self.entries[index as usize];
+        let occurrence = self.id_index().repeats.get(&index).copied().unwrap_or(0);
+        TxnId(format_id(e.hash, occurrence))
     }
 }
 
@@ -164,6 +203,7 @@ pub fn parse_id(id: &str) -> Option<(u64, u32)> {
 pub struct EntryView<'a> {
     pub journal: &'a Journal,
     pub entry: &'a Entry,
+    pub index: u32,
 }
 
 impl<'a> EntryView<'a> {
@@ -222,7 +262,7 @@ impl<'a> EntryView<'a> {
     }
 
     pub fn id(&self) -> TxnId {
-        TxnId(format_id(self.entry.hash, self.entry.occurrence))
+        self.journal.id_of(self.index)
     }
 
     pub fn to_transaction(&self) -> Transaction {

@@ -24,7 +24,7 @@ use ledger::{Journal, content_hash};
 use patch::EntryEdit;
 use rayon::prelude::*;
 use rust_decimal::Decimal;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -304,28 +304,41 @@ impl Backend for JournalBackend {
     async fn accounts(&self) -> Result<Vec<Account>> {
         self.read(|l| {
             let j = &l.journal;
+            // Dense sums indexed by (account, commodity): no hashing per posting.
+            let ncom = j.commodities.names.len().max(1);
+            let cells = j.accounts.names.len() * ncom;
             let sums = j
                 .postings
                 .par_chunks(65_536)
                 .map(|chunk| {
-                    let mut m: HashMap<(u32, u32), Decimal> = HashMap::new();
+                    let mut m = vec![Decimal::ZERO; cells];
                     for p in chunk {
-                        *m.entry((p.account, p.commodity)).or_default() += p.quantity;
+                        m[p.account as usize * ncom + p.commodity as usize] += p.quantity;
                     }
                     m
                 })
-                .reduce(HashMap::new, |mut a, b| {
-                    for (k, v) in b {
-                        *a.entry(k).or_default() += v;
-                    }
-                    a
-                });
+                .reduce(
+                    || vec![Decimal::ZERO; cells],
+                    |mut a, b| {
+                        for (x, y) in a.iter_mut().zip(b) {
+                            *x += y;
+                        }
+                        a
+                    },
+                );
             let mut by_account: BTreeMap<&str, Balance> = BTreeMap::new();
-            for ((a, c), q) in sums {
-                by_account
-                    .entry(j.accounts.get(a))
-                    .or_default()
-                    .add(q, j.commodities.get(c));
+            let mut has_postings = vec![false; j.accounts.names.len()];
+            for p in &j.postings {
+                has_postings[p.account as usize] = true;
+            }
+            for (cell, q) in sums.into_iter().enumerate() {
+                let (a, c) = (cell / ncom, cell % ncom);
+                if has_postings[a] {
+                    let slot = by_account.entry(j.accounts.get(a as u32)).or_default();
+                    if !q.is_zero() {
+                        slot.add(q, j.commodities.get(c as u32));
+                    }
+                }
             }
             Ok(by_account
                 .into_iter()
@@ -397,6 +410,21 @@ impl Backend for JournalBackend {
             remove_tags: remove.to_vec(),
             ..EntryEdit::default()
         };
+        let changed = self.save_edits(ids, &|_| edit.clone())?;
+        Ok(BulkResult {
+            changed: changed.len(),
+            unchanged: ids.len() - changed.len(),
+        })
+    }
+
+    async fn bulk_update(&self, ids: &[TxnId], patch: &TxnPatch) -> Result<BulkResult> {
+        if patch.category.is_some() {
+            return Err(BackendError::Invalid {
+                param: "category".into(),
+                message: "a category is set one transaction at a time".into(),
+            });
+        }
+        let edit = entry_edit(patch, None);
         let changed = self.save_edits(ids, &|_| edit.clone())?;
         Ok(BulkResult {
             changed: changed.len(),

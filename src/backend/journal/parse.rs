@@ -16,6 +16,7 @@ use regex::{Regex, RegexBuilder};
 use rust_decimal::Decimal;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -104,9 +105,15 @@ pub fn load(path: &Path) -> std::io::Result<(Journal, Vec<Diagnostic>)> {
         visiting: HashSet::new(),
         default_year: chrono::Local::now().year(),
     };
+    let started = std::time::Instant::now();
     let text = std::fs::read(path)?;
     scan.add_file(path, text)?;
-    Ok(scan.finish())
+    let scanned = started.elapsed();
+    let out = scan.finish();
+    if std::env::var_os("TALLY_TIMINGS").is_some() {
+        eprintln!("load {}: read+scan {scanned:?}, total {:?}", path.display(), started.elapsed());
+    }
+    Ok(out)
 }
 
 /// Parses journal text held in memory (tests, benchmarks); includes are resolved relative to `path`'s directory.
@@ -206,7 +213,7 @@ impl Scan {
                 continue;
             }
             if first == b' ' || first == b'\t' {
-                if line.trim().is_empty() {
+                if line.bytes().all(|c| c == b' ' || c == b'\t') {
                     if let Some(b) = open.take() {
                         self.blocks.push(b);
                     }
@@ -386,10 +393,12 @@ impl Scan {
         let blocks = std::mem::take(&mut self.blocks);
         let states = std::mem::take(&mut self.states);
         let default_year = self.default_year;
+        let t0 = std::time::Instant::now();
         let chunks: Vec<Chunk> = blocks
             .par_chunks(CHUNK)
             .map(|blocks| parse_chunk(blocks, &files, &states, default_year))
             .collect();
+        let tp = std::time::Instant::now();
         let mut j = Journal {
             files,
             ..Journal::default()
@@ -399,10 +408,14 @@ impl Scan {
         for chunk in chunks {
             merge_chunk(&mut j, chunk, &mut diagnostics, &mut pending);
         }
+        let t1 = std::time::Instant::now();
         if !pending.is_empty() {
             fill_assignments(&mut j, pending, &mut diagnostics);
         }
         index(&mut j);
+        if std::env::var_os("TALLY_TIMINGS").is_some() {
+            eprintln!("parse {:?}, merge {:?}, index {:?}", tp - t0, t1 - tp, t1.elapsed());
+        }
         (j, diagnostics)
     }
 }
@@ -489,19 +502,28 @@ struct Pending {
 }
 
 struct LocalNames<'t> {
-    map: HashMap<Cow<'t, str>, Sym>,
+    map: rustc_hash::FxHashMap<Cow<'t, str>, Sym>,
     names: Vec<String>,
+    /// The last name interned: consecutive postings often repeat an account or commodity.
+    last: Option<(Cow<'t, str>, Sym)>,
 }
 
 impl<'t> LocalNames<'t> {
     fn new() -> Self {
         LocalNames {
-            map: HashMap::new(),
+            map: rustc_hash::FxHashMap::default(),
             names: Vec::new(),
+            last: None,
         }
     }
     fn intern(&mut self, s: Cow<'t, str>) -> Sym {
+        if let Some((l, id)) = &self.last {
+            if *l == s {
+                return *id;
+            }
+        }
         if let Some(&id) = self.map.get(&s) {
+            self.last = Some((s, id));
             return id;
         }
         let id = self.names.len() as Sym;
@@ -515,6 +537,7 @@ fn parse_chunk(blocks: &[Block], files: &[SourceFile], states: &[Arc<ParseState>
     let mut out = Chunk::default();
     let mut accounts = LocalNames::new();
     let mut commodities = LocalNames::new();
+    let mut scratch = Scratch::default();
     for b in blocks {
         let file = &files[b.file as usize];
         let state = &states[b.state as usize];
@@ -524,7 +547,7 @@ fn parse_chunk(blocks: &[Block], files: &[SourceFile], states: &[Arc<ParseState>
             state,
             default_year,
         };
-        match ctx.parse(&mut out, &mut accounts, &mut commodities) {
+        match ctx.parse(&mut out, &mut accounts, &mut commodities, &mut scratch) {
             Ok(()) => {}
             Err((line, column, message)) => out.diagnostics.push(Diagnostic {
                 file: file.path.display().to_string(),
@@ -554,6 +577,17 @@ struct ParsedPosting<'t> {
     amount: Option<RawAmount<'t>>,
     cost: Option<RawAmount<'t>>,
     assignment: Option<RawAmount<'t>>,
+    /// This posting's tags: a range into the block's scratch tag list.
+    tags: Range<usize>,
+    /// The account and amount text as written (without status mark or comment): the id hash covers these.
+    account_text: &'t str,
+    amount_text: &'t str,
+}
+
+/// Buffers reused from one block to the next within a chunk.
+#[derive(Default)]
+struct Scratch<'t> {
+    postings: Vec<ParsedPosting<'t>>,
     tags: Vec<TagRec>,
 }
 
@@ -564,6 +598,7 @@ impl<'t> BlockCtx<'t> {
         out: &mut Chunk,
         accounts: &mut LocalNames<'t>,
         commodities: &mut LocalNames<'t>,
+        scratch: &mut Scratch<'t>,
     ) -> Result<(), ParseError> {
         let b = self.block;
         let text = self.text;
@@ -589,7 +624,6 @@ impl<'t> BlockCtx<'t> {
                 postings: 0..0,
                 tags: 0..0,
                 hash: 0,
-                occurrence: 0,
                 kind: b.kind,
             });
             return Ok(());
@@ -631,12 +665,12 @@ impl<'t> BlockCtx<'t> {
             }
         }
         // Description up to the comment.
-        let comment_at = header[i..].find(';').map(|k| i + k);
+        let comment_at = memchr::memchr(b';', &h[i..]).map(|k| i + k);
         let desc_end = comment_at.unwrap_or(h.len());
         let description = header[i..desc_end].trim_end();
         let dstart = hstart + i;
         let dend = dstart + description.len();
-        let payee_end = match description.find('|') {
+        let payee_end = match memchr::memchr(b'|', description.as_bytes()) {
             Some(k) => dstart + k,
             None => dend,
         };
@@ -647,32 +681,34 @@ impl<'t> BlockCtx<'t> {
             scan_tags(header, c + 1, hstart, &mut out.tags);
         }
         // Postings and comment lines.
-        let mut postings: Vec<ParsedPosting<'t>> = Vec::new();
+        scratch.postings.clear();
+        scratch.tags.clear();
+        let postings = &mut scratch.postings;
+        let ptags = &mut scratch.tags;
         for (lstart, line, lno) in lines.by_ref() {
             let trimmed = line.trim_start();
             let indent = line.len() - trimmed.len();
             if trimmed.starts_with(';') || trimmed.starts_with('#') {
-                let target = match postings.last_mut() {
-                    Some(p) => &mut p.tags,
-                    None => {
-                        scan_tags(line, indent + 1, lstart, &mut out.tags);
-                        continue;
+                match postings.last_mut() {
+                    Some(p) => {
+                        // A comment line under a posting: its tags belong to that posting (the last in the list).
+                        scan_tags(line, indent + 1, lstart, ptags);
+                        p.tags.end = ptags.len();
                     }
-                };
-                scan_tags(line, indent + 1, lstart, target);
+                    None => scan_tags(line, indent + 1, lstart, &mut out.tags),
+                }
                 continue;
             }
             if trimmed.is_empty() {
                 continue;
             }
             let p = self
-                .parse_posting(line, indent)
+                .parse_posting(line, indent, lstart, ptags)
                 .map_err(|(col, m)| (lno, col, m))?;
             hasher.update(b"\x1e");
-            let (acct_part, amount_part) = posting_hash_parts(trimmed);
-            hasher.update(acct_part.as_bytes());
+            hasher.update(p.account_text.as_bytes());
             hasher.update(b"\x1f");
-            hasher.update(amount_part.as_bytes());
+            hasher.update(p.amount_text.as_bytes());
             postings.push(p);
         }
         let tags_end = out.tags.len() as u32;
@@ -681,11 +717,11 @@ impl<'t> BlockCtx<'t> {
         let has_assignment = postings.iter().any(|p| p.assignment.is_some() && p.amount.is_none());
         let mut elided_index = None;
         if !has_assignment {
-            self.balance(&mut postings, hline)?;
+            self.balance(postings, hline)?;
         }
         let pstart = out.postings.len() as u32;
         let mut assignments = Vec::new();
-        for p in postings {
+        for p in postings.iter() {
             let mut push = |quantity: Decimal, commodity: &'t str, out: &mut Chunk, tags: &[TagRec]| {
                 let tag_start = out.tags.len() as u32;
                 out.tags.extend_from_slice(tags);
@@ -708,16 +744,16 @@ impl<'t> BlockCtx<'t> {
                 });
             };
             match (&p.amount, &p.assignment) {
-                (Some(a), _) => push(a.quantity, a.commodity, out, &p.tags),
+                (Some(a), _) => push(a.quantity, a.commodity, out, &ptags[p.tags.clone()]),
                 (None, Some(target)) => {
                     let idx = out.postings.len() as u32;
-                    push(Decimal::ZERO, target.commodity, out, &p.tags);
+                    push(Decimal::ZERO, target.commodity, out, &ptags[p.tags.clone()]);
                     let c = commodities.intern(Cow::Borrowed(target.commodity));
                     assignments.push((idx, target.quantity, c));
                 }
                 (None, None) => {
                     elided_index = Some(out.postings.len() as u32);
-                    push(Decimal::ZERO, "", out, &p.tags);
+                    push(Decimal::ZERO, "", out, &ptags[p.tags.clone()]);
                 }
             }
         }
@@ -740,13 +776,22 @@ impl<'t> BlockCtx<'t> {
             postings: pstart..out.postings.len() as u32,
             tags: tags_start..tags_end,
             hash: hasher.digest(),
-            occurrence: 0,
             kind: EntryKind::Regular,
         });
         Ok(())
     }
 
     fn parse_date(&self, s: &str) -> Result<NaiveDate, String> {
+        // Fast path: YYYY-MM-DD with any one of the separators.
+        let b = s.as_bytes();
+        if b.len() == 10 && b[4] == b[7] && matches!(b[4], b'-' | b'/' | b'.') {
+            let d = |r: std::ops::Range<usize>| -> Option<u32> {
+                b[r].iter().try_fold(0u32, |acc, c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
+            };
+            if let (Some(y), Some(m), Some(day)) = (d(0..4), d(5..7), d(8..10)) {
+                return NaiveDate::from_ymd_opt(y as i32, m, day).ok_or_else(|| format!("{s:?} is not a valid date"));
+            }
+        }
         let parts: Vec<&str> = s.split(['-', '/', '.']).collect();
         let num = |p: &str| -> Result<u32, String> {
             if p.is_empty() || p.len() > 4 || !p.bytes().all(|c| c.is_ascii_digit()) {
@@ -763,23 +808,30 @@ impl<'t> BlockCtx<'t> {
         NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| format!("{s:?} is not a valid date"))
     }
 
-    fn parse_posting(&self, line: &'t str, indent: usize) -> Result<ParsedPosting<'t>, (usize, String)> {
+    fn parse_posting(
+        &self,
+        line: &'t str,
+        indent: usize,
+        line_start: usize,
+        tags: &mut Vec<TagRec>,
+    ) -> Result<ParsedPosting<'t>, (usize, String)> {
         let b = line.as_bytes();
         let mut i = indent;
         if i < b.len() && (b[i] == b'*' || b[i] == b'!') {
             i = skip_ws(b, i + 1);
         }
         let acct_start = i;
-        // The account ends at two spaces, a tab, or the end of the line.
+        // The account ends at two blanks in a row (spaces or tabs, as hledger 1.25 reads it) or the end of the line.
+        let blank = |c: u8| c == b' ' || c == b'\t';
         let mut end = i;
         while end < b.len() {
-            if b[end] == b'\t' || (b[end] == b' ' && b.get(end + 1) == Some(&b' ')) {
+            if blank(b[end]) && b.get(end + 1).is_some_and(|&c| blank(c)) {
                 break;
             }
             end += 1;
         }
         let mut written = line[acct_start..end].trim_end();
-        if let Some(semi) = written.find(';') {
+        if let Some(semi) = memchr::memchr(b';', written.as_bytes()) {
             // `account ; comment` with a single space: the comment is not part of the name.
             if written[..semi].ends_with(' ') {
                 written = written[..semi].trim_end();
@@ -803,9 +855,12 @@ impl<'t> BlockCtx<'t> {
             amount: None,
             cost: None,
             assignment: None,
-            tags: Vec::new(),
+            tags: tags.len()..tags.len(),
+            account_text: written,
+            amount_text: "",
         };
         let mut i = skip_ws(b, end);
+        let amount_start = i;
         let col = |i: usize| column_of(line, i);
         if i < b.len() && b[i] != b';' && b[i] != b'=' {
             if b[i] == b'(' {
@@ -849,13 +904,11 @@ impl<'t> BlockCtx<'t> {
             }
             i = skip_ws(b, start + used);
         }
+        p.amount_text = line[amount_start..i].trim_end();
         if i < b.len() {
             if b[i] == b';' {
-                // Tags in the posting comment; spans are filled relative to the line by the caller.
-                let mut tags = Vec::new();
-                let base = line.as_ptr() as usize - self.text.as_ptr() as usize;
-                scan_tags(line, i + 1, base, &mut tags);
-                p.tags = tags;
+                scan_tags(line, i + 1, line_start, tags);
+                p.tags.end = tags.len();
             } else {
                 return Err((col(i), format!("unexpected text {:?} after the amount", &line[i..])));
             }
@@ -913,6 +966,8 @@ impl<'t> BlockCtx<'t> {
                                 cost: None,
                                 assignment: None,
                                 tags: postings[k].tags.clone(),
+                                account_text: postings[k].account_text,
+                                amount_text: "",
                             };
                             postings.insert(k + 1, extra);
                         }
@@ -937,21 +992,6 @@ fn add_residual<'t>(residual: &mut Vec<(&'t str, Decimal)>, commodity: &'t str, 
         Some(r) => r.1 += q,
         None => residual.push((commodity, q)),
     }
-}
-
-/// The parts of a posting line that identify it: the account as written and the amount text, without the status mark
-/// or comment, so tag and status edits keep a transaction's id.
-fn posting_hash_parts(trimmed: &str) -> (&str, &str) {
-    let t = trimmed.trim_start_matches(['*', '!']).trim_start();
-    let no_comment = match t.find(';') {
-        Some(i) => &t[..i],
-        None => t,
-    };
-    let split = no_comment
-        .find("  ")
-        .or_else(|| no_comment.find('\t'))
-        .unwrap_or(no_comment.len());
-    (no_comment[..split].trim(), no_comment[split..].trim())
 }
 
 fn skip_ws(b: &[u8], mut i: usize) -> usize {
@@ -1141,25 +1181,8 @@ fn fill_assignments(j: &mut Journal, pending: Vec<Pending>, diagnostics: &mut Ve
     }
 }
 
-/// Pass 3: duplicate-id occurrence numbers, the id lookup table and the date order.
+/// Pass 3: the date order (ids are indexed lazily, on first use).
 fn index(j: &mut Journal) {
-    let mut ids: Vec<(u64, u32, u32)> = j
-        .entries
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| e.kind == EntryKind::Regular)
-        .map(|(i, e)| (e.hash, 0, i as u32))
-        .collect();
-    ids.par_sort_unstable_by_key(|&(h, _, i)| (h, i));
-    for k in 1..ids.len() {
-        if ids[k].0 == ids[k - 1].0 {
-            ids[k].1 = ids[k - 1].1 + 1;
-        }
-    }
-    for &(_, occ, i) in &ids {
-        j.entries[i as usize].occurrence = occ;
-    }
-    j.ids = ids;
     let mut by_date: Vec<u32> = j
         .entries
         .iter()
@@ -1168,7 +1191,9 @@ fn index(j: &mut Journal) {
         .map(|(i, _)| i as u32)
         .collect();
     let entries = &j.entries;
-    by_date.par_sort_unstable_by_key(|&i| (entries[i as usize].date, i));
+    // Journals are usually written in date order: only sort when they are not.
+    if !by_date.is_sorted_by_key(|&i| entries[i as usize].date) {
+        by_date.par_sort_by_key(|&i| entries[i as usize].date);
+    }
     j.by_date = by_date;
 }
-
