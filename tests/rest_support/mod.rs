@@ -2,6 +2,8 @@
 //! the real `tally serve` router on 127.0.0.1 (an OS-chosen port), and clients for it.
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
