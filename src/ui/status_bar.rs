@@ -1,6 +1,6 @@
 //! The status bar (source, match count and sum, selection count and sum, review queue size, writes in flight with
-//! progress, the latest message or error) and the footer (the most useful keys, generated from the active keymap;
-//! actions the backend cannot do are greyed out).
+//! progress, the last error) and the footer: the latest message until the next key, otherwise the most useful keys,
+//! generated from the active keymap, with actions the backend cannot do greyed out.
 
 use super::text::{clean, fit, money, thousands};
 use super::theme::Theme;
@@ -90,17 +90,13 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     }
     let used: usize = spans.iter().map(|s| s.content.width()).sum();
     let room = width.saturating_sub(used + 3);
-    let message = state
-        .status
-        .as_ref()
-        .map(|m| (m.text.as_str(), m.error))
-        .or(state.last_error.as_deref().map(|e| (e, true)));
-    if let Some((text, error)) = message
+    // The latest message has the footer line to itself; the status bar keeps the last error in view.
+    if let Some(error) = &state.last_error
         && room > 4
+        && state.status.as_ref().is_none_or(|m| !m.error)
     {
         spans.push(sep());
-        let style = if error { theme.error } else { theme.text };
-        spans.push(Span::styled(fit(&clean(text), room), style));
+        spans.push(Span::styled(fit(&clean(error), room), theme.error));
     }
     frame.render_widget(Line::from(spans), area);
 }
@@ -129,6 +125,15 @@ pub fn draw_footer(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &The
         Mode::Help => Some("any key closes help"),
         Mode::Normal => None,
     };
+    if let (Mode::Normal, Some(message)) = (&state.mode, &state.status) {
+        let style = if message.error {
+            theme.error
+        } else {
+            theme.accent
+        };
+        frame.render_widget(Span::styled(fit(&message.text, width), style), area);
+        return;
+    }
     if let Some(text) = fixed {
         frame.render_widget(Span::styled(fit(text, width), theme.dim), area);
         return;

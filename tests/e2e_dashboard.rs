@@ -1,0 +1,224 @@
+//! End to end: the real `tally` binary in a tmux pseudo-terminal on a temporary copy of the demo journal. It filters,
+//! selects all matches, adds a tag, undoes and redoes it, and quits; after each step `hledger` (the reference
+//! implementation) reads the file and must see exactly the filtered transactions carry the tag — or none after undo,
+//! with the file byte-identical to the original.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo.journal");
+const TAG: &str = "e2ebatch";
+
+struct Tmux {
+    socket: String,
+    session: String,
+}
+
+impl Tmux {
+    fn cmd(&self) -> Command {
+        let mut c = Command::new("tmux");
+        c.args(["-L", &self.socket]);
+        c
+    }
+
+    fn start(shell_command: &str) -> Tmux {
+        let id = std::process::id();
+        let t = Tmux {
+            socket: format!("tally-e2e-{id}"),
+            session: format!("e2e{id}"),
+        };
+        let status = t
+            .cmd()
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &t.session,
+                "-x",
+                "100",
+                "-y",
+                "30",
+            ])
+            .arg(shell_command)
+            .status()
+            .expect("run tmux");
+        assert!(status.success(), "tmux new-session failed");
+        t
+    }
+
+    fn send(&self, keys: &[&str]) {
+        let status = self
+            .cmd()
+            .args(["send-keys", "-t", &self.session])
+            .args(keys)
+            .status()
+            .expect("tmux send-keys");
+        assert!(status.success());
+    }
+
+    fn type_text(&self, text: &str) {
+        let status = self
+            .cmd()
+            .args(["send-keys", "-t", &self.session, "-l", text])
+            .status()
+            .expect("tmux send-keys -l");
+        assert!(status.success());
+    }
+
+    fn screen(&self) -> String {
+        let out = self
+            .cmd()
+            .args(["capture-pane", "-p", "-t", &self.session])
+            .output()
+            .expect("tmux capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn alive(&self) -> bool {
+        self.cmd()
+            .args(["has-session", "-t", &self.session])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }
+
+    /// Waits until the screen satisfies `ok`; panics with the screen after `secs`.
+    fn wait_for(&self, what: &str, secs: u64, ok: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if ok(&s) {
+                return s;
+            }
+            if start.elapsed() > Duration::from_secs(secs) {
+                panic!("timed out waiting for {what}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd().arg("kill-server").output();
+    }
+}
+
+fn have(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+        || Command::new(program)
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success())
+}
+
+/// `DATE DESCRIPTION` of every transaction hledger prints for `query`.
+fn hledger_headers(file: &Path, query: &str) -> Vec<String> {
+    let out = Command::new("hledger")
+        .args(["-f"])
+        .arg(file)
+        .args(["print", query])
+        .output()
+        .expect("run hledger");
+    assert!(
+        out.status.success(),
+        "hledger failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut headers: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()))
+        .map(|l| {
+            // Drop the comment (where the tag goes): compare date, status and description.
+            l.split(';').next().unwrap_or(l).trim_end().to_string()
+        })
+        .collect();
+    headers.sort();
+    headers
+}
+
+fn quote(p: &Path) -> String {
+    format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
+}
+
+#[test]
+fn filter_select_all_tag_undo_redo_quit() {
+    if !have("tmux") || !have("hledger") {
+        eprintln!("skipped: tmux and hledger are needed");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal: PathBuf = dir.path().join("demo.journal");
+    std::fs::copy(DEMO, &journal).expect("copy demo");
+    let original = std::fs::read(&journal).expect("read");
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "").expect("config");
+    let command = format!(
+        "env TALLY_DATA_DIR={} TALLY_CONFIG={} {} -f {}",
+        quote(&dir.path().join("data")),
+        quote(&config),
+        quote(Path::new(env!("CARGO_BIN_EXE_tally"))),
+        quote(&journal)
+    );
+    let expected = hledger_headers(&journal, "desc:coffee");
+    assert!(!expected.is_empty(), "the demo has coffee purchases");
+
+    let tmux = Tmux::start(&command);
+    tmux.wait_for("the first page", 20, |s| s.contains(" matches "));
+
+    tmux.send(&["/"]);
+    tmux.type_text("coffee");
+    tmux.send(&["Enter"]);
+    let n = expected.len();
+    let count = format!("{n} matches");
+    tmux.wait_for("the filtered count", 10, |s| s.contains(&count));
+
+    tmux.send(&["C-a"]);
+    let selected = format!("{n} selected");
+    tmux.wait_for("select all", 10, |s| s.contains(&selected));
+
+    tmux.send(&["t"]);
+    tmux.wait_for("the tag prompt", 5, |s| s.contains("Add tags"));
+    tmux.type_text(TAG);
+    tmux.send(&["Enter"]);
+    tmux.wait_for("the write", 15, |s| s.contains("(u to undo)"));
+    assert_eq!(hledger_headers(&journal, &format!("tag:{TAG}")), expected);
+
+    tmux.send(&["u"]);
+    tmux.wait_for("the undo", 15, |s| s.contains("undone:"));
+    assert!(hledger_headers(&journal, &format!("tag:{TAG}")).is_empty());
+    assert!(
+        std::fs::read(&journal).expect("read") == original,
+        "undo restores the file byte for byte"
+    );
+
+    tmux.send(&["C-r"]);
+    tmux.wait_for("the redo", 15, |s| s.contains("redone:"));
+    assert_eq!(hledger_headers(&journal, &format!("tag:{TAG}")), expected);
+
+    tmux.send(&["q"]);
+    let start = Instant::now();
+    while tmux.alive() && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(!tmux.alive(), "tally did not quit on q");
+    // Only the tag was added: everything else in the file is as it was.
+    let after = std::fs::read_to_string(&journal).expect("read");
+    let original = String::from_utf8(original).expect("utf-8");
+    assert_eq!(after.lines().count(), original.lines().count());
+    let changed = after
+        .lines()
+        .zip(original.lines())
+        .filter(|(a, b)| a != b)
+        .inspect(|(a, b)| {
+            assert!(
+                a.contains(TAG) && a.starts_with(b.split(';').next().unwrap_or(b).trim_end()),
+                "{b:?} became {a:?}"
+            )
+        })
+        .count();
+    assert_eq!(changed, n);
+}
