@@ -109,7 +109,10 @@ impl SummaryBuilder {
     }
 }
 
-pub fn summary<'a, T: TxnView + 'a>(txns: impl IntoIterator<Item = &'a T>, group_by: GroupBy) -> Vec<PeriodSummary> {
+pub fn summary<'a, T: TxnView + 'a>(
+    txns: impl IntoIterator<Item = &'a T>,
+    group_by: GroupBy,
+) -> Vec<PeriodSummary> {
     let mut b = SummaryBuilder::new(group_by);
     for t in txns {
         b.add(t);
@@ -176,7 +179,11 @@ impl BreakdownBuilder {
                 let mut keys: Vec<String> = Vec::new();
                 if self.dimension == Dimension::Payee {
                     let payee = t.payee();
-                    keys.push(if payee.is_empty() { "(no payee)".into() } else { payee.to_string() });
+                    keys.push(if payee.is_empty() {
+                        "(no payee)".into()
+                    } else {
+                        payee.to_string()
+                    });
                 } else {
                     t.any_tag(&mut |name, _| {
                         let name = name.to_lowercase();
@@ -214,7 +221,13 @@ impl BreakdownBuilder {
             .map(|(key, (total, count))| BreakdownRow { key, total, count })
             .collect();
         rows.sort_by(|a, b| {
-            let mag = |r: &BreakdownRow| r.total.non_zero().next().map(|m| m.quantity.abs()).unwrap_or_default();
+            let mag = |r: &BreakdownRow| {
+                r.total
+                    .non_zero()
+                    .next()
+                    .map(|m| m.quantity.abs())
+                    .unwrap_or_default()
+            };
             mag(b).cmp(&mag(a)).then_with(|| a.key.cmp(&b.key))
         });
         rows
@@ -229,7 +242,8 @@ fn txn_value<T: TxnView + ?Sized>(t: &T) -> Balance {
         accounts.push(p.account.to_string());
         false
     });
-    let has_category = category_of(accounts.iter().map(String::as_str)).is_some_and(|c| account_kind(c).is_category());
+    let has_category = category_of(accounts.iter().map(String::as_str))
+        .is_some_and(|c| account_kind(c).is_category());
     let mut first = true;
     t.for_each_posting(&mut |p| {
         if (has_category && account_kind(p.account).is_category()) || (!has_category && first) {
@@ -241,7 +255,10 @@ fn txn_value<T: TxnView + ?Sized>(t: &T) -> Balance {
     b
 }
 
-pub fn breakdown<'a, T: TxnView + 'a>(txns: impl IntoIterator<Item = &'a T>, dimension: Dimension) -> Vec<BreakdownRow> {
+pub fn breakdown<'a, T: TxnView + 'a>(
+    txns: impl IntoIterator<Item = &'a T>,
+    dimension: Dimension,
+) -> Vec<BreakdownRow> {
     let mut b = BreakdownBuilder::new(dimension);
     for t in txns {
         b.add(t);
@@ -255,7 +272,12 @@ mod tests {
     use crate::domain::{Money, Posting, PostingKind, Status, Tag, Transaction, TxnId};
     use rust_decimal::Decimal;
 
-    fn txn(date: (i32, u32, u32), payee: &str, postings: &[(&str, i64)], tags: &[&str]) -> Transaction {
+    fn txn(
+        date: (i32, u32, u32),
+        payee: &str,
+        postings: &[(&str, i64)],
+        tags: &[&str],
+    ) -> Transaction {
         Transaction {
             id: TxnId(payee.into()),
             date: NaiveDate::from_ymd_opt(date.0, date.1, date.2).expect("date"),
@@ -285,10 +307,30 @@ mod tests {
 
     fn sample() -> Vec<Transaction> {
         vec![
-            txn((2025, 1, 31), "Employer", &[("assets:checking", 3000), ("income:salary", -3000)], &[]),
-            txn((2025, 1, 5), "Grocer", &[("expenses:food", 100), ("assets:checking", -100)], &["work"]),
-            txn((2025, 3, 2), "Grocer", &[("expenses:food", 50), ("assets:checking", -50)], &[]),
-            txn((2025, 3, 9), "Bank", &[("assets:savings", 500), ("assets:checking", -500)], &[]),
+            txn(
+                (2025, 1, 31),
+                "Employer",
+                &[("assets:checking", 3000), ("income:salary", -3000)],
+                &[],
+            ),
+            txn(
+                (2025, 1, 5),
+                "Grocer",
+                &[("expenses:food", 100), ("assets:checking", -100)],
+                &["work"],
+            ),
+            txn(
+                (2025, 3, 2),
+                "Grocer",
+                &[("expenses:food", 50), ("assets:checking", -50)],
+                &[],
+            ),
+            txn(
+                (2025, 3, 9),
+                "Bank",
+                &[("assets:savings", 500), ("assets:checking", -500)],
+                &[],
+            ),
         ]
     }
 
@@ -307,7 +349,10 @@ mod tests {
     #[test]
     fn weeks_start_on_monday() {
         let d = NaiveDate::from_ymd_opt(2025, 3, 9).expect("date"); // a Sunday
-        assert_eq!(period_start(d, GroupBy::Week), NaiveDate::from_ymd_opt(2025, 3, 3).expect("date"));
+        assert_eq!(
+            period_start(d, GroupBy::Week),
+            NaiveDate::from_ymd_opt(2025, 3, 3).expect("date")
+        );
     }
 
     #[test]
@@ -321,8 +366,14 @@ mod tests {
         let grocer = p.iter().find(|r| r.key == "Grocer").expect("grocer row");
         assert_eq!(grocer.total.get("$"), Decimal::new(150, 0));
         let t = breakdown(&sample(), Dimension::Tag);
-        assert!(t.iter().any(|r| r.key == "work" && r.total.get("$") == Decimal::new(100, 0)));
+        assert!(
+            t.iter()
+                .any(|r| r.key == "work" && r.total.get("$") == Decimal::new(100, 0))
+        );
         let a = breakdown(&sample(), Dimension::Account);
-        assert!(a.iter().any(|r| r.key == "assets:savings" && r.total.get("$") == Decimal::new(500, 0)));
+        assert!(
+            a.iter()
+                .any(|r| r.key == "assets:savings" && r.total.get("$") == Decimal::new(500, 0))
+        );
     }
 }

@@ -11,7 +11,8 @@ fn main() -> Result<()> {
         .display_env_section(false)
         .install()?;
     let args = Cli::parse();
-    let config = Config::load(args.global.config.as_deref()).wrap_err("cannot load the config file")?;
+    let config =
+        Config::load(args.global.config.as_deref()).wrap_err("cannot load the config file")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

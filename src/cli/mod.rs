@@ -278,7 +278,11 @@ pub fn open_backend(source: &Source) -> Result<Arc<dyn Backend>, CliError> {
                     r.dialect.name()
                 )));
             }
-            let api_key = if r.dialect.needs_api_key() { Some(r.api_key()?) } else { None };
+            let api_key = if r.dialect.needs_api_key() {
+                Some(r.api_key()?)
+            } else {
+                None
+            };
             Ok(Arc::new(RestBackend::new(RestOptions {
                 base_url: r.url.clone(),
                 api_key,
@@ -291,7 +295,12 @@ pub fn open_backend(source: &Source) -> Result<Arc<dyn Backend>, CliError> {
 }
 
 fn parse_query(text: &str) -> Result<Query, CliError> {
-    query::parse(text).map_err(|e| CliError::Usage(format!("query {text:?}: column {}: {}", e.column, e.message)))
+    query::parse(text).map_err(|e| {
+        CliError::Usage(format!(
+            "query {text:?}: column {}: {}",
+            e.column, e.message
+        ))
+    })
 }
 
 /// `--from`/`--to` as a `date:` term joined to the query.
@@ -303,13 +312,21 @@ fn with_range(q: &str, from: &Option<String>, to: &Option<String>) -> Result<Que
             from.as_deref().unwrap_or(""),
             to.as_deref().unwrap_or("")
         );
-        text = if text.trim().is_empty() { range } else { format!("{text} {range}") };
+        text = if text.trim().is_empty() {
+            range
+        } else {
+            format!("{text} {range}")
+        };
     }
     parse_query(&text)
 }
 
 /// Fails a read command when the journal has errors, after printing each as FILE:LINE:COLUMN.
-async fn check_diagnostics(backend: &dyn Backend, source: &Source, fatal: bool) -> Result<(), CliError> {
+async fn check_diagnostics(
+    backend: &dyn Backend,
+    source: &Source,
+    fatal: bool,
+) -> Result<(), CliError> {
     let diags = backend.diagnostics().await;
     if diags.is_empty() {
         return Ok(());
@@ -422,7 +439,9 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
         } => {
             check_diagnostics(backend.as_ref(), &source, false).await?;
             if add.is_empty() && remove.is_empty() {
-                return Err(CliError::Usage("tag: give --add TAG and/or --remove TAG".into()));
+                return Err(CliError::Usage(
+                    "tag: give --add TAG and/or --remove TAG".into(),
+                ));
             }
             let q = parse_query(&query)?;
             let add: Vec<Tag> = add.iter().map(|t| Tag::parse(t)).collect();
@@ -433,24 +452,47 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
                     .items
                     .iter()
                     .filter(|t| {
-                        add.iter().any(|a| !t.tags.iter().any(|x| x.name.eq_ignore_ascii_case(&a.name) && x.value == a.value))
-                            || remove.iter().any(|r| t.tags.iter().any(|x| x.name.eq_ignore_ascii_case(r)))
+                        add.iter().any(|a| {
+                            !t.tags
+                                .iter()
+                                .any(|x| x.name.eq_ignore_ascii_case(&a.name) && x.value == a.value)
+                        }) || remove
+                            .iter()
+                            .any(|r| t.tags.iter().any(|x| x.name.eq_ignore_ascii_case(r)))
                     })
                     .count();
-                writeln!(out, "{would} of {} matching transactions would change (dry run)", ids.len())?;
+                writeln!(
+                    out,
+                    "{would} of {} matching transactions would change (dry run)",
+                    ids.len()
+                )?;
             } else {
                 let r = backend.bulk_tag(&ids, &add, &remove).await?;
-                writeln!(out, "{} transactions changed ({} matched)", r.changed, ids.len())?;
+                writeln!(
+                    out,
+                    "{} transactions changed ({} matched)",
+                    r.changed,
+                    ids.len()
+                )?;
             }
         }
-        Command::Status { query, set, dry_run } => {
+        Command::Status {
+            query,
+            set,
+            dry_run,
+        } => {
             check_diagnostics(backend.as_ref(), &source, false).await?;
             let q = parse_query(&query)?;
             let status: Status = set.into();
             let page = backend.transactions(&q, PageRequest::all()).await?;
             let todo: Vec<_> = page.items.iter().filter(|t| t.status != status).collect();
             if dry_run {
-                writeln!(out, "{} of {} matching transactions would change (dry run)", todo.len(), page.total)?;
+                writeln!(
+                    out,
+                    "{} of {} matching transactions would change (dry run)",
+                    todo.len(),
+                    page.total
+                )?;
             } else {
                 let patch = crate::backend::TxnPatch {
                     status: Some(status),
@@ -458,7 +500,11 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
                 };
                 let ids: Vec<_> = todo.iter().map(|t| t.id.clone()).collect();
                 let r = backend.bulk_update(&ids, &patch).await?;
-                writeln!(out, "{} transactions changed ({} matched)", r.changed, page.total)?;
+                writeln!(
+                    out,
+                    "{} transactions changed ({} matched)",
+                    r.changed, page.total
+                )?;
             }
         }
         Command::Summary {

@@ -26,7 +26,13 @@ fn amounts_json(b: &Balance) -> Vec<AmountJson<'_>> {
 /// Replaces control characters (including ESC) with visible placeholders.
 pub fn sanitize(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_control() { char::from_u32(0x2400 + (c as u32 & 0x1f)).unwrap_or('?') } else { c })
+        .map(|c| {
+            if c.is_control() {
+                char::from_u32(0x2400 + (c as u32 & 0x1f)).unwrap_or('?')
+            } else {
+                c
+            }
+        })
         .collect()
 }
 
@@ -70,7 +76,11 @@ fn csv_err(e: csv::Error) -> CliError {
     CliError::Io(std::io::Error::other(e.to_string()))
 }
 
-pub fn balances(out: &mut impl Write, accounts: &[Account], format: Format) -> Result<(), CliError> {
+pub fn balances(
+    out: &mut impl Write,
+    accounts: &[Account],
+    format: Format,
+) -> Result<(), CliError> {
     match format {
         Format::Json => {
             #[derive(Serialize)]
@@ -90,11 +100,16 @@ pub fn balances(out: &mut impl Write, accounts: &[Account], format: Format) -> R
         }
         Format::Csv => {
             let mut w = csv_writer(out);
-            w.write_record(["account", "commodity", "quantity"]).map_err(csv_err)?;
+            w.write_record(["account", "commodity", "quantity"])
+                .map_err(csv_err)?;
             for a in accounts {
                 for m in a.balance.non_zero() {
-                    w.write_record([a.name.as_str(), m.commodity.as_str(), &m.quantity.to_string()])
-                        .map_err(csv_err)?;
+                    w.write_record([
+                        a.name.as_str(),
+                        m.commodity.as_str(),
+                        &m.quantity.to_string(),
+                    ])
+                    .map_err(csv_err)?;
                 }
             }
             w.flush()?;
@@ -108,7 +123,11 @@ pub fn balances(out: &mut impl Write, accounts: &[Account], format: Format) -> R
                 }
                 total.merge(&a.balance);
                 for (i, m) in a.balance.non_zero().enumerate() {
-                    let name = if i == 0 { sanitize(&a.name) } else { String::new() };
+                    let name = if i == 0 {
+                        sanitize(&a.name)
+                    } else {
+                        String::new()
+                    };
                     rows.push(vec![m.to_string(), name]);
                 }
             }
@@ -125,7 +144,11 @@ pub fn balances(out: &mut impl Write, accounts: &[Account], format: Format) -> R
     Ok(())
 }
 
-pub fn accounts(out: &mut impl Write, accounts: &[Account], format: Format) -> Result<(), CliError> {
+pub fn accounts(
+    out: &mut impl Write,
+    accounts: &[Account],
+    format: Format,
+) -> Result<(), CliError> {
     match format {
         Format::Json => {
             #[derive(Serialize)]
@@ -133,7 +156,13 @@ pub fn accounts(out: &mut impl Write, accounts: &[Account], format: Format) -> R
                 account: &'a str,
                 kind: crate::domain::AccountKind,
             }
-            let rows: Vec<Row> = accounts.iter().map(|a| Row { account: &a.name, kind: a.kind }).collect();
+            let rows: Vec<Row> = accounts
+                .iter()
+                .map(|a| Row {
+                    account: &a.name,
+                    kind: a.kind,
+                })
+                .collect();
             serde_json::to_writer(&mut *out, &rows).map_err(|e| CliError::Io(e.into()))?;
             writeln!(out)?;
         }
@@ -141,8 +170,11 @@ pub fn accounts(out: &mut impl Write, accounts: &[Account], format: Format) -> R
             let mut w = csv_writer(out);
             w.write_record(["account", "kind"]).map_err(csv_err)?;
             for a in accounts {
-                let kind = serde_json::to_value(a.kind).ok().and_then(|v| v.as_str().map(str::to_string));
-                w.write_record([a.name.as_str(), kind.as_deref().unwrap_or("")]).map_err(csv_err)?;
+                let kind = serde_json::to_value(a.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string));
+                w.write_record([a.name.as_str(), kind.as_deref().unwrap_or("")])
+                    .map_err(csv_err)?;
             }
             w.flush()?;
         }
@@ -163,8 +195,18 @@ pub fn transactions(out: &mut impl Write, page: &TxnPage, format: Format) -> Res
         }
         Format::Csv => {
             let mut w = csv_writer(out);
-            w.write_record(["id", "date", "status", "payee", "description", "category", "amount", "commodity", "tags"])
-                .map_err(csv_err)?;
+            w.write_record([
+                "id",
+                "date",
+                "status",
+                "payee",
+                "description",
+                "category",
+                "amount",
+                "commodity",
+                "tags",
+            ])
+            .map_err(csv_err)?;
             for t in &page.items {
                 let amount = t.amount();
                 let first = amount.non_zero().next();
@@ -204,7 +246,11 @@ pub fn transactions(out: &mut impl Write, page: &TxnPage, format: Format) -> Res
     Ok(())
 }
 
-pub fn summary(out: &mut impl Write, rows: &[PeriodSummary], format: Format) -> Result<(), CliError> {
+pub fn summary(
+    out: &mut impl Write,
+    rows: &[PeriodSummary],
+    format: Format,
+) -> Result<(), CliError> {
     match format {
         Format::Json => {
             serde_json::to_writer(&mut *out, rows).map_err(|e| CliError::Io(e.into()))?;
@@ -212,10 +258,22 @@ pub fn summary(out: &mut impl Write, rows: &[PeriodSummary], format: Format) -> 
         }
         Format::Csv => {
             let mut w = csv_writer(out);
-            w.write_record(["period", "commodity", "income", "spending", "net", "transactions"])
-                .map_err(csv_err)?;
+            w.write_record([
+                "period",
+                "commodity",
+                "income",
+                "spending",
+                "net",
+                "transactions",
+            ])
+            .map_err(csv_err)?;
             for r in rows {
-                let mut commodities: Vec<&str> = r.net.amounts().iter().map(|m| m.commodity.as_str()).collect();
+                let mut commodities: Vec<&str> = r
+                    .net
+                    .amounts()
+                    .iter()
+                    .map(|m| m.commodity.as_str())
+                    .collect();
                 commodities.extend(r.spending.amounts().iter().map(|m| m.commodity.as_str()));
                 commodities.sort_unstable();
                 commodities.dedup();
@@ -256,7 +314,11 @@ pub fn summary(out: &mut impl Write, rows: &[PeriodSummary], format: Format) -> 
     Ok(())
 }
 
-pub fn breakdown(out: &mut impl Write, rows: &[BreakdownRow], format: Format) -> Result<(), CliError> {
+pub fn breakdown(
+    out: &mut impl Write,
+    rows: &[BreakdownRow],
+    format: Format,
+) -> Result<(), CliError> {
     match format {
         Format::Json => {
             serde_json::to_writer(&mut *out, rows).map_err(|e| CliError::Io(e.into()))?;
@@ -264,11 +326,17 @@ pub fn breakdown(out: &mut impl Write, rows: &[BreakdownRow], format: Format) ->
         }
         Format::Csv => {
             let mut w = csv_writer(out);
-            w.write_record(["key", "commodity", "total", "transactions"]).map_err(csv_err)?;
+            w.write_record(["key", "commodity", "total", "transactions"])
+                .map_err(csv_err)?;
             for r in rows {
                 for m in r.total.non_zero() {
-                    w.write_record([r.key.as_str(), m.commodity.as_str(), &m.quantity.to_string(), &r.count.to_string()])
-                        .map_err(csv_err)?;
+                    w.write_record([
+                        r.key.as_str(),
+                        m.commodity.as_str(),
+                        &m.quantity.to_string(),
+                        &r.count.to_string(),
+                    ])
+                    .map_err(csv_err)?;
                 }
             }
             w.flush()?;
@@ -276,7 +344,11 @@ pub fn breakdown(out: &mut impl Write, rows: &[BreakdownRow], format: Format) ->
         Format::Table => {
             let mut t = Vec::new();
             for r in rows {
-                t.push(vec![sanitize(&r.key), r.total.to_string(), r.count.to_string()]);
+                t.push(vec![
+                    sanitize(&r.key),
+                    r.total.to_string(),
+                    r.count.to_string(),
+                ]);
             }
             table(out, &t, &[false, true, true])?;
         }

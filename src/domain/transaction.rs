@@ -177,11 +177,11 @@ impl Transaction {
                 b.add_money(&p.amount);
             }
         }
-        if b.is_zero() {
-            if let Some(p) = self.postings.first() {
-                b = Balance::new();
-                b.add_money(&p.amount);
-            }
+        if b.is_zero()
+            && let Some(p) = self.postings.first()
+        {
+            b = Balance::new();
+            b.add_money(&p.amount);
         }
         b
     }

@@ -176,13 +176,13 @@ fn parse_date_range(value: &str, column: usize) -> Result<DateRange, QueryError>
         } else {
             Some(parse_period(b, column + a.len() + 2)?.0)
         };
-        if let (Some(s), Some(e)) = (start, end) {
-            if e < s {
-                return Err(err(
-                    column,
-                    format!("date: range ends ({e}) before it starts ({s})"),
-                ));
-            }
+        if let (Some(s), Some(e)) = (start, end)
+            && e < s
+        {
+            return Err(err(
+                column,
+                format!("date: range ends ({e}) before it starts ({s})"),
+            ));
         }
         return Ok(DateRange { start, end });
     }

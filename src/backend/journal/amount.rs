@@ -24,7 +24,10 @@ fn is_commodity_byte(b: u8) -> bool {
 
 /// Parses an amount at the start of `s` (leading spaces allowed); returns it and the number of bytes used.
 /// Errors are `(byte offset in s, message)`.
-pub fn parse_amount<'a>(s: &'a str, marks: &dyn MarkLookup) -> Result<(RawAmount<'a>, usize), (usize, String)> {
+pub fn parse_amount<'a>(
+    s: &'a str,
+    marks: &dyn MarkLookup,
+) -> Result<(RawAmount<'a>, usize), (usize, String)> {
     let b = s.as_bytes();
     let mut i = skip_spaces(b, 0);
     let mut negative = false;
@@ -48,21 +51,19 @@ pub fn parse_amount<'a>(s: &'a str, marks: &dyn MarkLookup) -> Result<(RawAmount
     let mut end = i;
     while end < b.len() {
         let c = b[end];
-        if c.is_ascii_digit() || c == b'.' || c == b',' {
-            end += 1;
-        } else if c == b' '
+        let digit_or_mark = c.is_ascii_digit() || c == b'.' || c == b',';
+        let space_group = c == b' '
+            && commodity.is_empty()
             && end > num_start
             && b[end - 1].is_ascii_digit()
-            && end + 3 < b.len() + 1
-            && b.get(end + 1..end + 4).is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+            && b.get(end + 1..end + 4)
+                .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
             && b.get(end + 4).is_none_or(|d| !d.is_ascii_digit())
-            && commodity.is_empty()
-            && groups_by_space(&b[num_start..end])
-        {
-            end += 1;
-        } else {
+            && groups_by_space(&b[num_start..end]);
+        if !(digit_or_mark || space_group) {
             break;
         }
+        end += 1;
     }
     if end == num_start || !b[num_start..end].iter().any(u8::is_ascii_digit) {
         return Err((num_start, "expected an amount".into()));
@@ -83,7 +84,9 @@ pub fn parse_amount<'a>(s: &'a str, marks: &dyn MarkLookup) -> Result<(RawAmount
             k += 1;
         }
         if k > ds {
-            exponent = s[ds..k].parse::<i32>().map_err(|_| (ds, "exponent too large".to_string()))?;
+            exponent = s[ds..k]
+                .parse::<i32>()
+                .map_err(|_| (ds, "exponent too large".to_string()))?;
             if eneg {
                 exponent = -exponent;
             }
@@ -187,7 +190,9 @@ fn parse_number(number: &str, mark: Option<u8>, exponent: i32) -> Result<Decimal
             }
             b'.' | b',' | b' ' => {
                 if seen_mark {
-                    return Err(format!("digit group mark after the decimal mark in {number}"));
+                    return Err(format!(
+                        "digit group mark after the decimal mark in {number}"
+                    ));
                 }
             }
             _ => return Err(format!("unexpected {:?} in number {number}", c as char)),
@@ -195,7 +200,9 @@ fn parse_number(number: &str, mark: Option<u8>, exponent: i32) -> Result<Decimal
     }
     let mut scale = i64::from(scale) - i64::from(exponent);
     while scale < 0 {
-        mantissa = mantissa.checked_mul(10).ok_or_else(|| format!("number {number} is too large"))?;
+        mantissa = mantissa
+            .checked_mul(10)
+            .ok_or_else(|| format!("number {number} is too large"))?;
         scale += 1;
     }
     if scale > 28 {
@@ -233,7 +240,10 @@ mod tests {
     }
 
     fn d(s: &str) -> String {
-        Decimal::from_str(s).expect("decimal").normalize().to_string()
+        Decimal::from_str(s)
+            .expect("decimal")
+            .normalize()
+            .to_string()
     }
 
     #[test]

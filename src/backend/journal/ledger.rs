@@ -242,15 +242,16 @@ impl<'a> EntryView<'a> {
     pub fn add_amount(&self, sum: &mut crate::domain::Balance) {
         let mut any = false;
         for p in self.postings() {
-            if p.kind == PostingKind::Real && account_kind(self.account(p)).is_real() && !p.quantity.is_zero() {
+            if p.kind == PostingKind::Real
+                && account_kind(self.account(p)).is_real()
+                && !p.quantity.is_zero()
+            {
                 sum.add(p.quantity, self.commodity(p));
                 any = true;
             }
         }
-        if !any {
-            if let Some(p) = self.postings().first() {
-                sum.add(p.quantity, self.commodity(p));
-            }
+        if !any && let Some(p) = self.postings().first() {
+            sum.add(p.quantity, self.commodity(p));
         }
     }
 
@@ -313,7 +314,8 @@ impl TxnView for EntryView<'_> {
         self.text(self.entry.description)
     }
     fn payee(&self) -> &str {
-        self.text((self.entry.description.0, self.entry.payee_end)).trim_end()
+        self.text((self.entry.description.0, self.entry.payee_end))
+            .trim_end()
     }
     fn note(&self) -> &str {
         let end = self.entry.description.1;
@@ -332,7 +334,11 @@ impl TxnView for EntryView<'_> {
         })
     }
     fn any_tag(&self, f: &mut dyn FnMut(&str, &str) -> bool) -> bool {
-        if self.txn_tags().iter().any(|t| f(self.text(t.name), self.text(t.value))) {
+        if self
+            .txn_tags()
+            .iter()
+            .any(|t| f(self.text(t.name), self.text(t.value)))
+        {
             return true;
         }
         self.postings().iter().any(|p| {
@@ -348,7 +354,8 @@ impl TxnView for EntryView<'_> {
                 None => true,
                 Some(c) => {
                     let leaf = c.rsplit(':').next().unwrap_or(c);
-                    leaf.eq_ignore_ascii_case("unknown") || leaf.eq_ignore_ascii_case("uncategorized")
+                    leaf.eq_ignore_ascii_case("unknown")
+                        || leaf.eq_ignore_ascii_case("uncategorized")
                 }
             }
     }

@@ -14,8 +14,8 @@ pub mod write;
 
 use crate::analytics::{BreakdownBuilder, SummaryBuilder};
 use crate::backend::{
-    Backend, BackendError, BreakdownRow, BulkResult, Capabilities, Diagnostic, Dimension, GroupBy, PageRequest,
-    PeriodSummary, Result, SortKey, Source, TagInfo, TxnPage, TxnPatch,
+    Backend, BackendError, BreakdownRow, BulkResult, Capabilities, Diagnostic, Dimension, GroupBy,
+    PageRequest, PeriodSummary, Result, SortKey, Source, TagInfo, TxnPage, TxnPatch,
 };
 use crate::domain::{Account, Balance, Tag, Transaction, TxnId, account_kind};
 use crate::query::{Query, TxnView};
@@ -83,7 +83,8 @@ impl JournalBackend {
     }
 
     fn reload_now(&self, loaded: &mut Loaded) -> Result<()> {
-        let (journal, diagnostics) = parse::load(&self.path).map_err(|e| io_error(&self.path, e))?;
+        let (journal, diagnostics) =
+            parse::load(&self.path).map_err(|e| io_error(&self.path, e))?;
         *loaded = Loaded {
             journal,
             diagnostics,
@@ -110,7 +111,12 @@ impl JournalBackend {
         f(&l)
     }
 
-    fn matches(&self, j: &Journal, query: &Query, page: &PageRequest) -> Result<(Arc<Vec<u32>>, Balance)> {
+    fn matches(
+        &self,
+        j: &Journal,
+        query: &Query,
+        page: &PageRequest,
+    ) -> Result<(Arc<Vec<u32>>, Balance)> {
         let key = format!("{:?}|{:?}|{}", query.terms, page.sort, page.ascending);
         let mut cache = self.matches.lock().map_err(poisoned)?;
         if let Some(m) = cache.as_ref().filter(|m| m.key == key) {
@@ -149,12 +155,21 @@ impl JournalBackend {
     }
 
     /// Applies `edits` (entry index → edit) to the files, all or nothing per call. Returns the ids that changed.
-    fn save_edits(&self, ids: &[TxnId], edit_for: &dyn Fn(&TxnId) -> EntryEdit) -> Result<Vec<TxnId>> {
+    fn save_edits(
+        &self,
+        ids: &[TxnId],
+        edit_for: &dyn Fn(&TxnId) -> EntryEdit,
+    ) -> Result<Vec<TxnId>> {
         let mut loaded = self.loaded.write().map_err(poisoned)?;
         if loaded.stale {
             self.reload_now(&mut loaded)?;
         }
-        let files: Vec<PathBuf> = loaded.journal.files.iter().map(|f| f.path.clone()).collect();
+        let files: Vec<PathBuf> = loaded
+            .journal
+            .files
+            .iter()
+            .map(|f| f.path.clone())
+            .collect();
         // Hold every file's lock while checking and writing.
         let mut locks = Vec::with_capacity(files.len());
         for f in &files {
@@ -179,7 +194,10 @@ impl JournalBackend {
             let edit = edit_for(id);
             let patched = patch::patch_entry(text, &edit).map_err(|err| {
                 let f = &j.files[e.file as usize];
-                BackendError::ReadOnly(id.0.clone(), format!("{}:{}: {err}", f.path.display(), e.line))
+                BackendError::ReadOnly(
+                    id.0.clone(),
+                    format!("{}:{}: {err}", f.path.display(), e.line),
+                )
             })?;
             if let Some(new_text) = patched {
                 per_file
@@ -237,7 +255,9 @@ impl JournalBackend {
     fn transaction_now(&self, id: &TxnId) -> Result<Transaction> {
         self.read(|l| {
             let j = &l.journal;
-            let i = j.find(id).ok_or_else(|| BackendError::NotFound(id.0.clone()))?;
+            let i = j
+                .find(id)
+                .ok_or_else(|| BackendError::NotFound(id.0.clone()))?;
             Ok(j.view(i).to_transaction())
         })
     }
@@ -254,12 +274,13 @@ impl JournalBackend {
 fn sort_indices(j: &Journal, indices: &mut [u32], sort: SortKey, ascending: bool) {
     match sort {
         SortKey::Date => {} // by_date order already
-        SortKey::Amount => indices.par_sort_by_cached_key(|&i| (j.view(i).sort_amount(), j.entries[i as usize].date)),
+        SortKey::Amount => indices
+            .par_sort_by_cached_key(|&i| (j.view(i).sort_amount(), j.entries[i as usize].date)),
         SortKey::Payee => indices.par_sort_by_cached_key(|&i| j.view(i).payee().to_lowercase()),
         SortKey::Status => indices.par_sort_by_key(|&i| j.entries[i as usize].status),
-        SortKey::Category => {
-            indices.par_sort_by_cached_key(|&i| j.view(i).category().map(str::to_string).unwrap_or_default())
-        }
+        SortKey::Category => indices.par_sort_by_cached_key(|&i| {
+            j.view(i).category().map(str::to_string).unwrap_or_default()
+        }),
     }
     if !ascending {
         indices.reverse();
@@ -359,7 +380,10 @@ impl Backend for JournalBackend {
             let start = page.offset.min(indices.len());
             let end = start.saturating_add(page.limit).min(indices.len());
             Ok(TxnPage {
-                items: indices[start..end].iter().map(|&i| j.view(i).to_transaction()).collect(),
+                items: indices[start..end]
+                    .iter()
+                    .map(|&i| j.view(i).to_transaction())
+                    .collect(),
                 total: indices.len(),
                 sum,
             })
@@ -372,13 +396,13 @@ impl Backend for JournalBackend {
 
     async fn update_transaction(&self, id: &TxnId, patch: &TxnPatch) -> Result<Transaction> {
         let current = self.transaction_now(id)?;
-        if let Some(c) = &patch.category {
-            if current.category.is_none() {
-                return Err(BackendError::Invalid {
-                    param: "category".into(),
-                    message: format!("transaction {id} has no category posting to change to {c}"),
-                });
-            }
+        if let Some(c) = &patch.category
+            && current.category.is_none()
+        {
+            return Err(BackendError::Invalid {
+                param: "category".into(),
+                message: format!("transaction {id} has no category posting to change to {c}"),
+            });
         }
         let edit = entry_edit(patch, current.category.as_deref());
         self.save_edits(std::slice::from_ref(id), &|_| edit.clone())?;

@@ -41,7 +41,9 @@ impl Alias {
                         .map(|rest| format!("{to}{rest}"))
                 }
             }
-            Alias::Regex { re, to } => re.is_match(name).then(|| re.replace_all(name, to.as_str()).into_owned()),
+            Alias::Regex { re, to } => re
+                .is_match(name)
+                .then(|| re.replace_all(name, to.as_str()).into_owned()),
         }
     }
 }
@@ -58,7 +60,10 @@ struct ParseState {
 
 impl MarkLookup for ParseState {
     fn mark_for(&self, commodity: &str) -> Option<u8> {
-        self.commodity_marks.get(commodity).copied().or(self.decimal_mark)
+        self.commodity_marks
+            .get(commodity)
+            .copied()
+            .or(self.decimal_mark)
     }
 }
 
@@ -111,7 +116,11 @@ pub fn load(path: &Path) -> std::io::Result<(Journal, Vec<Diagnostic>)> {
     let scanned = started.elapsed();
     let out = scan.finish();
     if std::env::var_os("TALLY_TIMINGS").is_some() {
-        eprintln!("load {}: read+scan {scanned:?}, total {:?}", path.display(), started.elapsed());
+        eprintln!(
+            "load {}: read+scan {scanned:?}, total {:?}",
+            path.display(),
+            started.elapsed()
+        );
     }
     Ok(out)
 }
@@ -153,7 +162,10 @@ impl Scan {
 
     fn state(&self) -> &ParseState {
         // The last snapshot is the one in force.
-        self.states.last().map(Arc::as_ref).unwrap_or_else(|| unreachable_state())
+        self.states
+            .last()
+            .map(Arc::as_ref)
+            .unwrap_or_else(|| unreachable_state())
     }
 
     fn change_state(&mut self, f: impl FnOnce(&mut ParseState)) {
@@ -168,7 +180,11 @@ impl Scan {
         let text = String::from_utf8(bytes).map_err(|e| {
             std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
-                format!("{}: not UTF-8 text (byte {})", path.display(), e.utf8_error().valid_up_to()),
+                format!(
+                    "{}: not UTF-8 text (byte {})",
+                    path.display(),
+                    e.utf8_error().valid_up_to()
+                ),
             )
         })?;
         let hash = super::ledger::content_hash(text.as_bytes());
@@ -220,18 +236,22 @@ impl Scan {
                 } else if let Some(b) = open.as_mut() {
                     b.end = next;
                 } else if let Some(d) = &directive {
-                    let sub = line.trim();
-                    if d == "commodity" {
-                        if let Some(sample) = sub.strip_prefix("format") {
-                            let sample = sample.trim().to_string();
-                            self.commodity_directive(&sample);
-                        }
+                    if d == "commodity"
+                        && let Some(sample) = line.trim().strip_prefix("format")
+                    {
+                        let sample = sample.trim().to_string();
+                        self.commodity_directive(&sample);
                     }
                 } else {
                     let t = line.trim_start();
                     if !(t.starts_with(';') || t.starts_with('#')) {
                         let col = column_of(line, line.len() - t.len());
-                        self.diag(file, line_no, col, "indented line outside a transaction (is a blank line above it?)");
+                        self.diag(
+                            file,
+                            line_no,
+                            col,
+                            "indented line outside a transaction (is a blank line above it?)",
+                        );
                     }
                 }
                 pos = next;
@@ -268,8 +288,15 @@ impl Scan {
                         "comment" => in_comment_block = true,
                         "include" => self.include(file, line_no, rest, &text, pos),
                         "decimal-mark" => match rest.as_bytes().first() {
-                            Some(&m @ (b'.' | b',')) => self.change_state(|s| s.decimal_mark = Some(m)),
-                            _ => self.diag(file, line_no, word.len() + 2, "decimal-mark must be . or ,"),
+                            Some(&m @ (b'.' | b',')) => {
+                                self.change_state(|s| s.decimal_mark = Some(m))
+                            }
+                            _ => self.diag(
+                                file,
+                                line_no,
+                                word.len() + 2,
+                                "decimal-mark must be . or ,",
+                            ),
                         },
                         "commodity" => {
                             directive = Some("commodity".into());
@@ -280,24 +307,33 @@ impl Scan {
                             Err(m) => self.diag(file, line_no, 7, m),
                         },
                         "end" if rest == "aliases" => self.change_state(|s| s.aliases.clear()),
-                        "end" if rest == "apply account" || rest == "apply" => self.change_state(|s| {
-                            s.parents.pop();
-                        }),
+                        "end" if rest == "apply account" || rest == "apply" => {
+                            self.change_state(|s| {
+                                s.parents.pop();
+                            })
+                        }
                         "apply" if rest.starts_with("account") => {
                             let parent = rest["account".len()..].trim().to_string();
                             self.change_state(|s| s.parents.push(parent));
                         }
                         "Y" | "year" => match rest.parse::<i32>() {
                             Ok(y) => self.change_state(|s| s.year = Some(y)),
-                            Err(_) => self.diag(file, line_no, word.len() + 2, format!("{word}: {rest:?} is not a year")),
+                            Err(_) => self.diag(
+                                file,
+                                line_no,
+                                word.len() + 2,
+                                format!("{word}: {rest:?} is not a year"),
+                            ),
                         },
-                        "apply" if rest.starts_with("year") => match rest["year".len()..].trim().parse::<i32>() {
-                            Ok(y) => self.change_state(|s| s.year = Some(y)),
-                            Err(_) => self.diag(file, line_no, 12, "apply year: not a year"),
-                        },
-                        "account" | "payee" | "tag" | "P" | "D" | "C" | "N" | "A" | "end" | "i" | "o" | "I" | "O"
-                        | "h" | "b" | "assert" | "check" | "define" | "bucket" | "value" | "def" | "expr"
-                        | "python" | "eval" | "--" => {
+                        "apply" if rest.starts_with("year") => {
+                            match rest["year".len()..].trim().parse::<i32>() {
+                                Ok(y) => self.change_state(|s| s.year = Some(y)),
+                                Err(_) => self.diag(file, line_no, 12, "apply year: not a year"),
+                            }
+                        }
+                        "account" | "payee" | "tag" | "P" | "D" | "C" | "N" | "A" | "end" | "i"
+                        | "o" | "I" | "O" | "h" | "b" | "assert" | "check" | "define"
+                        | "bucket" | "value" | "def" | "expr" | "python" | "eval" | "--" => {
                             directive = Some(word.to_string());
                         }
                         _ => {
@@ -358,12 +394,22 @@ impl Scan {
                     let mut v: Vec<PathBuf> = g.filter_map(Result::ok).collect();
                     v.sort();
                     if v.is_empty() {
-                        self.diag(file, line_no, column, format!("include: no files match {target}"));
+                        self.diag(
+                            file,
+                            line_no,
+                            column,
+                            format!("include: no files match {target}"),
+                        );
                     }
                     v
                 }
                 Err(e) => {
-                    self.diag(file, line_no, column, format!("include: bad glob {target}: {e}"));
+                    self.diag(
+                        file,
+                        line_no,
+                        column,
+                        format!("include: bad glob {target}: {e}"),
+                    );
                     Vec::new()
                 }
             }
@@ -373,7 +419,12 @@ impl Scan {
         for p in paths {
             let canonical = std::fs::canonicalize(&p).unwrap_or_else(|_| p.clone());
             if self.visiting.contains(&canonical) {
-                self.diag(file, line_no, column, format!("include cycle: {} includes itself", p.display()));
+                self.diag(
+                    file,
+                    line_no,
+                    column,
+                    format!("include cycle: {} includes itself", p.display()),
+                );
                 continue;
             }
             match std::fs::read(&p) {
@@ -382,7 +433,12 @@ impl Scan {
                         self.diag(file, line_no, column, format!("include: {e}"));
                     }
                 }
-                Err(e) => self.diag(file, line_no, column, format!("include: cannot read {}: {e}", p.display())),
+                Err(e) => self.diag(
+                    file,
+                    line_no,
+                    column,
+                    format!("include: cannot read {}: {e}", p.display()),
+                ),
             }
         }
     }
@@ -414,7 +470,12 @@ impl Scan {
         }
         index(&mut j);
         if std::env::var_os("TALLY_TIMINGS").is_some() {
-            eprintln!("parse {:?}, merge {:?}, index {:?}", tp - t0, t1 - tp, t1.elapsed());
+            eprintln!(
+                "parse {:?}, merge {:?}, index {:?}",
+                tp - t0,
+                t1 - tp,
+                t1.elapsed()
+            );
         }
         (j, diagnostics)
     }
@@ -426,10 +487,10 @@ fn unreachable_state() -> &'static ParseState {
 }
 
 fn expand_tilde(p: &str) -> String {
-    if let Some(rest) = p.strip_prefix("~/") {
-        if let Some(home) = directories::BaseDirs::new() {
-            return home.home_dir().join(rest).to_string_lossy().into_owned();
-        }
+    if let Some(rest) = p.strip_prefix("~/")
+        && let Some(home) = directories::BaseDirs::new()
+    {
+        return home.home_dir().join(rest).to_string_lossy().into_owned();
     }
     p.to_string()
 }
@@ -447,8 +508,8 @@ fn infer_mark(number: &str) -> Option<u8> {
     let commas = b.iter().filter(|c| **c == b',').count();
     match (dots, commas) {
         (0, 0) => None,
-        (d, 0) if d == 1 => Some(b'.'),
-        (0, c) if c == 1 => Some(b','),
+        (1, 0) => Some(b'.'),
+        (0, 1) => Some(b','),
         (_, 0) => Some(b','),
         (0, _) => Some(b'.'),
         _ => b.iter().rev().find(|c| **c == b'.' || **c == b',').copied(),
@@ -517,10 +578,10 @@ impl<'t> LocalNames<'t> {
         }
     }
     fn intern(&mut self, s: Cow<'t, str>) -> Sym {
-        if let Some((l, id)) = &self.last {
-            if *l == s {
-                return *id;
-            }
+        if let Some((l, id)) = &self.last
+            && *l == s
+        {
+            return *id;
         }
         if let Some(&id) = self.map.get(&s) {
             self.last = Some((s, id));
@@ -533,7 +594,12 @@ impl<'t> LocalNames<'t> {
     }
 }
 
-fn parse_chunk(blocks: &[Block], files: &[SourceFile], states: &[Arc<ParseState>], default_year: i32) -> Chunk {
+fn parse_chunk(
+    blocks: &[Block],
+    files: &[SourceFile],
+    states: &[Arc<ParseState>],
+    default_year: i32,
+) -> Chunk {
     let mut out = Chunk::default();
     let mut accounts = LocalNames::new();
     let mut commodities = LocalNames::new();
@@ -631,15 +697,16 @@ impl<'t> BlockCtx<'t> {
         let mut hasher = xxhash_rust::xxh3::Xxh3::new();
         let h = header.as_bytes();
         // Date.
-        let date_end = h.iter().position(|c| *c == b' ' || *c == b'\t' || *c == b';').unwrap_or(h.len());
+        let date_end = h
+            .iter()
+            .position(|c| *c == b' ' || *c == b'\t' || *c == b';')
+            .unwrap_or(h.len());
         let date_text = &header[..date_end];
         let (primary, secondary) = match date_text.split_once('=') {
             Some((p, s)) => (p, Some(s)),
             None => (date_text, None),
         };
-        let date = self
-            .parse_date(primary)
-            .map_err(|m| (hline, 1, m))?;
+        let date = self.parse_date(primary).map_err(|m| (hline, 1, m))?;
         if let Some(s) = secondary {
             self.parse_date(s)
                 .map_err(|m| (hline, primary.len() + 2, format!("secondary date: {m}")))?;
@@ -649,7 +716,11 @@ impl<'t> BlockCtx<'t> {
         // Status.
         let mut status = Status::Unmarked;
         if i < h.len() && (h[i] == b'*' || h[i] == b'!') {
-            status = if h[i] == b'*' { Status::Cleared } else { Status::Pending };
+            status = if h[i] == b'*' {
+                Status::Cleared
+            } else {
+                Status::Pending
+            };
             i = skip_ws(h, i + 1);
         }
         // Code.
@@ -661,7 +732,13 @@ impl<'t> BlockCtx<'t> {
                     hasher.update(&h[i..=i + close]);
                     i = skip_ws(h, i + close + 1);
                 }
-                None => return Err((hline, column_of(header, i), "unclosed ( in transaction code".into())),
+                None => {
+                    return Err((
+                        hline,
+                        column_of(header, i),
+                        "unclosed ( in transaction code".into(),
+                    ));
+                }
             }
         }
         // Description up to the comment.
@@ -714,7 +791,9 @@ impl<'t> BlockCtx<'t> {
         let tags_end = out.tags.len() as u32;
         // Balance: infer the elided amount per group; assignments wait for pass 3.
         let entry_index = out.entries.len() as u32;
-        let has_assignment = postings.iter().any(|p| p.assignment.is_some() && p.amount.is_none());
+        let has_assignment = postings
+            .iter()
+            .any(|p| p.assignment.is_some() && p.amount.is_none());
         let mut elided_index = None;
         if !has_assignment {
             self.balance(postings, hline)?;
@@ -722,27 +801,29 @@ impl<'t> BlockCtx<'t> {
         let pstart = out.postings.len() as u32;
         let mut assignments = Vec::new();
         for p in postings.iter() {
-            let mut push = |quantity: Decimal, commodity: &'t str, out: &mut Chunk, tags: &[TagRec]| {
-                let tag_start = out.tags.len() as u32;
-                out.tags.extend_from_slice(tags);
-                let account = accounts.intern(p.account.clone());
-                let commodity = commodities.intern(Cow::Borrowed(commodity));
-                let cost = match &p.cost {
-                    Some(c) => {
-                        out.costs.push((c.quantity, commodities.intern(Cow::Borrowed(c.commodity))));
-                        out.costs.len() as u32
-                    }
-                    None => 0,
+            let mut push =
+                |quantity: Decimal, commodity: &'t str, out: &mut Chunk, tags: &[TagRec]| {
+                    let tag_start = out.tags.len() as u32;
+                    out.tags.extend_from_slice(tags);
+                    let account = accounts.intern(p.account.clone());
+                    let commodity = commodities.intern(Cow::Borrowed(commodity));
+                    let cost = match &p.cost {
+                        Some(c) => {
+                            out.costs
+                                .push((c.quantity, commodities.intern(Cow::Borrowed(c.commodity))));
+                            out.costs.len() as u32
+                        }
+                        None => 0,
+                    };
+                    out.postings.push(PostingRec {
+                        account,
+                        commodity,
+                        quantity,
+                        kind: p.kind,
+                        tags: tag_start..out.tags.len() as u32,
+                        cost,
+                    });
                 };
-                out.postings.push(PostingRec {
-                    account,
-                    commodity,
-                    quantity,
-                    kind: p.kind,
-                    tags: tag_start..out.tags.len() as u32,
-                    cost,
-                });
-            };
             match (&p.amount, &p.assignment) {
                 (Some(a), _) => push(a.quantity, a.commodity, out, &ptags[p.tags.clone()]),
                 (None, Some(target)) => {
@@ -786,10 +867,13 @@ impl<'t> BlockCtx<'t> {
         let b = s.as_bytes();
         if b.len() == 10 && b[4] == b[7] && matches!(b[4], b'-' | b'/' | b'.') {
             let d = |r: std::ops::Range<usize>| -> Option<u32> {
-                b[r].iter().try_fold(0u32, |acc, c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
+                b[r].iter().try_fold(0u32, |acc, c| {
+                    c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+                })
             };
             if let (Some(y), Some(m), Some(day)) = (d(0..4), d(5..7), d(8..10)) {
-                return NaiveDate::from_ymd_opt(y as i32, m, day).ok_or_else(|| format!("{s:?} is not a valid date"));
+                return NaiveDate::from_ymd_opt(y as i32, m, day)
+                    .ok_or_else(|| format!("{s:?} is not a valid date"));
             }
         }
         let parts: Vec<&str> = s.split(['-', '/', '.']).collect();
@@ -802,7 +886,11 @@ impl<'t> BlockCtx<'t> {
         };
         let (y, m, d) = match parts.as_slice() {
             [y, m, d] => (num(y)? as i32, num(m)?, num(d)?),
-            [m, d] => (self.state.year.unwrap_or(self.default_year), num(m)?, num(d)?),
+            [m, d] => (
+                self.state.year.unwrap_or(self.default_year),
+                num(m)?,
+                num(d)?,
+            ),
             _ => return Err(format!("{s:?} is not a date (expected YYYY-MM-DD)")),
         };
         NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| format!("{s:?} is not a valid date"))
@@ -839,15 +927,19 @@ impl<'t> BlockCtx<'t> {
             }
         }
         if written.is_empty() {
-            return Err((column_of(line, acct_start), "posting has no account name".into()));
+            return Err((
+                column_of(line, acct_start),
+                "posting has no account name".into(),
+            ));
         }
-        let (name, kind) = if written.starts_with('(') && written.ends_with(')') && written.len() > 2 {
-            (&written[1..written.len() - 1], PostingKind::Virtual)
-        } else if written.starts_with('[') && written.ends_with(']') && written.len() > 2 {
-            (&written[1..written.len() - 1], PostingKind::BalancedVirtual)
-        } else {
-            (written, PostingKind::Real)
-        };
+        let (name, kind) =
+            if written.starts_with('(') && written.ends_with(')') && written.len() > 2 {
+                (&written[1..written.len() - 1], PostingKind::Virtual)
+            } else if written.starts_with('[') && written.ends_with(']') && written.len() > 2 {
+                (&written[1..written.len() - 1], PostingKind::BalancedVirtual)
+            } else {
+                (written, PostingKind::Real)
+            };
         let account = self.state.account_name(name);
         let mut p = ParsedPosting {
             account,
@@ -864,9 +956,13 @@ impl<'t> BlockCtx<'t> {
         let col = |i: usize| column_of(line, i);
         if i < b.len() && b[i] != b';' && b[i] != b'=' {
             if b[i] == b'(' {
-                return Err((col(i), "amount expressions in parentheses are not supported".into()));
+                return Err((
+                    col(i),
+                    "amount expressions in parentheses are not supported".into(),
+                ));
             }
-            let (a, used) = parse_amount(&line[i..], self.state).map_err(|(off, m)| (col(i + off), m))?;
+            let (a, used) =
+                parse_amount(&line[i..], self.state).map_err(|(off, m)| (col(i + off), m))?;
             p.amount = Some(a);
             i = skip_ws(b, i + used);
             // Lot prices / dates `{...}` `[...]` after an amount (ledger style): not supported.
@@ -876,12 +972,16 @@ impl<'t> BlockCtx<'t> {
             if i < b.len() && b[i] == b'@' {
                 let total = b.get(i + 1) == Some(&b'@');
                 let start = if total { i + 2 } else { i + 1 };
-                let (c, used) =
-                    parse_amount(&line[start..], self.state).map_err(|(off, m)| (col(start + off), format!("cost: {m}")))?;
+                let (c, used) = parse_amount(&line[start..], self.state)
+                    .map_err(|(off, m)| (col(start + off), format!("cost: {m}")))?;
                 let unit = c.quantity.abs();
                 let amount_q = a.quantity;
                 let total_cost = if total { unit } else { unit * amount_q.abs() };
-                let signed = if amount_q.is_sign_negative() { -total_cost } else { total_cost };
+                let signed = if amount_q.is_sign_negative() {
+                    -total_cost
+                } else {
+                    total_cost
+                };
                 p.cost = Some(RawAmount {
                     quantity: signed,
                     commodity: c.commodity,
@@ -910,7 +1010,10 @@ impl<'t> BlockCtx<'t> {
                 scan_tags(line, i + 1, line_start, tags);
                 p.tags.end = tags.len();
             } else {
-                return Err((col(i), format!("unexpected text {:?} after the amount", &line[i..])));
+                return Err((
+                    col(i),
+                    format!("unexpected text {:?} after the amount", &line[i..]),
+                ));
             }
         }
         Ok(p)
@@ -934,7 +1037,11 @@ impl<'t> BlockCtx<'t> {
                     (Some(a), None) => add_residual(&mut residual, a.commodity, a.quantity),
                     (None, _) => {
                         if elided.is_some() {
-                            return Err((hline, 1, "more than one posting without an amount".into()));
+                            return Err((
+                                hline,
+                                1,
+                                "more than one posting without an amount".into(),
+                            ));
                         }
                         elided = Some(k);
                     }
@@ -976,7 +1083,11 @@ impl<'t> BlockCtx<'t> {
                 None => {
                     if residual.len() == 1 && !any_cost {
                         let (c, q) = residual[0];
-                        let what = if group == PostingKind::Real { "transaction" } else { "balanced virtual postings" };
+                        let what = if group == PostingKind::Real {
+                            "transaction"
+                        } else {
+                            "balanced virtual postings"
+                        };
                         let shown = crate::domain::Money::new(q, c);
                         return Err((hline, 1, format!("{what} does not balance: off by {shown}")));
                     }
@@ -1064,15 +1175,31 @@ impl<'t> Iterator for LineIter<'t> {
     }
 }
 
-fn merge_chunk(j: &mut Journal, chunk: Chunk, diagnostics: &mut Vec<Diagnostic>, pending: &mut Vec<Pending>) {
-    let acc: Vec<Sym> = chunk.accounts.iter().map(|n| j.accounts.intern(n)).collect();
-    let com: Vec<Sym> = chunk.commodities.iter().map(|n| j.commodities.intern(n)).collect();
+fn merge_chunk(
+    j: &mut Journal,
+    chunk: Chunk,
+    diagnostics: &mut Vec<Diagnostic>,
+    pending: &mut Vec<Pending>,
+) {
+    let acc: Vec<Sym> = chunk
+        .accounts
+        .iter()
+        .map(|n| j.accounts.intern(n))
+        .collect();
+    let com: Vec<Sym> = chunk
+        .commodities
+        .iter()
+        .map(|n| j.commodities.intern(n))
+        .collect();
     let p_off = j.postings.len() as u32;
     let t_off = j.tags.len() as u32;
     let c_off = j.costs.len() as u32;
     let e_off = j.entries.len() as u32;
     for (q, c) in &chunk.costs {
-        j.costs.push(Money::new(*q, j.commodities.get(com[*c as usize]).to_string()));
+        j.costs.push(Money::new(
+            *q,
+            j.commodities.get(com[*c as usize]).to_string(),
+        ));
     }
     j.postings.extend(chunk.postings.into_iter().map(|mut p| {
         p.account = acc[p.account as usize];
@@ -1108,7 +1235,11 @@ fn merge_chunk(j: &mut Journal, chunk: Chunk, diagnostics: &mut Vec<Diagnostic>,
 fn fill_assignments(j: &mut Journal, pending: Vec<Pending>, diagnostics: &mut Vec<Diagnostic>) {
     let assigned: HashSet<Sym> = pending
         .iter()
-        .flat_map(|p| p.assignments.iter().map(|a| j.postings[a.0 as usize].account))
+        .flat_map(|p| {
+            p.assignments
+                .iter()
+                .map(|a| j.postings[a.0 as usize].account)
+        })
         .collect();
     let by_entry: HashMap<u32, Pending> = pending.into_iter().map(|p| (p.entry, p)).collect();
     let mut order: Vec<u32> = (0..j.entries.len() as u32)
@@ -1122,7 +1253,10 @@ fn fill_assignments(j: &mut Journal, pending: Vec<Pending>, diagnostics: &mut Ve
             for k in range.clone() {
                 let rec = &j.postings[k as usize];
                 if let Some(&(_, target, commodity)) = p.assignments.iter().find(|a| a.0 == k) {
-                    let have = running.get(&(rec.account, commodity)).copied().unwrap_or_default();
+                    let have = running
+                        .get(&(rec.account, commodity))
+                        .copied()
+                        .unwrap_or_default();
                     j.postings[k as usize].quantity = target - have;
                     j.postings[k as usize].commodity = commodity;
                 }
@@ -1141,7 +1275,10 @@ fn fill_assignments(j: &mut Journal, pending: Vec<Pending>, diagnostics: &mut Ve
                     }
                     let (c, q) = if rec.cost > 0 {
                         let m = &j.costs[(rec.cost - 1) as usize];
-                        (j.commodities.lookup(&m.commodity).unwrap_or(rec.commodity), m.quantity)
+                        (
+                            j.commodities.lookup(&m.commodity).unwrap_or(rec.commodity),
+                            m.quantity,
+                        )
                     } else {
                         (rec.commodity, rec.quantity)
                     };

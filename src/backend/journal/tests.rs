@@ -42,11 +42,18 @@ fn balance(accounts: &[Account], name: &str) -> Balance {
 async fn reads_balances_and_transactions() {
     let (_d, path) = write_temp(BASIC);
     let b = JournalBackend::open(&path).expect("open");
-    assert!(b.load_diagnostics().is_empty(), "{:?}", b.load_diagnostics());
+    assert!(
+        b.load_diagnostics().is_empty(),
+        "{:?}",
+        b.load_diagnostics()
+    );
     let acc = b.accounts().await.expect("accounts");
     assert_eq!(balance(&acc, "assets:checking").get("$"), dec("145.80"));
     assert_eq!(balance(&acc, "equity:opening").get("$"), dec("-1000"));
-    let page = b.transactions(&Query::all(), PageRequest::default()).await.expect("list");
+    let page = b
+        .transactions(&Query::all(), PageRequest::default())
+        .await
+        .expect("list");
     assert_eq!(page.total, 3);
     assert_eq!(page.items[0].payee, "Landlord", "newest first");
     let wf = &page.items[1];
@@ -55,7 +62,10 @@ async fn reads_balances_and_transactions() {
     assert_eq!(wf.status, Status::Pending);
     assert_eq!(wf.tags, vec![Tag::new("trip", "paris")]);
     assert_eq!(wf.category.as_deref(), Some("expenses:groceries"));
-    let f = b.transactions(&q("tag:trip").expect("q"), PageRequest::default()).await.expect("list");
+    let f = b
+        .transactions(&q("tag:trip").expect("q"), PageRequest::default())
+        .await
+        .expect("list");
     assert_eq!(f.total, 1);
     assert_eq!(f.sum.get("$"), dec("-54.20"));
 }
@@ -72,14 +82,23 @@ async fn malformed_entry_is_reported_with_position_and_the_rest_loads() {
     assert_eq!(d[1].line, 10);
     assert_eq!(d[1].column, 11);
     assert!(d[1].message.contains("unexpected text"), "{}", d[1].message);
-    assert_eq!(b.transactions(&Query::all(), PageRequest::default()).await.expect("list").total, 1);
+    assert_eq!(
+        b.transactions(&Query::all(), PageRequest::default())
+            .await
+            .expect("list")
+            .total,
+        1
+    );
 }
 
 #[tokio::test]
 async fn tag_and_status_edits_touch_only_the_edited_entry_and_keep_ids() {
     let (_d, path) = write_temp(BASIC);
     let b = JournalBackend::open(&path).expect("open");
-    let page = b.transactions(&q("landlord").expect("q"), PageRequest::default()).await.expect("list");
+    let page = b
+        .transactions(&q("landlord").expect("q"), PageRequest::default())
+        .await
+        .expect("list");
     let id = page.items[0].id.clone();
     let t = b
         .update_transaction(
@@ -99,8 +118,14 @@ async fn tag_and_status_edits_touch_only_the_edited_entry_and_keep_ids() {
     let before_lines: Vec<&str> = BASIC.lines().collect();
     let after_lines: Vec<&str> = after.lines().collect();
     assert_eq!(before_lines.len(), after_lines.len());
-    let changed: Vec<usize> = (0..before_lines.len()).filter(|&i| before_lines[i] != after_lines[i]).collect();
-    assert_eq!(changed, vec![8], "only the header of the edited transaction changes");
+    let changed: Vec<usize> = (0..before_lines.len())
+        .filter(|&i| before_lines[i] != after_lines[i])
+        .collect();
+    assert_eq!(
+        changed,
+        vec![8],
+        "only the header of the edited transaction changes"
+    );
 }
 
 #[tokio::test]
@@ -108,11 +133,22 @@ async fn unchanged_save_is_byte_identical_and_crlf_bom_survive() {
     let text = "\u{feff}2025-01-01 * A\r\n    a  $1\r\n    b\r\n";
     let (_d, path) = write_temp(text);
     let b = JournalBackend::open(&path).expect("open");
-    let id = b.transactions(&Query::all(), PageRequest::default()).await.expect("list").items[0].id.clone();
-    let r = b.bulk_tag(std::slice::from_ref(&id), &[], &["absent".into()]).await.expect("bulk");
+    let id = b
+        .transactions(&Query::all(), PageRequest::default())
+        .await
+        .expect("list")
+        .items[0]
+        .id
+        .clone();
+    let r = b
+        .bulk_tag(std::slice::from_ref(&id), &[], &["absent".into()])
+        .await
+        .expect("bulk");
     assert_eq!(r.changed, 0);
     assert_eq!(std::fs::read(&path).expect("read"), text.as_bytes());
-    b.bulk_tag(std::slice::from_ref(&id), &[Tag::new("x", "")], &[]).await.expect("bulk");
+    b.bulk_tag(std::slice::from_ref(&id), &[Tag::new("x", "")], &[])
+        .await
+        .expect("bulk");
     let after = std::fs::read_to_string(&path).expect("read");
     assert!(after.starts_with('\u{feff}'));
     assert_eq!(after.matches("\r\n").count(), 3, "{after:?}");
@@ -122,21 +158,38 @@ async fn unchanged_save_is_byte_identical_and_crlf_bom_survive() {
 async fn concurrent_writer_change_is_kept_and_edit_reapplied_by_id() {
     let (_d, path) = write_temp(BASIC);
     let b = JournalBackend::open(&path).expect("open");
-    let id = b.transactions(&q("landlord").expect("q"), PageRequest::default()).await.expect("list").items[0]
+    let id = b
+        .transactions(&q("landlord").expect("q"), PageRequest::default())
+        .await
+        .expect("list")
+        .items[0]
         .id
         .clone();
     // Another program appends a transaction after tally read the file.
     let mut other = std::fs::read_to_string(&path).expect("read");
     other.push_str("\n2025-02-01 Added elsewhere\n    expenses:misc  $5\n    assets:cash\n");
     std::fs::write(&path, &other).expect("write");
-    b.bulk_tag(std::slice::from_ref(&id), &[Tag::new("work", "")], &[]).await.expect("bulk");
+    b.bulk_tag(std::slice::from_ref(&id), &[Tag::new("work", "")], &[])
+        .await
+        .expect("bulk");
     let after = std::fs::read_to_string(&path).expect("read");
-    assert!(after.contains("Added elsewhere"), "the other writer's change survives");
-    assert!(after.contains("Landlord  ; work:") || after.contains("work:"), "{after}");
+    assert!(
+        after.contains("Added elsewhere"),
+        "the other writer's change survives"
+    );
+    assert!(
+        after.contains("Landlord  ; work:") || after.contains("work:"),
+        "{after}"
+    );
     // The edited transaction was removed by another program: refuse, write nothing.
-    let gone = std::fs::read_to_string(&path).expect("read").replace("2025-01-07 Landlord", "2025-01-08 Landlord");
+    let gone = std::fs::read_to_string(&path)
+        .expect("read")
+        .replace("2025-01-07 Landlord", "2025-01-08 Landlord");
     std::fs::write(&path, &gone).expect("write");
-    let err = b.bulk_tag(&[id], &[Tag::new("more", "")], &[]).await.expect_err("conflict");
+    let err = b
+        .bulk_tag(&[id], &[Tag::new("more", "")], &[])
+        .await
+        .expect_err("conflict");
     assert!(matches!(err, BackendError::Conflict(_)), "{err}");
     assert_eq!(std::fs::read_to_string(&path).expect("read"), gone);
 }
@@ -145,16 +198,28 @@ async fn concurrent_writer_change_is_kept_and_edit_reapplied_by_id() {
 async fn includes_and_edits_land_in_the_included_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir(dir.path().join("sub")).expect("mkdir");
-    std::fs::write(dir.path().join("main.journal"), "include sub/*.journal\n\n2025-01-01 Main\n    a  $1\n    b\n")
-        .expect("write");
+    std::fs::write(
+        dir.path().join("main.journal"),
+        "include sub/*.journal\n\n2025-01-01 Main\n    a  $1\n    b\n",
+    )
+    .expect("write");
     let inc = dir.path().join("sub/2025.journal");
     std::fs::write(&inc, "2025-02-01 Included\n    a  $2\n    b\n").expect("write");
     let b = JournalBackend::open(dir.path().join("main.journal")).expect("open");
     assert!(b.load_diagnostics().is_empty());
-    let page = b.transactions(&q("included").expect("q"), PageRequest::default()).await.expect("list");
+    let page = b
+        .transactions(&q("included").expect("q"), PageRequest::default())
+        .await
+        .expect("list");
     assert_eq!(page.total, 1);
-    assert!(page.items[0].source.ends_with("2025.journal:1"), "{}", page.items[0].source);
-    b.bulk_tag(&[page.items[0].id.clone()], &[Tag::new("x", "")], &[]).await.expect("bulk");
+    assert!(
+        page.items[0].source.ends_with("2025.journal:1"),
+        "{}",
+        page.items[0].source
+    );
+    b.bulk_tag(&[page.items[0].id.clone()], &[Tag::new("x", "")], &[])
+        .await
+        .expect("bulk");
     assert!(std::fs::read_to_string(&inc).expect("read").contains("x:"));
 }
 
@@ -173,9 +238,15 @@ async fn ids_are_stable_across_unrelated_edits_and_duplicates_are_numbered() {
         .collect();
     assert_eq!(ids.len(), 2);
     assert_ne!(ids[0], ids[1]);
-    std::fs::write(&path, format!("2024-12-31 Other\n    a  $3\n    b\n\n{text}")).expect("write");
+    std::fs::write(
+        &path,
+        format!("2024-12-31 Other\n    a  $3\n    b\n\n{text}"),
+    )
+    .expect("write");
     assert!(b.reload().await.expect("reload"));
     for id in &ids {
-        b.transaction(id).await.expect("same id after an unrelated edit");
+        b.transaction(id)
+            .await
+            .expect("same id after an unrelated edit");
     }
 }
