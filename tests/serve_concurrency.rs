@@ -92,3 +92,61 @@ async fn serve_refuses_to_run_without_keys_or_an_address() {
     assert!(matches!(err, ServerError::Bind { .. }), "{err}");
     assert!(err.to_string().contains(&addr), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edits_made_by_other_programs_reach_clients() {
+    let (_dir, path) = rest_support::journal_copy(tally::backend::conformance::FIXTURE);
+    let backend: Arc<dyn Backend> = Arc::new(JournalBackend::open(&path).expect("opens"));
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+        l.local_addr().expect("addr").port()
+    };
+    let args = ServeArgs {
+        bind: format!("127.0.0.1:{port}"),
+        requests_per_minute: None,
+        max_body_bytes: 1 << 20,
+    };
+    let server = tokio::spawn(serve(args, vec![KEY.into()], backend));
+    let rest = client(&format!("http://127.0.0.1:{port}"));
+    let mut before = None;
+    for _ in 0..100 {
+        if let Ok(p) = rest
+            .transactions(&Query::all(), PageRequest::default())
+            .await
+        {
+            before = Some(p.total);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let before = before.expect("server came up");
+    let mut text = std::fs::read_to_string(&path).expect("read");
+    text.push_str(
+        "\n2025-04-01 * Added by an editor\n    expenses:misc   $5.00\n    assets:cash\n",
+    );
+    std::fs::write(&path, text).expect("external edit");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let p = rest
+            .transactions(
+                &query::parse("desc:editor").expect("query"),
+                PageRequest::default(),
+            )
+            .await
+            .expect("listing");
+        if p.total == 1 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the edit never showed up"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let all = rest
+        .transactions(&Query::all(), PageRequest::default())
+        .await
+        .expect("listing");
+    assert_eq!(all.total, before + 1);
+    server.abort();
+}

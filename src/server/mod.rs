@@ -4,7 +4,8 @@
 //! pages hold at most 200 transactions, and every bad parameter is answered 400 naming it. Writes run in their own
 //! task under a shared lock: a client that disconnects cannot cancel a half-done write, and graceful shutdown
 //! (Ctrl-C / SIGTERM) stops accepting, lets in-flight requests finish, then waits for every write before returning.
-//! The server adds no per-request work proportional to the ledger: filtering, sorting and summing are the backend's.
+//! `serve` also polls `Backend::reload` every `RELOAD_INTERVAL`, so edits made to the file by other programs reach
+//! remote clients. The server adds no per-request work proportional to the ledger: filtering, sorting and summing are the backend's.
 
 mod auth;
 mod error;
@@ -31,6 +32,9 @@ pub const OPENAPI: &str = include_str!("../../assets/openapi.json");
 
 /// Environment variable with extra accepted keys, comma-separated.
 pub const KEYS_ENV: &str = "TALLY_SERVE_KEYS";
+
+/// How often `serve` asks the backend whether its data changed underneath (a stat of the ledger files).
+pub const RELOAD_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Largest request body accepted (bulk-tag of 10,000 ids fits comfortably).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -254,9 +258,27 @@ pub async fn serve(
         "tally serve: {} on http://{addr}/api/v1 (OpenAPI at /api/v1/openapi.json); Ctrl-C to stop",
         state.backend.capabilities().label
     );
-    axum::serve(listener, router(state.clone()))
+    // Edits made to the ledger by other programs (an editor, hledger-ui) reach remote clients within seconds.
+    let watcher = {
+        let backend = state.backend.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(RELOAD_INTERVAL);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                match backend.reload().await {
+                    Ok(true) => tracing::info!("ledger changed on disk: reloaded"),
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(error = %e, "reloading the ledger failed"),
+                }
+            }
+        })
+    };
+    let served = axum::serve(listener, router(state.clone()))
         .with_graceful_shutdown(shutdown_signal())
-        .await?;
+        .await;
+    watcher.abort();
+    served?;
     state.writes_finished().await;
     tracing::info!("tally serve stopped");
     Ok(())
