@@ -281,7 +281,11 @@ impl Scan {
                 }
                 b';' | b'#' | b'*' | b'%' | b'|' => {}
                 _ => {
-                    let word = line.split_whitespace().next().unwrap_or("");
+                    let mut word = line.split_whitespace().next().unwrap_or("");
+                    // `Y2022`: hledger accepts the year directive without a space.
+                    if word.len() > 1 && word.starts_with('Y') && word[1..].bytes().all(|c| c.is_ascii_digit()) {
+                        word = "Y";
+                    }
                     let rest = line[word.len()..].trim();
                     let rest = strip_comment(rest);
                     match word {
