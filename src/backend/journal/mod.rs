@@ -325,26 +325,32 @@ impl Backend for JournalBackend {
     async fn accounts(&self) -> Result<Vec<Account>> {
         self.read(|l| {
             let j = &l.journal;
-            // Dense sums indexed by (account, commodity): no hashing per posting.
+            // Dense sums indexed by (account, commodity): no hashing per posting. Also the precision of each commodity.
             let ncom = j.commodities.names.len().max(1);
             let cells = j.accounts.names.len() * ncom;
-            let sums = j
+            let (sums, scales) = j
                 .postings
                 .par_chunks(65_536)
                 .map(|chunk| {
                     let mut m = vec![Decimal::ZERO; cells];
+                    let mut scales = vec![0u32; ncom];
                     for p in chunk {
                         m[p.account as usize * ncom + p.commodity as usize] += p.quantity;
+                        let s = &mut scales[p.commodity as usize];
+                        *s = (*s).max(p.quantity.scale());
                     }
-                    m
+                    (m, scales)
                 })
                 .reduce(
-                    || vec![Decimal::ZERO; cells],
-                    |mut a, b| {
+                    || (vec![Decimal::ZERO; cells], vec![0u32; ncom]),
+                    |(mut a, mut sa), (b, sb)| {
                         for (x, y) in a.iter_mut().zip(b) {
                             *x += y;
                         }
-                        a
+                        for (x, y) in sa.iter_mut().zip(sb) {
+                            *x = (*x).max(y);
+                        }
+                        (a, sa)
                     },
                 );
             let mut by_account: BTreeMap<&str, Balance> = BTreeMap::new();
@@ -357,6 +363,11 @@ impl Backend for JournalBackend {
                 if has_postings[a] {
                     let slot = by_account.entry(j.accounts.get(a as u32)).or_default();
                     if !q.is_zero() {
+                        // Shown with the commodity's precision (the most decimals it is written with), as hledger does.
+                        let mut q = q;
+                        if q.scale() < scales[c] {
+                            q.rescale(scales[c]);
+                        }
                         slot.add(q, j.commodities.get(c as u32));
                     }
                 }

@@ -1,0 +1,319 @@
+//! The headless CLI on real files, checked against hledger where it matters: JSON shapes, edits that touch only the
+//! edited transactions and keep hledger's balances, byte-identical no-op saves, and errors with FILE:LINE:COLUMN.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+use std::process::Command as Std;
+
+fn tally() -> Command {
+    let mut c = Command::cargo_bin("tally").expect("tally binary");
+    c.env(
+        "TALLY_DATA_DIR",
+        std::env::temp_dir().join("tally-cli-tests-data"),
+    );
+    c.env_remove("TALLY_CONFIG");
+    c
+}
+
+fn hledger_available() -> bool {
+    let ok = Std::new("hledger")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok && std::env::var("TALLY_REQUIRE_HLEDGER").as_deref() == Ok("1") {
+        panic!("hledger is required (TALLY_REQUIRE_HLEDGER=1) but was not found");
+    }
+    if !ok {
+        eprintln!("hledger not found: skipping the hledger comparison");
+    }
+    ok
+}
+
+fn hledger(file: &Path, args: &[&str]) -> String {
+    let out = Std::new("hledger")
+        .arg("-f")
+        .arg(file)
+        .args(args)
+        .output()
+        .expect("run hledger");
+    assert!(
+        out.status.success(),
+        "hledger {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf8")
+}
+
+fn generated(dir: &Path, n: usize) -> PathBuf {
+    let path = dir.join("gen.journal");
+    tally()
+        .args([
+            "generate",
+            "--transactions",
+            &n.to_string(),
+            "--seed",
+            "7",
+            "-o",
+        ])
+        .arg(&path)
+        .assert()
+        .success();
+    path
+}
+
+#[test]
+fn balances_json_has_the_documented_shape() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("a.journal");
+    std::fs::write(
+        &path,
+        "2025-01-01 Pay\n    assets:checking  $1,000.00\n    income:salary\n\n2025-01-02 Rent\n    expenses:rent  $135\n    assets:checking\n",
+    )
+    .expect("write");
+    let out = tally()
+        .args(["balances", "--format", "json", "-f"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).expect("utf8").trim(),
+        r#"[{"account":"assets:checking","amounts":[{"commodity":"$","quantity":"865.00"}]},{"account":"expenses:rent","amounts":[{"commodity":"$","quantity":"135.00"}]},{"account":"income:salary","amounts":[{"commodity":"$","quantity":"-1000.00"}]}]"#
+    );
+}
+
+#[test]
+fn transactions_json_and_csv() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = generated(dir.path(), 300);
+    let out = tally()
+        .args([
+            "transactions",
+            "--format",
+            "json",
+            "--limit",
+            "5",
+            "-q",
+            "acct:expenses",
+            "-f",
+        ])
+        .arg(&path)
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let items = v.as_array().expect("array");
+    assert_eq!(items.len(), 5);
+    for t in items {
+        for key in ["id", "date", "status", "description", "tags", "postings"] {
+            assert!(t.get(key).is_some(), "missing {key} in {t}");
+        }
+    }
+    let dates: Vec<&str> = items
+        .iter()
+        .map(|t| t["date"].as_str().expect("date"))
+        .collect();
+    let mut sorted = dates.clone();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(dates, sorted, "newest first");
+    let csv = tally()
+        .args(["transactions", "--format", "csv", "--limit", "3", "-f"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    let text = String::from_utf8(csv.stdout).expect("utf8");
+    assert!(text.starts_with("id,date,status,payee,description,category,amount,commodity,tags"));
+    assert_eq!(text.lines().count(), 4);
+}
+
+#[test]
+fn tag_changes_only_matching_transactions_and_hledger_agrees() {
+    if !hledger_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = generated(dir.path(), 2000);
+    let before = std::fs::read_to_string(&path).expect("read");
+    let bal_before = hledger(&path, &["bal", "--flat", "-N"]);
+    let matched = hledger(&path, &["print", "payee:Netflix"])
+        .matches("\n\n")
+        .count();
+    let out = tally()
+        .args(["tag", "-q", "payee:Netflix", "--add", "subscription", "-f"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8(out.stdout).expect("utf8");
+    let changed: usize = said
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("count first");
+    assert!(changed > 0);
+    assert_eq!(changed, matched, "{said}");
+    let after = std::fs::read_to_string(&path).expect("read");
+    // Every changed line is the header of a Netflix transaction.
+    let (b, a): (Vec<&str>, Vec<&str>) = (before.lines().collect(), after.lines().collect());
+    assert_eq!(b.len(), a.len());
+    let diffs: Vec<usize> = (0..b.len()).filter(|&i| b[i] != a[i]).collect();
+    assert_eq!(diffs.len(), changed);
+    for i in diffs {
+        assert!(
+            b[i].contains("Netflix") && a[i].contains("subscription:"),
+            "{} -> {}",
+            b[i],
+            a[i]
+        );
+    }
+    assert_eq!(
+        hledger(&path, &["bal", "--flat", "-N"]),
+        bal_before,
+        "balances unchanged"
+    );
+    let tagged = hledger(&path, &["print", "tag:subscription"])
+        .matches("\n\n")
+        .count();
+    assert_eq!(tagged, changed);
+    // Tagging again changes nothing: byte-identical.
+    let out = tally()
+        .args(["tag", "-q", "payee:Netflix", "--add", "subscription", "-f"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("0 transactions changed"));
+    assert_eq!(std::fs::read_to_string(&path).expect("read"), after);
+    // Removing restores the original bytes.
+    tally()
+        .args([
+            "tag",
+            "-q",
+            "payee:Netflix",
+            "--remove",
+            "subscription",
+            "-f",
+        ])
+        .arg(&path)
+        .assert()
+        .success();
+    assert_eq!(std::fs::read_to_string(&path).expect("read"), before);
+}
+
+#[test]
+fn dry_run_writes_nothing_and_status_sets_marks() {
+    if !hledger_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = generated(dir.path(), 500);
+    let before = std::fs::read(&path).expect("read");
+    let out = tally()
+        .args([
+            "tag",
+            "-q",
+            "payee:Spotify",
+            "--add",
+            "music",
+            "--dry-run",
+            "-f",
+        ])
+        .arg(&path)
+        .output()
+        .expect("run");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("would change"));
+    assert_eq!(std::fs::read(&path).expect("read"), before);
+    tally()
+        .args(["status", "-q", "status:!", "--set", "cleared", "-f"])
+        .arg(&path)
+        .assert()
+        .success();
+    assert_eq!(hledger(&path, &["print", "status:!"]).trim(), "");
+    assert_eq!(hledger(&path, &["bal", "--flat", "-N"]), {
+        let orig = dir.path().join("orig.journal");
+        std::fs::write(&orig, &before).expect("write");
+        hledger(&orig, &["bal", "--flat", "-N"])
+    });
+}
+
+#[test]
+fn read_commands_fail_on_journal_errors_with_positions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("bad.journal");
+    std::fs::write(
+        &path,
+        "2025-01-01 ok\n    a  $1\n    b\n\n2025-02-30 bad\n    a  $1\n    b\n",
+    )
+    .expect("write");
+    let out = tally()
+        .args(["balances", "-f"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.journal:5:1:"), "{err}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn summary_and_breakdown_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = generated(dir.path(), 400);
+    let out = tally()
+        .args(["summary", "--group-by", "year", "--format", "json", "-f"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(!v.as_array().expect("array").is_empty());
+    let out = tally()
+        .args([
+            "breakdown",
+            "--by",
+            "payee",
+            "--from",
+            "2019",
+            "--to",
+            "2020",
+            "-f",
+        ])
+        .arg(&path)
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.stdout.is_empty());
+}
+
+#[test]
+fn help_documents_every_command() {
+    let out = tally().arg("--help").output().expect("run");
+    let text = String::from_utf8(out.stdout).expect("utf8");
+    for cmd in [
+        "balances",
+        "accounts",
+        "transactions",
+        "tag",
+        "status",
+        "summary",
+        "breakdown",
+        "generate",
+        "serve",
+    ] {
+        assert!(text.contains(cmd), "--help lacks {cmd}");
+    }
+    for flag in ["--file", "--remote", "--profile", "--config"] {
+        assert!(text.contains(flag), "--help lacks {flag}");
+    }
+}
