@@ -186,16 +186,32 @@ impl Transaction {
         b
     }
 
-    /// The review queue's test: unmarked or pending, no category, a `review` tag, or the server's own flag.
+    /// The review queue's test (see `review_needed`).
     pub fn needs_review(&self) -> bool {
-        self.needs_review.unwrap_or(false)
-            || self.status != Status::Cleared
-            || self.has_tag("review")
-            || match &self.category {
-                None => true,
-                Some(c) => c.is_empty() || is_unknown_category(c),
-            }
+        review_needed(
+            self.status,
+            self.has_tag("review"),
+            self.category.as_deref(),
+            self.needs_review,
+        )
     }
+}
+
+/// What needs attention: the server's own flag, or unmarked/pending status, a `review` tag, or no category (none, or
+/// an `unknown`/`uncategorized` one).
+pub fn review_needed(
+    status: Status,
+    review_tag: bool,
+    category: Option<&str>,
+    server_flag: Option<bool>,
+) -> bool {
+    server_flag.unwrap_or(false)
+        || status != Status::Cleared
+        || review_tag
+        || match category {
+            None => true,
+            Some(c) => c.is_empty() || is_unknown_category(c),
+        }
 }
 
 fn is_unknown_category(c: &str) -> bool {

@@ -348,15 +348,7 @@ impl TxnView for EntryView<'_> {
         })
     }
     fn needs_review(&self) -> bool {
-        self.entry.status != Status::Cleared
-            || self.any_tag(&mut |n, _| n.eq_ignore_ascii_case("review"))
-            || match self.category() {
-                None => true,
-                Some(c) => {
-                    let leaf = c.rsplit(':').next().unwrap_or(c);
-                    leaf.eq_ignore_ascii_case("unknown")
-                        || leaf.eq_ignore_ascii_case("uncategorized")
-                }
-            }
+        let review_tag = self.any_tag(&mut |n, _| n.eq_ignore_ascii_case("review"));
+        crate::domain::review_needed(self.entry.status, review_tag, self.category(), None)
     }
 }
