@@ -1,21 +1,36 @@
 //! Oracle tests: tally's balances must equal `hledger bal --flat -N` on the same file, for every construct fixture in
 //! `tests/fixtures/journals/`, the bundled demo and generated journals. Both tally surfaces are checked — the journal
 //! backend's `accounts()` and the `tally balances --format json` command — against hledger's JSON output, whose exact
-//! decimals (`decimalMantissa`, `decimalPlaces`) are summed per account and commodity. Each test collects every
-//! mismatch before failing, so one run names all the files and accounts that differ. Without hledger on the PATH the
-//! tests print a notice and pass, unless `TALLY_REQUIRE_HLEDGER=1`.
-
+//! decimals (`decimalMantissa`, `decimalPlaces`) are summed per account and commodity. The transactions the backend
+//! lists must also match `hledger print`: dates, status, code, description, tags and posting accounts. Each test
+//! collects every mismatch before failing, so one run names all the files and accounts that differ. Without hledger
+//! on the PATH the tests print a notice and pass, unless `TALLY_REQUIRE_HLEDGER=1`.
 use assert_cmd::Command;
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use tally::backend::Backend;
 use tally::backend::journal::JournalBackend;
+use tally::backend::{Backend, PageRequest};
+use tally::domain::{Status, Tag};
 use tally::generate::{GenerateOptions, generate};
+use tally::query::Query;
 
 /// account → commodity → quantity, zero amounts and empty accounts removed, decimals normalised.
 type Balances = BTreeMap<String, BTreeMap<String, Decimal>>;
+
+/// What both sides must agree on for each transaction, beyond balances: its date, status, code, description,
+/// transaction tags and each posting's account and tags, in file order of postings. Sorted into a list so the
+/// comparison ignores the order transactions are listed in.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct TxnShape {
+    date: String,
+    status: &'static str,
+    code: String,
+    description: String,
+    tags: Vec<(String, String)>,
+    postings: Vec<(String, Vec<(String, String)>)>,
+}
 
 fn hledger_present() -> bool {
     let found = std::process::Command::new("hledger")
@@ -81,6 +96,167 @@ fn hledger_balances(path: &Path) -> Balances {
         }
     }
     normalise(map)
+}
+
+fn hledger_transactions(path: &Path) -> Vec<TxnShape> {
+    let out = std::process::Command::new("hledger")
+        .arg("-f")
+        .arg(path)
+        .args(["print", "-O", "json"])
+        .output()
+        .expect("run hledger print");
+    assert!(
+        out.status.success(),
+        "hledger print failed on {}",
+        path.display()
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).expect("hledger print JSON");
+    let tags = |v: &Value| -> Vec<(String, String)> {
+        let mut t: Vec<(String, String)> = v
+            .as_array()
+            .expect("tags")
+            .iter()
+            .map(|pair| {
+                let name = pair[0].as_str().expect("tag name").to_string();
+                (
+                    name,
+                    pair[1].as_str().expect("tag value").trim().to_string(),
+                )
+            })
+            .collect();
+        t.sort();
+        t
+    };
+    let mut shapes: Vec<TxnShape> = json
+        .as_array()
+        .expect("transactions")
+        .iter()
+        .map(|t| TxnShape {
+            date: t["tdate"].as_str().expect("tdate").to_string(),
+            status: match t["tstatus"].as_str().expect("tstatus") {
+                "Cleared" => "*",
+                "Pending" => "!",
+                _ => "",
+            },
+            code: t["tcode"].as_str().expect("tcode").to_string(),
+            description: t["tdescription"]
+                .as_str()
+                .expect("tdescription")
+                .trim()
+                .to_string(),
+            tags: tags(&t["ttags"]),
+            postings: merge_split_postings(
+                t["tpostings"]
+                    .as_array()
+                    .expect("tpostings")
+                    .iter()
+                    .map(|p| {
+                        // hledger copies an `account` directive's tags (`; type:A`) onto every posting to that
+                        // account; tally keeps a posting's tags to what its own comment says.
+                        let mut own = tags(&p["ptags"]);
+                        own.retain(|(name, _)| name != "type");
+                        (p["paccount"].as_str().expect("paccount").to_string(), own)
+                    })
+                    .collect(),
+            ),
+        })
+        .collect();
+    shapes.sort();
+    shapes
+}
+
+fn tally_tags(tags: &[Tag]) -> Vec<(String, String)> {
+    let mut t: Vec<(String, String)> = tags
+        .iter()
+        .map(|t| (t.name.clone(), t.value.trim().to_string()))
+        .collect();
+    t.sort();
+    t
+}
+
+/// tally splits an elided posting that balances several commodities into one posting per commodity; hledger keeps
+/// one posting with a multi-commodity amount. Adjacent postings with the same account and tags count as one, on
+/// both sides.
+fn merge_split_postings(
+    mut postings: Vec<(String, Vec<(String, String)>)>,
+) -> Vec<(String, Vec<(String, String)>)> {
+    postings.dedup();
+    postings
+}
+
+/// Every transaction the backend lists for the empty query, paging through all of them.
+async fn backend_transactions(backend: &JournalBackend) -> Result<Vec<TxnShape>, String> {
+    let mut shapes = Vec::new();
+    let mut offset = 0;
+    loop {
+        let page = PageRequest {
+            offset,
+            limit: 1_000,
+            ..PageRequest::default()
+        };
+        let got = backend
+            .transactions(&Query::all(), page)
+            .await
+            .map_err(|e| format!("transactions() failed: {e}"))?;
+        let n = got.items.len();
+        for t in got.items {
+            shapes.push(TxnShape {
+                date: t.date.format("%Y-%m-%d").to_string(),
+                status: match t.status {
+                    Status::Cleared => "*",
+                    Status::Pending => "!",
+                    Status::Unmarked => "",
+                },
+                code: t.code.clone(),
+                description: t.description.trim().to_string(),
+                tags: tally_tags(&t.tags),
+                postings: merge_split_postings(
+                    t.postings
+                        .iter()
+                        .map(|p| (p.account.clone(), tally_tags(&p.tags)))
+                        .collect(),
+                ),
+            });
+        }
+        offset += n;
+        if n == 0 || offset >= got.total {
+            break;
+        }
+    }
+    shapes.sort();
+    Ok(shapes)
+}
+
+/// Describes the transactions only one side has (at most a few of each).
+fn transaction_differences(expected: &[TxnShape], actual: &[TxnShape]) -> Vec<String> {
+    let mut out = Vec::new();
+    if expected.len() != actual.len() {
+        out.push(format!(
+            "  hledger lists {} transactions, tally {}",
+            expected.len(),
+            actual.len()
+        ));
+    }
+    let only = |a: &[TxnShape], b: &[TxnShape]| -> Vec<TxnShape> {
+        let mut rest = b.to_vec();
+        a.iter()
+            .filter(|t| match rest.iter().position(|r| r == *t) {
+                Some(i) => {
+                    rest.swap_remove(i);
+                    false
+                }
+                None => true,
+            })
+            .cloned()
+            .collect()
+    };
+    for t in only(expected, actual).iter().take(3) {
+        out.push(format!("  only in hledger: {t:?}"));
+    }
+    for t in only(actual, expected).iter().take(3) {
+        out.push(format!("  only in tally:   {t:?}"));
+    }
+    out
 }
 
 async fn backend_balances(path: &Path) -> Result<Balances, String> {
@@ -182,6 +358,22 @@ async fn check_files(files: &[PathBuf]) -> Vec<String> {
             "{}: hledger reports no balances; the fixture tests nothing",
             file.display()
         );
+        match JournalBackend::open(file) {
+            Err(e) => failures.push(format!("{}: open failed: {e}", file.display())),
+            Ok(backend) => match backend_transactions(&backend).await {
+                Err(e) => failures.push(format!("{}: {e}", file.display())),
+                Ok(actual) => {
+                    let diffs = transaction_differences(&hledger_transactions(file), &actual);
+                    if !diffs.is_empty() {
+                        failures.push(format!(
+                            "{} [transactions] differ from hledger print:\n{}",
+                            file.display(),
+                            diffs.join("\n")
+                        ));
+                    }
+                }
+            },
+        }
         let surfaces = [
             ("JournalBackend::accounts", backend_balances(file).await),
             ("tally balances", cli_balances(file, scratch.path())),
