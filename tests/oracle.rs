@@ -463,3 +463,67 @@ async fn generated_journals_match_hledger() {
     }
     assert_no_failures(&check_files(&files).await);
 }
+
+/// The bundled demo must keep what the dashboard is shown off with: two years of data up to this month, a review
+/// queue of pending and unmarked entries in the last weeks, and the tags, notes and unknown expenses the panes use.
+#[tokio::test]
+async fn demo_journal_has_what_the_dashboard_shows() {
+    let backend = JournalBackend::open(repo_path("assets/demo.journal")).expect("open demo");
+    assert!(
+        backend.load_diagnostics().is_empty(),
+        "the demo parses cleanly"
+    );
+    let page = PageRequest {
+        limit: 10_000,
+        ..PageRequest::default()
+    };
+    let all = backend
+        .transactions(&Query::all(), page)
+        .await
+        .expect("transactions");
+    assert!(
+        (600..=900).contains(&all.total),
+        "{} transactions",
+        all.total
+    );
+    let dates: Vec<chrono::NaiveDate> = all.items.iter().map(|t| t.date).collect();
+    let newest = dates.iter().max().expect("a newest date");
+    let oldest = dates.iter().min().expect("an oldest date");
+    assert_eq!(newest.format("%Y-%m").to_string(), "2026-11");
+    assert!((*newest - *oldest).num_days() > 700, "about two years");
+    let recent_unreviewed = all
+        .items
+        .iter()
+        .filter(|t| t.date.format("%Y-%m").to_string() == "2026-11" && t.status != Status::Cleared)
+        .count();
+    assert!(
+        recent_unreviewed >= 10,
+        "{recent_unreviewed} pending/unmarked this month"
+    );
+    for tag in ["trip", "work", "reimbursable", "review"] {
+        let tagged = all.items.iter().any(|t| {
+            t.tags.iter().any(|g| g.name == tag)
+                || t.postings
+                    .iter()
+                    .any(|p| p.tags.iter().any(|g| g.name == tag))
+        });
+        assert!(tagged, "no transaction tagged {tag}");
+    }
+    assert!(
+        all.items.iter().any(|t| !t.note.is_empty()),
+        "payee | note descriptions"
+    );
+    let accounts = backend.accounts().await.expect("accounts");
+    for name in [
+        "assets:checking",
+        "assets:savings",
+        "assets:cash",
+        "liabilities:credit card",
+        "expenses:unknown",
+    ] {
+        assert!(
+            accounts.iter().any(|a| a.name == name),
+            "missing account {name}"
+        );
+    }
+}
