@@ -693,8 +693,8 @@ async fn backend_transactions_raw(
     Ok(got.items)
 }
 
-/// The editing oracle: tag, status and untag edits through `tally` keep every fixture valid for hledger with the
-/// same balances, in whichever file (main or included) each transaction lives, whatever its line endings or BOM.
+/// The editing oracle: tag, status and untag edits through `tally` keep every fixture, the demo and a generated
+/// journal valid for hledger with the same balances, in whichever file (main or included) each transaction lives, whatever its line endings or BOM.
 #[tokio::test]
 async fn edits_keep_fixtures_valid_for_hledger() {
     if !hledger_present() {
@@ -703,8 +703,24 @@ async fn edits_keep_fixtures_valid_for_hledger() {
     let scratch = tempfile::tempdir().expect("tempdir");
     std::fs::write(scratch.path().join("config.toml"), "").expect("write config");
     let mut failures = Vec::new();
-    for fixture in fixture_files() {
-        failures.extend(check_edits(&fixture, scratch.path()).await);
+    let generated_dir = scratch.path().join("generated");
+    std::fs::create_dir_all(&generated_dir).expect("create dir");
+    let generated = generated_dir.join("generated.journal");
+    let opts = GenerateOptions {
+        transactions: 2_000,
+        seed: 9,
+        ..GenerateOptions::default()
+    };
+    generate(
+        &opts,
+        &mut std::fs::File::create(&generated).expect("create"),
+    )
+    .expect("generate");
+    let mut files = fixture_files();
+    files.push(repo_path("assets/demo.journal"));
+    files.push(generated);
+    for file in files {
+        failures.extend(check_edits(&file, scratch.path()).await);
     }
     assert_no_failures(&failures);
 }
