@@ -54,6 +54,8 @@ impl Harness {
             _dir: dir,
         };
         h.send(Action::Opened(Ok(opened))).await;
+        // Background work (account sparklines, the review count) waits for a quiet moment: let it finish.
+        h.settle(Duration::from_millis(1500)).await;
         h
     }
 
@@ -62,14 +64,12 @@ impl Harness {
         if let Some(r) = self.runner.as_mut() {
             fx.into_iter().for_each(|e| r.run(e));
         }
-        self.settle().await;
+        self.settle(Duration::from_millis(400)).await;
     }
 
-    /// Feeds backend replies back in until nothing arrives for a while.
-    async fn settle(&mut self) {
-        while let Ok(Some(action)) =
-            tokio::time::timeout(Duration::from_millis(400), self.rx.recv()).await
-        {
+    /// Feeds backend replies back in until nothing arrives for `quiet`.
+    async fn settle(&mut self, quiet: Duration) {
+        while let Ok(Some(action)) = tokio::time::timeout(quiet, self.rx.recv()).await {
             let fx = update(&mut self.state, action);
             if let Some(r) = self.runner.as_mut() {
                 fx.into_iter().for_each(|e| r.run(e));

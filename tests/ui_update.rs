@@ -86,14 +86,13 @@ fn new_state() -> State {
     s
 }
 
-fn page_effect(fx: &[Effect]) -> Option<(u64, usize, Vec<Term>, bool)> {
+fn page_effect(fx: &[Effect]) -> Option<(u64, usize, Vec<Term>)> {
     fx.iter().rev().find_map(|e| match e {
         Effect::FetchPage {
             generation,
             query,
             page,
-            debounce,
-        } => Some((*generation, page.offset, query.terms.clone(), *debounce)),
+        } => Some((*generation, page.offset, query.terms.clone())),
         _ => None,
     })
 }
@@ -121,7 +120,7 @@ fn ready(total: usize, editable: bool) -> State {
             first_diagnostic: None,
         })),
     );
-    let (generation, offset, _, _) = page_effect(&fx).expect("first page requested");
+    let (generation, offset, _) = page_effect(&fx).expect("first page requested");
     update(
         &mut s,
         Action::Page {
@@ -152,10 +151,22 @@ fn opening_asks_for_everything_and_keys_wait_for_it() {
         })),
     );
     assert_eq!(s.phase, Phase::Ready);
-    assert!(fx.iter().any(|e| matches!(e, Effect::FetchPage { .. })));
     assert!(
         fx.iter()
             .any(|e| matches!(e, Effect::FetchAnalytics { .. }))
+    );
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::FetchAccounts { .. })),
+        "the table comes first"
+    );
+    let (generation, offset, _) = page_effect(&fx).expect("first page");
+    let fx = update(
+        &mut s,
+        Action::Page {
+            generation,
+            offset,
+            reply: Ok(page(0, 3)),
+        },
     );
     assert!(fx.iter().any(|e| matches!(e, Effect::FetchAccounts { .. })));
     assert!(
@@ -190,7 +201,6 @@ fn stale_pages_are_dropped() {
     let first = page_effect(&update(&mut s, key('a'))).expect("query a");
     let second = page_effect(&update(&mut s, key('b'))).expect("query ab");
     assert!(second.0 > first.0);
-    assert!(second.3, "filter keystrokes are debounced");
     // The reply for "a" arrives late: ignored.
     update(
         &mut s,
@@ -245,8 +255,7 @@ fn scrolling_a_million_matches_fetches_only_pages_near_the_viewport() {
     assert_eq!(s.table.cursor, 5);
     let fx = update(&mut s, key('G'));
     assert_eq!(s.table.cursor, 999_999);
-    let (generation, offset, _, debounce) = page_effect(&fx).expect("page near the end");
-    assert!(!debounce);
+    let (generation, offset, _) = page_effect(&fx).expect("page near the end");
     assert!(
         offset < 999_999 && offset + PAGE_ROWS >= 999_999,
         "{offset}"
@@ -533,7 +542,7 @@ fn review_keys_mark_and_move_on() {
     )));
     let fx = update(&mut s, key('R'));
     assert!(s.filter.review);
-    let (_, _, terms, _) = page_effect(&fx).expect("queue query");
+    let (_, _, terms) = page_effect(&fx).expect("queue query");
     assert_eq!(terms, vec![Term::IsReview]);
     let generation = s.gens.review;
     update(
@@ -554,7 +563,7 @@ fn live_reload_keeps_filter_and_selection() {
         update(&mut s, key(c));
     }
     update(&mut s, code(KeyCode::Enter));
-    let (generation, offset, _, _) = (s.gens.page, 0, (), ());
+    let (generation, offset) = (s.gens.page, 0);
     update(
         &mut s,
         Action::Page {
@@ -571,7 +580,7 @@ fn live_reload_keeps_filter_and_selection() {
     }
     assert_eq!(reloads, 1, "no second reload while one is in flight");
     let fx = update(&mut s, Action::Reloaded(Ok(true)));
-    let (_, _, terms, _) = page_effect(&fx).expect("re-query");
+    let (_, _, terms) = page_effect(&fx).expect("re-query");
     assert_eq!(terms, vec![Term::Text("shop".into())]);
     assert_eq!(s.selection.ids.len(), 1);
     assert_eq!(s.filter.input.value(), "shop");
@@ -608,7 +617,7 @@ fn accounts_pane_enter_filters_the_table() {
     let fx = update(&mut s, code(KeyCode::Enter));
     assert_eq!(s.focus, Pane::Transactions);
     assert_eq!(s.filter.input.value(), "acct:\"liabilities:credit card\"");
-    let (_, _, terms, _) = page_effect(&fx).expect("filtered");
+    let (_, _, terms) = page_effect(&fx).expect("filtered");
     assert_eq!(terms.len(), 1);
 }
 

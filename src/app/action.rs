@@ -96,8 +96,6 @@ pub enum Effect {
         generation: u64,
         query: Query,
         page: PageRequest,
-        /// Wait briefly first, so a burst of keystrokes costs one query.
-        debounce: bool,
     },
     FetchAnalytics {
         generation: u64,

@@ -1,8 +1,10 @@
 //! The effect runner: turns `Effect`s into backend calls on tokio tasks and sends the results back as `Action`s.
-//! Reads of the same kind replace each other (the older task is aborted: typing fast costs one query, not one per
-//! key); writes are never aborted and run one after another, in order. Before a bulk tag the runner records which of
-//! the chosen transactions lack each added tag or carry each removed one, so the undo entry reverses exactly what
-//! the write changed. The price is one extra `tag:NAME` query per tag — cheap next to the write itself.
+//! Reads of the same kind replace each other: the older task is aborted, page queries run one at a time and one
+//! superseded while waiting is skipped, so typing fast costs the running query plus the last one, not one per key.
+//! Background work (account sparklines, the review count) waits for a quiet moment so it never delays typing.
+//! Writes are never aborted and run one after another, in order. Before a bulk tag the runner records which of the
+//! chosen transactions lack each added tag or carry each removed one, so the undo entry reverses exactly what the
+//! write changed. The price is one extra `tag:NAME` query per tag — cheap next to the write itself.
 
 use super::action::{Action, Effect, Opened, Slot, WriteKind};
 use super::state::{AccountRow, SPARK_MONTHS};
@@ -14,12 +16,40 @@ use chrono::{Datelike, Months, NaiveDate};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, mpsc::UnboundedSender};
 use tokio::task::JoinHandle;
 
-/// How long a filter keystroke waits for the next one before querying.
-pub const DEBOUNCE: Duration = Duration::from_millis(30);
+/// How long analytics wait after a filter change before querying (typing usually goes on).
+pub const ANALYTICS_DELAY: Duration = Duration::from_millis(150);
+/// Background work (account histories, the review count) waits until the table has been quiet this long.
+pub const QUIET: Duration = Duration::from_millis(800);
+
+/// When the user last caused a table query; background work waits for a quiet moment so it never delays typing
+/// (backends may serialise queries, as the journal does).
+#[derive(Debug)]
+struct IdleGate {
+    last: std::sync::Mutex<Instant>,
+}
+
+impl IdleGate {
+    fn touch(&self) {
+        if let Ok(mut last) = self.last.lock() {
+            *last = Instant::now();
+        }
+    }
+
+    async fn wait(&self, quiet: Duration) {
+        loop {
+            let since = self.last.lock().map(|l| l.elapsed()).unwrap_or(quiet);
+            if since >= quiet {
+                return;
+            }
+            tokio::time::sleep(quiet - since).await;
+        }
+    }
+}
 /// Ids fetched per page when selecting all matches.
 pub const COLLECT_PAGE: usize = 20_000;
 
@@ -29,6 +59,9 @@ pub struct EffectRunner {
     slots: HashMap<Slot, JoinHandle<()>>,
     /// Held by each write for its whole duration, so writes apply in the order they were asked for.
     write_lock: Arc<Mutex<()>>,
+    page_lock: Arc<Mutex<()>>,
+    latest_page: Arc<AtomicU64>,
+    idle: Arc<IdleGate>,
 }
 
 impl EffectRunner {
@@ -38,6 +71,11 @@ impl EffectRunner {
             tx,
             slots: HashMap::new(),
             write_lock: Arc::new(Mutex::new(())),
+            page_lock: Arc::new(Mutex::new(())),
+            latest_page: Arc::new(AtomicU64::new(0)),
+            idle: Arc::new(IdleGate {
+                last: std::sync::Mutex::new(Instant::now()),
+            }),
         }
     }
 
@@ -59,21 +97,28 @@ impl EffectRunner {
                 generation,
                 query,
                 page,
-                debounce,
-            } => self.spawn(Slot::Page, async move {
-                if debounce {
-                    tokio::time::sleep(DEBOUNCE).await;
-                }
-                let reply = backend
-                    .transactions(&query, page)
-                    .await
-                    .map_err(|e| e.to_string());
-                let _ = tx.send(Action::Page {
-                    generation,
-                    offset: page.offset,
-                    reply,
+            } => {
+                self.idle.touch();
+                self.latest_page.store(generation, Ordering::SeqCst);
+                let (lock, latest) = (Arc::clone(&self.page_lock), Arc::clone(&self.latest_page));
+                self.spawn(Slot::Page, async move {
+                    // One page query at a time; one that was superseded while waiting is skipped, so a burst of
+                    // keystrokes costs the query running now plus the last one.
+                    let _running = lock.lock().await;
+                    if latest.load(Ordering::SeqCst) != generation {
+                        return;
+                    }
+                    let reply = backend
+                        .transactions(&query, page)
+                        .await
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(Action::Page {
+                        generation,
+                        offset: page.offset,
+                        reply,
+                    });
                 });
-            }),
+            }
             Effect::FetchAnalytics {
                 generation,
                 query,
@@ -82,7 +127,7 @@ impl EffectRunner {
                 dimension,
             } => self.spawn(Slot::Analytics, async move {
                 // Analytics can wait until typing pauses: the table and its count come first.
-                tokio::time::sleep(DEBOUNCE * 4).await;
+                tokio::time::sleep(ANALYTICS_DELAY).await;
                 let reply = async {
                     let periods = backend.summary(&query, group_by).await?;
                     let breakdown = backend.breakdown(&breakdown_query, dimension).await?;
@@ -92,25 +137,32 @@ impl EffectRunner {
                 .map_err(|e| e.to_string());
                 let _ = tx.send(Action::Analytics { generation, reply });
             }),
-            Effect::FetchAccounts { generation } => self.spawn(Slot::Accounts, async move {
-                fetch_accounts(backend.as_ref(), generation, &tx).await;
-            }),
-            Effect::FetchReviewCount { generation } => self.spawn(Slot::Review, async move {
-                let query = Query {
-                    terms: vec![Term::IsReview],
-                    source: "is:review".into(),
-                };
-                let page = PageRequest {
-                    limit: 1,
-                    ..PageRequest::default()
-                };
-                let reply = backend
-                    .transactions(&query, page)
-                    .await
-                    .map(|p| p.total)
-                    .map_err(|e| e.to_string());
-                let _ = tx.send(Action::ReviewCount { generation, reply });
-            }),
+            Effect::FetchAccounts { generation } => {
+                let idle = Arc::clone(&self.idle);
+                self.spawn(Slot::Accounts, async move {
+                    fetch_accounts(backend.as_ref(), generation, (&tx, &idle)).await;
+                });
+            }
+            Effect::FetchReviewCount { generation } => {
+                let idle = Arc::clone(&self.idle);
+                self.spawn(Slot::Review, async move {
+                    idle.wait(QUIET).await;
+                    let query = Query {
+                        terms: vec![Term::IsReview],
+                        source: "is:review".into(),
+                    };
+                    let page = PageRequest {
+                        limit: 1,
+                        ..PageRequest::default()
+                    };
+                    let reply = backend
+                        .transactions(&query, page)
+                        .await
+                        .map(|p| p.total)
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(Action::ReviewCount { generation, reply });
+                });
+            }
             Effect::FetchTags => self.spawn(Slot::Tags, async move {
                 let reply = backend.tags().await.map_err(|e| e.to_string());
                 let _ = tx.send(Action::Tags(reply));
@@ -202,7 +254,11 @@ async fn sync_all(backend: &dyn Backend) -> Result<String, BackendError> {
 
 /// Sends the accounts at once, then again with month-end balance histories for the sparklines. The history costs
 /// one `breakdown` by account per month, whatever the number of accounts.
-async fn fetch_accounts(backend: &dyn Backend, generation: u64, tx: &UnboundedSender<Action>) {
+async fn fetch_accounts(
+    backend: &dyn Backend,
+    generation: u64,
+    (tx, idle): (&UnboundedSender<Action>, &IdleGate),
+) {
     let accounts = match backend.accounts().await {
         Ok(a) => a,
         Err(e) => {
@@ -225,7 +281,7 @@ async fn fetch_accounts(backend: &dyn Backend, generation: u64, tx: &UnboundedSe
         generation,
         reply: Ok(rows.clone()),
     });
-    let Ok(history) = month_changes(backend).await else {
+    let Ok(history) = month_changes(backend, idle).await else {
         return;
     };
     let Some(history) = history else {
@@ -260,7 +316,9 @@ async fn fetch_accounts(backend: &dyn Backend, generation: u64, tx: &UnboundedSe
 /// Per month (oldest first, the last being the month of the newest transaction), each account's change.
 async fn month_changes(
     backend: &dyn Backend,
+    idle: &IdleGate,
 ) -> Result<Option<Vec<BTreeMap<String, Balance>>>, BackendError> {
+    idle.wait(QUIET).await;
     let newest = backend
         .transactions(
             &Query::all(),
@@ -291,6 +349,7 @@ async fn month_changes(
             })],
             source: format!("date:{start}..{end}"),
         };
+        idle.wait(QUIET).await;
         let rows = backend.breakdown(&q, Dimension::Account).await?;
         out.push(rows.into_iter().map(|r| (r.key, r.total)).collect());
     }

@@ -245,6 +245,8 @@ pub struct State {
     pub gens: Generations,
     pub ticks: u64,
     pub reload_in_flight: bool,
+    /// Accounts, review count and tags were asked for (after the first page: the table comes first).
+    pub background_requested: bool,
     pub quit: bool,
     /// Something visible changed since the last draw.
     pub dirty: bool,
@@ -293,6 +295,7 @@ impl State {
             gens: Generations::default(),
             ticks: 0,
             reload_in_flight: false,
+            background_requested: false,
             quit: false,
             dirty: true,
         }

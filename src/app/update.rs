@@ -125,10 +125,7 @@ fn on_opened(state: &mut State, reply: Reply<Opened>, fx: &mut Vec<Effect>) {
                     opened.diagnostics
                 ));
             }
-            requery(state, false, fx);
-            fetch_accounts(state, fx);
-            fetch_review_count(state, fx);
-            fx.push(Effect::FetchTags);
+            requery(state, fx);
         }
         Err(e) => {
             state.phase = Phase::Failed(e.clone());
@@ -154,6 +151,13 @@ fn on_page(
             state.txns.rows = page.items;
             state.txns.total = Some(page.total);
             state.txns.sum = page.sum;
+            if !state.background_requested {
+                // The table first; the rest once it is on screen.
+                state.background_requested = true;
+                fetch_accounts(state, fx);
+                fetch_review_count(state, fx);
+                fx.push(Effect::FetchTags);
+            }
             clamp_cursor(state);
             scroll_into_view(state);
             ensure_window(state, fx);
@@ -345,7 +349,7 @@ fn filter_changed(state: &mut State, fx: &mut Vec<Effect>) {
             state.filter.error = None;
             if q != state.filter.applied {
                 state.filter.applied = q;
-                requery(state, true, fx);
+                requery(state, fx);
             }
         }
         Err(e) => state.filter.error = Some(e),
@@ -572,7 +576,7 @@ fn run_command(state: &mut State, command: Command, fx: &mut Vec<Effect>) {
             } else {
                 "review queue off"
             });
-            requery(state, false, fx);
+            requery(state, fx);
         }
         Command::Undo => match state.undo.pop_undo() {
             Some(entry) => {
@@ -611,11 +615,11 @@ fn run_command(state: &mut State, command: Command, fx: &mut Vec<Effect>) {
             state.table.sort = order[(i + 1) % order.len()];
             state.table.ascending = !matches!(state.table.sort, SortKey::Date | SortKey::Amount);
             state.set_status(format!("sorted by {}", state.table.sort.name()));
-            requery(state, false, fx);
+            requery(state, fx);
         }
         Command::ReverseSort => {
             state.table.ascending = !state.table.ascending;
-            requery(state, false, fx);
+            requery(state, fx);
         }
         Command::GroupDay => set_group(state, GroupBy::Day, fx),
         Command::GroupWeek => set_group(state, GroupBy::Week, fx),
@@ -764,7 +768,7 @@ fn back(state: &mut State, fx: &mut Vec<Effect>) {
         state.filter.error = None;
         state.filter.review = false;
         state.filter.applied = Query::all();
-        requery(state, false, fx);
+        requery(state, fx);
     } else {
         state.dirty = false;
     }
@@ -934,10 +938,10 @@ fn ensure_window(state: &mut State, fx: &mut Vec<Effect>) {
     if state.txns.pending_offset == Some(offset) {
         return;
     }
-    fetch_page(state, offset, false, fx);
+    fetch_page(state, offset, fx);
 }
 
-fn fetch_page(state: &mut State, offset: usize, debounce: bool, fx: &mut Vec<Effect>) {
+fn fetch_page(state: &mut State, offset: usize, fx: &mut Vec<Effect>) {
     state.gens.page = state.gens.bump();
     state.txns.pending_offset = Some(offset);
     fx.push(Effect::FetchPage {
@@ -949,16 +953,15 @@ fn fetch_page(state: &mut State, offset: usize, debounce: bool, fx: &mut Vec<Eff
             sort: state.table.sort,
             ascending: state.table.ascending,
         },
-        debounce,
     });
 }
 
 /// The query or sort changed: back to the top, fetch the first page and the analytics.
-fn requery(state: &mut State, debounce: bool, fx: &mut Vec<Effect>) {
+fn requery(state: &mut State, fx: &mut Vec<Effect>) {
     state.table.cursor = 0;
     state.table.top = 0;
     state.analytics.period = None;
-    fetch_page(state, 0, debounce, fx);
+    fetch_page(state, 0, fx);
     fetch_analytics(state, fx);
 }
 
@@ -968,7 +971,7 @@ fn refresh(state: &mut State, fx: &mut Vec<Effect>) {
         .table
         .top
         .saturating_sub((PAGE_ROWS.saturating_sub(page_rows(state))) / 2);
-    fetch_page(state, offset, false, fx);
+    fetch_page(state, offset, fx);
     fetch_analytics(state, fx);
     fetch_accounts(state, fx);
     fetch_review_count(state, fx);
