@@ -32,7 +32,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     }
     let width = usize::from(inner.width);
     let height = usize::from(inner.height).max(1);
-    let spark_w = if width >= 40 { SPARK_MONTHS } else { 0 };
+    let spark_w = if width >= 32 { SPARK_MONTHS } else { 0 };
     let top = state.account_cursor.saturating_sub(height - 1);
     let mut lines = Vec::new();
     for (i, row) in state.accounts.iter().enumerate().skip(top).take(height) {
