@@ -39,7 +39,7 @@ fn txn(i: usize) -> Transaction {
         payee: format!("Merchant number {}", i % 97),
         note: "weekly shop".into(),
         code: String::new(),
-        tags: if i % 4 == 0 {
+        tags: if i.is_multiple_of(4) {
             vec![Tag::new("work", ""), Tag::new("trip", "lisbon")]
         } else {
             vec![]

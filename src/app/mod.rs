@@ -56,6 +56,22 @@ pub enum AppError {
     /// The data source could not be opened (the dashboard showed why until the user quit).
     #[error("{0}")]
     Open(String),
+    /// Something panicked (its message was printed after the terminal was restored).
+    #[error("the dashboard stopped after an internal error (see the message above)")]
+    Panicked,
+}
+
+/// Set by the panic hook: a panic on any thread (a backend task included) ends the dashboard, because the hook has
+/// already handed the terminal back.
+static PANICKED: AtomicBool = AtomicBool::new(false);
+
+fn install_panic_flag() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        // `previous` is ratatui's hook: it restores the terminal, then prints the message.
+        previous(info);
+        PANICKED.store(true, Ordering::SeqCst);
+    }));
 }
 
 /// Restores the terminal when dropped: normal return, `?` error, or unwinding panic.
@@ -138,6 +154,7 @@ pub async fn run_dashboard(opts: DashboardOptions) -> Result<(), AppError> {
     // ratatui::try_init also installs a panic hook that restores the terminal before the panic message prints.
     let mut terminal = ratatui::try_init()?;
     let _guard = TerminalGuard;
+    install_panic_flag();
     let size = terminal.size()?;
     state.size = (size.width, size.height);
 
@@ -187,6 +204,9 @@ async fn event_loop(
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
 
     loop {
+        if PANICKED.load(Ordering::SeqCst) {
+            return Err(AppError::Panicked);
+        }
         if state.dirty {
             terminal.draw(|frame| crate::ui::draw(frame, state))?;
             state.dirty = false;

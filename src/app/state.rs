@@ -245,6 +245,8 @@ pub struct State {
     pub gens: Generations,
     pub ticks: u64,
     pub reload_in_flight: bool,
+    /// The tick at which our own last write finished: a reload right after it is our own change, not someone else's.
+    pub last_write_tick: Option<u64>,
     /// Accounts, review count and tags were asked for (after the first page: the table comes first).
     pub background_requested: bool,
     pub quit: bool,
@@ -295,6 +297,7 @@ impl State {
             gens: Generations::default(),
             ticks: 0,
             reload_in_flight: false,
+            last_write_tick: None,
             background_requested: false,
             quit: false,
             dirty: true,

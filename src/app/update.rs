@@ -71,7 +71,12 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             state.reload_in_flight = false;
             match reply {
                 Ok(true) => {
-                    state.set_status("file changed on disk: reloaded");
+                    let ours = state
+                        .last_write_tick
+                        .is_some_and(|t| state.ticks <= t + 2 * RELOAD_EVERY_TICKS);
+                    if !ours {
+                        state.set_status("the data changed on disk: reloaded");
+                    }
                     refresh(state, &mut fx);
                 }
                 Ok(false) => {}
@@ -251,6 +256,7 @@ fn on_write_done(
 ) {
     state.writes.pending = state.writes.pending.saturating_sub(1);
     state.writes.progress = None;
+    state.last_write_tick = Some(state.ticks);
     match (kind, reply) {
         (WriteKind::New, Ok(entry)) => {
             state.set_status(format!("{} (u to undo)", entry.label));
