@@ -283,7 +283,10 @@ impl Scan {
                 _ => {
                     let mut word = line.split_whitespace().next().unwrap_or("");
                     // `Y2022`: hledger accepts the year directive without a space.
-                    if word.len() > 1 && word.starts_with('Y') && word[1..].bytes().all(|c| c.is_ascii_digit()) {
+                    if word.len() > 1
+                        && word.starts_with('Y')
+                        && word[1..].bytes().all(|c| c.is_ascii_digit())
+                    {
                         word = "Y";
                     }
                     let rest = line[word.len()..].trim();
