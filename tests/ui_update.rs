@@ -698,3 +698,32 @@ fn resize_keeps_the_cursor_visible() {
     let rows = tally::ui::layout::table_rows((200, 60), 1);
     assert!(s.table.cursor >= s.table.top && s.table.cursor < s.table.top + rows);
 }
+
+#[test]
+fn row_keys_typed_before_the_new_query_answers_apply_to_its_rows() {
+    let mut s = ready(10, true);
+    update(&mut s, key('/'));
+    update(&mut s, key('x'));
+    update(&mut s, code(KeyCode::Enter));
+    let generation = s.gens.page;
+    // Space and j arrive before the page: nothing is selected from the old rows.
+    update(&mut s, key(' '));
+    update(&mut s, key(' '));
+    assert!(s.selection.ids.is_empty());
+    let mut reply = page(0, 3);
+    for (i, t) in reply.items.iter_mut().enumerate() {
+        t.id = TxnId(format!("x{i}"));
+    }
+    update(
+        &mut s,
+        Action::Page {
+            generation,
+            offset: 0,
+            reply: Ok(reply),
+        },
+    );
+    let mut ids: Vec<_> = s.selection.ids.iter().map(|i| i.0.clone()).collect();
+    ids.sort();
+    assert_eq!(ids, vec!["x0".to_string(), "x1".to_string()]);
+    assert_eq!(s.table.cursor, 2);
+}

@@ -118,6 +118,8 @@ pub struct TxnWindow {
     pub sum: Balance,
     /// The offset of a page request in flight, to avoid asking twice.
     pub pending_offset: Option<usize>,
+    /// The rows on screen belong to the previous query: the new one's first page has not arrived yet.
+    pub awaiting_query: bool,
 }
 
 impl TxnWindow {
@@ -227,6 +229,9 @@ pub struct State {
     pub diagnostics: usize,
     pub focus: Pane,
     pub mode: Mode,
+    /// Row commands typed while a new query was on its way, replayed when its first page arrives (so
+    /// `/coffee Enter Space` selects the first coffee, not whatever row was there before).
+    pub deferred: Vec<crate::config::keymap::Command>,
     pub filter: Filter,
     pub txns: TxnWindow,
     pub table: TableView,
@@ -277,6 +282,7 @@ impl State {
             diagnostics: 0,
             focus,
             mode: Mode::Normal,
+            deferred: Vec::new(),
             filter: Filter {
                 review: config.default_view == View::Review,
                 ..Filter::default()

@@ -150,6 +150,7 @@ fn on_page(
         return;
     }
     state.txns.pending_offset = None;
+    let was_awaiting = std::mem::replace(&mut state.txns.awaiting_query, false);
     match reply {
         Ok(page) => {
             state.txns.offset = offset;
@@ -166,10 +167,44 @@ fn on_page(
             clamp_cursor(state);
             scroll_into_view(state);
             ensure_window(state, fx);
+            if was_awaiting {
+                for command in std::mem::take(&mut state.deferred) {
+                    run_command(state, command, fx);
+                }
+            }
         }
-        Err(e) => state.set_error(format!("transactions: {e}")),
+        Err(e) => {
+            state.deferred.clear();
+            state.set_error(format!("transactions: {e}"));
+        }
     }
 }
+
+/// Commands that act on rows wait while the rows on screen belong to the previous query.
+fn waits_for_rows(command: Command) -> bool {
+    matches!(
+        command,
+        Command::MoveDown
+            | Command::MoveUp
+            | Command::Top
+            | Command::Bottom
+            | Command::PageDown
+            | Command::PageUp
+            | Command::OpenDetail
+            | Command::ToggleSelect
+            | Command::RangeSelect
+            | Command::SelectAll
+            | Command::AddTag
+            | Command::RemoveTag
+            | Command::SetCategory
+            | Command::SetNote
+            | Command::MarkReviewed
+            | Command::MarkPending
+    )
+}
+
+/// Most commands kept while waiting for a query.
+const MAX_DEFERRED: usize = 64;
 
 fn on_analytics(
     state: &mut State,
@@ -313,6 +348,11 @@ fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
         Mode::Normal => {
             state.status = None;
             match state.keymap.command_for(&key) {
+                Some(command) if state.txns.awaiting_query && waits_for_rows(command) => {
+                    if state.deferred.len() < MAX_DEFERRED {
+                        state.deferred.push(command);
+                    }
+                }
                 Some(command) => run_command(state, command, fx),
                 None => state.dirty = false,
             }
@@ -964,6 +1004,7 @@ fn fetch_page(state: &mut State, offset: usize, fx: &mut Vec<Effect>) {
 
 /// The query or sort changed: back to the top, fetch the first page and the analytics.
 fn requery(state: &mut State, fx: &mut Vec<Effect>) {
+    state.txns.awaiting_query = true;
     state.table.cursor = 0;
     state.table.top = 0;
     state.analytics.period = None;
