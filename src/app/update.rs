@@ -16,7 +16,7 @@ use crate::config::keymap::Command;
 use crate::domain::{Balance, Status, Tag, TxnId};
 use crate::query::{DateRange, Query, Term};
 use chrono::{Datelike, Duration, NaiveDate};
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind};
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use std::sync::Arc;
 use tui_input::backend::crossterm::to_input_request;
 
@@ -337,6 +337,11 @@ fn on_paste(state: &mut State, text: &str, fx: &mut Vec<Effect>) {
 fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
     if key.kind == KeyEventKind::Release {
         state.dirty = false;
+        return;
+    }
+    // Ctrl-C always quits, whatever the mode or keymap: raw mode turns it into a key, not a signal.
+    if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+        state.quit = true;
         return;
     }
     match state.mode {

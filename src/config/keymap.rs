@@ -2,7 +2,8 @@
 //! same syntax users write under `[keys]` in the config file), and user overrides merged over them. An override
 //! replaces all default keys of that command. Help (`?`) and the footer are generated from the active keymap, so they
 //! never disagree with what the keys do. Shift+arrow bindings are refused: many terminals, tmux and SSH sessions
-//! do not deliver them reliably, so no action may depend on them.
+//! do not deliver them reliably, so no action may depend on them. `Ctrl-c` always quits (raw mode turns it into a key)
+//! and cannot be bound to anything else.
 
 use super::{ConfigError, KeySpec};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -437,6 +438,15 @@ impl Keymap {
                 let chord = KeyChord::parse(&binding.key).map_err(|message| {
                     ConfigError::invalid(binding.location.clone(), key.clone(), message)
                 })?;
+                if command != Command::Quit
+                    && chord == KeyChord::new(KeyCode::Char('c'), KeyModifiers::CONTROL)
+                {
+                    return Err(ConfigError::invalid(
+                        binding.location.clone(),
+                        key.clone(),
+                        "Ctrl-c always quits; pick another key",
+                    ));
+                }
                 if let Some((other, _)) = parsed.iter().find(|(_, keys)| keys.contains(&chord)) {
                     return Err(ConfigError::invalid(
                         binding.location.clone(),
@@ -658,6 +668,9 @@ mod tests {
         let e = Keymap::with_overrides(&overrides(&[("help", &["x"], 2), ("quit", &["x"], 3)]))
             .expect_err("duplicate");
         assert!(e.to_string().contains("x is already bound to help"), "{e}");
+        let e =
+            Keymap::with_overrides(&overrides(&[("undo", &["ctrl-C"], 5)])).expect_err("ctrl-c");
+        assert!(e.to_string().contains("Ctrl-c always quits"), "{e}");
     }
 
     #[test]
