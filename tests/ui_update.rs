@@ -273,7 +273,7 @@ fn scrolling_a_million_matches_fetches_only_pages_near_the_viewport() {
         },
     );
     assert_eq!(s.current().map(|t| t.id.0.clone()), Some("t999999".into()));
-    assert!(s.txns.rows.len() <= PAGE_ROWS);
+    assert!(s.txns.rows.len() <= tally::app::MAX_WINDOW);
     update(&mut s, key('g'));
     assert_eq!((s.table.cursor, s.table.top), (0, 0));
 }
@@ -726,4 +726,52 @@ fn row_keys_typed_before_the_new_query_answers_apply_to_its_rows() {
     ids.sort();
     assert_eq!(ids, vec!["x0".to_string(), "x1".to_string()]);
     assert_eq!(s.table.cursor, 2);
+}
+
+#[test]
+fn a_server_that_caps_its_pages_is_paged_until_the_viewport_is_full() {
+    let mut s = new_state();
+    s.size = (160, 48);
+    let mut fx = update(
+        &mut s,
+        Action::Opened(Ok(Opened {
+            capabilities: caps(true),
+            diagnostics: 0,
+            first_diagnostic: None,
+        })),
+    );
+    // The server answers at most 20 rows, whatever the limit.
+    fn serve(s: &mut State, fx: &[Effect], asked: &mut Vec<usize>) -> Vec<Effect> {
+        let Some((generation, offset, _)) = page_effect(fx) else {
+            return Vec::new();
+        };
+        asked.push(offset);
+        let mut capped = page(offset, 10_000);
+        capped.items.truncate(20);
+        update(
+            s,
+            Action::Page {
+                generation,
+                offset,
+                reply: Ok(capped),
+            },
+        )
+    }
+    let mut asked = Vec::new();
+    for _ in 0..10 {
+        fx = serve(&mut s, &fx, &mut asked);
+    }
+    let rows = tally::ui::layout::table_rows(s.size, 1);
+    assert!(s.txns.covers(0, rows), "viewport filled: {:?}", asked);
+    assert!(page_effect(&fx).is_none(), "then quiet");
+    let mut sorted = asked.clone();
+    sorted.dedup();
+    assert_eq!(sorted, asked, "no offset asked twice in a row");
+    // Scrolling down extends the window instead of starting over.
+    for _ in 0..60 {
+        let fx = update(&mut s, key('j'));
+        serve(&mut s, &fx, &mut asked);
+    }
+    assert!(s.current().is_some());
+    assert_eq!(s.txns.offset, 0, "rows joined up: {asked:?}");
 }

@@ -18,6 +18,8 @@ use tui_input::Input;
 
 /// Rows fetched per page of the transaction table.
 pub const PAGE_ROWS: usize = 200;
+/// Most rows the table keeps loaded (pages that join up are merged, then trimmed around the viewport).
+pub const MAX_WINDOW: usize = 4 * PAGE_ROWS;
 /// How many periods the analytics pane asks for and shows at most.
 pub const MAX_PERIODS: usize = 36;
 /// How many months of history each account sparkline covers.
@@ -120,6 +122,10 @@ pub struct TxnWindow {
     pub pending_offset: Option<usize>,
     /// The rows on screen belong to the previous query: the new one's first page has not arrived yet.
     pub awaiting_query: bool,
+    /// The request in flight extends the window (its rows join the loaded ones) rather than replacing it.
+    pub pending_extend: bool,
+    /// An offset the backend answered with no rows although the match is longer: not asked again.
+    pub short_at: Option<usize>,
 }
 
 impl TxnWindow {
@@ -131,6 +137,39 @@ impl TxnWindow {
 
     pub fn covers(&self, start: usize, end: usize) -> bool {
         start >= self.offset && end <= self.offset + self.rows.len()
+    }
+
+    /// One past the last loaded match.
+    pub fn end(&self) -> usize {
+        self.offset + self.rows.len()
+    }
+
+    /// Takes a page of rows starting at match `offset`: joins it to the loaded rows when `extend` is set and it
+    /// touches them (servers may return shorter pages than asked), otherwise replaces them. The result is trimmed
+    /// to `MAX_WINDOW` rows around match `keep`.
+    pub fn take_page(&mut self, offset: usize, items: Vec<Transaction>, extend: bool, keep: usize) {
+        let touches_end = offset == self.end();
+        let touches_start = offset + items.len() == self.offset;
+        if extend && !self.rows.is_empty() && touches_end {
+            self.rows.extend(items);
+        } else if extend && !self.rows.is_empty() && touches_start && !items.is_empty() {
+            let mut rows = items;
+            rows.append(&mut self.rows);
+            self.rows = rows;
+            self.offset = offset;
+        } else {
+            self.offset = offset;
+            self.rows = items;
+        }
+        if self.rows.len() > MAX_WINDOW {
+            let start = keep
+                .saturating_sub(MAX_WINDOW / 2)
+                .clamp(self.offset, self.end() - MAX_WINDOW);
+            let skip = start - self.offset;
+            self.rows.drain(..skip);
+            self.rows.truncate(MAX_WINDOW);
+            self.offset = start;
+        }
     }
 }
 
@@ -343,5 +382,56 @@ impl State {
         let text = text.into();
         self.last_error = Some(text.clone());
         self.status = Some(StatusMessage { text, error: true });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Status;
+
+    fn rows(range: std::ops::Range<usize>) -> Vec<Transaction> {
+        range
+            .map(|i| Transaction {
+                id: TxnId(i.to_string()),
+                date: NaiveDate::MIN,
+                status: Status::Unmarked,
+                description: String::new(),
+                payee: String::new(),
+                note: String::new(),
+                code: String::new(),
+                tags: vec![],
+                postings: vec![],
+                category: None,
+                source: String::new(),
+                needs_review: None,
+                read_only: false,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pages_join_up_and_the_window_stays_bounded() {
+        let mut w = TxnWindow::default();
+        w.take_page(100, rows(100..300), false, 100);
+        w.take_page(300, rows(300..500), true, 300);
+        w.take_page(0, rows(0..100), true, 100);
+        assert_eq!((w.offset, w.end()), (0, 500));
+        assert_eq!(w.get(250).map(|t| t.id.0.as_str()), Some("250"));
+        // Not touching: replaced.
+        w.take_page(5_000, rows(5_000..5_200), true, 5_000);
+        assert_eq!((w.offset, w.end()), (5_000, 5_200));
+        // Growing past the bound keeps the rows around the viewport.
+        for p in 1..6 {
+            let o = 5_000 + p * PAGE_ROWS;
+            w.take_page(o, rows(o..o + PAGE_ROWS), true, o);
+        }
+        assert_eq!(w.rows.len(), MAX_WINDOW);
+        assert!(
+            w.covers(6_000 - 50, 6_000 + 150),
+            "{}..{}",
+            w.offset,
+            w.end()
+        );
     }
 }

@@ -153,8 +153,12 @@ fn on_page(
     let was_awaiting = std::mem::replace(&mut state.txns.awaiting_query, false);
     match reply {
         Ok(page) => {
-            state.txns.offset = offset;
-            state.txns.rows = page.items;
+            if page.items.is_empty() && offset < page.total {
+                state.txns.short_at = Some(offset);
+            }
+            let extend = std::mem::take(&mut state.txns.pending_extend) && !was_awaiting;
+            let keep = state.table.top;
+            state.txns.take_page(offset, page.items, extend, keep);
             state.txns.total = Some(page.total);
             state.txns.sum = page.sum;
             if !state.background_requested {
@@ -982,25 +986,47 @@ fn ensure_window(state: &mut State, fx: &mut Vec<Effect>) {
     if state.txns.covers(start, end) || start >= end {
         return;
     }
-    let offset = state
-        .table
-        .top
-        .saturating_sub((PAGE_ROWS.saturating_sub(rows)) / 2);
-    if state.txns.pending_offset == Some(offset) {
+    let (w0, w1) = (state.txns.offset, state.txns.end());
+    let (offset, limit, extend) = if state.txns.rows.is_empty() || end <= w0 || start >= w1 {
+        // Far from what is loaded: a fresh page centred on the viewport.
+        let offset = state
+            .table
+            .top
+            .saturating_sub((PAGE_ROWS.saturating_sub(rows)) / 2);
+        (offset, PAGE_ROWS, false)
+    } else if end > w1 {
+        (w1, PAGE_ROWS, true)
+    } else {
+        let offset = w0.saturating_sub(PAGE_ROWS);
+        (offset, w0 - offset, true)
+    };
+    if state.txns.pending_offset == Some(offset) || state.txns.short_at == Some(offset) {
         return;
     }
-    fetch_page(state, offset, fx);
+    request_rows(state, (offset, limit), extend, fx);
 }
 
+/// A fresh page at `offset` that replaces the loaded rows (new query, refresh).
 fn fetch_page(state: &mut State, offset: usize, fx: &mut Vec<Effect>) {
+    state.txns.short_at = None;
+    request_rows(state, (offset, PAGE_ROWS), false, fx);
+}
+
+fn request_rows(
+    state: &mut State,
+    (offset, limit): (usize, usize),
+    extend: bool,
+    fx: &mut Vec<Effect>,
+) {
     state.gens.page = state.gens.bump();
     state.txns.pending_offset = Some(offset);
+    state.txns.pending_extend = extend;
     fx.push(Effect::FetchPage {
         generation: state.gens.page,
         query: state.effective_query(),
         page: PageRequest {
             offset,
-            limit: PAGE_ROWS,
+            limit,
             sort: state.table.sort,
             ascending: state.table.ascending,
         },
