@@ -188,28 +188,35 @@ impl Transaction {
 
     /// The review queue's test (see `review_needed`).
     pub fn needs_review(&self) -> bool {
+        let transfer = self.postings.len() >= 2
+            && self
+                .postings
+                .iter()
+                .all(|p| account_kind(&p.account).is_real());
         review_needed(
             self.status,
             self.has_tag("review"),
             self.category.as_deref(),
+            transfer,
             self.needs_review,
         )
     }
 }
 
 /// What needs attention: the server's own flag, or unmarked/pending status, a `review` tag, or no category (none, or
-/// an `unknown`/`uncategorized` one).
+/// an `unknown`/`uncategorized` one). A transfer between the holder's own accounts needs no category.
 pub fn review_needed(
     status: Status,
     review_tag: bool,
     category: Option<&str>,
+    transfer: bool,
     server_flag: Option<bool>,
 ) -> bool {
     server_flag.unwrap_or(false)
         || status != Status::Cleared
         || review_tag
         || match category {
-            None => true,
+            None => !transfer,
             Some(c) => c.is_empty() || is_unknown_category(c),
         }
 }

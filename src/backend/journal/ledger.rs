@@ -349,6 +349,17 @@ impl TxnView for EntryView<'_> {
     }
     fn needs_review(&self) -> bool {
         let review_tag = self.any_tag(&mut |n, _| n.eq_ignore_ascii_case("review"));
-        crate::domain::review_needed(self.entry.status, review_tag, self.category(), None)
+        let postings = self.postings();
+        let transfer = postings.len() >= 2
+            && postings
+                .iter()
+                .all(|p| account_kind(self.account(p)).is_real());
+        crate::domain::review_needed(
+            self.entry.status,
+            review_tag,
+            self.category(),
+            transfer,
+            None,
+        )
     }
 }

@@ -170,10 +170,15 @@ impl JournalBackend {
             .iter()
             .map(|f| f.path.clone())
             .collect();
-        // Hold every file's lock while checking and writing.
+        // Hold the lock of every file's directory (once each) while checking and writing.
+        let mut locked: Vec<PathBuf> = Vec::new();
         let mut locks = Vec::with_capacity(files.len());
         for f in &files {
-            locks.push(write::lock(f).map_err(|e| io_error(f, e))?);
+            let dir = write::lock_path(f).map_err(|e| io_error(f, e))?;
+            if !locked.contains(&dir) {
+                locks.push(write::lock(f).map_err(|e| io_error(f, e))?);
+                locked.push(dir);
+            }
         }
         if self.changed_on_disk(&loaded.journal)? {
             // Someone else saved: re-read and re-apply the edit by id (ids survive unrelated edits).

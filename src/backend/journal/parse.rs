@@ -56,6 +56,8 @@ struct ParseState {
     aliases: Vec<Alias>,
     year: Option<i32>,
     parents: Vec<String>,
+    /// `D $1,000.00`: the commodity of amounts written without one.
+    default_commodity: Option<String>,
 }
 
 impl MarkLookup for ParseState {
@@ -338,9 +340,18 @@ impl Scan {
                                 Err(_) => self.diag(file, line_no, 12, "apply year: not a year"),
                             }
                         }
-                        "account" | "payee" | "tag" | "P" | "D" | "C" | "N" | "A" | "end" | "i"
-                        | "o" | "I" | "O" | "h" | "b" | "assert" | "check" | "define"
-                        | "bucket" | "value" | "def" | "expr" | "python" | "eval" | "--" => {
+                        "D" => {
+                            let sample = strip_comment(rest).trim().to_string();
+                            let symbol: String = sample
+                                .trim_matches(|c: char| c.is_ascii_digit() || ".,- ".contains(c))
+                                .trim_matches('"')
+                                .to_string();
+                            self.commodity_directive(&sample);
+                            self.change_state(|s| s.default_commodity = Some(symbol));
+                        }
+                        "account" | "payee" | "tag" | "P" | "C" | "N" | "A" | "end" | "i" | "o"
+                        | "I" | "O" | "h" | "b" | "assert" | "check" | "define" | "bucket"
+                        | "value" | "def" | "expr" | "python" | "eval" | "--" => {
                             directive = Some(word.to_string());
                         }
                         _ => {
@@ -466,6 +477,12 @@ impl Scan {
             files,
             ..Journal::default()
         };
+        j.entries
+            .reserve_exact(chunks.iter().map(|c| c.entries.len()).sum());
+        j.postings
+            .reserve_exact(chunks.iter().map(|c| c.postings.len()).sum());
+        j.tags
+            .reserve_exact(chunks.iter().map(|c| c.tags.len()).sum());
         let mut diagnostics = self.diagnostics;
         let mut pending: Vec<Pending> = Vec::new();
         for chunk in chunks {
@@ -608,6 +625,9 @@ fn parse_chunk(
     default_year: i32,
 ) -> Chunk {
     let mut out = Chunk::default();
+    // Sized for typical entries (two or three postings) so the vectors rarely grow.
+    out.entries.reserve(blocks.len());
+    out.postings.reserve(blocks.len() * 3);
     let mut accounts = LocalNames::new();
     let mut commodities = LocalNames::new();
     let mut scratch = Scratch::default();
@@ -903,6 +923,17 @@ impl<'t> BlockCtx<'t> {
         NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| format!("{s:?} is not a valid date"))
     }
 
+    /// An amount, with the `D` directive's commodity when none is written.
+    fn amount(&self, s: &'t str) -> Result<(RawAmount<'t>, usize), (usize, String)> {
+        let (mut a, used) = parse_amount(s, self.state)?;
+        if a.commodity.is_empty()
+            && let Some(d) = &self.state.default_commodity
+        {
+            a.commodity = d.as_str();
+        }
+        Ok((a, used))
+    }
+
     fn parse_posting(
         &self,
         line: &'t str,
@@ -968,18 +999,29 @@ impl<'t> BlockCtx<'t> {
                     "amount expressions in parentheses are not supported".into(),
                 ));
             }
-            let (a, used) =
-                parse_amount(&line[i..], self.state).map_err(|(off, m)| (col(i + off), m))?;
+            let (a, used) = self
+                .amount(&line[i..])
+                .map_err(|(off, m)| (col(i + off), m))?;
             p.amount = Some(a);
             i = skip_ws(b, i + used);
-            // Lot prices / dates `{...}` `[...]` after an amount (ledger style): not supported.
-            if i < b.len() && (b[i] == b'{' || (b[i] == b'[' && p.kind == PostingKind::Real)) {
-                return Err((col(i), "lot prices and lot dates are not supported".into()));
+            // Lot price `{...}` / `{{...}}` and lot date `[...]` after an amount: read and ignored, as hledger does.
+            for (open, close) in [(b'{', b'}'), (b'[', b']')] {
+                if i < b.len() && b[i] == open {
+                    let Some(k) = memchr::memchr(close, &b[i..]) else {
+                        return Err((col(i), format!("unclosed {}", open as char)));
+                    };
+                    let mut end = i + k + 1;
+                    if open == b'{' && b.get(end) == Some(&b'}') {
+                        end += 1;
+                    }
+                    i = skip_ws(b, end);
+                }
             }
             if i < b.len() && b[i] == b'@' {
                 let total = b.get(i + 1) == Some(&b'@');
                 let start = if total { i + 2 } else { i + 1 };
-                let (c, used) = parse_amount(&line[start..], self.state)
+                let (c, used) = self
+                    .amount(&line[start..])
                     .map_err(|(off, m)| (col(start + off), format!("cost: {m}")))?;
                 let unit = c.quantity.abs();
                 let amount_q = a.quantity;
@@ -1004,7 +1046,8 @@ impl<'t> BlockCtx<'t> {
             if b.get(start) == Some(&b'*') {
                 start += 1;
             }
-            let (a, used) = parse_amount(&line[start..], self.state)
+            let (a, used) = self
+                .amount(&line[start..])
                 .map_err(|(off, m)| (col(start + off), format!("balance assertion: {m}")))?;
             if p.amount.is_none() {
                 p.assignment = Some(a);

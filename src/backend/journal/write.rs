@@ -4,11 +4,12 @@
 //! on any error before the rename the temp file is removed and the original is untouched. A symlinked journal is
 //! written through: the link's final target is replaced and the link stays a link.
 //!
-//! Locking trade-off: the lock is an `flock` (via fs4) on a separate lock file beside the journal's resolved target,
-//! `.NAME.tally.lock`, never on the journal itself: an atomic write replaces the journal's inode, so a lock held on
-//! the old inode would no longer exclude a writer that opened the new one. The lock file is left in place after use
-//! (deleting it would race with a waiter that already opened it). The lock only orders tally processes (and threads:
-//! each `lock` opens its own file description); other editors ignore it, which is why writers also compare a
+//! Locking trade-off: the lock is an `flock` (via fs4) on the directory that holds the journal's resolved target,
+//! never on the journal itself: an atomic write replaces the journal's inode, so a lock held on the old inode would no
+//! longer exclude a writer that opened the new one, while the directory's inode stays. Locking the directory leaves no
+//! lock files behind in the user's folder; the price is that two journals in one directory share a lock, which only
+//! makes their writers wait for each other briefly. The lock only orders tally processes (and threads: each `lock`
+//! opens its own file description); other editors ignore it, which is why writers also compare a
 //! `Fingerprint` (length, modification time and SHA-256 of the content) taken when the file was read: the hash
 //! catches a change that keeps the size and lands within the same mtime tick.
 
@@ -65,7 +66,7 @@ pub struct WriteLock {
 }
 
 impl WriteLock {
-    /// The lock file's path.
+    /// The locked directory.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -78,11 +79,11 @@ impl Drop for WriteLock {
     }
 }
 
-/// The lock file used for `journal`: `.NAME.tally.lock` beside the journal's resolved target.
+/// What is locked for `journal`: the directory holding the journal's resolved target.
 pub fn lock_path(journal: &Path) -> io::Result<PathBuf> {
     let target = resolve_target(journal)?;
-    let (dir, name) = dir_and_name(&target)?;
-    Ok(dir.join(hidden_name(&name, ".tally.lock")))
+    let (dir, _) = dir_and_name(&target)?;
+    Ok(dir)
 }
 
 /// Takes the write lock for `journal`, waiting up to `LOCK_TIMEOUT` for another writer.
@@ -92,12 +93,7 @@ pub fn lock(journal: &Path) -> io::Result<WriteLock> {
 
 pub fn lock_with_timeout(journal: &Path, timeout: Duration) -> io::Result<WriteLock> {
     let path = lock_path(journal)?;
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)?;
+    let file = File::open(&path)?;
     let deadline = Instant::now() + timeout;
     let mut pause = Duration::from_millis(5);
     loop {
@@ -109,7 +105,7 @@ pub fn lock_with_timeout(journal: &Path, timeout: Duration) -> io::Result<WriteL
             return Err(io::Error::new(
                 io::ErrorKind::TimedOut,
                 format!(
-                    "{} is being written by another tally process (lock file {} still held after {:.1} s)",
+                    "{} is being written by another tally process (lock on {} still held after {:.1} s)",
                     journal.display(),
                     path.display(),
                     timeout.as_secs_f64()
@@ -370,18 +366,12 @@ mod tests {
         }
         assert_eq!(fs::read(&real).expect("read"), b"through two links\n");
         assert_eq!(mode(&real), 0o600);
-        assert!(
-            others(
-                &dir.path().join("data"),
-                &["real.journal", ".real.journal.tally.lock"]
-            )
-            .is_empty()
-        );
+        assert!(others(&dir.path().join("data"), &["real.journal"]).is_empty());
         assert!(others(dir.path(), &["data", "link.journal", "link2.journal"]).is_empty());
-        // The lock is taken beside the real file, so every link to it shares one lock.
+        // The lock is the real file's directory, so every link to it shares one lock, and no lock file is left.
         assert_eq!(
             lock_path(&link2).expect("lock path"),
-            dir.path().join("data/.real.journal.tally.lock")
+            dir.path().join("data")
         );
     }
 
