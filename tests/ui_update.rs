@@ -443,6 +443,7 @@ fn undo_and_redo_go_through_the_backend() {
         Action::WriteDone {
             kind: WriteKind::New,
             reply: Ok(entry.clone()),
+            renamed: vec![],
         },
     );
     assert_eq!(s.writes.pending, 0);
@@ -461,6 +462,7 @@ fn undo_and_redo_go_through_the_backend() {
         Action::WriteDone {
             kind: WriteKind::Undo,
             reply: Ok(entry.clone()),
+            renamed: vec![],
         },
     );
     assert_eq!((s.undo.can_undo(), s.undo.can_redo()), (0, 1));
@@ -477,6 +479,7 @@ fn undo_and_redo_go_through_the_backend() {
         Action::WriteDone {
             kind: WriteKind::Redo,
             reply: Err("disk full".into()),
+            renamed: vec![],
         },
     );
     assert!(
@@ -774,4 +777,48 @@ fn a_server_that_caps_its_pages_is_paged_until_the_viewport_is_full() {
     }
     assert!(s.current().is_some());
     assert_eq!(s.txns.offset, 0, "rows joined up: {asked:?}");
+}
+
+#[test]
+fn ids_renamed_by_a_write_are_followed_in_undo_and_selection() {
+    let mut s = ready(10, true);
+    update(&mut s, key(' '));
+    assert!(s.selection.ids.contains(&TxnId("t0".into())));
+    let patch = |note: &str| tally::backend::TxnPatch {
+        note: Some(note.into()),
+        ..Default::default()
+    };
+    let entry = UndoEntry {
+        label: "set note on 1 transaction".into(),
+        forward: vec![EditOp::Patch {
+            id: TxnId("t0".into()),
+            patch: patch("gift"),
+        }],
+        inverse: vec![EditOp::Patch {
+            id: TxnId("t0".into()),
+            patch: patch(""),
+        }],
+    };
+    s.writes.pending = 1;
+    update(
+        &mut s,
+        Action::WriteDone {
+            kind: WriteKind::New,
+            reply: Ok(entry),
+            renamed: vec![(TxnId("t0".into()), TxnId("t0-v2".into()))],
+        },
+    );
+    assert!(s.selection.ids.contains(&TxnId("t0-v2".into())));
+    assert!(!s.selection.ids.contains(&TxnId("t0".into())));
+    let fx = update(&mut s, key('u'));
+    let Some(Effect::Apply { entry, .. }) = fx.first() else {
+        panic!("undo expected: {fx:?}");
+    };
+    assert_eq!(
+        entry.inverse,
+        vec![EditOp::Patch {
+            id: TxnId("t0-v2".into()),
+            patch: patch(""),
+        }]
+    );
 }

@@ -74,6 +74,8 @@ pub enum Action {
     WriteDone {
         kind: WriteKind,
         reply: Reply<UndoEntry>,
+        /// Transactions whose id changed with the write (old, new); reported even when the write failed midway.
+        renamed: Vec<(TxnId, TxnId)>,
     },
     Reloaded(Reply<bool>),
     Synced(Reply<String>),

@@ -178,12 +178,14 @@ impl EffectRunner {
                 let lock = Arc::clone(&self.write_lock);
                 tokio::spawn(async move {
                     let _guard = lock.lock().await;
-                    let reply = bulk_tag(backend.as_ref(), ids, (add, remove), &tx)
+                    let mut renamed = Renames::new();
+                    let reply = bulk_tag(backend.as_ref(), ids, (add, remove), (&tx, &mut renamed))
                         .await
                         .map_err(|e| e.to_string());
                     let _ = tx.send(Action::WriteDone {
                         kind: WriteKind::New,
                         reply,
+                        renamed: renamed.into_iter().collect(),
                     });
                 });
             }
@@ -191,12 +193,14 @@ impl EffectRunner {
                 let lock = Arc::clone(&self.write_lock);
                 tokio::spawn(async move {
                     let _guard = lock.lock().await;
-                    let reply = set_status(backend.as_ref(), &ids, status, &tx)
+                    let mut renamed = Renames::new();
+                    let reply = set_status(backend.as_ref(), &ids, status, (&tx, &mut renamed))
                         .await
                         .map_err(|e| e.to_string());
                     let _ = tx.send(Action::WriteDone {
                         kind: WriteKind::New,
                         reply,
+                        renamed: renamed.into_iter().collect(),
                     });
                 });
             }
@@ -209,11 +213,16 @@ impl EffectRunner {
                     } else {
                         &entry.forward
                     };
-                    let reply = apply(backend.as_ref(), ops, &entry.label, &tx)
+                    let mut renamed = Renames::new();
+                    let reply = apply(backend.as_ref(), ops, &entry.label, (&tx, &mut renamed))
                         .await
                         .map(|()| entry.clone())
                         .map_err(|e| e.to_string());
-                    let _ = tx.send(Action::WriteDone { kind, reply });
+                    let _ = tx.send(Action::WriteDone {
+                        kind,
+                        reply,
+                        renamed: renamed.into_iter().collect(),
+                    });
                 });
             }
             Effect::Reload => {
@@ -462,7 +471,7 @@ async fn bulk_tag(
     backend: &dyn Backend,
     ids: Arc<Vec<TxnId>>,
     (add, remove): (Vec<Tag>, Vec<String>),
-    tx: &UnboundedSender<Action>,
+    (tx, renamed): (&UnboundedSender<Action>, &mut Renames),
 ) -> Result<UndoEntry, BackendError> {
     let words: Vec<String> = add
         .iter()
@@ -510,7 +519,7 @@ async fn bulk_tag(
         }
     }
     let forward = vec![EditOp::Tags { ids, add, remove }];
-    apply(backend, &forward, &label, tx).await?;
+    apply(backend, &forward, &label, (tx, renamed)).await?;
     Ok(UndoEntry {
         label,
         forward,
@@ -522,7 +531,7 @@ async fn set_status(
     backend: &dyn Backend,
     ids: &[TxnId],
     status: Status,
-    tx: &UnboundedSender<Action>,
+    (tx, renamed): (&UnboundedSender<Action>, &mut Renames),
 ) -> Result<UndoEntry, BackendError> {
     let label = format!("mark {} {}", ids.len(), status.name());
     let mut forward = Vec::new();
@@ -534,7 +543,8 @@ async fn set_status(
                 status: Some(status),
                 ..TxnPatch::default()
             };
-            backend.update_transaction(id, &patch).await?;
+            let after = backend.update_transaction(id, &patch).await?;
+            note_rename(renamed, id, &after.id);
             forward.push(EditOp::Status {
                 id: id.clone(),
                 status,
@@ -563,13 +573,34 @@ fn progress(tx: &UnboundedSender<Action>, label: &str, done: usize, total: usize
     }
 }
 
+/// Ids that changed because of a write: a journal id hashes the transaction's text, so editing its note or
+/// category gives it a new id. The UI renames them everywhere it keeps ids (undo entries, selection).
+pub type Renames = HashMap<TxnId, TxnId>;
+
+fn note_rename(renamed: &mut Renames, before: &TxnId, after: &TxnId) {
+    if before == after {
+        return;
+    }
+    // A → B then B → C is A → C.
+    let origin = renamed
+        .iter()
+        .find(|(_, to)| *to == before)
+        .map(|(from, _)| from.clone())
+        .unwrap_or_else(|| before.clone());
+    renamed.insert(origin, after.clone());
+}
+
+fn current<'a>(renamed: &'a Renames, id: &'a TxnId) -> &'a TxnId {
+    renamed.get(id).unwrap_or(id)
+}
+
 /// Writes `ops` in order: a tag op is one `bulk_tag` call, or one `update_transaction` per id on backends that
-/// cannot bulk-tag.
+/// cannot bulk-tag. Ids renamed by an earlier op are followed, and every rename is recorded.
 async fn apply(
     backend: &dyn Backend,
     ops: &[EditOp],
     label: &str,
-    tx: &UnboundedSender<Action>,
+    (tx, renamed): (&UnboundedSender<Action>, &mut Renames),
 ) -> Result<(), BackendError> {
     let total: usize = ops.iter().map(EditOp::size).sum();
     let mut done = 0;
@@ -577,7 +608,8 @@ async fn apply(
     for op in ops {
         match op {
             EditOp::Tags { ids, add, remove } if bulk => {
-                backend.bulk_tag(ids, add, remove).await?;
+                let ids: Vec<TxnId> = ids.iter().map(|id| current(renamed, id).clone()).collect();
+                backend.bulk_tag(&ids, add, remove).await?;
                 done += ids.len();
                 progress(tx, label, done, total);
             }
@@ -588,7 +620,9 @@ async fn apply(
                     ..TxnPatch::default()
                 };
                 for id in ids.iter() {
-                    backend.update_transaction(id, &patch).await?;
+                    let id = current(renamed, id).clone();
+                    let after = backend.update_transaction(&id, &patch).await?;
+                    note_rename(renamed, &id, &after.id);
                     done += 1;
                     progress(tx, label, done, total);
                 }
@@ -598,16 +632,35 @@ async fn apply(
                     status: Some(*status),
                     ..TxnPatch::default()
                 };
-                backend.update_transaction(id, &patch).await?;
+                let id = current(renamed, id).clone();
+                let after = backend.update_transaction(&id, &patch).await?;
+                note_rename(renamed, &id, &after.id);
                 done += 1;
                 progress(tx, label, done, total);
             }
             EditOp::Patch { id, patch } => {
-                backend.update_transaction(id, patch).await?;
+                let id = current(renamed, id).clone();
+                let after = backend.update_transaction(&id, patch).await?;
+                note_rename(renamed, &id, &after.id);
                 done += 1;
                 progress(tx, label, done, total);
             }
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renames_chain() {
+        let mut r = Renames::new();
+        note_rename(&mut r, &TxnId::from("a"), &TxnId::from("b"));
+        note_rename(&mut r, &TxnId::from("b"), &TxnId::from("c"));
+        note_rename(&mut r, &TxnId::from("x"), &TxnId::from("x"));
+        assert_eq!(r.len(), 1);
+        assert_eq!(current(&r, &TxnId::from("a")), &TxnId::from("c"));
+    }
 }

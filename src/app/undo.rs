@@ -5,6 +5,7 @@
 
 use crate::backend::TxnPatch;
 use crate::domain::{Status, Tag, TxnId};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// How many entries the undo stack keeps.
@@ -26,6 +27,26 @@ pub enum EditOp {
 }
 
 impl EditOp {
+    /// Follows id changes (`old → new`) so the op names the transaction as it is now.
+    pub fn rename(&mut self, renamed: &HashMap<TxnId, TxnId>) {
+        match self {
+            EditOp::Tags { ids, .. } => {
+                if ids.iter().any(|id| renamed.contains_key(id)) {
+                    *ids = Arc::new(
+                        ids.iter()
+                            .map(|id| renamed.get(id).unwrap_or(id).clone())
+                            .collect(),
+                    );
+                }
+            }
+            EditOp::Status { id, .. } | EditOp::Patch { id, .. } => {
+                if let Some(new) = renamed.get(id) {
+                    *id = new.clone();
+                }
+            }
+        }
+    }
+
     /// How many transactions the op touches (for progress).
     pub fn size(&self) -> usize {
         match self {
@@ -41,6 +62,14 @@ pub struct UndoEntry {
     pub label: String,
     pub forward: Vec<EditOp>,
     pub inverse: Vec<EditOp>,
+}
+
+impl UndoEntry {
+    pub fn rename(&mut self, renamed: &HashMap<TxnId, TxnId>) {
+        for op in self.forward.iter_mut().chain(self.inverse.iter_mut()) {
+            op.rename(renamed);
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -79,6 +108,16 @@ impl UndoStack {
     /// A redo was written: the entry can be undone again (the rest of the redo stack stays).
     pub fn redone(&mut self, entry: UndoEntry) {
         self.push_undo(entry);
+    }
+
+    /// Follows id changes in every entry: ids in the stacks always name transactions as they are now.
+    pub fn rename(&mut self, renamed: &HashMap<TxnId, TxnId>) {
+        if renamed.is_empty() {
+            return;
+        }
+        for entry in self.undo.iter_mut().chain(self.redo.iter_mut()) {
+            entry.rename(renamed);
+        }
     }
 
     pub fn can_undo(&self) -> usize {

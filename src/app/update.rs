@@ -17,6 +17,7 @@ use crate::domain::{Balance, Status, Tag, TxnId};
 use crate::query::{DateRange, Query, Term};
 use chrono::{Datelike, Duration, NaiveDate};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use std::collections::HashMap;
 use std::sync::Arc;
 use tui_input::backend::crossterm::to_input_request;
 
@@ -66,7 +67,11 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::WriteProgress { label, done, total } => {
             state.writes.progress = Some((label, done, total));
         }
-        Action::WriteDone { kind, reply } => on_write_done(state, kind, reply, &mut fx),
+        Action::WriteDone {
+            kind,
+            reply,
+            renamed,
+        } => on_write_done(state, (kind, reply), renamed, &mut fx),
         Action::Reloaded(reply) => {
             state.reload_in_flight = false;
             match reply {
@@ -289,10 +294,20 @@ fn on_collected(
 
 fn on_write_done(
     state: &mut State,
-    kind: WriteKind,
-    reply: Reply<UndoEntry>,
+    (kind, mut reply): (WriteKind, Reply<UndoEntry>),
+    renamed: Vec<(TxnId, TxnId)>,
     fx: &mut Vec<Effect>,
 ) {
+    let renamed: HashMap<TxnId, TxnId> = renamed.into_iter().collect();
+    state.undo.rename(&renamed);
+    if let Ok(entry) = &mut reply {
+        entry.rename(&renamed);
+    }
+    for (old, new) in &renamed {
+        if state.selection.ids.remove(old) {
+            state.selection.ids.insert(new.clone());
+        }
+    }
     state.writes.pending = state.writes.pending.saturating_sub(1);
     state.writes.progress = None;
     state.last_write_tick = Some(state.ticks);
