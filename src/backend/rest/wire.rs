@@ -344,6 +344,10 @@ mod tests {
         Decimal::from_str(s).expect("decimal")
     }
 
+    pub(super) fn sample_for_borrowed() -> Transaction {
+        sample()
+    }
+
     fn sample() -> Transaction {
         Transaction {
             id: TxnId("abc-1".into()),
@@ -410,5 +414,153 @@ mod tests {
         let w = balance_to_wire(&b);
         assert_eq!(w.len(), 2);
         assert_eq!(balance_from_wire(&w), b);
+    }
+}
+
+/// Serialises a `Transaction` straight into the `WireTxn` JSON shape without copying it first: the server's
+/// listing writes thousands of these per second, and building owned `WireTxn`s cost an allocation per string.
+/// `tests::borrowed_and_owned_shapes_agree` keeps the two in step.
+pub struct TxnOut<'a>(pub &'a Transaction);
+
+struct DecStr(Decimal);
+
+impl Serialize for DecStr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+struct MoneyOut<'a>(&'a Money);
+
+impl Serialize for MoneyOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Money", 2)?;
+        st.serialize_field("amount", &DecStr(self.0.quantity))?;
+        st.serialize_field("currency", &self.0.commodity)?;
+        st.end()
+    }
+}
+
+struct BalanceOut<'a>(&'a Balance);
+
+impl Serialize for BalanceOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.amounts().iter().map(MoneyOut))
+    }
+}
+
+struct TagsOut<'a>(&'a [Tag]);
+
+impl Serialize for TagsOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(TagOut))
+    }
+}
+
+struct TagOut<'a>(&'a Tag);
+
+impl Serialize for TagOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.0.value.is_empty() {
+            s.serialize_str(&self.0.name)
+        } else {
+            s.collect_str(self.0)
+        }
+    }
+}
+
+struct PostingOut<'a>(&'a Posting);
+
+impl Serialize for PostingOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let p = self.0;
+        let mut st = s.serialize_struct("Posting", 7)?;
+        st.serialize_field("account", &p.account)?;
+        st.serialize_field("amount", &DecStr(p.amount.quantity))?;
+        st.serialize_field("currency", &p.amount.commodity)?;
+        st.serialize_field("cost", &p.cost.as_ref().map(MoneyOut))?;
+        st.serialize_field("kind", &p.kind)?;
+        st.serialize_field("tags", &TagsOut(&p.tags))?;
+        st.serialize_field("comment", &p.comment)?;
+        st.end()
+    }
+}
+
+impl Serialize for TxnOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let t = self.0;
+        let amount = t.amount();
+        let primary = amount
+            .non_zero()
+            .next()
+            .or_else(|| amount.amounts().first());
+        let mut st = s.serialize_struct("Transaction", 18)?;
+        st.serialize_field("id", &t.id.0)?;
+        st.serialize_field("date", &t.date)?;
+        st.serialize_field(
+            "amount",
+            &DecStr(primary.map(|m| m.quantity).unwrap_or_default()),
+        )?;
+        st.serialize_field("currency", primary.map_or("", |m| m.commodity.as_str()))?;
+        st.serialize_field("amounts", &BalanceOut(&amount))?;
+        st.serialize_field("description", &t.description)?;
+        st.serialize_field("payee", &t.payee)?;
+        st.serialize_field("note", &t.note)?;
+        st.serialize_field("code", &t.code)?;
+        st.serialize_field("status", &t.status)?;
+        st.serialize_field("reviewed", &(t.status == Status::Cleared))?;
+        st.serialize_field("needs_review", &t.needs_review())?;
+        st.serialize_field("review_flag", &t.needs_review)?;
+        st.serialize_field("tags", &TagsOut(&t.tags))?;
+        st.serialize_field("category", &t.category)?;
+        st.serialize_field("source", &t.source)?;
+        st.serialize_field("read_only", &t.read_only)?;
+        st.serialize_field("postings", &SeqOut(t.postings.iter().map(PostingOut)))?;
+        st.end()
+    }
+}
+
+/// A sequence serialised from an iterator that can be cloned (serde needs `&self`).
+struct SeqOut<I>(I);
+
+impl<I> Serialize for SeqOut<I>
+where
+    I: Iterator + Clone,
+    I::Item: Serialize,
+{
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.clone())
+    }
+}
+
+/// A transaction listing written without intermediate copies (see `TxnOut`).
+#[derive(Serialize)]
+pub struct TxnListOut<'a> {
+    pub data: Vec<TxnOut<'a>>,
+    pub meta: ListMeta,
+}
+
+#[cfg(test)]
+mod borrowed_tests {
+    use super::*;
+
+    #[test]
+    fn borrowed_and_owned_shapes_agree() {
+        let t = tests::sample_for_borrowed();
+        let owned = serde_json::to_string(&WireTxn::from(&t)).expect("owned");
+        let borrowed = serde_json::to_string(&TxnOut(&t)).expect("borrowed");
+        assert_eq!(borrowed, owned);
+        let mut plain = t.clone();
+        plain.postings[0].cost = None;
+        plain.tags.clear();
+        plain.needs_review = None;
+        plain.category = None;
+        assert_eq!(
+            serde_json::to_string(&TxnOut(&plain)).expect("borrowed"),
+            serde_json::to_string(&WireTxn::from(&plain)).expect("owned")
+        );
     }
 }
