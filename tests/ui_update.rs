@@ -587,8 +587,10 @@ fn live_reload_keeps_filter_and_selection() {
     assert_eq!(terms, vec![Term::Text("shop".into())]);
     assert_eq!(s.selection.ids.len(), 1);
     assert_eq!(s.filter.input.value(), "shop");
+    s.dirty = false;
     let fx = update(&mut s, Action::Reloaded(Ok(false)));
     assert!(fx.is_empty());
+    assert!(!s.dirty, "nothing changed: no redraw");
 }
 
 #[test]

@@ -28,7 +28,8 @@ pub const MAX_STATUS_BATCH: usize = 5_000;
 
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     let mut fx = Vec::new();
-    if !matches!(action, Action::Tick) {
+    // A tick or a reload check that found nothing changes nothing visible: no redraw.
+    if !matches!(action, Action::Tick | Action::Reloaded(Ok(false))) {
         state.dirty = true;
     }
     match action {
