@@ -152,8 +152,9 @@ pub async fn run_dashboard(opts: DashboardOptions) -> Result<(), AppError> {
     );
 
     // ratatui::try_init also installs a panic hook that restores the terminal before the panic message prints.
-    let mut terminal = ratatui::try_init()?;
+    // The guard first: if setting the terminal up fails halfway, it is still put back.
     let _guard = TerminalGuard;
+    let mut terminal = ratatui::try_init()?;
     install_panic_flag();
     let size = terminal.size()?;
     state.size = (size.width, size.height);
