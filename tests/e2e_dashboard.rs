@@ -22,11 +22,12 @@ impl Tmux {
         c
     }
 
-    fn start(shell_command: &str) -> Tmux {
+    /// A tmux server of its own (`-L`), so tests running at once and the user's tmux never meet.
+    fn start(name: &str, shell_command: &str) -> Tmux {
         let id = std::process::id();
         let t = Tmux {
-            socket: format!("tally-e2e-{id}"),
-            session: format!("e2e{id}"),
+            socket: format!("tally-e2e-{name}-{id}"),
+            session: format!("{name}{id}"),
         };
         let status = t
             .cmd()
@@ -166,7 +167,7 @@ fn filter_select_all_tag_undo_redo_quit() {
     let expected = hledger_headers(&journal, "desc:coffee");
     assert!(!expected.is_empty(), "the demo has coffee purchases");
 
-    let tmux = Tmux::start(&command);
+    let tmux = Tmux::start("tag", &command);
     tmux.wait_for("the first page", 20, |s| s.contains(" matches "));
 
     tmux.send(&["/"]);
@@ -221,4 +222,43 @@ fn filter_select_all_tag_undo_redo_quit() {
         })
         .count();
     assert_eq!(changed, n);
+}
+
+#[test]
+fn a_missing_file_is_explained_and_the_terminal_is_restored() {
+    if !have("tmux") {
+        eprintln!("skipped: tmux is needed");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "").expect("config");
+    let missing = dir.path().join("missing.journal");
+    // After tally exits the shell reports its status and whether the terminal is back in cooked mode.
+    let command = format!(
+        "env RUST_BACKTRACE=0 RUST_LIB_BACKTRACE=0 TALLY_DATA_DIR={} TALLY_CONFIG={} {} -f {}; echo EXIT=$?; stty -a | grep -o -- '-\\?icanon' | sed 's/^/MODE=/'; sleep 30",
+        quote(&dir.path().join("data")),
+        quote(&config),
+        quote(Path::new(env!("CARGO_BIN_EXE_tally"))),
+        quote(&missing)
+    );
+    let tmux = Tmux::start("missing", &command);
+    tmux.wait_for("the error", 20, |s| {
+        s.contains("Could not open the data source")
+    });
+    tmux.send(&["q"]);
+    let screen = tmux.wait_for("the shell", 10, |s| s.contains("MODE="));
+    assert!(screen.contains("EXIT=1"), "{screen}");
+    assert!(
+        screen.contains("MODE=icanon"),
+        "raw mode left on:\n{screen}"
+    );
+    assert!(
+        screen.contains("missing.journal"),
+        "the error is printed:\n{screen}"
+    );
+    assert!(
+        !screen.contains('┏'),
+        "the dashboard's screen is gone:\n{screen}"
+    );
 }
