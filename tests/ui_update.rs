@@ -824,3 +824,54 @@ fn ids_renamed_by_a_write_are_followed_in_undo_and_selection() {
         }]
     );
 }
+
+#[test]
+fn reviewing_in_the_queue_keeps_the_cursor_on_the_next_transaction() {
+    let mut s = ready(5, true);
+    update(&mut s, key('R'));
+    let generation = s.gens.page;
+    update(
+        &mut s,
+        Action::Page {
+            generation,
+            offset: 0,
+            reply: Ok(page(0, 5)),
+        },
+    );
+    update(&mut s, key('r'));
+    assert_eq!(s.current().map(|t| t.id.0.clone()), Some("t1".into()));
+    s.writes.pending = 1;
+    update(
+        &mut s,
+        Action::WriteDone {
+            kind: WriteKind::New,
+            reply: Ok(UndoEntry {
+                label: "mark 1 cleared".into(),
+                forward: vec![EditOp::Status {
+                    id: TxnId("t0".into()),
+                    status: Status::Cleared,
+                }],
+                inverse: vec![EditOp::Status {
+                    id: TxnId("t0".into()),
+                    status: Status::Unmarked,
+                }],
+            }),
+            renamed: vec![],
+        },
+    );
+    // t0 left the queue: the refreshed page starts at t1.
+    let generation = s.gens.page;
+    let mut reply = page(0, 5);
+    reply.items.remove(0);
+    reply.total = 4;
+    update(
+        &mut s,
+        Action::Page {
+            generation,
+            offset: 0,
+            reply: Ok(reply),
+        },
+    );
+    assert_eq!(s.table.cursor, 0);
+    assert_eq!(s.current().map(|t| t.id.0.clone()), Some("t1".into()));
+}

@@ -126,6 +126,9 @@ pub struct TxnWindow {
     pub pending_extend: bool,
     /// An offset the backend answered with no rows although the match is longer: not asked again.
     pub short_at: Option<usize>,
+    /// After a refresh the cursor stays on this transaction if it is still there (rows above it may have left
+    /// the review queue).
+    pub follow: Option<TxnId>,
 }
 
 impl TxnWindow {

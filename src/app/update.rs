@@ -167,6 +167,12 @@ fn on_page(
             state.txns.take_page(offset, page.items, extend, keep);
             state.txns.total = Some(page.total);
             state.txns.sum = page.sum;
+            if let Some(id) = state.txns.follow.take()
+                && !was_awaiting
+                && let Some(i) = state.txns.rows.iter().position(|t| t.id == id)
+            {
+                state.table.cursor = state.txns.offset + i;
+            }
             if !state.background_requested {
                 // The table first; the rest once it is on screen.
                 state.background_requested = true;
@@ -330,6 +336,9 @@ fn on_write_done(
         (_, Err(e)) => state.set_error(format!("write failed: {e}")),
     }
     refresh(state, fx);
+    if let Some(new) = state.txns.follow.as_ref().and_then(|id| renamed.get(id)) {
+        state.txns.follow = Some(new.clone());
+    }
 }
 
 fn on_paste(state: &mut State, text: &str, fx: &mut Vec<Effect>) {
@@ -1061,6 +1070,7 @@ fn requery(state: &mut State, fx: &mut Vec<Effect>) {
 
 /// The data may have changed (a write, a reload): fetch everything again where the user is.
 fn refresh(state: &mut State, fx: &mut Vec<Effect>) {
+    state.txns.follow = state.current().map(|t| t.id.clone());
     let offset = state
         .table
         .top
