@@ -251,14 +251,20 @@ impl AccountKind {
 
 /// Classifies an account name by its top-level part, as hledger does for its standard account types.
 pub fn account_kind(name: &str) -> AccountKind {
-    let top = name.split(':').next().unwrap_or(name).to_ascii_lowercase();
-    match top.as_str() {
-        "assets" | "asset" => AccountKind::Asset,
-        "liabilities" | "liability" | "debts" => AccountKind::Liability,
-        "equity" => AccountKind::Equity,
-        "income" | "revenue" | "revenues" => AccountKind::Income,
-        "expenses" | "expense" => AccountKind::Expense,
-        _ => AccountKind::Other,
+    let top = name.split(':').next().unwrap_or(name);
+    let is = |words: &[&str]| words.iter().any(|w| top.eq_ignore_ascii_case(w));
+    if is(&["assets", "asset"]) {
+        AccountKind::Asset
+    } else if is(&["liabilities", "liability", "debts"]) {
+        AccountKind::Liability
+    } else if is(&["equity"]) {
+        AccountKind::Equity
+    } else if is(&["income", "revenue", "revenues"]) {
+        AccountKind::Income
+    } else if is(&["expenses", "expense"]) {
+        AccountKind::Expense
+    } else {
+        AccountKind::Other
     }
 }
 

@@ -27,6 +27,13 @@ pub trait TxnView {
     /// Calls `f(name, value)` for the transaction's and its postings' tags until `f` returns true.
     fn any_tag(&self, f: &mut dyn FnMut(&str, &str) -> bool) -> bool;
     fn needs_review(&self) -> bool;
+    /// A free word: description, payee or note contains `word` (lowercase). Views whose payee and note are parts of
+    /// the description (journal entries) override this to search once.
+    fn has_text(&self, word: &str) -> bool {
+        contains_ci(self.description(), word)
+            || contains_ci(self.payee(), word)
+            || contains_ci(self.note(), word)
+    }
 }
 
 impl TxnView for Transaction {
@@ -76,15 +83,10 @@ pub fn contains_ci(haystack: &str, needle: &str) -> bool {
         if n.len() > h.len() {
             return false;
         }
-        let first = n[0];
-        let upper = first.to_ascii_uppercase();
-        for i in 0..=h.len() - n.len() {
-            let c = h[i];
-            if (c == first || c == upper) && h[i..i + n.len()].eq_ignore_ascii_case(n) {
-                return true;
-            }
-        }
-        false
+        // Candidates for the first byte in either case, found with SIMD; then compare the rest.
+        let last_start = h.len() - n.len();
+        memchr::memchr2_iter(n[0], n[0].to_ascii_uppercase(), &h[..=last_start])
+            .any(|i| h[i + 1..i + n.len()].eq_ignore_ascii_case(&n[1..]))
     } else {
         haystack.to_lowercase().contains(needle)
     }
@@ -103,11 +105,7 @@ fn compare(cmp: Cmp, a: Decimal, b: Decimal) -> bool {
 impl Term {
     pub fn matches<T: TxnView + ?Sized>(&self, t: &T) -> bool {
         match self {
-            Term::Text(w) => {
-                contains_ci(t.description(), w)
-                    || contains_ci(t.payee(), w)
-                    || contains_ci(t.note(), w)
-            }
+            Term::Text(w) => t.has_text(w),
             Term::Account(a) => t.for_each_posting(&mut |p| contains_ci(p.account, a)),
             Term::Desc(w) => contains_ci(t.description(), w),
             Term::Payee(w) => contains_ci(t.payee(), w),

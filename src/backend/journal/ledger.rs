@@ -3,8 +3,8 @@
 //! commodity names, so a 100 MB journal costs little more than its own text. `EntryView` presents an entry to the
 //! query matcher and turns it into a domain `Transaction` on demand.
 
-use crate::domain::{Money, Posting, PostingKind, Status, Tag, Transaction, TxnId, account_kind};
-use crate::query::{PostingView, TxnView};
+use crate::domain::{Money, Posting, PostingKind, Status, Tag, Transaction, TxnId};
+use crate::query::{PostingView, TxnView, contains_ci};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -111,6 +111,8 @@ pub struct Journal {
     pub tags: Vec<TagRec>,
     pub costs: Vec<Money>,
     pub accounts: Interner,
+    /// The kind of each interned account (by `Sym`), so hot paths need not classify names.
+    pub account_kinds: Vec<crate::domain::AccountKind>,
     pub commodities: Interner,
     /// Regular entries, oldest first (date, then file order); listing and paging walk this.
     pub by_date: Vec<u32>,
@@ -233,19 +235,30 @@ impl<'a> EntryView<'a> {
         self.journal.commodities.get(p.commodity)
     }
 
-    /// The category: the first income/expense posting's account (or another non-real account).
+    pub fn kind(&self, p: &PostingRec) -> crate::domain::AccountKind {
+        self.journal.account_kinds[p.account as usize]
+    }
+
+    /// The category: the first income/expense posting's account (or another non-real account); as `category_of`.
     pub fn category(&self) -> Option<&'a str> {
-        crate::domain::category_of(self.postings().iter().map(|p| self.account(p)))
+        let mut fallback = None;
+        for p in self.postings() {
+            let kind = self.kind(p);
+            if kind.is_category() {
+                return Some(self.account(p));
+            }
+            if fallback.is_none() && !kind.is_real() {
+                fallback = Some(self.account(p));
+            }
+        }
+        fallback
     }
 
     /// Adds the transaction's amount (see `Transaction::amount`) to `sum`.
     pub fn add_amount(&self, sum: &mut crate::domain::Balance) {
         let mut any = false;
         for p in self.postings() {
-            if p.kind == PostingKind::Real
-                && account_kind(self.account(p)).is_real()
-                && !p.quantity.is_zero()
-            {
+            if p.kind == PostingKind::Real && self.kind(p).is_real() && !p.quantity.is_zero() {
                 sum.add(p.quantity, self.commodity(p));
                 any = true;
             }
@@ -347,13 +360,15 @@ impl TxnView for EntryView<'_> {
                 .any(|t| f(self.text(t.name), self.text(t.value)))
         })
     }
+    fn has_text(&self, word: &str) -> bool {
+        // Payee and note are parts of the description: one search covers all three.
+        contains_ci(TxnView::description(self), word)
+    }
+
     fn needs_review(&self) -> bool {
         let review_tag = self.any_tag(&mut |n, _| n.eq_ignore_ascii_case("review"));
         let postings = self.postings();
-        let transfer = postings.len() >= 2
-            && postings
-                .iter()
-                .all(|p| account_kind(self.account(p)).is_real());
+        let transfer = postings.len() >= 2 && postings.iter().all(|p| self.kind(p).is_real());
         crate::domain::review_needed(
             self.entry.status,
             review_tag,

@@ -122,29 +122,39 @@ impl JournalBackend {
         if let Some(m) = cache.as_ref().filter(|m| m.key == key) {
             return Ok((m.indices.clone(), m.sum.clone()));
         }
-        let mut indices: Vec<u32> = if query.is_empty() {
-            j.by_date.clone()
-        } else {
-            j.by_date
-                .par_iter()
-                .copied()
-                .filter(|&i| query.matches(&j.view(i)))
-                .collect()
-        };
-        let sum = indices
+        let started = std::time::Instant::now();
+        // One pass: filter and sum per chunk in parallel, then join the chunks in order.
+        let parts: Vec<(Vec<u32>, Balance)> = j
+            .by_date
             .par_chunks(16_384)
             .map(|chunk| {
-                let mut b = Balance::new();
+                let mut hits = Vec::new();
+                let mut sum = Balance::new();
                 for &i in chunk {
-                    j.view(i).add_amount(&mut b);
+                    let v = j.view(i);
+                    if query.is_empty() || query.matches(&v) {
+                        hits.push(i);
+                        v.add_amount(&mut sum);
+                    }
                 }
-                b
+                (hits, sum)
             })
-            .reduce(Balance::new, |mut a, b| {
-                a.merge(&b);
-                a
-            });
+            .collect();
+        let mut indices = Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum());
+        let mut sum = Balance::new();
+        for (hits, part) in parts {
+            indices.extend_from_slice(&hits);
+            sum.merge(&part);
+        }
         sort_indices(j, &mut indices, page.sort, page.ascending);
+        if std::env::var_os("TALLY_TIMINGS").is_some() {
+            eprintln!(
+                "query {:?}: {} matches in {:?}",
+                query.source,
+                indices.len(),
+                started.elapsed()
+            );
+        }
         let indices = Arc::new(indices);
         *cache = Some(MatchSet {
             key,

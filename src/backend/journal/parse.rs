@@ -492,6 +492,12 @@ impl Scan {
         if !pending.is_empty() {
             fill_assignments(&mut j, pending, &mut diagnostics);
         }
+        j.account_kinds = j
+            .accounts
+            .names
+            .iter()
+            .map(|n| crate::domain::account_kind(n))
+            .collect();
         index(&mut j);
         if std::env::var_os("TALLY_TIMINGS").is_some() {
             eprintln!(
