@@ -6,6 +6,7 @@ use super::text::{clean, fit, is_negative, money, thousands};
 use super::theme::Theme;
 use super::{centered, pane_block, status_bar::spinner, title};
 use crate::app::{Pane, Phase, State};
+use crate::backend::SortKey;
 use crate::domain::{Status, Transaction};
 use chrono::NaiveDate;
 use ratatui::Frame;
@@ -115,11 +116,26 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         header.push("Tags");
     }
     let ncols = widths.len();
+    // The sorted column carries the direction.
+    let sorted = match state.table.sort {
+        SortKey::Date => 1,
+        SortKey::Status => 2,
+        SortKey::Payee => 3,
+        SortKey::Category => 4,
+        SortKey::Amount => 5,
+    };
+    let arrow = if state.table.ascending { "▲" } else { "▼" };
     let header = Row::new(header.into_iter().enumerate().map(|(i, h)| {
+        let text = match (i == sorted, h.is_empty()) {
+            (false, _) => h.to_string(),
+            (true, true) => arrow.to_string(),
+            (true, false) if i == 5 => format!("{arrow}{h}"),
+            (true, false) => format!("{h}{arrow}"),
+        };
         if i == 5 {
-            Cell::from(Line::from(h).alignment(Alignment::Right))
+            Cell::from(Line::from(text).alignment(Alignment::Right))
         } else {
-            Cell::from(h)
+            Cell::from(text)
         }
     }))
     .style(theme.header);
