@@ -688,6 +688,14 @@ fn analytics_keys_change_grouping_and_period() {
             .any(|t| matches!(t, Term::Date(r) if r.start == Some(start))),
         "{breakdown_terms:?}"
     );
+    // Enter on the highlighted period filters the table to it.
+    while s.focus != Pane::Analytics {
+        update(&mut s, code(KeyCode::Tab));
+    }
+    let fx = update(&mut s, code(KeyCode::Enter));
+    assert_eq!(s.focus, Pane::Transactions);
+    assert_eq!(s.filter.input.value(), "date:2025-03-01..2025-03-02");
+    assert!(page_effect(&fx).is_some());
 }
 
 #[test]

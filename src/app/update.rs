@@ -617,7 +617,26 @@ fn run_command(state: &mut State, command: Command, fx: &mut Vec<Effect>) {
             }
             Pane::Transactions => state.focus = Pane::Detail,
             Pane::Detail => state.focus = Pane::Transactions,
-            Pane::Analytics => {}
+            Pane::Analytics => {
+                // Drill down: the table shows the highlighted period.
+                if let Some(p) = state
+                    .analytics
+                    .period
+                    .and_then(|p| state.analytics.periods.get(p))
+                {
+                    let end = period_end(p.start, state.analytics.group_by);
+                    let current = state.filter.input.value().trim();
+                    let term = format!("date:{}..{end}", p.start);
+                    let text = if current.is_empty() {
+                        term
+                    } else {
+                        format!("{current} {term}")
+                    };
+                    state.filter.input = tui_input::Input::new(text);
+                    state.focus = Pane::Transactions;
+                    filter_changed(state, fx);
+                }
+            }
         },
         Command::Filter => state.mode = Mode::Filter,
         Command::Back => back(state, fx),

@@ -146,7 +146,7 @@ impl Command {
             Command::PageUp => "page up",
             Command::NextPane => "next pane",
             Command::PrevPane => "previous pane",
-            Command::OpenDetail => "detail (account: filter)",
+            Command::OpenDetail => "detail / drill down",
             Command::Filter => "filter (query language)",
             Command::Back => "unselect / clear filter",
             Command::ToggleSelect => "select / unselect",
