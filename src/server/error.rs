@@ -1,6 +1,7 @@
 //! API errors in the seed's format, `{"error":{"code","message","param"}}`, and how backend failures map onto HTTP:
 //! not found → 404, bad input → 400 naming the parameter, conflicts and read-only transactions → 409, operations the
-//! backend lacks → 501, anything else → 500 with the backend's message (the operator's own ledger, so nothing to hide).
+//! backend lacks → 403 `not_supported` (the seed's "insufficient permissions": the ledger does not permit it; not a
+//! 5xx, since retrying cannot help), anything else → 500 with the backend's message (the operator's own ledger, so nothing to hide).
 
 use crate::backend::BackendError;
 use crate::backend::rest::wire::{ErrorBody, ErrorDetail};
@@ -53,7 +54,7 @@ impl From<BackendError> for ApiError {
             BackendError::NotFound(_) => ApiError::not_found(message),
             BackendError::Invalid { param, .. } => ApiError::param(&param, message),
             BackendError::Unsupported(_) => {
-                ApiError::new(StatusCode::NOT_IMPLEMENTED, "not_supported", message)
+                ApiError::new(StatusCode::FORBIDDEN, "not_supported", message)
             }
             BackendError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
             BackendError::ReadOnly(..) => ApiError::new(StatusCode::CONFLICT, "read_only", message),

@@ -90,9 +90,11 @@ impl Params {
             return Ok(None);
         };
         let v = v.trim();
-        let ok = !v.is_empty()
-            && v.bytes()
-                .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+'));
+        // Exactly the document's pattern: an optional sign, digits, and optionally a point and more digits.
+        let unsigned = v.strip_prefix(['+', '-']).unwrap_or(v);
+        let (whole, frac) = unsigned.split_once('.').unwrap_or((unsigned, "1"));
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        let ok = digits(whole) && digits(frac) && v.len() <= 40;
         let parsed = if ok {
             Decimal::from_str(v.trim_start_matches('+')).ok()
         } else {
@@ -363,6 +365,8 @@ mod tests {
             ("start_date", "yesterday"),
             ("end_date", "2025-02-30"),
             ("min_amount", "1e5"),
+            ("min_amount", "10."),
+            ("min_amount", "+-5"),
             ("max_amount", "NaN"),
             ("q", "amt:>abc"),
         ];

@@ -404,7 +404,7 @@ pub fn classify(e: BackendError, id: Option<&str>) -> BackendError {
     let context = format!("{server}: HTTP {status}");
     match (status, id) {
         (404, Some(id)) => BackendError::NotFound(format!("{id} on {server} (HTTP 404)")),
-        (501, _) => BackendError::Unsupported(format!("{message} ({context})")),
+        (403 | 501, _) => BackendError::Unsupported(format!("{message} ({context})")),
         (409, Some(id)) if message.contains("read-only") => {
             BackendError::ReadOnly(id.to_string(), format!("{message} ({context})"))
         }
