@@ -533,12 +533,16 @@ async fn set_status(
     status: Status,
     (tx, renamed): (&UnboundedSender<Action>, &mut Renames),
 ) -> Result<UndoEntry, BackendError> {
-    let label = format!("mark {} {}", ids.len(), status.name());
+    let mut label = format!("mark {} {}", ids.len(), status.name());
     let mut forward = Vec::new();
     let mut inverse = Vec::new();
+    let mut read_only = 0;
     for (i, id) in ids.iter().enumerate() {
         let before = backend.transaction(id).await?;
-        if before.status != status {
+        if before.read_only {
+            // Skipped rather than failing the whole batch halfway.
+            read_only += 1;
+        } else if before.status != status {
             let patch = TxnPatch {
                 status: Some(status),
                 ..TxnPatch::default()
@@ -555,6 +559,9 @@ async fn set_status(
             });
         }
         progress(tx, &label, i + 1, ids.len());
+    }
+    if read_only > 0 {
+        label.push_str(&format!(" ({read_only} read-only skipped)"));
     }
     Ok(UndoEntry {
         label,
