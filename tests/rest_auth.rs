@@ -30,6 +30,7 @@ async fn every_endpoint_but_the_document_needs_a_key() {
         (Method::GET, "/accounts"),
         (Method::GET, "/capabilities"),
         (Method::GET, "/diagnostics"),
+        (Method::GET, "/changes"),
     ];
     for (method, path) in endpoints {
         for key in [

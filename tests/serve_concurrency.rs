@@ -120,6 +120,10 @@ async fn edits_made_by_other_programs_reach_clients() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     let before = before.expect("server came up");
+    assert!(
+        !rest.reload().await.expect("first poll"),
+        "the first poll only learns the counter"
+    );
     let mut text = std::fs::read_to_string(&path).expect("read");
     text.push_str(
         "\n2025-04-01 * Added by an editor\n    expenses:misc   $5.00\n    assets:cash\n",
@@ -148,5 +152,48 @@ async fn edits_made_by_other_programs_reach_clients() {
         .await
         .expect("listing");
     assert_eq!(all.total, before + 1);
+    tokio::time::sleep(tally::backend::rest::CHANGE_POLL_INTERVAL).await;
+    assert!(
+        rest.reload().await.expect("poll"),
+        "the client learns the ledger changed"
+    );
     server.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_learns_of_another_clients_edit() {
+    let served = serve_fixture(&[KEY], 0).await;
+    let (alice, bob) = (client(&served.url), client(&served.url));
+    assert!(!bob.reload().await.expect("first poll"));
+    tokio::time::sleep(tally::backend::rest::CHANGE_POLL_INTERVAL).await;
+    assert!(
+        !bob.reload().await.expect("nothing happened"),
+        "no change, no refresh"
+    );
+    let t = alice
+        .transactions(
+            &query::parse("status:").expect("query"),
+            PageRequest::default(),
+        )
+        .await
+        .expect("listing")
+        .items[0]
+        .clone();
+    alice
+        .update_transaction(
+            &t.id,
+            &TxnPatch {
+                status: Some(Status::Pending),
+                ..TxnPatch::default()
+            },
+        )
+        .await
+        .expect("edit");
+    assert!(
+        !bob.reload().await.expect("too soon"),
+        "polls are spaced out"
+    );
+    tokio::time::sleep(tally::backend::rest::CHANGE_POLL_INTERVAL).await;
+    assert!(bob.reload().await.expect("poll"), "bob sees alice's edit");
+    served.stop().await;
 }

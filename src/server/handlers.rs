@@ -229,6 +229,16 @@ pub async fn diagnostics(State(s): State<ServerState>, q: Pairs) -> ApiResult {
     Ok(json(s.backend.diagnostics().await))
 }
 
+/// The ledger's change counter (tally extension): it grows whenever the data changes, so a client polls this
+/// instead of re-reading everything. Checks the file on disk first.
+pub async fn changes(State(s): State<ServerState>, q: Pairs) -> ApiResult {
+    params(q, &[])?;
+    s.reload_if_idle().await?;
+    Ok(json(
+        serde_json::json!({ "generation": s.generation().to_string() }),
+    ))
+}
+
 pub async fn list_transactions(State(s): State<ServerState>, q: Pairs) -> ApiResult {
     let p = params(q, LIST_PARAMS)?;
     let (page, limit, req) = params::page_request(&p)?;

@@ -78,6 +78,9 @@ pub struct ServerState {
     limiter: Option<Arc<RateLimiter>>,
     /// Writes hold a read guard; shutdown takes the write guard to wait for them all.
     writes: Arc<RwLock<()>>,
+    /// Bumped whenever the ledger changes (a write through the API, or the file changed on disk); clients poll it
+    /// through `/api/v1/changes` to know when to refresh.
+    generation: Arc<std::sync::atomic::AtomicU64>,
     max_body_bytes: usize,
 }
 
@@ -107,6 +110,7 @@ impl ServerState {
             keys: Arc::new(keys),
             limiter,
             writes: Arc::new(RwLock::new(())),
+            generation: Arc::new(std::sync::atomic::AtomicU64::new(1)),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
     }
@@ -128,13 +132,40 @@ impl ServerState {
             fut.await
         });
         match task.await {
-            Ok(r) => r.map_err(ApiError::from),
+            Ok(r) => {
+                if r.is_ok() {
+                    self.bump();
+                }
+                r.map_err(ApiError::from)
+            }
             Err(e) => Err(ApiError::new(
                 axum::http::StatusCode::INTERNAL_SERVER_ERROR,
                 "internal_error",
                 format!("the write task failed: {e}"),
             )),
         }
+    }
+
+    fn bump(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Asks the backend whether its data changed underneath (another program edited the file), unless a write is
+    /// running (its own changes must not be mistaken for someone else's); bumps the generation when it did.
+    pub async fn reload_if_idle(&self) -> Result<bool, BackendError> {
+        let Ok(_idle) = self.writes.try_write() else {
+            return Ok(false);
+        };
+        let changed = self.backend.reload().await?;
+        if changed {
+            self.bump();
+        }
+        Ok(changed)
     }
 
     /// Resolves once no write is running (and blocks new ones while held).
@@ -182,6 +213,7 @@ pub fn router(state: ServerState) -> Router {
         .route("/capabilities", get(handlers::capabilities))
         .route("/accounts", get(handlers::accounts))
         .route("/diagnostics", get(handlers::diagnostics))
+        .route("/changes", get(handlers::changes))
         .route("/transactions", get(handlers::list_transactions))
         .route("/transactions/bulk-tag", post(handlers::bulk_tag))
         .route(
@@ -260,13 +292,13 @@ pub async fn serve(
     );
     // Edits made to the ledger by other programs (an editor, hledger-ui) reach remote clients within seconds.
     let watcher = {
-        let backend = state.backend.clone();
+        let state = state.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(RELOAD_INTERVAL);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                match backend.reload().await {
+                match state.reload_if_idle().await {
                     Ok(true) => tracing::info!("ledger changed on disk: reloaded"),
                     Ok(false) => {}
                     Err(e) => tracing::warn!(error = %e, "reloading the ledger failed"),

@@ -78,6 +78,16 @@ impl Default for RestOptions {
 pub struct RestBackend {
     core: HttpCore,
     caps: OnceCell<Capabilities>,
+    /// When `reload` last asked the server, and the change counter it saw.
+    last_change: std::sync::Mutex<Option<(std::time::Instant, String)>>,
+}
+
+/// `reload` asks the server at most this often (the dashboard calls it several times a minute).
+pub const CHANGE_POLL_INTERVAL: Duration = Duration::from_secs(3);
+
+#[derive(serde::Deserialize)]
+struct Changes {
+    generation: String,
 }
 
 /// What the tally API can do when the server does not say otherwise.
@@ -110,6 +120,7 @@ impl RestBackend {
         Ok(RestBackend {
             core,
             caps: OnceCell::new(),
+            last_change: std::sync::Mutex::new(None),
         })
     }
 
@@ -495,6 +506,33 @@ impl Backend for RestBackend {
     async fn sources(&self) -> Result<Vec<Source>> {
         let d: Data<Vec<Source>> = self.get(&["sources"], &[]).await?;
         Ok(d.data)
+    }
+
+    /// Polls the server's change counter (`/changes`), at most every `CHANGE_POLL_INTERVAL`; true when the
+    /// ledger changed since the last poll (edits by anyone, this client included, or the file changed on disk).
+    async fn reload(&self) -> Result<bool> {
+        let due = match self.last_change.lock() {
+            Ok(last) => last
+                .as_ref()
+                .is_none_or(|(at, _)| at.elapsed() >= CHANGE_POLL_INTERVAL),
+            Err(_) => true,
+        };
+        if !due {
+            return Ok(false);
+        }
+        let generation = match self.get::<Data<Changes>>(&["changes"], &[]).await {
+            Ok(d) => d.data.generation,
+            // A server without the extension: nothing to poll.
+            Err(BackendError::Http { status: 404, .. }) => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        let mut last = self
+            .last_change
+            .lock()
+            .map_err(|_| BackendError::Io("reload state lock poisoned".into()))?;
+        let changed = last.as_ref().is_some_and(|(_, g)| *g != generation);
+        *last = Some((std::time::Instant::now(), generation));
+        Ok(changed)
     }
 
     async fn sync(&self, source: &str) -> Result<Source> {
