@@ -430,10 +430,17 @@ impl Backend for RestBackend {
                         status: 404,
                         message,
                         ..
-                    } => BackendError::NotFound(format!(
-                        "{} (HTTP 404: {message})",
-                        self.core.server()
-                    )),
+                    } => {
+                        // The server names the missing id: "transaction ID not found; nothing was changed".
+                        let id = message
+                            .strip_prefix("transaction ")
+                            .and_then(|m| m.split_once(" not found"))
+                            .map_or(message.as_str(), |(id, _)| id);
+                        BackendError::NotFound(format!(
+                            "{id} on {} (HTTP 404; nothing was changed)",
+                            self.core.server()
+                        ))
+                    }
                     other => client::classify(other, None),
                 })?;
             let d: Data<BulkTagResult> = self.decode(&bytes, "POST /transactions/bulk-tag")?;
