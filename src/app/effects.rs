@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, mpsc::UnboundedSender};
 use tokio::task::JoinHandle;
 
-/// How long analytics wait after a filter change before querying (typing usually goes on).
+/// Analytics wait until the table has been quiet this long (typing usually goes on, and the count comes first).
 pub const ANALYTICS_DELAY: Duration = Duration::from_millis(150);
 /// Background work (account histories, the review count) waits until the table has been quiet this long.
 pub const QUIET: Duration = Duration::from_millis(800);
@@ -125,18 +125,21 @@ impl EffectRunner {
                 group_by,
                 breakdown_query,
                 dimension,
-            } => self.spawn(Slot::Analytics, async move {
-                // Analytics can wait until typing pauses: the table and its count come first.
-                tokio::time::sleep(ANALYTICS_DELAY).await;
-                let reply = async {
-                    let periods = backend.summary(&query, group_by).await?;
-                    let breakdown = backend.breakdown(&breakdown_query, dimension).await?;
-                    Ok::<_, BackendError>((periods, breakdown))
-                }
-                .await
-                .map_err(|e| e.to_string());
-                let _ = tx.send(Action::Analytics { generation, reply });
-            }),
+            } => {
+                let idle = Arc::clone(&self.idle);
+                self.spawn(Slot::Analytics, async move {
+                    // Analytics can wait until typing pauses: the table and its count come first.
+                    idle.wait(ANALYTICS_DELAY).await;
+                    let reply = async {
+                        let periods = backend.summary(&query, group_by).await?;
+                        let breakdown = backend.breakdown(&breakdown_query, dimension).await?;
+                        Ok::<_, BackendError>((periods, breakdown))
+                    }
+                    .await
+                    .map_err(|e| e.to_string());
+                    let _ = tx.send(Action::Analytics { generation, reply });
+                });
+            }
             Effect::FetchAccounts { generation } => {
                 let idle = Arc::clone(&self.idle);
                 self.spawn(Slot::Accounts, async move {
