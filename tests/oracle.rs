@@ -596,6 +596,9 @@ fn has_tag(t: &Value, name: &str) -> bool {
 /// Edits every editable transaction of one fixture (add a tag, set a status, remove the tag) through the CLI and
 /// checks after each step that hledger still accepts the file(s), balances are untouched, hledger sees exactly the
 /// edits tally reports, and tally still agrees with hledger.
+/// One CLI edit and the check that hledger sees it on a transaction (`hledger print -O json` object).
+type EditStep<'a> = (&'a [&'a str], &'a dyn Fn(&Value) -> bool);
+
 async fn check_edits(fixture: &Path, scratch: &Path) -> Vec<String> {
     let name = fixture.file_name().expect("file name").to_owned();
     let dir = scratch.join(format!("edit-{}", name.to_string_lossy()));
@@ -610,7 +613,7 @@ async fn check_edits(fixture: &Path, scratch: &Path) -> Vec<String> {
         Err(e) => return vec![format!("{}: open failed: {e}", fixture.display())],
     };
     let mut failures = Vec::new();
-    let steps: [(&[&str], &dyn Fn(&Value) -> bool); 3] = [
+    let steps: [EditStep; 3] = [
         (&["tag", "-q", "", "--add", "oracle"], &|t| {
             has_tag(t, "oracle")
         }),
