@@ -457,6 +457,56 @@ mod tests {
     }
 
     #[test]
+    fn http_errors_become_the_errors_callers_act_on() {
+        let http = |status: u16, message: &str| BackendError::Http {
+            server: "https://h".into(),
+            status,
+            message: message.into(),
+        };
+        let e = classify(http(404, "transaction x not found"), Some("x"));
+        assert!(
+            matches!(&e, BackendError::NotFound(m) if m.contains("https://h")),
+            "{e:?}"
+        );
+        let e = classify(
+            http(403, "not supported by this backend: creating tags"),
+            None,
+        );
+        assert!(
+            matches!(&e, BackendError::Unsupported(m) if m.contains("HTTP 403")),
+            "{e:?}"
+        );
+        let e = classify(
+            http(409, "transaction x is read-only: generated"),
+            Some("x"),
+        );
+        assert!(matches!(e, BackendError::ReadOnly(..)), "{e:?}");
+        let e = classify(http(409, "the file changed"), None);
+        assert!(matches!(e, BackendError::Conflict(_)), "{e:?}");
+        let e = classify(http(404, "no such endpoint"), None);
+        assert!(matches!(e, BackendError::Http { status: 404, .. }), "{e:?}");
+        let e = classify(http(500, "boom"), Some("x"));
+        assert_eq!(e.to_string(), "https://h: HTTP 500: boom");
+    }
+
+    #[test]
+    fn server_messages_come_from_the_error_body_or_the_text() {
+        let (m, p, c) = HttpCore::server_message(
+            StatusCode::BAD_REQUEST,
+            br#"{"error":{"code":"invalid_parameter","message":"bad limit","param":"limit"}}"#,
+        );
+        assert_eq!(
+            (m.as_str(), p.as_deref(), c.as_str()),
+            ("bad limit", Some("limit"), "invalid_parameter")
+        );
+        let (m, _, _) =
+            HttpCore::server_message(StatusCode::BAD_GATEWAY, b"<html>\x1b[31mproxy down</html>");
+        assert!(!m.contains('\x1b'), "control characters are dropped: {m:?}");
+        let (m, _, _) = HttpCore::server_message(StatusCode::SERVICE_UNAVAILABLE, b"");
+        assert_eq!(m, "Service Unavailable");
+    }
+
+    #[test]
     fn the_key_never_shows_in_debug() {
         let c = core("http://127.0.0.1:8080", false).expect("ok");
         let shown = format!("{c:?}");

@@ -578,6 +578,60 @@ mod tests {
     }
 
     #[test]
+    fn a_patch_counts_as_applied_only_when_every_change_shows() {
+        use crate::domain::Status;
+        let t = Transaction {
+            id: TxnId("t".into()),
+            date: chrono::NaiveDate::from_ymd_opt(2025, 1, 2).expect("date"),
+            status: Status::Cleared,
+            description: "Shop".into(),
+            payee: "Shop".into(),
+            note: "n".into(),
+            code: String::new(),
+            tags: vec![Tag::new("trip", "Lisbon")],
+            postings: vec![],
+            category: Some("expenses:food".into()),
+            source: String::new(),
+            needs_review: None,
+            read_only: false,
+        };
+        let patch = |f: &dyn Fn(&mut TxnPatch)| {
+            let mut p = TxnPatch::default();
+            f(&mut p);
+            p
+        };
+        assert!(patch_applied(
+            &t,
+            &patch(&|p| p.status = Some(Status::Cleared))
+        ));
+        assert!(!patch_applied(
+            &t,
+            &patch(&|p| p.status = Some(Status::Pending))
+        ));
+        assert!(patch_applied(
+            &t,
+            &patch(&|p| p.add_tags = vec![Tag::new("trip", "Lisbon")])
+        ));
+        assert!(!patch_applied(
+            &t,
+            &patch(&|p| p.add_tags = vec![Tag::new("trip", "Rome")])
+        ));
+        assert!(!patch_applied(
+            &t,
+            &patch(&|p| p.remove_tags = vec!["trip".into()])
+        ));
+        assert!(patch_applied(
+            &t,
+            &patch(&|p| p.remove_tags = vec!["work".into()])
+        ));
+        assert!(patch_applied(&t, &patch(&|p| p.note = Some("n".into()))));
+        assert!(!patch_applied(
+            &t,
+            &patch(&|p| p.category = Some("expenses:rent".into()))
+        ));
+    }
+
+    #[test]
     fn debug_output_hides_the_key() {
         let opts = RestOptions {
             api_key: Some("tk_live_very_secret".into()),
