@@ -146,24 +146,19 @@ impl BreakdownBuilder {
 
     pub fn add<T: TxnView + ?Sized>(&mut self, t: &T) {
         match self.dimension {
-            Dimension::Category => {
-                let mut seen: Vec<String> = Vec::new();
-                t.for_each_posting(&mut |p| {
-                    if account_kind(p.account).is_category() {
-                        let slot = self.slot(p.account);
-                        slot.0.add(p.quantity, p.commodity);
-                        if !seen.iter().any(|s| s == p.account) {
-                            slot.1 += 1;
-                            seen.push(p.account.to_string());
-                        }
+            Dimension::Category | Dimension::Account => {
+                // Each posting under its own account: categories (income/expense) or real accounts.
+                let categories = self.dimension == Dimension::Category;
+                let wanted = |kind: AccountKind| {
+                    if categories {
+                        kind.is_category()
+                    } else {
+                        kind.is_real()
                     }
-                    false
-                });
-            }
-            Dimension::Account => {
+                };
                 let mut seen: Vec<String> = Vec::new();
                 t.for_each_posting(&mut |p| {
-                    if account_kind(p.account).is_real() {
+                    if wanted(account_kind(p.account)) {
                         let slot = self.slot(p.account);
                         slot.0.add(p.quantity, p.commodity);
                         if !seen.iter().any(|s| s == p.account) {

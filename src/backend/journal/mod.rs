@@ -20,7 +20,7 @@ use crate::backend::{
 use crate::domain::{Account, Balance, Tag, Transaction, TxnId, account_kind};
 use crate::query::{Query, TxnView};
 use async_trait::async_trait;
-use ledger::{Journal, content_hash};
+use ledger::{EntryView, Journal, content_hash};
 use patch::EntryEdit;
 use rayon::prelude::*;
 use rust_decimal::Decimal;
@@ -302,6 +302,29 @@ fn sort_indices(j: &Journal, indices: &mut [u32], sort: SortKey, ascending: bool
     }
 }
 
+/// Folds the entries at `indices` into accumulators in parallel chunks, then merges them.
+fn accumulate<A: Send>(
+    j: &Journal,
+    indices: &[u32],
+    make: impl Fn() -> A + Sync + Send,
+    add: impl Fn(&mut A, &EntryView<'_>) + Sync + Send,
+    merge: impl Fn(&mut A, A) + Sync + Send,
+) -> A {
+    indices
+        .par_chunks(16_384)
+        .map(|chunk| {
+            let mut acc = make();
+            for &i in chunk {
+                add(&mut acc, &j.view(i));
+            }
+            acc
+        })
+        .reduce(&make, |mut a, b| {
+            merge(&mut a, b);
+            a
+        })
+}
+
 fn entry_edit(patch: &TxnPatch, old_category: Option<&str>) -> EntryEdit {
     EntryEdit {
         status: patch.status,
@@ -513,49 +536,29 @@ impl Backend for JournalBackend {
 
     async fn summary(&self, query: &Query, group_by: GroupBy) -> Result<Vec<PeriodSummary>> {
         self.read(|l| {
-            let j = &l.journal;
-            let (indices, _) = self.matches(j, query, &PageRequest::default())?;
-            let b = indices
-                .par_chunks(16_384)
-                .map(|chunk| {
-                    let mut b = SummaryBuilder::new(group_by);
-                    for &i in chunk {
-                        b.add(&j.view(i));
-                    }
-                    b
-                })
-                .reduce(
-                    || SummaryBuilder::new(group_by),
-                    |mut a, b| {
-                        a.merge(b);
-                        a
-                    },
-                );
-            Ok(b.finish())
+            let (indices, _) = self.matches(&l.journal, query, &PageRequest::default())?;
+            Ok(accumulate(
+                &l.journal,
+                &indices,
+                || SummaryBuilder::new(group_by),
+                |b, v| b.add(v),
+                SummaryBuilder::merge,
+            )
+            .finish())
         })
     }
 
     async fn breakdown(&self, query: &Query, dimension: Dimension) -> Result<Vec<BreakdownRow>> {
         self.read(|l| {
-            let j = &l.journal;
-            let (indices, _) = self.matches(j, query, &PageRequest::default())?;
-            let b = indices
-                .par_chunks(16_384)
-                .map(|chunk| {
-                    let mut b = BreakdownBuilder::new(dimension);
-                    for &i in chunk {
-                        b.add(&j.view(i));
-                    }
-                    b
-                })
-                .reduce(
-                    || BreakdownBuilder::new(dimension),
-                    |mut a, b| {
-                        a.merge(b);
-                        a
-                    },
-                );
-            Ok(b.finish())
+            let (indices, _) = self.matches(&l.journal, query, &PageRequest::default())?;
+            Ok(accumulate(
+                &l.journal,
+                &indices,
+                || BreakdownBuilder::new(dimension),
+                |b, v| b.add(v),
+                BreakdownBuilder::merge,
+            )
+            .finish())
         })
     }
 
