@@ -67,6 +67,13 @@ fn table(out: &mut impl Write, rows: &[Vec<String>], right_align: &[bool]) -> st
     Ok(())
 }
 
+/// One JSON document on one line.
+fn json(out: &mut impl Write, value: &impl Serialize) -> Result<(), CliError> {
+    serde_json::to_writer(&mut *out, value).map_err(|e| CliError::Io(e.into()))?;
+    writeln!(out)?;
+    Ok(())
+}
+
 fn csv_writer(out: &mut impl Write) -> csv::Writer<&mut dyn Write> {
     let w: &mut dyn Write = out;
     csv::Writer::from_writer(w)
@@ -95,8 +102,7 @@ pub fn balances(
                     amounts: amounts_json(&a.balance),
                 })
                 .collect();
-            serde_json::to_writer(&mut *out, &rows).map_err(|e| CliError::Io(e.into()))?;
-            writeln!(out)?;
+            json(out, &rows)?;
         }
         Format::Csv => {
             let mut w = csv_writer(out);
@@ -163,8 +169,7 @@ pub fn accounts(
                     kind: a.kind,
                 })
                 .collect();
-            serde_json::to_writer(&mut *out, &rows).map_err(|e| CliError::Io(e.into()))?;
-            writeln!(out)?;
+            json(out, &rows)?;
         }
         Format::Csv => {
             let mut w = csv_writer(out);
@@ -190,8 +195,7 @@ pub fn accounts(
 pub fn transactions(out: &mut impl Write, page: &TxnPage, format: Format) -> Result<(), CliError> {
     match format {
         Format::Json => {
-            serde_json::to_writer(&mut *out, &page.items).map_err(|e| CliError::Io(e.into()))?;
-            writeln!(out)?;
+            json(out, &page.items)?;
         }
         Format::Csv => {
             let mut w = csv_writer(out);
@@ -253,8 +257,7 @@ pub fn summary(
 ) -> Result<(), CliError> {
     match format {
         Format::Json => {
-            serde_json::to_writer(&mut *out, rows).map_err(|e| CliError::Io(e.into()))?;
-            writeln!(out)?;
+            json(out, rows)?;
         }
         Format::Csv => {
             let mut w = csv_writer(out);
@@ -321,8 +324,7 @@ pub fn breakdown(
 ) -> Result<(), CliError> {
     match format {
         Format::Json => {
-            serde_json::to_writer(&mut *out, rows).map_err(|e| CliError::Io(e.into()))?;
-            writeln!(out)?;
+            json(out, rows)?;
         }
         Format::Csv => {
             let mut w = csv_writer(out);
