@@ -68,7 +68,7 @@ fn table(out: &mut impl Write, rows: &[Vec<String>], right_align: &[bool]) -> st
 }
 
 /// One JSON document on one line.
-fn json(out: &mut impl Write, value: &impl Serialize) -> Result<(), CliError> {
+fn json<T: Serialize + ?Sized>(out: &mut impl Write, value: &T) -> Result<(), CliError> {
     serde_json::to_writer(&mut *out, value).map_err(|e| CliError::Io(e.into()))?;
     writeln!(out)?;
     Ok(())
