@@ -197,6 +197,8 @@ async fn event_loop(
 ) -> Result<(), AppError> {
     let mut runner: Option<EffectRunner> = None;
     let mut opening = true;
+    let started = std::time::Instant::now();
+    let mut first_data_logged = false;
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     #[cfg(unix)]
@@ -211,6 +213,10 @@ async fn event_loop(
         if state.dirty {
             terminal.draw(|frame| crate::ui::draw(frame, state))?;
             state.dirty = false;
+            if !first_data_logged && state.txns.total.is_some() {
+                first_data_logged = true;
+                tracing::info!("first frame with data after {:?}", started.elapsed());
+            }
         }
         if state.quit {
             return Ok(());
