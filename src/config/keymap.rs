@@ -674,6 +674,19 @@ mod tests {
     }
 
     #[test]
+    fn the_example_config_keymap_is_valid() {
+        let text = include_str!("../../config.example.toml");
+        let config =
+            crate::config::Config::from_str(text, std::path::Path::new("config.example.toml"))
+                .expect("example config parses");
+        let map = Keymap::with_overrides(&config.keys).expect("example keys are valid");
+        assert_eq!(
+            map.command_for(&key(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            Some(Command::Quit)
+        );
+    }
+
+    #[test]
     fn footer_and_help_follow_the_keymap() {
         let map = Keymap::with_overrides(&overrides(&[("help", &["h"], 1)])).expect("valid");
         assert!(map.footer(80).starts_with("h help  / filter  R review"));
