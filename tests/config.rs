@@ -82,7 +82,7 @@ fn defaults_apply_without_a_config_file() {
         assert_eq!(config.default_view, View::Transactions);
         assert_eq!(config.default_group_by, GroupBy::Month);
         assert_eq!(config.theme, ThemeName::Dark);
-        assert_eq!(config.serve.requests_per_minute, 600);
+        assert_eq!(config.serve.requests_per_minute, 6000);
         assert!(config.profiles.is_empty() && config.keys.is_empty());
         assert!(config.profile(None).unwrap().is_none());
         return;
@@ -194,7 +194,7 @@ fn the_example_config_loads_with_every_setting() {
     assert_eq!(hledger.dialect, Dialect::HledgerWeb);
     assert_eq!(hledger.url, "http://127.0.0.1:5000");
     assert!(config.serve.api_keys.is_empty());
-    assert_eq!(config.serve.requests_per_minute, 600);
+    assert_eq!(config.serve.requests_per_minute, 6000);
     let quit: Vec<&str> = config.keys["quit"].keys().collect();
     assert_eq!(quit, ["q", "Ctrl-c"]);
     assert_eq!(config.keys["add_tag"].keys().collect::<Vec<_>>(), ["t"]);
@@ -448,7 +448,7 @@ fn remote_url_profiles_get_defaults_and_the_same_checks() {
     assert_eq!(p.url, "https://f.example.org");
     assert_eq!(p.dialect, Dialect::Sure);
     assert_eq!(p.api_key_env, "TALLY_API_KEY");
-    assert_eq!(p.requests_per_minute, 100);
+    assert_eq!(p.requests_per_minute, 0);
     assert_eq!(p.timeout, Duration::from_secs(30));
     let err = RestProfile::from_url("http://f.example.org", Dialect::Tally).unwrap_err();
     assert!(err.to_string().contains("allow_http"), "{err}");

@@ -25,8 +25,8 @@ pub const SERVE_KEYS_ENV: &str = "TALLY_SERVE_KEYS";
 /// Default environment variable holding a REST profile's API key.
 pub const DEFAULT_API_KEY_ENV: &str = "TALLY_API_KEY";
 pub const DEFAULT_DATE_FORMAT: &str = "%Y-%m-%d";
-pub const DEFAULT_REST_REQUESTS_PER_MINUTE: u32 = 100;
-pub const DEFAULT_SERVE_REQUESTS_PER_MINUTE: u32 = 600;
+pub const DEFAULT_REST_REQUESTS_PER_MINUTE: u32 = 0;
+pub const DEFAULT_SERVE_REQUESTS_PER_MINUTE: u32 = 6000;
 pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
 
 /// The bundled demo ledger (`assets/demo.journal`), copied into the data directory on first use.

@@ -256,14 +256,44 @@ impl<'a> EntryView<'a> {
 
     /// Adds the transaction's amount (see `Transaction::amount`) to `sum`.
     pub fn add_amount(&self, sum: &mut crate::domain::Balance) {
-        let mut any = false;
-        for p in self.postings() {
-            if p.kind == PostingKind::Real && self.kind(p).is_real() && !p.quantity.is_zero() {
-                sum.add(p.quantity, self.commodity(p));
-                any = true;
+        // Same rule as `Transaction::amount`: the net of the real postings, or the first posting when that nets to
+        // zero (a transfer between the holder's own accounts). The usual single-commodity case needs no allocation.
+        let real = || {
+            self.postings()
+                .iter()
+                .filter(|p| p.kind == PostingKind::Real && self.kind(p).is_real())
+        };
+        let mut commodity = None;
+        let mut single = true;
+        let mut net = Decimal::ZERO;
+        for p in real() {
+            match commodity {
+                None => commodity = Some(p.commodity),
+                Some(c) if c != p.commodity => single = false,
+                Some(_) => {}
             }
+            net += p.quantity;
         }
-        if !any && let Some(p) = self.postings().first() {
+        if single {
+            match commodity {
+                Some(c) if !net.is_zero() => sum.add(net, self.journal.commodities.get(c)),
+                _ => self.add_first(sum),
+            }
+            return;
+        }
+        let mut b = crate::domain::Balance::new();
+        for p in real() {
+            b.add(p.quantity, self.commodity(p));
+        }
+        if b.is_zero() {
+            self.add_first(sum);
+        } else {
+            sum.merge(&b);
+        }
+    }
+
+    fn add_first(&self, sum: &mut crate::domain::Balance) {
+        if let Some(p) = self.postings().first() {
             sum.add(p.quantity, self.commodity(p));
         }
     }
