@@ -232,3 +232,54 @@ async fn escape_sequences_in_data_are_shown_harmlessly() {
     let s = h.screen();
     assert!(s.contains("Evil ␛[31mRED␛[0m shop ␇"), "{s}");
 }
+
+#[tokio::test]
+async fn every_size_mode_and_pane_draws() {
+    let mut h = Harness::open((80, 24)).await;
+    h.keys("/coffee").await;
+    h.key(KeyCode::Enter).await;
+    h.keys(" ").await;
+    // A query error line as well (it changes the layout).
+    h.state.filter.error = Some(tally::query::QueryError {
+        column: 3,
+        message: "a bad term".into(),
+    });
+    let mut states = Vec::new();
+    for mode in ["normal", "help", "tag", "filter"] {
+        let mut st = h.state.clone();
+        match mode {
+            "help" => {
+                update(
+                    &mut st,
+                    Action::Key(KeyEvent::new(KeyCode::Char('?'), KeyModifiers::NONE)),
+                );
+            }
+            "tag" => {
+                update(
+                    &mut st,
+                    Action::Key(KeyEvent::new(KeyCode::Char('t'), KeyModifiers::NONE)),
+                );
+                assert!(matches!(st.mode, Mode::Prompt(_)));
+            }
+            "filter" => {
+                update(
+                    &mut st,
+                    Action::Key(KeyEvent::new(KeyCode::Char('/'), KeyModifiers::NONE)),
+                );
+            }
+            _ => {}
+        }
+        states.push(st);
+    }
+    for st in &mut states {
+        for pane in tally::app::Pane::ORDER {
+            st.focus = pane;
+            for w in (0..=125).step_by(5) {
+                for hgt in (0..=50).step_by(5) {
+                    st.size = (w, hgt);
+                    let _ = screen(st);
+                }
+            }
+        }
+    }
+}
