@@ -883,3 +883,48 @@ fn reviewing_in_the_queue_keeps_the_cursor_on_the_next_transaction() {
     assert_eq!(s.table.cursor, 0);
     assert_eq!(s.current().map(|t| t.id.0.clone()), Some("t1".into()));
 }
+
+#[test]
+fn quitting_waits_for_writes_in_flight_unless_asked_twice() {
+    let mut s = ready(5, true);
+    update(&mut s, key('r'));
+    assert_eq!(s.writes.pending, 1);
+    update(&mut s, key('q'));
+    assert!(!s.quit, "waits for the write");
+    assert!(
+        s.status
+            .as_ref()
+            .is_some_and(|m| m.text.contains("finishing 1 write"))
+    );
+    update(
+        &mut s,
+        Action::WriteDone {
+            kind: WriteKind::New,
+            reply: Err("disk full".into()),
+            renamed: vec![],
+        },
+    );
+    assert!(!s.quit, "a failed write stays on screen");
+    assert!(s.last_error.as_deref().is_some_and(|e| e.contains("disk full")));
+    update(&mut s, key('r'));
+    update(&mut s, key('q'));
+    update(
+        &mut s,
+        Action::WriteDone {
+            kind: WriteKind::New,
+            reply: Ok(UndoEntry {
+                label: "mark 1 cleared".into(),
+                forward: vec![],
+                inverse: vec![],
+            }),
+            renamed: vec![],
+        },
+    );
+    assert!(s.quit, "quits once written");
+
+    let mut s = ready(5, true);
+    update(&mut s, key('r'));
+    update(&mut s, key('q'));
+    update(&mut s, key('q'));
+    assert!(s.quit, "a second q does not wait");
+}

@@ -297,6 +297,8 @@ pub struct State {
     /// Accounts, review count and tags were asked for (after the first page: the table comes first).
     pub background_requested: bool,
     pub quit: bool,
+    /// Quit was asked while writes were in flight: quit when they are done (a second quit does not wait).
+    pub quit_when_written: bool,
     /// Something visible changed since the last draw.
     pub dirty: bool,
 }
@@ -348,6 +350,7 @@ impl State {
             last_write_tick: None,
             background_requested: false,
             quit: false,
+            quit_when_written: false,
             dirty: true,
         }
     }

@@ -318,6 +318,12 @@ fn on_write_done(
     state.writes.pending = state.writes.pending.saturating_sub(1);
     state.writes.progress = None;
     state.last_write_tick = Some(state.ticks);
+    if reply.is_err() {
+        // Stay and show what failed rather than quitting over it.
+        state.quit_when_written = false;
+    } else if state.quit_when_written && state.writes.pending == 0 {
+        state.quit = true;
+    }
     match (kind, reply) {
         (WriteKind::New, Ok(entry)) => {
             state.set_status(format!("{} (u to undo)", entry.label));
@@ -572,7 +578,18 @@ fn run_command(state: &mut State, command: Command, fx: &mut Vec<Effect>) {
         return;
     }
     match command {
-        Command::Quit => state.quit = true,
+        Command::Quit => {
+            if state.writes.pending > 0 && !state.quit_when_written {
+                state.quit_when_written = true;
+                let key = state.keymap.key_text(Command::Quit);
+                state.set_status(format!(
+                    "finishing {} write(s) before quitting… ({key} again quits now)",
+                    state.writes.pending
+                ));
+            } else {
+                state.quit = true;
+            }
+        }
         Command::Help => state.mode = Mode::Help,
         Command::MoveDown => move_by(state, 1, fx),
         Command::MoveUp => move_by(state, -1, fx),
