@@ -6,20 +6,24 @@
 //! at once.
 
 mod action;
+mod edits;
 mod effects;
+mod navigate;
+mod requests;
 mod state;
 mod undo;
 mod update;
 
 pub use action::{Action, Effect, Opened, Reply, Slot, WriteKind};
 pub use effects::EffectRunner;
+pub use requests::period_end;
 pub use state::{
     AccountRow, Analytics, Filter, Generations, MAX_PERIODS, MAX_WINDOW, Mode, PAGE_ROWS, Pane,
     Phase, Prompt, PromptKind, SPARK_MONTHS, Selection, State, StateOptions, StatusMessage,
     TableView, TxnWindow, Writes,
 };
 pub use undo::{EditOp, UNDO_LIMIT, UndoEntry, UndoStack};
-pub use update::{MAX_STATUS_BATCH, RELOAD_EVERY_TICKS, period_end, update};
+pub use update::{MAX_STATUS_BATCH, RELOAD_EVERY_TICKS, update};
 
 use crate::backend::{Backend, BackendError};
 use crate::config::keymap::Keymap;

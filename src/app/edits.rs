@@ -1,0 +1,283 @@
+//! Selection and edits as `update` does them: toggling, ranges and "select all" (whose ids the runner collects in
+//! pages), the tag, category and note prompts with completion from the backend's tags, and status changes. Each
+//! checks the backend's capabilities first and says why when an action is not available.
+
+use super::action::{Effect, WriteKind};
+use super::navigate::move_by;
+use super::state::{Mode, Pane, Prompt, PromptKind, State};
+use super::undo::{EditOp, UndoEntry};
+use super::update::MAX_STATUS_BATCH;
+use crate::backend::{PageRequest, TagInfo, TxnPatch};
+use crate::config::keymap::Command;
+use crate::domain::{Balance, Status, Tag, TxnId};
+use std::sync::Arc;
+
+/// Replaces the word under the cursor (the last word) with `word`.
+pub(super) fn complete_word(input: &mut tui_input::Input, word: &str) {
+    let value = input.value();
+    let start = value.rfind([' ', ',']).map_or(0, |i| i + 1);
+    let new = format!("{}{word} ", &value[..start]);
+    *input = tui_input::Input::new(new);
+}
+
+pub(super) fn update_completions(prompt: &mut Prompt, tags: &[TagInfo]) {
+    if !matches!(prompt.kind, PromptKind::AddTag | PromptKind::RemoveTag) {
+        prompt.completions.clear();
+        return;
+    }
+    let value = prompt.input.value();
+    let word = value.rsplit([' ', ',']).next().unwrap_or("").to_lowercase();
+    prompt.completions = tags
+        .iter()
+        .filter(|t| t.name.to_lowercase().starts_with(&word) && t.name.to_lowercase() != word)
+        .take(8)
+        .map(|t| t.name.clone())
+        .collect();
+}
+
+pub(super) fn submit_prompt(state: &mut State, prompt: Prompt, fx: &mut Vec<Effect>) {
+    let text = prompt.input.value().trim().to_string();
+    match prompt.kind {
+        PromptKind::AddTag | PromptKind::RemoveTag => {
+            let words: Vec<&str> = text.split([' ', ',']).filter(|w| !w.is_empty()).collect();
+            if words.is_empty() {
+                state.set_status("no tags given: nothing changed");
+                return;
+            }
+            let (add, remove) = if prompt.kind == PromptKind::AddTag {
+                (words.iter().map(|w| Tag::parse(w)).collect(), Vec::new())
+            } else {
+                let names = words.iter().map(|w| Tag::parse(w).name).collect::<Vec<_>>();
+                (Vec::new(), names)
+            };
+            if let Some(bad) = add
+                .iter()
+                .map(|t: &Tag| t.name.as_str())
+                .chain(remove.iter().map(String::as_str))
+                .find(|n| n.is_empty() || n.chars().any(|c| c.is_control() || c == ';'))
+            {
+                state.set_error(format!("not a valid tag name: {bad:?}"));
+                return;
+            }
+            state.writes.pending += 1;
+            fx.push(Effect::BulkTag {
+                ids: prompt.targets,
+                add,
+                remove,
+            });
+        }
+        PromptKind::Category | PromptKind::Note => {
+            let Some(id) = prompt.targets.first().cloned() else {
+                return;
+            };
+            let Some(txn) = state.txns.rows.iter().find(|t| t.id == id) else {
+                state.set_error("the transaction is no longer on screen");
+                return;
+            };
+            let (patch, prior, what) = if prompt.kind == PromptKind::Category {
+                let patch = TxnPatch {
+                    category: Some(text.clone()),
+                    ..TxnPatch::default()
+                };
+                let prior = TxnPatch {
+                    category: Some(txn.category.clone().unwrap_or_default()),
+                    ..TxnPatch::default()
+                };
+                (patch, prior, format!("category {text}"))
+            } else {
+                let patch = TxnPatch {
+                    note: Some(text.clone()),
+                    ..TxnPatch::default()
+                };
+                let prior = TxnPatch {
+                    note: Some(txn.note.clone()),
+                    ..TxnPatch::default()
+                };
+                (patch, prior, "note".to_string())
+            };
+            let entry = UndoEntry {
+                label: format!("set {what} on 1 transaction"),
+                forward: vec![EditOp::Patch {
+                    id: id.clone(),
+                    patch,
+                }],
+                inverse: vec![EditOp::Patch { id, patch: prior }],
+            };
+            state.writes.pending += 1;
+            fx.push(Effect::Apply {
+                kind: WriteKind::New,
+                entry,
+            });
+        }
+    }
+}
+
+/// `Some(reason)` when the backend lacks a capability, naming the backend.
+pub(super) fn unavailable(
+    state: &State,
+    has: impl Fn(&crate::backend::Capabilities) -> bool,
+    what: &str,
+) -> Option<String> {
+    if has(&state.capabilities) {
+        None
+    } else {
+        Some(format!(
+            "cannot {what}: not supported by {}",
+            state.capabilities.label
+        ))
+    }
+}
+
+/// The transactions an edit applies to: the selection, or else the row under the cursor.
+pub(super) fn targets(state: &mut State) -> Option<Arc<Vec<TxnId>>> {
+    if state.selection.collecting.is_some() {
+        state.set_status("still selecting… wait for it to finish or press Esc");
+        return None;
+    }
+    if !state.selection.ids.is_empty() {
+        let mut ids: Vec<TxnId> = state.selection.ids.iter().cloned().collect();
+        ids.sort();
+        return Some(Arc::new(ids));
+    }
+    match state.current() {
+        Some(t) if t.read_only => {
+            let msg = format!("{} is read-only here: {}", t.id, t.source);
+            state.set_error(msg);
+            None
+        }
+        Some(t) => Some(Arc::new(vec![t.id.clone()])),
+        None => {
+            state.set_status("no transaction under the cursor");
+            None
+        }
+    }
+}
+
+pub(super) fn single_edit_prompt(state: &mut State, command: Command) {
+    let (kind, cap): (PromptKind, fn(&crate::backend::Capabilities) -> bool) =
+        if command == Command::SetCategory {
+            (PromptKind::Category, |c| c.edit_category)
+        } else {
+            (PromptKind::Note, |c| c.edit_notes)
+        };
+    let what = if kind == PromptKind::Category {
+        "edit categories"
+    } else {
+        "edit notes"
+    };
+    if let Some(why) = unavailable(state, cap, what) {
+        state.set_error(why);
+        return;
+    }
+    let Some(txn) = state.current() else {
+        state.set_status("no transaction under the cursor");
+        return;
+    };
+    if txn.read_only {
+        let msg = format!("{} is read-only here: {}", txn.id, txn.source);
+        state.set_error(msg);
+        return;
+    }
+    let current = if kind == PromptKind::Category {
+        txn.category.clone().unwrap_or_default()
+    } else {
+        txn.note.clone()
+    };
+    state.mode = Mode::Prompt(Prompt {
+        kind,
+        input: tui_input::Input::new(current),
+        targets: Arc::new(vec![txn.id.clone()]),
+        completions: Vec::new(),
+    });
+}
+
+pub(super) fn set_status(state: &mut State, status: Status, fx: &mut Vec<Effect>) {
+    if let Some(why) = unavailable(state, |c| c.edit_status, "change status") {
+        state.set_error(why);
+        return;
+    }
+    let Some(ids) = targets(state) else {
+        return;
+    };
+    if ids.len() > MAX_STATUS_BATCH {
+        state.set_error(format!(
+            "{} selected: status changes are one call each, at most {MAX_STATUS_BATCH} at once",
+            ids.len()
+        ));
+        return;
+    }
+    state.writes.pending += 1;
+    fx.push(Effect::SetStatus { ids, status });
+    if state.selection.ids.is_empty() && state.focus == Pane::Transactions {
+        // Reviewing one by one: move on to the next.
+        move_by(state, 1, fx);
+    }
+}
+
+pub(super) fn toggle_select(state: &mut State, fx: &mut Vec<Effect>) {
+    let Some(t) = state.current() else {
+        return;
+    };
+    let (id, amount) = (t.id.clone(), t.amount());
+    if state.selection.ids.remove(&id) {
+        let mut neg = Balance::new();
+        for m in amount.amounts() {
+            neg.add(-m.quantity, &m.commodity);
+        }
+        state.selection.sum.merge(&neg);
+    } else {
+        state.selection.ids.insert(id);
+        state.selection.sum.merge(&amount);
+    }
+    state.selection.anchor = Some(state.table.cursor);
+    move_by(state, 1, fx);
+}
+
+pub(super) fn range_select(state: &mut State, fx: &mut Vec<Effect>) {
+    let anchor = state.selection.anchor.unwrap_or(state.table.cursor);
+    let (start, end) = if anchor <= state.table.cursor {
+        (anchor, state.table.cursor + 1)
+    } else {
+        (state.table.cursor, anchor + 1)
+    };
+    let end = end.min(state.total());
+    if state.txns.covers(start, end) {
+        for i in start..end {
+            if let Some(t) = state.txns.get(i) {
+                let (id, amount) = (t.id.clone(), t.amount());
+                if state.selection.ids.insert(id) {
+                    state.selection.sum.merge(&amount);
+                }
+            }
+        }
+        state.set_status(format!("{} selected", state.selection.ids.len()));
+    } else {
+        collect(state, start, end - start, fx);
+    }
+    state.selection.anchor = Some(state.table.cursor);
+}
+
+pub(super) fn select_all(state: &mut State, fx: &mut Vec<Effect>) {
+    state.selection = Default::default();
+    let total = state.total();
+    if total == 0 {
+        state.set_status("nothing matches: nothing selected");
+        return;
+    }
+    collect(state, 0, total, fx);
+}
+
+pub(super) fn collect(state: &mut State, offset: usize, limit: usize, fx: &mut Vec<Effect>) {
+    state.gens.collect = state.gens.bump();
+    state.selection.collecting = Some((state.selection.ids.len(), limit));
+    fx.push(Effect::Collect {
+        generation: state.gens.collect,
+        query: state.effective_query(),
+        page: PageRequest {
+            offset,
+            limit,
+            sort: state.table.sort,
+            ascending: state.table.ascending,
+        },
+    });
+}

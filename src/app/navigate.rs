@@ -1,0 +1,117 @@
+//! Moving around: the table cursor and scroll position (absolute match indices), the accounts cursor, the analytics
+//! period, and keeping the loaded window of rows around the viewport — asking for the next page before the user
+//! reaches the edge, joining pages that touch, never asking twice for the same one.
+
+use super::action::Effect;
+use super::requests::{fetch_analytics, request_rows};
+use super::state::{PAGE_ROWS, Pane, State};
+use crate::backend::GroupBy;
+
+pub(super) fn page_rows(state: &State) -> usize {
+    crate::ui::layout::table_rows(state.size, filter_rows(state)).max(1)
+}
+
+pub(super) fn filter_rows(state: &State) -> u16 {
+    if state.filter.error.is_some() { 2 } else { 1 }
+}
+
+pub(super) fn move_by(state: &mut State, delta: isize, fx: &mut Vec<Effect>) {
+    match state.focus {
+        Pane::Accounts => {
+            let n = state.accounts.len();
+            if n > 0 {
+                state.account_cursor = state.account_cursor.saturating_add_signed(delta).min(n - 1);
+            }
+        }
+        Pane::Analytics => {
+            if delta.abs() == 1 {
+                move_period(state, delta, fx);
+            }
+        }
+        Pane::Transactions | Pane::Detail => {
+            let total = state.total();
+            if total == 0 {
+                return;
+            }
+            state.table.cursor = state
+                .table
+                .cursor
+                .saturating_add_signed(delta)
+                .min(total - 1);
+            scroll_into_view(state);
+            ensure_window(state, fx);
+        }
+    }
+}
+
+pub(super) fn clamp_cursor(state: &mut State) {
+    let total = state.total();
+    state.table.cursor = state.table.cursor.min(total.saturating_sub(1));
+}
+
+/// Moves the viewport so the cursor is visible.
+pub(super) fn scroll_into_view(state: &mut State) {
+    let rows = page_rows(state);
+    let t = &mut state.table;
+    if t.cursor < t.top {
+        t.top = t.cursor;
+    } else if t.cursor >= t.top + rows {
+        t.top = t.cursor + 1 - rows;
+    }
+    let total = state.txns.total.unwrap_or(0);
+    t.top = t.top.min(total.saturating_sub(rows));
+}
+
+/// Asks for the page around the viewport when the loaded window does not cover it (with a margin).
+pub(super) fn ensure_window(state: &mut State, fx: &mut Vec<Effect>) {
+    let Some(total) = state.txns.total else {
+        return;
+    };
+    let rows = page_rows(state);
+    let margin = rows.min(PAGE_ROWS / 8);
+    let start = state.table.top.saturating_sub(margin);
+    let end = (state.table.top + rows + margin).min(total);
+    if state.txns.covers(start, end) || start >= end {
+        return;
+    }
+    let (w0, w1) = (state.txns.offset, state.txns.end());
+    let (offset, limit, extend) = if state.txns.rows.is_empty() || end <= w0 || start >= w1 {
+        // Far from what is loaded: a fresh page centred on the viewport.
+        let offset = state
+            .table
+            .top
+            .saturating_sub((PAGE_ROWS.saturating_sub(rows)) / 2);
+        (offset, PAGE_ROWS, false)
+    } else if end > w1 {
+        (w1, PAGE_ROWS, true)
+    } else {
+        let offset = w0.saturating_sub(PAGE_ROWS);
+        (offset, w0 - offset, true)
+    };
+    if state.txns.pending_offset == Some(offset) || state.txns.short_at == Some(offset) {
+        return;
+    }
+    request_rows(state, (offset, limit), extend, fx);
+}
+
+pub(super) fn set_group(state: &mut State, group: GroupBy, fx: &mut Vec<Effect>) {
+    state.analytics.group_by = group;
+    state.analytics.period = None;
+    state.set_status(format!("analytics by {}", group.name()));
+    fetch_analytics(state, fx);
+}
+
+pub(super) fn move_period(state: &mut State, delta: isize, fx: &mut Vec<Effect>) {
+    let n = state.analytics.periods.len();
+    if n == 0 {
+        return;
+    }
+    state.analytics.period = match (state.analytics.period, delta < 0) {
+        (None, true) => Some(n - 1),
+        (None, false) => None,
+        (Some(p), true) => Some(p.saturating_sub(1)),
+        (Some(p), false) if p + 1 >= n => None,
+        (Some(p), false) => Some(p + 1),
+    };
+    fetch_analytics(state, fx);
+}

@@ -1,0 +1,119 @@
+//! The backend requests `update` asks for, each stamped with a new generation so that only the latest reply of
+//! its kind is taken: table pages, analytics for the current filter (and highlighted period), accounts, the review
+//! queue size and tags; `requery` after the query changed, `refresh` after the data changed.
+
+use super::action::Effect;
+use super::navigate::page_rows;
+use super::state::{PAGE_ROWS, State};
+use crate::backend::{GroupBy, PageRequest};
+use crate::query::{DateRange, Query, Term};
+use chrono::{Datelike, Duration, NaiveDate};
+
+/// A fresh page at `offset` that replaces the loaded rows (new query, refresh).
+pub(super) fn fetch_page(state: &mut State, offset: usize, fx: &mut Vec<Effect>) {
+    state.txns.short_at = None;
+    request_rows(state, (offset, PAGE_ROWS), false, fx);
+}
+
+pub(super) fn request_rows(
+    state: &mut State,
+    (offset, limit): (usize, usize),
+    extend: bool,
+    fx: &mut Vec<Effect>,
+) {
+    state.gens.page = state.gens.bump();
+    state.txns.pending_offset = Some(offset);
+    state.txns.pending_extend = extend;
+    fx.push(Effect::FetchPage {
+        generation: state.gens.page,
+        query: state.effective_query(),
+        page: PageRequest {
+            offset,
+            limit,
+            sort: state.table.sort,
+            ascending: state.table.ascending,
+        },
+    });
+}
+
+/// The query or sort changed: back to the top, fetch the first page and the analytics.
+pub(super) fn requery(state: &mut State, fx: &mut Vec<Effect>) {
+    state.txns.awaiting_query = true;
+    state.table.cursor = 0;
+    state.table.top = 0;
+    state.analytics.period = None;
+    fetch_page(state, 0, fx);
+    fetch_analytics(state, fx);
+}
+
+/// The data may have changed (a write, a reload): fetch everything again where the user is.
+pub(super) fn refresh(state: &mut State, fx: &mut Vec<Effect>) {
+    state.txns.follow = state.current().map(|t| t.id.clone());
+    let offset = state
+        .table
+        .top
+        .saturating_sub((PAGE_ROWS.saturating_sub(page_rows(state))) / 2);
+    fetch_page(state, offset, fx);
+    fetch_analytics(state, fx);
+    fetch_accounts(state, fx);
+    fetch_review_count(state, fx);
+    fx.push(Effect::FetchTags);
+}
+
+pub(super) fn fetch_accounts(state: &mut State, fx: &mut Vec<Effect>) {
+    state.gens.accounts = state.gens.bump();
+    fx.push(Effect::FetchAccounts {
+        generation: state.gens.accounts,
+    });
+}
+
+pub(super) fn fetch_review_count(state: &mut State, fx: &mut Vec<Effect>) {
+    state.gens.review = state.gens.bump();
+    fx.push(Effect::FetchReviewCount {
+        generation: state.gens.review,
+    });
+}
+
+pub(super) fn fetch_analytics(state: &mut State, fx: &mut Vec<Effect>) {
+    state.gens.analytics = state.gens.bump();
+    let query = state.effective_query();
+    let breakdown_query = match state
+        .analytics
+        .period
+        .and_then(|p| state.analytics.periods.get(p))
+    {
+        Some(p) => {
+            let end = period_end(p.start, state.analytics.group_by);
+            let range = Query {
+                terms: vec![Term::Date(DateRange {
+                    start: Some(p.start),
+                    end: Some(end),
+                })],
+                source: format!("date:{}..{}", p.start, end),
+            };
+            query.and(&range)
+        }
+        None => query.clone(),
+    };
+    fx.push(Effect::FetchAnalytics {
+        generation: state.gens.analytics,
+        query,
+        group_by: state.analytics.group_by,
+        breakdown_query,
+        dimension: state.analytics.dimension,
+    });
+}
+
+/// The first day after the period that starts on `start`.
+pub fn period_end(start: NaiveDate, group_by: GroupBy) -> NaiveDate {
+    let next_month = |d: NaiveDate, months: u32| {
+        d.checked_add_months(chrono::Months::new(months))
+            .unwrap_or(NaiveDate::MAX)
+    };
+    match group_by {
+        GroupBy::Day => start + Duration::days(1),
+        GroupBy::Week => start + Duration::days(7),
+        GroupBy::Month => next_month(start.with_day(1).unwrap_or(start), 1),
+        GroupBy::Year => NaiveDate::from_ymd_opt(start.year() + 1, 1, 1).unwrap_or(NaiveDate::MAX),
+    }
+}
