@@ -905,7 +905,11 @@ fn quitting_waits_for_writes_in_flight_unless_asked_twice() {
         },
     );
     assert!(!s.quit, "a failed write stays on screen");
-    assert!(s.last_error.as_deref().is_some_and(|e| e.contains("disk full")));
+    assert!(
+        s.last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("disk full"))
+    );
     update(&mut s, key('r'));
     update(&mut s, key('q'));
     update(
@@ -927,4 +931,36 @@ fn quitting_waits_for_writes_in_flight_unless_asked_twice() {
     update(&mut s, key('q'));
     update(&mut s, key('q'));
     assert!(s.quit, "a second q does not wait");
+}
+
+#[test]
+fn a_failed_first_page_is_retried() {
+    let mut s = new_state();
+    let fx = update(
+        &mut s,
+        Action::Opened(Ok(Opened {
+            capabilities: caps(true),
+            diagnostics: 0,
+            first_diagnostic: None,
+        })),
+    );
+    let (generation, offset, _) = page_effect(&fx).expect("first page");
+    update(
+        &mut s,
+        Action::Page {
+            generation,
+            offset,
+            reply: Err("tally https://example.org: connection refused".into()),
+        },
+    );
+    assert!(
+        s.last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("connection refused"))
+    );
+    let mut retried = false;
+    for _ in 0..RELOAD_EVERY_TICKS {
+        retried |= page_effect(&update(&mut s, Action::Tick)).is_some();
+    }
+    assert!(retried);
 }

@@ -121,6 +121,10 @@ fn on_tick(state: &mut State, fx: &mut Vec<Effect>) {
     {
         state.reload_in_flight = true;
         fx.push(Effect::Reload);
+        // The first page failed (a server was down): try again now and then.
+        if state.txns.total.is_none() && state.txns.pending_offset.is_none() {
+            requery(state, fx);
+        }
     }
 }
 
