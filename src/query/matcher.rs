@@ -131,7 +131,7 @@ impl Term {
     }
 
     /// Terms of these kinds are OR'd with others of the same kind (hledger's rule); the rest are AND'd.
-    fn or_group(&self) -> Option<u8> {
+    pub(crate) fn or_group(&self) -> Option<u8> {
         match self {
             Term::Account(_) => Some(0),
             Term::Desc(_) => Some(1),
@@ -261,6 +261,26 @@ mod tests {
         assert!(m("is:review"));
         assert!(!m("is:untagged"));
         assert!(m("not:is:untagged"));
+    }
+
+    #[test]
+    fn narrowing_is_detected_only_when_safe() {
+        let n = |new: &str, old: &str| parse(new).expect("new").narrows(&parse(old).expect("old"));
+        assert!(n("co", "c"));
+        assert!(n("coffee shop", "coffee"));
+        assert!(n("c acct:food", "c"));
+        assert!(n("acct:foods", "acct:food"));
+        assert!(n("desc:ab", "desc:a"));
+        assert!(!n("c", "co"));
+        assert!(!n("d", "c"));
+        assert!(!n("acct:a acct:b", "acct:a"), "a second acct: term widens");
+        assert!(
+            !n("acct:a acct:bc", "acct:a acct:b"),
+            "grown term in a shared OR group"
+        );
+        assert!(!n("amt:>50", "amt:>5"));
+        assert!(!n("", "c"));
+        assert!(n("c", ""));
     }
 
     #[test]

@@ -96,6 +96,42 @@ impl Query {
         r
     }
 
+    /// True when everything this query matches is sure to match `previous` too, so a backend may filter the previous
+    /// matches instead of the whole ledger (typing forward in the filter). Conservative: false when unsure.
+    pub fn narrows(&self, previous: &Query) -> bool {
+        let old = &previous.terms;
+        if self.terms.len() < old.len() {
+            return false;
+        }
+        for (i, (o, n)) in old.iter().zip(&self.terms).enumerate() {
+            if o == n {
+                continue;
+            }
+            // Only the last old term may have grown, and only a longer needle of the same text kind.
+            let grew = i + 1 == old.len()
+                && match (o, n) {
+                    (Term::Text(a), Term::Text(b))
+                    | (Term::Desc(a), Term::Desc(b))
+                    | (Term::Payee(a), Term::Payee(b))
+                    | (Term::Note(a), Term::Note(b))
+                    | (Term::Account(a), Term::Account(b)) => b.contains(a.as_str()),
+                    _ => false,
+                };
+            // A grown term in an OR group narrows only when it is alone in its group.
+            if !grew
+                || (o.or_group().is_some()
+                    && old.iter().filter(|t| t.or_group() == o.or_group()).count() > 1)
+            {
+                return false;
+            }
+        }
+        // Added terms narrow unless they join an OR group the previous query already had (that widens it).
+        self.terms[old.len()..].iter().all(|t| {
+            t.or_group()
+                .is_none_or(|g| !old.iter().any(|o| o.or_group() == Some(g)))
+        })
+    }
+
     /// A new query that also requires `extra` (both sources joined with a space).
     pub fn and(&self, extra: &Query) -> Query {
         let mut terms = self.terms.clone();

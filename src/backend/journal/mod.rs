@@ -32,6 +32,7 @@ use std::sync::{Arc, Mutex, RwLock};
 /// The matches of the last query, in the requested order, kept so that paging through them is free.
 struct MatchSet {
     key: String,
+    query: Query,
     indices: Arc<Vec<u32>>,
     sum: Balance,
 }
@@ -117,15 +118,24 @@ impl JournalBackend {
         query: &Query,
         page: &PageRequest,
     ) -> Result<(Arc<Vec<u32>>, Balance)> {
-        let key = format!("{:?}|{:?}|{}", query.terms, page.sort, page.ascending);
-        let mut cache = self.matches.lock().map_err(poisoned)?;
-        if let Some(m) = cache.as_ref().filter(|m| m.key == key) {
-            return Ok((m.indices.clone(), m.sum.clone()));
-        }
+        let order = format!("{:?}|{}", page.sort, page.ascending);
+        let key = format!("{:?}|{order}", query.terms);
+        // The lock is held only to look and to store: concurrent queries filter in parallel.
+        let previous = {
+            let cache = self.matches.lock().map_err(poisoned)?;
+            match cache.as_ref() {
+                Some(m) if m.key == key => return Ok((m.indices.clone(), m.sum.clone())),
+                Some(m) if m.key.ends_with(&order) && query.narrows(&m.query) => {
+                    Some(m.indices.clone())
+                }
+                _ => None,
+            }
+        };
         let started = std::time::Instant::now();
+        // Typing forward narrows the last match set: filter it (already in order) instead of the whole ledger.
+        let source: &[u32] = previous.as_deref().map_or(&j.by_date, |v| v.as_slice());
         // One pass: filter and sum per chunk in parallel, then join the chunks in order.
-        let parts: Vec<(Vec<u32>, Balance)> = j
-            .by_date
+        let parts: Vec<(Vec<u32>, Balance)> = source
             .par_chunks(16_384)
             .map(|chunk| {
                 let mut hits = Vec::new();
@@ -146,7 +156,9 @@ impl JournalBackend {
             indices.extend_from_slice(&hits);
             sum.merge(&part);
         }
-        sort_indices(j, &mut indices, page.sort, page.ascending);
+        if previous.is_none() {
+            sort_indices(j, &mut indices, page.sort, page.ascending);
+        }
         if std::env::var_os("TALLY_TIMINGS").is_some() {
             eprintln!(
                 "query {:?}: {} matches in {:?}",
@@ -156,8 +168,9 @@ impl JournalBackend {
             );
         }
         let indices = Arc::new(indices);
-        *cache = Some(MatchSet {
+        *self.matches.lock().map_err(poisoned)? = Some(MatchSet {
             key,
+            query: query.clone(),
             indices: indices.clone(),
             sum: sum.clone(),
         });
