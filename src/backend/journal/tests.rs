@@ -258,11 +258,20 @@ async fn narrowing_a_query_gives_what_a_fresh_query_gives() {
     let fresh = JournalBackend::open(&path).expect("open");
     for text in ["o", "la", "lan", "land", "landlord", "landlordx"] {
         let q = q(text).expect("q");
-        let a = narrowed.transactions(&q, PageRequest::default()).await.expect("narrowed");
-        let b = fresh.transactions(&q, PageRequest::default()).await.expect("fresh");
+        let a = narrowed
+            .transactions(&q, PageRequest::default())
+            .await
+            .expect("narrowed");
+        let b = fresh
+            .transactions(&q, PageRequest::default())
+            .await
+            .expect("fresh");
         assert_eq!((a.total, &a.sum), (b.total, &b.sum), "{text}");
         // A fresh backend for the comparison each time: no narrowing there.
-        let b2 = JournalBackend::open(&path).expect("open").transactions(&q, PageRequest::default()).await;
+        let b2 = JournalBackend::open(&path)
+            .expect("open")
+            .transactions(&q, PageRequest::default())
+            .await;
         assert_eq!(a.items, b2.expect("fresh").items, "{text}");
     }
 }
