@@ -30,6 +30,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
 /// The matches of the last query, in the requested order, kept so that paging through them is free.
+/// How many match sets are kept (each is at most 4 bytes per transaction).
+const MATCH_SETS: usize = 4;
+
 struct MatchSet {
     key: String,
     query: Query,
@@ -47,7 +50,9 @@ struct Loaded {
 pub struct JournalBackend {
     path: PathBuf,
     loaded: RwLock<Loaded>,
-    matches: Mutex<Option<MatchSet>>,
+    /// The last few match sets, most recent first: the table's query, the review queue and analytics queries
+    /// alternate, and none should evict the others.
+    matches: Mutex<Vec<MatchSet>>,
 }
 
 fn io_error(path: &Path, e: impl std::fmt::Display) -> BackendError {
@@ -70,7 +75,7 @@ impl JournalBackend {
                 diagnostics,
                 stale: false,
             }),
-            matches: Mutex::new(None),
+            matches: Mutex::new(Vec::new()),
         })
     }
 
@@ -92,7 +97,7 @@ impl JournalBackend {
             stale: false,
         };
         if let Ok(mut m) = self.matches.lock() {
-            *m = None;
+            m.clear();
         }
         Ok(())
     }
@@ -123,13 +128,14 @@ impl JournalBackend {
         // The lock is held only to look and to store: concurrent queries filter in parallel.
         let previous = {
             let cache = self.matches.lock().map_err(poisoned)?;
-            match cache.as_ref() {
-                Some(m) if m.key == key => return Ok((m.indices.clone(), m.sum.clone())),
-                Some(m) if m.key.ends_with(&order) && query.narrows(&m.query) => {
-                    Some(m.indices.clone())
-                }
-                _ => None,
+            if let Some(m) = cache.iter().find(|m| m.key == key) {
+                return Ok((m.indices.clone(), m.sum.clone()));
             }
+            cache
+                .iter()
+                .filter(|m| m.key.ends_with(&order) && query.narrows(&m.query))
+                .min_by_key(|m| m.indices.len())
+                .map(|m| m.indices.clone())
         };
         let started = std::time::Instant::now();
         // Typing forward narrows the last match set: filter it (already in order) instead of the whole ledger.
@@ -168,12 +174,18 @@ impl JournalBackend {
             );
         }
         let indices = Arc::new(indices);
-        *self.matches.lock().map_err(poisoned)? = Some(MatchSet {
-            key,
-            query: query.clone(),
-            indices: indices.clone(),
-            sum: sum.clone(),
-        });
+        let mut cache = self.matches.lock().map_err(poisoned)?;
+        cache.retain(|m| m.key != key);
+        cache.insert(
+            0,
+            MatchSet {
+                key,
+                query: query.clone(),
+                indices: indices.clone(),
+                sum: sum.clone(),
+            },
+        );
+        cache.truncate(MATCH_SETS);
         Ok((indices, sum))
     }
 
@@ -248,7 +260,7 @@ impl JournalBackend {
         if !new_texts.is_empty() {
             loaded.stale = true;
             if let Ok(mut m) = self.matches.lock() {
-                *m = None;
+                m.clear();
             }
         }
         Ok(changed)
