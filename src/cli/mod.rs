@@ -420,8 +420,8 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
             sort,
             ascending,
         } => {
-            check_diagnostics(backend.as_ref(), &source, true).await?;
             let q = parse_query(&query)?;
+            check_diagnostics(backend.as_ref(), &source, true).await?;
             let page = PageRequest {
                 offset: 0,
                 limit: limit.unwrap_or(usize::MAX),
