@@ -383,20 +383,12 @@ async fn collect(
             limit,
             ..page
         };
-        match backend.transactions(query, req).await {
-            Ok(p) => {
-                let n = p.items.len();
+        match backend.transaction_refs(query, req).await {
+            Ok((items, total)) => {
+                let n = items.len();
                 offset += n;
-                let expected = end.min(p.total) - page.offset.min(p.total);
-                let done = n == 0 || offset >= end.min(p.total);
-                let items = p
-                    .items
-                    .into_iter()
-                    .map(|t| {
-                        let amount = t.amount();
-                        (t.id, amount)
-                    })
-                    .collect();
+                let expected = end.min(total) - page.offset.min(total);
+                let done = n == 0 || offset >= end.min(total);
                 let _ = tx.send(Action::Collected {
                     generation,
                     items,

@@ -323,6 +323,25 @@ pub trait Backend: Send + Sync {
 
     async fn transactions(&self, query: &Query, page: PageRequest) -> Result<TxnPage>;
 
+    /// Ids and amounts of a slice of the matching transactions, and the total match count: what selecting them
+    /// needs. The default builds them from `transactions`; backends that can answer more cheaply override it.
+    async fn transaction_refs(
+        &self,
+        query: &Query,
+        page: PageRequest,
+    ) -> Result<(Vec<(TxnId, Balance)>, usize)> {
+        let p = self.transactions(query, page).await?;
+        let refs = p
+            .items
+            .into_iter()
+            .map(|t| {
+                let amount = t.amount();
+                (t.id, amount)
+            })
+            .collect();
+        Ok((refs, p.total))
+    }
+
     async fn transaction(&self, id: &TxnId) -> Result<Transaction>;
 
     async fn update_transaction(&self, id: &TxnId, patch: &TxnPatch) -> Result<Transaction>;

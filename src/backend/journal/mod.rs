@@ -464,6 +464,29 @@ impl Backend for JournalBackend {
         })
     }
 
+    async fn transaction_refs(
+        &self,
+        query: &Query,
+        page: PageRequest,
+    ) -> Result<(Vec<(TxnId, Balance)>, usize)> {
+        self.read(|l| {
+            let j = &l.journal;
+            let (indices, _) = self.matches(j, query, &page)?;
+            let start = page.offset.min(indices.len());
+            let end = start.saturating_add(page.limit).min(indices.len());
+            let refs = indices[start..end]
+                .par_iter()
+                .map(|&i| {
+                    let v = j.view(i);
+                    let mut amount = Balance::new();
+                    v.add_amount(&mut amount);
+                    (v.id(), amount)
+                })
+                .collect();
+            Ok((refs, indices.len()))
+        })
+    }
+
     async fn transaction(&self, id: &TxnId) -> Result<Transaction> {
         self.transaction_now(id)
     }
