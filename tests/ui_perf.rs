@@ -170,4 +170,24 @@ async fn million_transaction_targets() {
         t.elapsed()
     );
     assert_eq!(s.state.selection.ids.len(), s.state.total());
+
+    // The first keystroke once the dashboard has settled (its background analytics done): a whole-ledger scan.
+    // Typed right after loading, it shares the two cores with those analytics (the `s` above).
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    s.apply(key('/'));
+    let t = Instant::now();
+    s.apply(key('e'));
+    let generation = s.state.gens.page;
+    s.until("a filter page", |st| {
+        st.txns.pending_offset.is_none() && st.gens.page == generation
+    })
+    .await;
+    terminal
+        .draw(|f| tally::ui::draw(f, &s.state))
+        .expect("draw");
+    println!(
+        "first keystroke after settling ('e', {} matches): {:?}",
+        s.state.total(),
+        t.elapsed()
+    );
 }
