@@ -166,10 +166,15 @@ impl EffectRunner {
                     let _ = tx.send(Action::ReviewCount { generation, reply });
                 });
             }
-            Effect::FetchTags => self.spawn(Slot::Tags, async move {
-                let reply = backend.tags().await.map_err(|e| e.to_string());
-                let _ = tx.send(Action::Tags(reply));
-            }),
+            Effect::FetchTags => {
+                // Tags only feed completion: they wait for the table to be quiet, like the other background work.
+                let idle = Arc::clone(&self.idle);
+                self.spawn(Slot::Tags, async move {
+                    idle.wait(QUIET).await;
+                    let reply = backend.tags().await.map_err(|e| e.to_string());
+                    let _ = tx.send(Action::Tags(reply));
+                })
+            }
             Effect::Collect {
                 generation,
                 query,
