@@ -301,14 +301,6 @@ impl JournalBackend {
             Ok(j.view(i).to_transaction())
         })
     }
-
-    /// Every transaction id matching `query`, newest first (for "select all matching").
-    pub fn matching_ids(&self, query: &Query) -> Result<Vec<TxnId>> {
-        self.read(|l| {
-            let (indices, _) = self.matches(&l.journal, query, &PageRequest::default())?;
-            Ok(indices.iter().map(|&i| l.journal.view(i).id()).collect())
-        })
-    }
 }
 
 fn sort_indices(j: &Journal, indices: &mut [u32], sort: SortKey, ascending: bool) {
