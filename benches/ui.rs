@@ -28,6 +28,7 @@ fn txn(i: usize) -> Transaction {
         amount: Money::new(q, "$"),
         cost: None,
         kind: PostingKind::Real,
+        account_kind: None,
         tags: vec![],
         comment: String::new(),
     };

@@ -5,7 +5,7 @@
 //! net = income − spending, per commodity. Transfers between real accounts count as neither.
 
 use crate::backend::{BreakdownRow, Dimension, GroupBy, PeriodSummary};
-use crate::domain::{AccountKind, Balance, account_kind, category_of};
+use crate::domain::{AccountKind, Balance};
 use crate::query::TxnView;
 use chrono::{Datelike, Duration, NaiveDate};
 use std::collections::{BTreeMap, HashMap};
@@ -58,7 +58,7 @@ impl SummaryBuilder {
         let slot = self.periods.entry(start).or_default();
         slot.2 += 1;
         t.for_each_posting(&mut |p| {
-            match account_kind(p.account) {
+            match p.kind {
                 AccountKind::Income => slot.0.add(-p.quantity, p.commodity),
                 AccountKind::Expense => slot.1.add(p.quantity, p.commodity),
                 _ => {}
@@ -158,7 +158,7 @@ impl BreakdownBuilder {
                 };
                 let mut seen: Vec<String> = Vec::new();
                 t.for_each_posting(&mut |p| {
-                    if wanted(account_kind(p.account)) {
+                    if wanted(p.kind) {
                         let slot = self.slot(p.account);
                         slot.0.add(p.quantity, p.commodity);
                         if !seen.iter().any(|s| s == p.account) {
@@ -232,16 +232,10 @@ impl BreakdownBuilder {
 /// What a transaction is worth for tag/payee breakdowns: its category postings, or its first posting.
 fn txn_value<T: TxnView + ?Sized>(t: &T) -> Balance {
     let mut b = Balance::new();
-    let mut accounts: Vec<String> = Vec::new();
-    t.for_each_posting(&mut |p| {
-        accounts.push(p.account.to_string());
-        false
-    });
-    let has_category = category_of(accounts.iter().map(String::as_str))
-        .is_some_and(|c| account_kind(c).is_category());
+    let has_category = t.for_each_posting(&mut |p| p.kind.is_category());
     let mut first = true;
     t.for_each_posting(&mut |p| {
-        if (has_category && account_kind(p.account).is_category()) || (!has_category && first) {
+        if (has_category && p.kind.is_category()) || (!has_category && first) {
             b.add(p.quantity, p.commodity);
         }
         first = false;
@@ -289,6 +283,7 @@ mod tests {
                     amount: Money::new(Decimal::new(*q, 0), "$"),
                     cost: None,
                     kind: PostingKind::Real,
+                    account_kind: None,
                     tags: vec![],
                     comment: String::new(),
                 })

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod conformance;
 pub mod journal;
+pub mod ledger;
 pub mod rest;
 
 /// What a backend can do. The UI greys out actions whose capability is false and shows `reason`.
@@ -303,6 +304,13 @@ pub enum BackendError {
     },
     #[error("{server}: {message}")]
     Network { server: String, message: String },
+    /// The server's request budget is spent: nothing was done; try again after `retry_after` seconds.
+    #[error("{server}: HTTP 429: {message} (next try possible in {retry_after} s)")]
+    RateLimited {
+        server: String,
+        retry_after: u64,
+        message: String,
+    },
     #[error("{0}")]
     Parse(String),
 }

@@ -123,10 +123,27 @@ pub struct Posting {
     pub cost: Option<Money>,
     #[serde(default)]
     pub kind: PostingKind,
+    /// What the account is, when the backend knows better than hledger's naming rules (a server's account types and
+    /// categories: "Chase Checking" is an asset, "Food & Drink" an expense). `None`: by the account's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_kind: Option<AccountKind>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<Tag>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub comment: String,
+}
+
+impl Posting {
+    /// What the posting's account is: as the backend says, else by hledger's naming rules.
+    pub fn account_kind(&self) -> AccountKind {
+        self.account_kind
+            .unwrap_or_else(|| account_kind(&self.account))
+    }
+
+    /// Money into or out of the holder's own accounts (a real posting to an asset or liability).
+    fn moves_money(&self) -> bool {
+        self.kind == PostingKind::Real && self.account_kind().is_real()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -172,10 +189,8 @@ impl Transaction {
     /// holder's accounts); when there are none, the first posting's amount.
     pub fn amount(&self) -> Balance {
         let mut b = Balance::new();
-        for p in &self.postings {
-            if p.kind == PostingKind::Real && account_kind(&p.account).is_real() {
-                b.add_money(&p.amount);
-            }
+        for p in self.postings.iter().filter(|p| p.moves_money()) {
+            b.add_money(&p.amount);
         }
         if b.is_zero()
             && let Some(p) = self.postings.first()
@@ -186,13 +201,27 @@ impl Transaction {
         b
     }
 
+    /// The holder's account the money moved in or out of: the first real asset/liability posting's account, or,
+    /// as for `amount` when those net to zero (a transfer) or there are none, the first posting's account.
+    pub fn account(&self) -> Option<&str> {
+        let mut real = self.postings.iter().filter(|p| p.moves_money()).peekable();
+        let nets_to_zero = {
+            let mut b = Balance::new();
+            for p in self.postings.iter().filter(|p| p.moves_money()) {
+                b.add_money(&p.amount);
+            }
+            b.is_zero()
+        };
+        match real.peek() {
+            Some(p) if !nets_to_zero => Some(p.account.as_str()),
+            _ => self.postings.first().map(|p| p.account.as_str()),
+        }
+    }
+
     /// The review queue's test (see `review_needed`).
     pub fn needs_review(&self) -> bool {
-        let transfer = self.postings.len() >= 2
-            && self
-                .postings
-                .iter()
-                .all(|p| account_kind(&p.account).is_real());
+        let transfer =
+            self.postings.len() >= 2 && self.postings.iter().all(|p| p.account_kind().is_real());
         review_needed(
             self.status,
             self.has_tag("review"),

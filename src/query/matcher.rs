@@ -3,7 +3,7 @@
 //! which keeps a filter over a million journal entries fast.
 
 use super::{Cmp, Query, Term};
-use crate::domain::{Status, Transaction};
+use crate::domain::{AccountKind, Status, Transaction};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -13,6 +13,8 @@ pub struct PostingView<'a> {
     pub account: &'a str,
     pub quantity: Decimal,
     pub commodity: &'a str,
+    /// What the account is (asset, expense, …), as the backend knows it.
+    pub kind: AccountKind,
 }
 
 /// What the matcher needs to know about a transaction. Both `Transaction` and the journal's compact records
@@ -58,6 +60,7 @@ impl TxnView for Transaction {
                 account: &p.account,
                 quantity: p.amount.quantity,
                 commodity: &p.amount.commodity,
+                kind: p.account_kind(),
             })
         })
     }
@@ -185,6 +188,7 @@ mod tests {
             amount: Money::new(dec(q), c),
             cost: None,
             kind: PostingKind::Real,
+            account_kind: None,
             tags: vec![],
             comment: String::new(),
         };

@@ -58,6 +58,14 @@ impl From<BackendError> for ApiError {
             }
             BackendError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
             BackendError::ReadOnly(..) => ApiError::new(StatusCode::CONFLICT, "read_only", message),
+            BackendError::RateLimited { retry_after, .. } => ApiError {
+                retry_after: Some(retry_after),
+                ..ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "upstream_rate_limited",
+                    message,
+                )
+            },
             BackendError::Io(_)
             | BackendError::Http { .. }
             | BackendError::Network { .. }

@@ -7,38 +7,24 @@
 //! pays nothing for it.
 
 pub mod amount;
-pub mod ledger;
 pub mod parse;
 pub mod patch;
 pub mod write;
 
-use crate::analytics::{BreakdownBuilder, SummaryBuilder};
+use crate::backend::ledger::engine::{self, MatchCache};
+use crate::backend::ledger::{Journal, content_hash};
 use crate::backend::{
     Backend, BackendError, BreakdownRow, BulkResult, Capabilities, Diagnostic, Dimension, GroupBy,
-    PageRequest, PeriodSummary, Result, SortKey, Source, TagInfo, TxnPage, TxnPatch,
+    PageRequest, PeriodSummary, Result, Source, TagInfo, TxnPage, TxnPatch,
 };
-use crate::domain::{Account, Balance, Tag, Transaction, TxnId, account_kind};
+use crate::domain::{Account, Balance, Tag, Transaction, TxnId};
 use crate::query::{Query, TxnView};
 use async_trait::async_trait;
-use ledger::{EntryView, Journal, content_hash};
 use patch::EntryEdit;
-use rayon::prelude::*;
-use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
-
-/// The matches of the last query, in the requested order, kept so that paging through them is free.
-/// How many match sets are kept (each is at most 4 bytes per transaction).
-const MATCH_SETS: usize = 4;
-
-struct MatchSet {
-    key: String,
-    query: Query,
-    indices: Arc<Vec<u32>>,
-    sum: Balance,
-}
+use std::sync::RwLock;
 
 struct Loaded {
     journal: Journal,
@@ -50,9 +36,7 @@ struct Loaded {
 pub struct JournalBackend {
     path: PathBuf,
     loaded: RwLock<Loaded>,
-    /// The last few match sets, most recent first: the table's query, the review queue and analytics queries
-    /// alternate, and none should evict the others.
-    matches: Mutex<Vec<MatchSet>>,
+    matches: MatchCache,
 }
 
 fn io_error(path: &Path, e: impl std::fmt::Display) -> BackendError {
@@ -75,7 +59,7 @@ impl JournalBackend {
                 diagnostics,
                 stale: false,
             }),
-            matches: Mutex::new(Vec::new()),
+            matches: MatchCache::new(),
         })
     }
 
@@ -96,9 +80,7 @@ impl JournalBackend {
             diagnostics,
             stale: false,
         };
-        if let Ok(mut m) = self.matches.lock() {
-            m.clear();
-        }
+        self.matches.clear();
         Ok(())
     }
 
@@ -115,78 +97,6 @@ impl JournalBackend {
             self.reload_now(&mut l)?;
         }
         f(&l)
-    }
-
-    fn matches(
-        &self,
-        j: &Journal,
-        query: &Query,
-        page: &PageRequest,
-    ) -> Result<(Arc<Vec<u32>>, Balance)> {
-        let order = format!("{:?}|{}", page.sort, page.ascending);
-        let key = format!("{:?}|{order}", query.terms);
-        // The lock is held only to look and to store: concurrent queries filter in parallel.
-        let previous = {
-            let cache = self.matches.lock().map_err(poisoned)?;
-            if let Some(m) = cache.iter().find(|m| m.key == key) {
-                return Ok((m.indices.clone(), m.sum.clone()));
-            }
-            cache
-                .iter()
-                .filter(|m| m.key.ends_with(&order) && query.narrows(&m.query))
-                .min_by_key(|m| m.indices.len())
-                .map(|m| m.indices.clone())
-        };
-        let started = std::time::Instant::now();
-        // Typing forward narrows the last match set: filter it (already in order) instead of the whole ledger.
-        let source: &[u32] = previous.as_deref().map_or(&j.by_date, |v| v.as_slice());
-        // One pass: filter and sum per chunk in parallel, then join the chunks in order.
-        let parts: Vec<(Vec<u32>, Balance)> = source
-            .par_chunks(16_384)
-            .map(|chunk| {
-                let mut hits = Vec::new();
-                let mut sum = Balance::new();
-                for &i in chunk {
-                    let v = j.view(i);
-                    if query.is_empty() || query.matches(&v) {
-                        hits.push(i);
-                        v.add_amount(&mut sum);
-                    }
-                }
-                (hits, sum)
-            })
-            .collect();
-        let mut indices = Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum());
-        let mut sum = Balance::new();
-        for (hits, part) in parts {
-            indices.extend_from_slice(&hits);
-            sum.merge(&part);
-        }
-        if previous.is_none() {
-            sort_indices(j, &mut indices, page.sort, page.ascending);
-        }
-        if std::env::var_os("TALLY_TIMINGS").is_some() {
-            eprintln!(
-                "query {:?}: {} matches in {:?}",
-                query.source,
-                indices.len(),
-                started.elapsed()
-            );
-        }
-        let indices = Arc::new(indices);
-        let mut cache = self.matches.lock().map_err(poisoned)?;
-        cache.retain(|m| m.key != key);
-        cache.insert(
-            0,
-            MatchSet {
-                key,
-                query: query.clone(),
-                indices: indices.clone(),
-                sum: sum.clone(),
-            },
-        );
-        cache.truncate(MATCH_SETS);
-        Ok((indices, sum))
     }
 
     /// Applies `edits` (entry index → edit) to the files, all or nothing per call. Returns the ids that changed.
@@ -259,9 +169,7 @@ impl JournalBackend {
         drop(locks);
         if !new_texts.is_empty() {
             loaded.stale = true;
-            if let Ok(mut m) = self.matches.lock() {
-                m.clear();
-            }
+            self.matches.clear();
         }
         Ok(changed)
     }
@@ -293,53 +201,8 @@ impl JournalBackend {
     }
 
     fn transaction_now(&self, id: &TxnId) -> Result<Transaction> {
-        self.read(|l| {
-            let j = &l.journal;
-            let i = j
-                .find(id)
-                .ok_or_else(|| BackendError::NotFound(id.0.clone()))?;
-            Ok(j.view(i).to_transaction())
-        })
+        self.read(|l| engine::transaction(&l.journal, id))
     }
-}
-
-fn sort_indices(j: &Journal, indices: &mut [u32], sort: SortKey, ascending: bool) {
-    match sort {
-        SortKey::Date => {} // by_date order already
-        SortKey::Amount => indices
-            .par_sort_by_cached_key(|&i| (j.view(i).sort_amount(), j.entries[i as usize].date)),
-        SortKey::Payee => indices.par_sort_by_cached_key(|&i| j.view(i).payee().to_lowercase()),
-        SortKey::Status => indices.par_sort_by_key(|&i| j.entries[i as usize].status),
-        SortKey::Category => indices.par_sort_by_cached_key(|&i| {
-            j.view(i).category().map(str::to_string).unwrap_or_default()
-        }),
-    }
-    if !ascending {
-        indices.reverse();
-    }
-}
-
-/// Folds the entries at `indices` into accumulators in parallel chunks, then merges them.
-fn accumulate<A: Send>(
-    j: &Journal,
-    indices: &[u32],
-    make: impl Fn() -> A + Sync + Send,
-    add: impl Fn(&mut A, &EntryView<'_>) + Sync + Send,
-    merge: impl Fn(&mut A, A) + Sync + Send,
-) -> A {
-    indices
-        .par_chunks(16_384)
-        .map(|chunk| {
-            let mut acc = make();
-            for &i in chunk {
-                add(&mut acc, &j.view(i));
-            }
-            acc
-        })
-        .reduce(&make, |mut a, b| {
-            merge(&mut a, b);
-            a
-        })
 }
 
 fn entry_edit(patch: &TxnPatch, old_category: Option<&str>) -> EntryEdit {
@@ -378,82 +241,11 @@ impl Backend for JournalBackend {
     }
 
     async fn accounts(&self) -> Result<Vec<Account>> {
-        self.read(|l| {
-            let j = &l.journal;
-            // Dense sums indexed by (account, commodity): no hashing per posting. Also the precision of each commodity.
-            let ncom = j.commodities.names.len().max(1);
-            let cells = j.accounts.names.len() * ncom;
-            let (sums, scales) = j
-                .postings
-                .par_chunks(65_536)
-                .map(|chunk| {
-                    let mut m = vec![Decimal::ZERO; cells];
-                    let mut scales = vec![0u32; ncom];
-                    for p in chunk {
-                        m[p.account as usize * ncom + p.commodity as usize] += p.quantity;
-                        let s = &mut scales[p.commodity as usize];
-                        *s = (*s).max(p.quantity.scale());
-                    }
-                    (m, scales)
-                })
-                .reduce(
-                    || (vec![Decimal::ZERO; cells], vec![0u32; ncom]),
-                    |(mut a, mut sa), (b, sb)| {
-                        for (x, y) in a.iter_mut().zip(b) {
-                            *x += y;
-                        }
-                        for (x, y) in sa.iter_mut().zip(sb) {
-                            *x = (*x).max(y);
-                        }
-                        (a, sa)
-                    },
-                );
-            let mut by_account: BTreeMap<&str, Balance> = BTreeMap::new();
-            let mut has_postings = vec![false; j.accounts.names.len()];
-            for p in &j.postings {
-                has_postings[p.account as usize] = true;
-            }
-            for (cell, q) in sums.into_iter().enumerate() {
-                let (a, c) = (cell / ncom, cell % ncom);
-                if has_postings[a] {
-                    let slot = by_account.entry(j.accounts.get(a as u32)).or_default();
-                    if !q.is_zero() {
-                        // Shown with the commodity's precision (the most decimals it is written with), as hledger does.
-                        let mut q = q;
-                        if q.scale() < scales[c] {
-                            q.rescale(scales[c]);
-                        }
-                        slot.add(q, j.commodities.get(c as u32));
-                    }
-                }
-            }
-            Ok(by_account
-                .into_iter()
-                .map(|(name, balance)| Account {
-                    name: name.to_string(),
-                    kind: account_kind(name),
-                    balance,
-                    id: String::new(),
-                })
-                .collect())
-        })
+        self.read(|l| Ok(engine::balances(&l.journal)))
     }
 
     async fn transactions(&self, query: &Query, page: PageRequest) -> Result<TxnPage> {
-        self.read(|l| {
-            let j = &l.journal;
-            let (indices, sum) = self.matches(j, query, &page)?;
-            let start = page.offset.min(indices.len());
-            let end = start.saturating_add(page.limit).min(indices.len());
-            Ok(TxnPage {
-                items: indices[start..end]
-                    .iter()
-                    .map(|&i| j.view(i).to_transaction())
-                    .collect(),
-                total: indices.len(),
-                sum,
-            })
-        })
+        self.read(|l| self.matches.page(&l.journal, query, &page))
     }
 
     async fn transaction_refs(
@@ -461,22 +253,7 @@ impl Backend for JournalBackend {
         query: &Query,
         page: PageRequest,
     ) -> Result<(Vec<(TxnId, Balance)>, usize)> {
-        self.read(|l| {
-            let j = &l.journal;
-            let (indices, _) = self.matches(j, query, &page)?;
-            let start = page.offset.min(indices.len());
-            let end = start.saturating_add(page.limit).min(indices.len());
-            let refs = indices[start..end]
-                .par_iter()
-                .map(|&i| {
-                    let v = j.view(i);
-                    let mut amount = Balance::new();
-                    v.add_amount(&mut amount);
-                    (v.id(), amount)
-                })
-                .collect();
-            Ok((refs, indices.len()))
-        })
+        self.read(|l| self.matches.refs(&l.journal, query, &page))
     }
 
     async fn transaction(&self, id: &TxnId) -> Result<Transaction> {
@@ -546,77 +323,15 @@ impl Backend for JournalBackend {
     }
 
     async fn tags(&self) -> Result<Vec<TagInfo>> {
-        self.read(|l| {
-            let j = &l.journal;
-            // Parallel, and names borrowed from the text: this runs at start-up for tag completion.
-            let counts =
-                j.by_date
-                    .par_chunks(16_384)
-                    .map(|chunk| {
-                        let mut counts: rustc_hash::FxHashMap<&str, usize> = Default::default();
-                        let mut seen: Vec<&str> = Vec::new();
-                        for &i in chunk {
-                            let v = j.view(i);
-                            seen.clear();
-                            let tags =
-                                v.txn_tags().iter().chain(v.postings().iter().flat_map(|p| {
-                                    &j.tags[p.tags.start as usize..p.tags.end as usize]
-                                }));
-                            for t in tags {
-                                let name = j.text(v.entry.file, t.name);
-                                if !seen.contains(&name) {
-                                    seen.push(name);
-                                    *counts.entry(name).or_default() += 1;
-                                }
-                            }
-                        }
-                        counts
-                    })
-                    .reduce(Default::default, |mut a, b| {
-                        for (k, n) in b {
-                            *a.entry(k).or_default() += n;
-                        }
-                        a
-                    });
-            let mut tags: Vec<TagInfo> = counts
-                .into_iter()
-                .map(|(name, count)| TagInfo {
-                    id: name.to_string(),
-                    name: name.to_string(),
-                    count,
-                })
-                .collect();
-            tags.sort_by(|a, b| a.name.cmp(&b.name));
-            Ok(tags)
-        })
+        self.read(|l| Ok(engine::tags(&l.journal)))
     }
 
     async fn summary(&self, query: &Query, group_by: GroupBy) -> Result<Vec<PeriodSummary>> {
-        self.read(|l| {
-            let (indices, _) = self.matches(&l.journal, query, &PageRequest::default())?;
-            Ok(accumulate(
-                &l.journal,
-                &indices,
-                || SummaryBuilder::new(group_by),
-                |b, v| b.add(v),
-                SummaryBuilder::merge,
-            )
-            .finish())
-        })
+        self.read(|l| self.matches.summary(&l.journal, query, group_by))
     }
 
     async fn breakdown(&self, query: &Query, dimension: Dimension) -> Result<Vec<BreakdownRow>> {
-        self.read(|l| {
-            let (indices, _) = self.matches(&l.journal, query, &PageRequest::default())?;
-            Ok(accumulate(
-                &l.journal,
-                &indices,
-                || BreakdownBuilder::new(dimension),
-                |b, v| b.add(v),
-                BreakdownBuilder::merge,
-            )
-            .finish())
-        })
+        self.read(|l| self.matches.breakdown(&l.journal, query, dimension))
     }
 
     async fn sources(&self) -> Result<Vec<Source>> {

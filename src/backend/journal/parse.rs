@@ -7,8 +7,10 @@
 //! touched — while the rest of the file loads.
 
 use super::amount::{MarkLookup, RawAmount, parse_amount};
-use super::ledger::{Entry, EntryKind, Journal, PostingRec, SourceFile, Span, Sym, TagRec};
 use crate::backend::Diagnostic;
+use crate::backend::ledger::{
+    Entry, EntryKind, Journal, PostingRec, SourceFile, Span, Sym, TagRec,
+};
 use crate::domain::{Money, PostingKind, Status};
 use chrono::{Datelike, NaiveDate};
 use rayon::prelude::*;
@@ -189,7 +191,7 @@ impl Scan {
                 ),
             )
         })?;
-        let hash = super::ledger::content_hash(text.as_bytes());
+        let hash = crate::backend::ledger::content_hash(text.as_bytes());
         let file = self.files.len() as u32;
         self.files.push(SourceFile {
             path: path.to_path_buf(),

@@ -3,6 +3,7 @@
 use super::*;
 use crate::domain::Status;
 use crate::query::parse as q;
+use rust_decimal::Decimal;
 use std::str::FromStr;
 
 fn dec(s: &str) -> Decimal {

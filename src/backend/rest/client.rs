@@ -6,13 +6,19 @@
 //! - other calls are retried only when the request provably never reached the server (connection refused);
 //!   a write that fails after it was sent is reported as "may or may not have been applied" (callers that can
 //!   check, such as PATCH, verify and re-send themselves);
-//! - any call answered 429 waits `Retry-After` (capped) and tries again: a 429 means the request was not processed.
+//! - any call answered 429 waits `Retry-After` (capped) and tries again: a 429 means the request was not processed;
+//!   a longer wait is reported as `RateLimited` with the time to wait, so a background sender can sleep it out;
+//! - the server's own budget (`X-RateLimit-Remaining` / `X-RateLimit-Reset`, read leniently: Sure's self-hosted
+//!   servers send the literal `Infinity`) is tracked per server, and requests wait for the reset instead of running
+//!   into a 429.
 //!
-//! Every error names the server, the HTTP status and the server's own message.
+//! Dialects differ in how the key is sent (`Auth`), the path prefix their documents name, and their error bodies;
+//! `server_message` reads every error shape the supported APIs use (and HTML error pages from proxies). Every error
+//! names the server, the HTTP status and the server's own message.
 
 use super::wire::ErrorBody;
 use crate::backend::BackendError;
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, StatusCode, Url};
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
@@ -77,6 +83,26 @@ impl Budget {
     }
 }
 
+/// The server's own request budget, from its `X-RateLimit-*` headers: requests left and when the window resets.
+/// `remaining` counts down as requests are sent, so concurrent requests do not all spend the last one.
+#[derive(Debug, Default)]
+struct ServerBudget {
+    remaining: Option<u64>,
+    reset_at: Option<Instant>,
+}
+
+/// How a dialect sends the API key.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Auth {
+    /// `Authorization: Bearer KEY` (tally, Fin X, Synci).
+    #[default]
+    Bearer,
+    /// The key alone in `Authorization` (FinWise).
+    Raw,
+    /// The key in a header of its own (`X-Api-Key` for Sure).
+    Header(HeaderName),
+}
+
 #[derive(Debug)]
 pub struct HttpCore {
     client: reqwest::Client,
@@ -85,7 +111,18 @@ pub struct HttpCore {
     /// `scheme://host:port` as shown in messages.
     server: String,
     key: Option<Secret>,
+    auth: Auth,
+    extra: HeaderMap,
     budget: Option<Budget>,
+    limits: std::sync::Mutex<ServerBudget>,
+}
+
+/// A 2xx answer: status, headers and body.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
 }
 
 /// Plain HTTP is allowed to loopback hosts without asking.
@@ -101,14 +138,57 @@ pub fn is_loopback(url: &Url) -> bool {
     d == "localhost" || d.ends_with(".localhost")
 }
 
+/// Where endpoint paths start below the server's root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prefix {
+    /// Used when the URL has no path; a URL with a path is taken as the API's base (the tally API: `/api/v1/`).
+    Default(&'static str),
+    /// Appended to the URL's path unless it already ends with it (Sure: `/api/v1`; hledger-web: none).
+    Append(&'static str),
+}
+
 pub struct CoreOptions<'a> {
     pub base_url: &'a str,
-    /// Path used when the base URL has none (`/api/v1/` for the tally API).
-    pub default_path: &'a str,
+    pub prefix: Prefix,
     pub api_key: Option<&'a str>,
+    pub auth: Auth,
+    /// Headers sent with every request (`Accept-Language: en` for Sure).
+    pub headers: Vec<(HeaderName, HeaderValue)>,
     pub requests_per_minute: u32,
     pub allow_http: bool,
     pub timeout: Duration,
+}
+
+impl Default for CoreOptions<'_> {
+    fn default() -> Self {
+        CoreOptions {
+            base_url: "",
+            prefix: Prefix::Default("/api/v1/"),
+            api_key: None,
+            auth: Auth::Bearer,
+            headers: Vec::new(),
+            requests_per_minute: 0,
+            allow_http: false,
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The base path for `path` (the URL's own) under `prefix`, ending with `/`.
+fn base_path(path: &str, prefix: Prefix) -> String {
+    let path = path.trim_end_matches('/');
+    match prefix {
+        Prefix::Default(default) if path.is_empty() => default.to_string(),
+        Prefix::Default(_) => format!("{path}/"),
+        Prefix::Append(p) => {
+            let p = p.trim_end_matches('/');
+            if p.is_empty() || path.ends_with(p) {
+                format!("{path}/")
+            } else {
+                format!("{path}{p}/")
+            }
+        }
+    }
 }
 
 fn invalid(param: &str, message: impl Into<String>) -> BackendError {
@@ -153,12 +233,8 @@ impl HttpCore {
         }
         base.set_query(None);
         base.set_fragment(None);
-        let path = base.path().trim_end_matches('/').to_string();
-        if path.is_empty() {
-            base.set_path(opts.default_path);
-        } else {
-            base.set_path(&format!("{path}/"));
-        }
+        let path = base_path(base.path(), opts.prefix);
+        base.set_path(&path);
         let server = match base.port() {
             Some(p) => format!(
                 "{}://{}:{p}",
@@ -199,12 +275,19 @@ impl HttpCore {
             per_minute: opts.requests_per_minute,
             state: Mutex::new((f64::from(opts.requests_per_minute), Instant::now())),
         });
+        let mut extra = HeaderMap::new();
+        for (name, value) in opts.headers {
+            extra.insert(name, value);
+        }
         Ok(HttpCore {
             client,
             base,
             server,
             key,
+            auth: opts.auth,
+            extra,
             budget,
+            limits: std::sync::Mutex::new(ServerBudget::default()),
         })
     }
 
@@ -228,13 +311,98 @@ impl HttpCore {
             reqwest::header::ACCEPT,
             HeaderValue::from_static("application/json"),
         );
-        if let Some(k) = &self.key
-            && let Ok(mut v) = HeaderValue::from_str(&format!("Bearer {}", k.expose()))
-        {
-            v.set_sensitive(true);
-            h.insert(AUTHORIZATION, v);
+        for (name, value) in &self.extra {
+            h.insert(name.clone(), value.clone());
+        }
+        if let Some(k) = &self.key {
+            let (name, text) = match &self.auth {
+                Auth::Bearer => (AUTHORIZATION, format!("Bearer {}", k.expose())),
+                Auth::Raw => (AUTHORIZATION, k.expose().to_string()),
+                Auth::Header(name) => (name.clone(), k.expose().to_string()),
+            };
+            if let Ok(mut v) = HeaderValue::from_str(&text) {
+                v.set_sensitive(true);
+                h.insert(name, v);
+            }
         }
         h
+    }
+
+    /// Waits until the server's budget allows one more request, and counts it. A wait longer than
+    /// `MAX_RETRY_AFTER` is not sat out here: it is reported as `RateLimited` so the caller can schedule.
+    async fn server_budget(&self) -> Result<(), BackendError> {
+        loop {
+            let wait = {
+                let Ok(mut b) = self.limits.lock() else {
+                    return Ok(());
+                };
+                let now = Instant::now();
+                match (b.remaining, b.reset_at) {
+                    (Some(0), Some(at)) if at > now => at - now,
+                    (Some(0), _) => {
+                        // The window has reset: the next answer says how much is left.
+                        *b = ServerBudget::default();
+                        return Ok(());
+                    }
+                    (Some(r), _) => {
+                        b.remaining = Some(r - 1);
+                        return Ok(());
+                    }
+                    (None, _) => return Ok(()),
+                }
+            };
+            if wait > MAX_RETRY_AFTER {
+                return Err(self.rate_limited(wait, "the server's request budget is spent"));
+            }
+            tracing::debug!(
+                secs = wait.as_secs_f64(),
+                "waiting for the server's rate-limit window"
+            );
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Reads `X-RateLimit-Remaining` and `X-RateLimit-Reset` (seconds until the reset, or a Unix time) leniently:
+    /// `Infinity`, absent or unreadable values mean no known limit.
+    fn note_limits(&self, headers: &HeaderMap) {
+        let number = |name: &str| -> Option<f64> {
+            let v = headers.get(name)?.to_str().ok()?.trim().to_string();
+            let n: f64 = v.parse().ok()?;
+            n.is_finite().then_some(n)
+        };
+        let remaining = number("x-ratelimit-remaining").map(|n| n.max(0.0) as u64);
+        let reset = number("x-ratelimit-reset").map(|n| {
+            let unix_now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs_f64())
+                .unwrap_or(0.0);
+            let secs = if n > 1.0e9 { n - unix_now } else { n };
+            Instant::now() + Duration::from_secs_f64(secs.clamp(0.0, 86_400.0))
+        });
+        let Ok(mut b) = self.limits.lock() else {
+            return;
+        };
+        match remaining {
+            None => *b = ServerBudget::default(),
+            Some(r) => {
+                // Answers to concurrent requests arrive out of order: within one window keep the lowest count.
+                let same_window = matches!((b.reset_at, reset), (Some(a), Some(n))
+                    if a.max(n) - a.min(n) < Duration::from_secs(2));
+                b.remaining = Some(match b.remaining {
+                    Some(old) if same_window => old.min(r),
+                    _ => r,
+                });
+                b.reset_at = reset;
+            }
+        }
+    }
+
+    fn rate_limited(&self, wait: Duration, message: &str) -> BackendError {
+        BackendError::RateLimited {
+            server: self.server.clone(),
+            retry_after: wait.as_secs().max(1),
+            message: message.to_string(),
+        }
     }
 
     fn backoff(attempt: u32) -> Duration {
@@ -267,19 +435,20 @@ impl HttpCore {
         }
     }
 
-    /// Sends one request with the retry policy; returns the status and body of a 2xx answer, or the error.
+    /// Sends one request with the retry policy; returns a 2xx answer, or the error.
     pub async fn send(
         &self,
         method: Method,
         url: Url,
         body: Option<&serde_json::Value>,
         retry: Retry,
-    ) -> Result<(StatusCode, Vec<u8>), BackendError> {
+    ) -> Result<Answer, BackendError> {
         let mut attempt = 0u32;
         loop {
             if let Some(b) = &self.budget {
                 b.acquire().await;
             }
+            self.server_budget().await?;
             let mut req = self
                 .client
                 .request(method.clone(), url.clone())
@@ -291,32 +460,36 @@ impl HttpCore {
             let outcome = match req.send().await {
                 Ok(resp) => {
                     let status = resp.status();
-                    let retry_after = resp
-                        .headers()
-                        .get(RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                        .map(Duration::from_secs);
+                    let headers = resp.headers().clone();
+                    self.note_limits(&headers);
                     match resp.bytes().await {
-                        Ok(bytes) => Ok((status, retry_after, bytes.to_vec())),
+                        Ok(bytes) => Ok(Answer {
+                            status,
+                            headers,
+                            body: bytes.to_vec(),
+                        }),
                         Err(e) => Err(e),
                     }
                 }
                 Err(e) => Err(e),
             };
             match outcome {
-                Ok((status, retry_after, bytes)) => {
+                Ok(answer) => {
+                    let status = answer.status;
                     if status.is_success() {
-                        return Ok((status, bytes));
+                        return Ok(answer);
                     }
-                    if status == StatusCode::TOO_MANY_REQUESTS && attempt < MAX_RETRIES {
-                        let wait = retry_after.unwrap_or_else(|| Self::backoff(attempt));
-                        if wait <= MAX_RETRY_AFTER {
-                            tracing::debug!(secs = wait.as_secs_f64(), "429: waiting Retry-After");
-                            tokio::time::sleep(wait).await;
-                            attempt += 1;
-                            continue;
+                    if status == StatusCode::TOO_MANY_REQUESTS {
+                        let wait =
+                            retry_after(&answer.headers).unwrap_or_else(|| Self::backoff(attempt));
+                        if wait > MAX_RETRY_AFTER || attempt >= MAX_RETRIES {
+                            let message = server_message(status, &answer.headers, &answer.body);
+                            return Err(self.rate_limited(wait, &message));
                         }
+                        tracing::debug!(secs = wait.as_secs_f64(), "429: waiting Retry-After");
+                        tokio::time::sleep(wait).await;
+                        attempt += 1;
+                        continue;
                     }
                     if status.is_server_error()
                         && retry == Retry::Idempotent
@@ -326,7 +499,7 @@ impl HttpCore {
                         attempt += 1;
                         continue;
                     }
-                    return Err(self.status_error(status, &bytes, retry));
+                    return Err(self.status_error(&answer, retry));
                 }
                 Err(e) => {
                     let never_sent = e.is_connect();
@@ -354,29 +527,27 @@ impl HttpCore {
         }
     }
 
-    /// The server's own message from an error body (the tally/Refinal format, else the text itself).
+    /// The server's own message from a tally-API error body: message, parameter and code.
     pub fn server_message(status: StatusCode, bytes: &[u8]) -> (String, Option<String>, String) {
         if let Ok(body) = serde_json::from_slice::<ErrorBody>(bytes) {
             return (body.error.message, body.error.param, body.error.code);
         }
-        let text: String = String::from_utf8_lossy(bytes)
-            .chars()
-            .filter(|c| !c.is_control())
-            .take(200)
-            .collect();
-        let text = if text.trim().is_empty() {
-            status.canonical_reason().unwrap_or("error").to_string()
-        } else {
-            text.trim().to_string()
-        };
-        (text, None, String::new())
+        (
+            server_message(status, &HeaderMap::new(), bytes),
+            None,
+            String::new(),
+        )
     }
 
-    fn status_error(&self, status: StatusCode, bytes: &[u8], retry: Retry) -> BackendError {
-        let (mut message, param, _) = Self::server_message(status, bytes);
-        if let Some(p) = param {
-            message.push_str(&format!(" (parameter {p})"));
-        }
+    fn status_error(&self, answer: &Answer, retry: Retry) -> BackendError {
+        let status = answer.status;
+        let mut message = match serde_json::from_slice::<ErrorBody>(&answer.body) {
+            Ok(body) => match body.error.param {
+                Some(p) => format!("{} (parameter {p})", body.error.message),
+                None => body.error.message,
+            },
+            Err(_) => server_message(status, &answer.headers, &answer.body),
+        };
         if status.is_server_error() && retry == Retry::UnlessSent {
             message.push_str(
                 "; the change may or may not have been applied (not retried: reload to check)",
@@ -387,6 +558,145 @@ impl HttpCore {
             status: status.as_u16(),
             message,
         }
+    }
+}
+
+/// `Retry-After` in seconds (an HTTP date is not used by any supported API; it counts as absent).
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    headers
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(Duration::from_secs_f64)
+}
+
+/// Text fit for one line of an error message: control characters dropped, blanks collapsed, at most 300 characters.
+fn one_line(text: &str) -> String {
+    let words: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let line = words.join(" ");
+    if line.chars().count() > 300 {
+        let cut: String = line.chars().take(299).collect();
+        format!("{cut}…")
+    } else {
+        line
+    }
+}
+
+/// The text of an HTML page: its `<title>`, else its text without tags.
+fn html_text(html: &str) -> String {
+    let lower = html.to_ascii_lowercase();
+    if let (Some(a), Some(b)) = (lower.find("<title>"), lower.find("</title>"))
+        && a + 7 <= b
+    {
+        let title = one_line(&html[a + 7..b]);
+        if !title.is_empty() {
+            return title;
+        }
+    }
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                out.push(' ');
+            }
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    one_line(&out)
+}
+
+/// The server's own message from an error answer, whatever shape the API uses: tally's
+/// `{"error":{"code","message","param"}}`, Sure's `{"error":"code","message":"…","errors":[…]}` or
+/// `{"error":"text"}`, FinWise's `{"name","message","errors":[{message,path}]}` (possibly under `"error"`), a bare
+/// JSON string (hledger-web), an HTML error page (a proxy), or plain text. A `Request-Id` header is added, so a
+/// support request can name the call.
+pub fn server_message(status: StatusCode, headers: &HeaderMap, bytes: &[u8]) -> String {
+    let mut message = match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(v) => json_message(&v),
+        Err(_) => {
+            let text = String::from_utf8_lossy(bytes);
+            if text.trim_start().starts_with('<') {
+                html_text(&text)
+            } else {
+                one_line(&text)
+            }
+        }
+    };
+    if message.is_empty() {
+        message = status.canonical_reason().unwrap_or("error").to_string();
+    }
+    if let Some(id) = headers
+        .get("request-id")
+        .or_else(|| headers.get("x-request-id"))
+        .and_then(|v| v.to_str().ok())
+    {
+        message.push_str(&format!(" (request id {})", one_line(id)));
+    }
+    message
+}
+
+fn json_message(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(one_line);
+    match v {
+        Value::String(s) => one_line(s),
+        Value::Object(o) => {
+            // An error object nested under "error" (tally, FinWise): read it the same way.
+            if let Some(inner @ Value::Object(_)) = o.get("error") {
+                return json_message(inner);
+            }
+            let main = text(o.get("message"))
+                .or_else(|| text(o.get("error")))
+                .or_else(|| text(o.get("detail")))
+                .unwrap_or_default();
+            let code = text(o.get("error")).filter(|c| Some(c) != Some(&main) && !c.contains(' '));
+            let details: Vec<String> = o
+                .get("errors")
+                .and_then(Value::as_array)
+                .map(|errors| {
+                    errors
+                        .iter()
+                        .filter_map(|e| match e {
+                            Value::String(s) => Some(one_line(s)),
+                            Value::Object(d) => {
+                                let m = text(d.get("message"))?;
+                                Some(match text(d.get("path")).or_else(|| text(d.get("field"))) {
+                                    Some(p) => format!("{p}: {m}"),
+                                    None => m,
+                                })
+                            }
+                            _ => None,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut out = main;
+            if let Some(c) = code {
+                out = if out.is_empty() {
+                    c
+                } else {
+                    format!("{out} ({c})")
+                };
+            }
+            if !details.is_empty() {
+                let d = details.join("; ");
+                out = if out.is_empty() {
+                    d
+                } else {
+                    format!("{out}: {d}")
+                };
+            }
+            out
+        }
+        other => one_line(&other.to_string()),
     }
 }
 
@@ -424,11 +734,10 @@ mod tests {
     fn core(url: &str, allow_http: bool) -> Result<HttpCore, BackendError> {
         HttpCore::new(CoreOptions {
             base_url: url,
-            default_path: "/api/v1/",
             api_key: Some("s3cret-key"),
-            requests_per_minute: 0,
             allow_http,
             timeout: Duration::from_secs(5),
+            ..CoreOptions::default()
         })
     }
 

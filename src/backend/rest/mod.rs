@@ -111,11 +111,11 @@ impl RestBackend {
     pub fn new(opts: RestOptions) -> Result<Self, BackendError> {
         let core = HttpCore::new(CoreOptions {
             base_url: &opts.base_url,
-            default_path: "/api/v1/",
             api_key: opts.api_key.as_deref(),
             requests_per_minute: opts.requests_per_minute,
             allow_http: opts.allow_http,
             timeout: opts.timeout,
+            ..CoreOptions::default()
         })?;
         Ok(RestBackend {
             core,
@@ -178,11 +178,11 @@ impl RestBackend {
         params: &[(&str, String)],
     ) -> Result<T> {
         let url = self.url(segments, params);
-        let (_, bytes) = self
+        let answer = self
             .core
             .send(Method::GET, url, None, Retry::Idempotent)
             .await?;
-        self.decode(&bytes, &format!("GET /{}", segments.join("/")))
+        self.decode(&answer.body, &format!("GET /{}", segments.join("/")))
     }
 
     async fn write(
@@ -192,8 +192,8 @@ impl RestBackend {
         body: Option<&Value>,
     ) -> Result<Vec<u8>> {
         let url = self.url(segments, &[]);
-        let (_, bytes) = self.core.send(method, url, body, Retry::UnlessSent).await?;
-        Ok(bytes)
+        let answer = self.core.send(method, url, body, Retry::UnlessSent).await?;
+        Ok(answer.body)
     }
 
     async fn fetch_page(

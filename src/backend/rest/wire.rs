@@ -60,6 +60,9 @@ pub struct WirePosting {
     pub cost: Option<WireMoney>,
     #[serde(default)]
     pub kind: PostingKind,
+    /// What the account is, when the backend says (a server's account types); absent: by the name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_kind: Option<AccountKind>,
     #[serde(default)]
     pub tags: Vec<String>,
     #[serde(default)]
@@ -151,6 +154,7 @@ impl From<&Transaction> for WireTxn {
                     currency: p.amount.commodity.clone(),
                     cost: p.cost.as_ref().map(WireMoney::from),
                     kind: p.kind,
+                    account_kind: p.account_kind,
                     tags: tags_to_wire(&p.tags),
                     comment: p.comment.clone(),
                 })
@@ -168,6 +172,7 @@ impl From<WireTxn> for Transaction {
                 amount: Money::new(w.amount, w.currency.clone()),
                 cost: None,
                 kind: PostingKind::Real,
+                account_kind: None,
                 tags: Vec::new(),
                 comment: String::new(),
             }]
@@ -179,6 +184,7 @@ impl From<WireTxn> for Transaction {
                     amount: Money::new(p.amount, p.currency.clone()),
                     cost: p.cost.as_ref().map(Money::from),
                     kind: p.kind,
+                    account_kind: p.account_kind,
                     tags: tags_from_wire(&p.tags),
                     comment: p.comment.clone(),
                 })
@@ -364,6 +370,7 @@ mod tests {
                     amount: Money::new(dec("54.20"), "$"),
                     cost: Some(Money::new(dec("1.10"), "EUR")),
                     kind: PostingKind::Real,
+                    account_kind: None,
                     tags: vec![Tag::new("receipt", "")],
                     comment: "receipt:".into(),
                 },
@@ -372,6 +379,7 @@ mod tests {
                     amount: Money::new(dec("-54.20"), "$"),
                     cost: None,
                     kind: PostingKind::Virtual,
+                    account_kind: None,
                     tags: vec![],
                     comment: String::new(),
                 },

@@ -1,9 +1,18 @@
-//! The in-memory journal: source files kept verbatim, and a compact index of their transactions. An `Entry` holds byte
-//! spans into its file's text instead of copies (description, code, tags), and postings refer to interned account and
-//! commodity names, so a 100 MB journal costs little more than its own text. `EntryView` presents an entry to the
-//! query matcher and turns it into a domain `Transaction` on demand.
+//! The in-memory ledger every local query runs on: text kept verbatim, and a compact index of its transactions. An
+//! `Entry` holds byte spans into its file's text instead of copies (description, code, tags), and postings refer to
+//! interned account and commodity names, so a 100 MB journal costs little more than its own text. `EntryView` presents
+//! an entry to the query matcher and turns it into a domain `Transaction` on demand.
+//!
+//! The same index serves a server's mirror (`records` builds it from domain transactions): its one "file" is an arena
+//! holding the transactions' strings, account kinds come from the server instead of hledger's naming rules, and
+//! `ServerIndex` keeps what a journal does not have — the server's ids, payee and note apart from the description,
+//! the server's own needs-review flag. So filtering, sums, sorting and analytics (`engine`) are one implementation
+//! for files and servers.
 
-use crate::domain::{Money, Posting, PostingKind, Status, Tag, Transaction, TxnId};
+pub mod engine;
+pub mod records;
+
+use crate::domain::{AccountKind, Money, Posting, PostingKind, Status, Tag, Transaction, TxnId};
 use crate::query::{PostingView, TxnView, contains_ci};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -35,6 +44,8 @@ pub enum EntryKind {
     Periodic,
     /// `= QUERY` auto posting rule: kept, not applied.
     Auto,
+    /// A server transaction that is gone (deleted on the server); kept until the index is rebuilt.
+    Removed,
 }
 
 /// A byte span `[start, end)` into the entry's file text.
@@ -118,6 +129,28 @@ pub struct Journal {
     pub by_date: Vec<u32>,
     /// Built on first use: balances never need ids.
     pub ids: std::sync::OnceLock<IdIndex>,
+    /// Set for a server's mirror: ids, payees, notes and flags as the server gives them.
+    pub server: Option<ServerIndex>,
+}
+
+/// What a server's transaction has that a journal entry does not, per entry (same index as `Journal::entries`).
+/// Strings are spans into the arena (`files[0]`).
+#[derive(Debug, Default)]
+pub struct ServerIndex {
+    pub rows: Vec<ServerRow>,
+    pub by_id: HashMap<Box<str>, u32>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ServerRow {
+    pub id: Span,
+    pub payee: Span,
+    pub note: Span,
+    /// The server account (or source) the transaction belongs to, as shown.
+    pub source: Span,
+    /// The server's own needs-review flag, when it has one.
+    pub flag: Option<bool>,
+    pub read_only: bool,
 }
 
 /// Transaction ids: `(hash, occurrence, entry index)` sorted for lookup, and the occurrence number of entries whose
@@ -167,6 +200,9 @@ impl Journal {
     }
 
     pub fn find(&self, id: &TxnId) -> Option<u32> {
+        if let Some(server) = &self.server {
+            return server.by_id.get(id.0.as_str()).copied();
+        }
         let (hash, occ) = parse_id(&id.0)?;
         let ids = &self.id_index().sorted;
         ids.binary_search_by(|(h, o, _)| (*h, *o).cmp(&(hash, occ)))
@@ -175,6 +211,9 @@ impl Journal {
     }
 
     pub fn id_of(&self, index: u32) -> TxnId {
+        if let Some(server) = &self.server {
+            return TxnId(self.text(0, server.rows[index as usize].id).to_string());
+        }
         let e = &self.entries[index as usize];
         let occurrence = self.id_index().repeats.get(&index).copied().unwrap_or(0);
         TxnId(format_id(e.hash, occurrence))
@@ -227,6 +266,25 @@ impl<'a> EntryView<'a> {
         Tag::new(self.text(t.name), self.text(t.value))
     }
 
+    fn server_row(&self) -> Option<&'a ServerRow> {
+        self.journal
+            .server
+            .as_ref()
+            .map(|s| &s.rows[self.index as usize])
+    }
+
+    /// Calls `f` with the name of every tag on the transaction and its postings (repeats included).
+    pub fn for_each_tag_name(&self, f: &mut dyn FnMut(&'a str)) {
+        for t in self.txn_tags() {
+            f(self.text(t.name));
+        }
+        for p in self.postings() {
+            for t in &self.journal.tags[p.tags.start as usize..p.tags.end as usize] {
+                f(self.text(t.name));
+            }
+        }
+    }
+
     pub fn account(&self, p: &PostingRec) -> &'a str {
         self.journal.accounts.get(p.account)
     }
@@ -235,7 +293,7 @@ impl<'a> EntryView<'a> {
         self.journal.commodities.get(p.commodity)
     }
 
-    pub fn kind(&self, p: &PostingRec) -> crate::domain::AccountKind {
+    pub fn kind(&self, p: &PostingRec) -> AccountKind {
         self.journal.account_kinds[p.account as usize]
     }
 
@@ -315,19 +373,34 @@ impl<'a> EntryView<'a> {
         let postings = self
             .postings()
             .iter()
-            .map(|p| Posting {
-                account: self.account(p).to_string(),
-                amount: Money::new(p.quantity, self.commodity(p)),
-                cost: (p.cost > 0).then(|| j.costs[(p.cost - 1) as usize].clone()),
-                kind: p.kind,
-                tags: j.tags[p.tags.start as usize..p.tags.end as usize]
-                    .iter()
-                    .map(|t| self.tag(t))
-                    .collect(),
-                comment: String::new(),
+            .map(|p| {
+                let account = self.account(p);
+                let kind = self.kind(p);
+                Posting {
+                    account: account.to_string(),
+                    amount: Money::new(p.quantity, self.commodity(p)),
+                    cost: (p.cost > 0).then(|| j.costs[(p.cost - 1) as usize].clone()),
+                    kind: p.kind,
+                    account_kind: (kind != crate::domain::account_kind(account)).then_some(kind),
+                    tags: j.tags[p.tags.start as usize..p.tags.end as usize]
+                        .iter()
+                        .map(|t| self.tag(t))
+                        .collect(),
+                    comment: String::new(),
+                }
             })
             .collect();
-        let file = &j.files[e.file as usize];
+        let (source, needs_review, read_only) = match self.server_row() {
+            Some(row) => (self.text(row.source).to_string(), row.flag, row.read_only),
+            None => {
+                let file = &j.files[e.file as usize];
+                (
+                    format!("{}:{}", file.path.display(), e.line),
+                    None,
+                    e.kind != EntryKind::Regular,
+                )
+            }
+        };
         Transaction {
             id: self.id(),
             date: e.date,
@@ -339,9 +412,9 @@ impl<'a> EntryView<'a> {
             tags: self.txn_tags().iter().map(|t| self.tag(t)).collect(),
             postings,
             category: self.category().map(str::to_string),
-            source: format!("{}:{}", file.path.display(), e.line),
-            needs_review: None,
-            read_only: e.kind != EntryKind::Regular,
+            source,
+            needs_review,
+            read_only,
         }
     }
 }
@@ -357,10 +430,16 @@ impl TxnView for EntryView<'_> {
         self.text(self.entry.description)
     }
     fn payee(&self) -> &str {
+        if let Some(row) = self.server_row() {
+            return self.text(row.payee);
+        }
         self.text((self.entry.description.0, self.entry.payee_end))
             .trim_end()
     }
     fn note(&self) -> &str {
+        if let Some(row) = self.server_row() {
+            return self.text(row.note);
+        }
         let end = self.entry.description.1;
         if self.entry.payee_end >= end {
             return "";
@@ -373,6 +452,7 @@ impl TxnView for EntryView<'_> {
                 account: self.account(p),
                 quantity: p.quantity,
                 commodity: self.commodity(p),
+                kind: self.kind(p),
             })
         })
     }
@@ -391,8 +471,11 @@ impl TxnView for EntryView<'_> {
         })
     }
     fn has_text(&self, word: &str) -> bool {
-        // Payee and note are parts of the description: one search covers all three.
+        // In a journal, payee and note are parts of the description: one search covers all three.
         contains_ci(TxnView::description(self), word)
+            || self.server_row().is_some_and(|row| {
+                contains_ci(self.text(row.payee), word) || contains_ci(self.text(row.note), word)
+            })
     }
 
     fn needs_review(&self) -> bool {
@@ -404,7 +487,7 @@ impl TxnView for EntryView<'_> {
             review_tag,
             self.category(),
             transfer,
-            None,
+            self.server_row().and_then(|row| row.flag),
         )
     }
 }
