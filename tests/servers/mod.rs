@@ -1,0 +1,8 @@
+//! Test servers that stand in for the hosted finance APIs tally's REST backends speak. Each one answers exactly as
+//! its API document (`/work/shared/api/*.md` and the seed pages) says — envelopes, paging rules, auth headers, error
+//! bodies, rate limits and their traps — records every request it receives so tests can assert what the client
+//! sent, and can inject faults (HTML error pages, truncated bodies, missing fields) on demand. Include with
+//! `mod servers;` from an integration test.
+#![allow(dead_code)]
+
+pub mod sure;
