@@ -34,9 +34,8 @@ async fn dashboard(global: cli::GlobalArgs, config: Config) -> Result<()> {
     let source = cli::resolve_source(&global, &config)?;
     let source_label = source.label();
     let open = Box::pin(async move {
-        tokio::task::spawn_blocking(move || cli::open_backend(&source))
+        cli::open_backend(&source, tally::backend::mirror::Wait::FirstPage)
             .await
-            .map_err(|e| tally::backend::BackendError::Io(format!("loading failed: {e}")))?
             .map_err(|e| match e {
                 cli::CliError::Backend(b) => b,
                 other => tally::backend::BackendError::Io(other.to_string()),

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 pub mod conformance;
 pub mod journal;
 pub mod ledger;
+pub mod mirror;
 pub mod rest;
 
 /// What a backend can do. The UI greys out actions whose capability is false and shows `reason`.
@@ -31,6 +32,10 @@ pub struct Capabilities {
     pub watch: bool,
     /// A short human description of the backend, shown in the status bar: `journal ~/ledger.journal`.
     pub label: String,
+    /// Why a capability is false, by its field name (`edit_status`: "Sure has no cleared/pending status"); the
+    /// UI shows it instead of a generic "not supported".
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub reasons: std::collections::BTreeMap<String, String>,
 }
 
 impl Capabilities {
@@ -47,7 +52,13 @@ impl Capabilities {
             sync: false,
             watch: false,
             label: label.into(),
+            reasons: Default::default(),
         }
+    }
+
+    /// Why `capability` (a field name) is unavailable, when the backend says.
+    pub fn reason(&self, capability: &str) -> Option<&str> {
+        self.reasons.get(capability).map(String::as_str)
     }
 }
 
@@ -262,6 +273,30 @@ pub struct Source {
     pub status: String,
 }
 
+/// What a backend is doing in the background, for the status bar: a mirror's age and sync, and the edits it still
+/// has to send. Backends that do everything at once (a journal) report nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Activity {
+    /// When the local copy was last brought up to date with the server.
+    pub synced_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// A sync running: transactions received so far, and how many the server has, when it says.
+    pub syncing: Option<(usize, Option<usize>)>,
+    /// Why the last sync failed.
+    pub sync_error: Option<String>,
+    /// Edits waiting to be sent (or being sent).
+    pub queued: usize,
+    /// Edits sent since the queue was last empty (progress of a bulk edit).
+    pub sent: usize,
+    /// Edits the server refused; a sync (`S`) retries them.
+    pub failed: usize,
+    /// The newest refusal or sending problem, with the server's message.
+    pub write_error: Option<String>,
+    /// Sending waits for the server's rate limit until then.
+    pub paused_until: Option<chrono::DateTime<chrono::Utc>>,
+    /// Something worth saying once (a mirror that had to be rebuilt).
+    pub note: Option<String>,
+}
+
 /// A problem found while reading a ledger: `FILE:LINE:COLUMN: message`. The rest of the ledger still loads.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diagnostic {
@@ -404,5 +439,16 @@ pub trait Backend: Send + Sync {
     /// Re-reads the data if it changed underneath (file edited elsewhere); returns true when something changed.
     async fn reload(&self) -> Result<bool> {
         Ok(false)
+    }
+
+    /// What the backend is doing in the background (cheap: called several times a second).
+    fn activity(&self) -> Activity {
+        Activity::default()
+    }
+
+    /// Waits until every edit made so far has reached its destination (a server behind an outbox); fails when some
+    /// were refused, with the reason. Backends that write at once have nothing to wait for.
+    async fn flush(&self) -> Result<()> {
+        Ok(())
     }
 }

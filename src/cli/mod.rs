@@ -5,9 +5,10 @@
 mod output;
 
 use crate::backend::journal::JournalBackend;
+use crate::backend::mirror::{MirrorBackend, MirrorOptions, Wait};
 use crate::backend::rest::{RestBackend, RestOptions};
 use crate::backend::{Backend, BackendError, Dimension, GroupBy, PageRequest, SortKey};
-use crate::config::{Config, ConfigError, ProfileBackend, RestProfile};
+use crate::config::{Config, ConfigError, Dialect, ProfileBackend, RestProfile};
 use crate::domain::{Status, Tag};
 use crate::query::{self, Query};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -41,15 +42,28 @@ pub struct GlobalArgs {
     /// Journal file to open (hledger format; includes are followed).
     #[arg(short = 'f', long = "file", global = true, value_name = "FILE")]
     pub file: Option<PathBuf>,
-    /// A tally server's base URL (e.g. http://127.0.0.1:8080); the API key comes from $TALLY_API_KEY.
+    /// A finance server's base URL as its documents name it (e.g. http://127.0.0.1:8080 for `tally serve`,
+    /// https://sure.example.org for Sure); the API key comes from $TALLY_API_KEY.
     #[arg(long, global = true, value_name = "URL", conflicts_with = "file")]
     pub remote: Option<String>,
+    /// Which API the --remote server speaks: tally (also `tally serve`), sure, hledger-web.
+    #[arg(long, global = true, value_name = "API", requires = "remote", value_parser = parse_dialect)]
+    pub dialect: Option<Dialect>,
     /// A profile from the config file.
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
     /// Config file to use instead of the default location.
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
+}
+
+fn parse_dialect(s: &str) -> Result<Dialect, String> {
+    Dialect::parse(s).ok_or_else(|| {
+        format!(
+            "unknown dialect {s:?} (expected one of: {})",
+            Dialect::ALL.map(Dialect::name).join(", ")
+        )
+    })
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -255,7 +269,7 @@ pub fn resolve_source(global: &GlobalArgs, config: &Config) -> Result<Source, Cl
         return Ok(Source::Journal(f.clone()));
     }
     if let Some(url) = &global.remote {
-        let profile = RestProfile::from_url(url, crate::config::Dialect::default())?;
+        let profile = RestProfile::from_url(url, global.dialect.unwrap_or_default())?;
         return Ok(Source::Rest(Box::new(profile)));
     }
     match config.profile(global.profile.as_deref())? {
@@ -267,29 +281,51 @@ pub fn resolve_source(global: &GlobalArgs, config: &Config) -> Result<Source, Cl
     }
 }
 
-/// Opens the backend for a source. Journal loading is CPU-bound; call from a blocking context or `spawn_blocking`.
-pub fn open_backend(source: &Source) -> Result<Arc<dyn Backend>, CliError> {
+/// Opens the backend for a source. A server that cannot run tally's queries is opened through its mirror; `wait`
+/// says whether to wait for a complete sync (headless commands) or only for the first page (the dashboard).
+pub async fn open_backend(source: &Source, wait: Wait) -> Result<Arc<dyn Backend>, CliError> {
     match source {
-        Source::Journal(p) => Ok(Arc::new(JournalBackend::open(p)?)),
+        Source::Journal(p) => {
+            let p = p.clone();
+            let journal = tokio::task::spawn_blocking(move || JournalBackend::open(p))
+                .await
+                .map_err(|e| CliError::Usage(format!("loading failed: {e}")))??;
+            Ok(Arc::new(journal))
+        }
         Source::Rest(r) => {
-            if r.dialect != crate::config::Dialect::default() {
-                return Err(CliError::Usage(format!(
-                    "the {} dialect is not available in this build; use a tally server",
-                    r.dialect.name()
-                )));
-            }
             let api_key = if r.dialect.needs_api_key() {
                 Some(r.api_key()?)
             } else {
                 None
             };
-            Ok(Arc::new(RestBackend::new(RestOptions {
+            let opts = RestOptions {
                 base_url: r.url.clone(),
                 api_key,
                 requests_per_minute: r.requests_per_minute,
                 allow_http: r.allow_http,
                 timeout: r.timeout,
-            })?))
+            };
+            let dialect: Box<dyn crate::backend::rest::dialect::Dialect> = match r.dialect {
+                Dialect::Tally => return Ok(Arc::new(RestBackend::new(opts)?)),
+                Dialect::Sure => Box::new(crate::backend::rest::sure::Sure::new(&opts)?),
+                Dialect::HledgerWeb => {
+                    Box::new(crate::backend::rest::hledger_web::HledgerWeb::new(&opts)?)
+                }
+                Dialect::Finwise | Dialect::Finx | Dialect::Synci => {
+                    return Err(CliError::Usage(format!(
+                        "the {} dialect is not available in this build yet (tally speaks tally, sure and \
+                         hledger-web)",
+                        r.dialect.name()
+                    )));
+                }
+            };
+            let path = crate::backend::mirror::default_path(
+                dialect.name(),
+                &r.url,
+                opts.api_key.as_deref(),
+            );
+            let mirror = MirrorBackend::open(dialect, MirrorOptions { path, wait }).await?;
+            Ok(Arc::new(mirror))
         }
     }
 }
@@ -348,6 +384,39 @@ async fn check_diagnostics(
     Ok(())
 }
 
+/// Waits for edits to reach the server (a mirror's outbox), saying on stderr what it waits for when it takes a
+/// while (a server's rate limit can hold edits for minutes; they are kept and sent later if tally is stopped).
+async fn flush(backend: &dyn Backend) -> Result<(), CliError> {
+    let started = std::time::Instant::now();
+    let mut told = std::time::Instant::now();
+    let done = backend.flush();
+    tokio::pin!(done);
+    loop {
+        tokio::select! {
+            r = &mut done => return r.map_err(CliError::from),
+            () = tokio::time::sleep(std::time::Duration::from_secs(2)) => {
+                let a = backend.activity();
+                if started.elapsed() > std::time::Duration::from_secs(2)
+                    && told.elapsed() >= std::time::Duration::from_secs(10)
+                {
+                    told = std::time::Instant::now();
+                    let why = match a.paused_until {
+                        Some(t) => format!(
+                            "; the server's rate limit allows more at {}",
+                            t.with_timezone(&chrono::Local).format("%H:%M:%S")
+                        ),
+                        None => String::new(),
+                    };
+                    eprintln!(
+                        "tally: {} edit(s) sent, {} waiting{why} (Ctrl-C keeps them queued for the next run)",
+                        a.sent, a.queued
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// Runs a headless command. `serve_keys` are the keys `tally serve` accepts.
 pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Result<(), CliError> {
     if let Command::Generate {
@@ -378,15 +447,7 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
         };
     }
     let source = resolve_source(global, config)?;
-    let backend = {
-        let s = match &source {
-            Source::Journal(p) => Source::Journal(p.clone()),
-            Source::Rest(r) => Source::Rest(r.clone()),
-        };
-        tokio::task::spawn_blocking(move || open_backend(&s))
-            .await
-            .map_err(|e| CliError::Usage(format!("loading failed: {e}")))??
-    };
+    let backend = open_backend(&source, Wait::Complete).await?;
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::new(out.lock());
     match command {
@@ -468,6 +529,7 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
                 )?;
             } else {
                 let r = backend.bulk_tag(&ids, &add, &remove).await?;
+                flush(backend.as_ref()).await?;
                 writeln!(
                     out,
                     "{} transactions changed ({} matched)",
@@ -500,6 +562,7 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
                 };
                 let ids: Vec<_> = todo.iter().map(|t| t.id.clone()).collect();
                 let r = backend.bulk_update(&ids, &patch).await?;
+                flush(backend.as_ref()).await?;
                 writeln!(
                     out,
                     "{} transactions changed ({} matched)",

@@ -195,7 +195,27 @@ pub fn accounts(
 pub fn transactions(out: &mut impl Write, page: &TxnPage, format: Format) -> Result<(), CliError> {
     match format {
         Format::Json => {
-            json(out, &page.items)?;
+            /// A transaction as the table shows it: every field, plus its signed amount from the holder's side and
+            /// the holder's account it moved.
+            #[derive(Serialize)]
+            struct Row<'a> {
+                #[serde(flatten)]
+                txn: &'a crate::domain::Transaction,
+                amount: Vec<AmountJson<'a>>,
+                account: Option<&'a str>,
+            }
+            let amounts: Vec<Balance> = page.items.iter().map(|t| t.amount()).collect();
+            let rows: Vec<Row> = page
+                .items
+                .iter()
+                .zip(&amounts)
+                .map(|(t, a)| Row {
+                    txn: t,
+                    amount: amounts_json(a),
+                    account: t.account(),
+                })
+                .collect();
+            json(out, &rows)?;
         }
         Format::Csv => {
             let mut w = csv_writer(out);

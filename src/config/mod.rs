@@ -20,6 +20,8 @@ mod schema;
 pub const CONFIG_ENV: &str = "TALLY_CONFIG";
 /// Environment variable overriding the data directory (demo journal, logs).
 pub const DATA_DIR_ENV: &str = "TALLY_DATA_DIR";
+/// Environment variable overriding the cache directory (server mirrors).
+pub const CACHE_DIR_ENV: &str = "TALLY_CACHE_DIR";
 /// Environment variable with extra comma-separated API keys accepted by `tally serve`.
 pub const SERVE_KEYS_ENV: &str = "TALLY_SERVE_KEYS";
 /// Default environment variable holding a REST profile's API key.
@@ -500,6 +502,18 @@ impl Config {
         match project_dirs() {
             Some(dirs) => dirs.data_dir().to_path_buf(),
             None => std::env::temp_dir().join("tally"),
+        }
+    }
+
+    /// Where tally keeps what it can rebuild (the mirrors of servers): `$TALLY_CACHE_DIR`, else the platform cache
+    /// directory (`~/.cache/tally` on Linux), else `tally-cache` under the temp directory.
+    pub fn cache_dir() -> PathBuf {
+        if let Some(dir) = std::env::var_os(CACHE_DIR_ENV).filter(|v| !v.is_empty()) {
+            return PathBuf::from(dir);
+        }
+        match project_dirs() {
+            Some(dirs) => dirs.cache_dir().to_path_buf(),
+            None => std::env::temp_dir().join("tally-cache"),
         }
     }
 

@@ -232,8 +232,9 @@ impl Transaction {
     }
 }
 
-/// What needs attention: the server's own flag, or unmarked/pending status, a `review` tag, or no category (none, or
-/// an `unknown`/`uncategorized` one). A transfer between the holder's own accounts needs no category.
+/// What needs attention. A server with a review flag of its own decides alone (Sure: "no category"; FinWise: its
+/// `needsReview`; Fin X: pending). Otherwise, as in a journal: unmarked or pending status, a `review` tag, or no
+/// category (none, or an `unknown`/`uncategorized` one); a transfer between the holder's own accounts needs none.
 pub fn review_needed(
     status: Status,
     review_tag: bool,
@@ -241,8 +242,10 @@ pub fn review_needed(
     transfer: bool,
     server_flag: Option<bool>,
 ) -> bool {
-    server_flag.unwrap_or(false)
-        || status != Status::Cleared
+    if let Some(flag) = server_flag {
+        return flag;
+    }
+    status != Status::Cleared
         || review_tag
         || match category {
             None => !transfer,

@@ -233,6 +233,7 @@ impl Backend for JournalBackend {
             sync: false,
             watch: true,
             label: format!("journal {}", self.path.display()),
+            reasons: Default::default(),
         }
     }
 

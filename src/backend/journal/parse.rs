@@ -857,6 +857,7 @@ impl<'t> BlockCtx<'t> {
                         kind: p.kind,
                         tags: tag_start..out.tags.len() as u32,
                         cost,
+                        inferred: p.amount_text.is_empty() && p.assignment.is_none(),
                     });
                 };
             match (&p.amount, &p.assignment) {

@@ -238,7 +238,7 @@ fn accumulate<A: Send>(
 }
 
 /// Every account with postings and its own balance (not its subaccounts), sorted by name; each commodity shown
-/// with the most decimals it is written with, as hledger does.
+/// with the most decimals it is written with (inferred amounts do not count), as hledger does.
 pub fn balances(j: &Journal) -> Vec<Account> {
     // Dense sums indexed by (account, commodity): no hashing per posting. Also the precision of each commodity.
     // Only the postings of listed entries count (a mirror's index keeps replaced postings until it is rebuilt).
@@ -259,8 +259,10 @@ pub fn balances(j: &Journal) -> Vec<Account> {
             for &i in chunk {
                 for p in j.view(i).postings() {
                     m[p.account as usize * ncom + p.commodity as usize] += p.quantity;
-                    let s = &mut scales[p.commodity as usize];
-                    *s = (*s).max(p.quantity.scale());
+                    if !p.inferred {
+                        let s = &mut scales[p.commodity as usize];
+                        *s = (*s).max(p.quantity.scale());
+                    }
                     seen[p.account as usize] = true;
                 }
             }
@@ -287,7 +289,8 @@ pub fn balances(j: &Journal) -> Vec<Account> {
                 .or_insert_with(|| (Balance::new(), a as u32));
             if !q.is_zero() {
                 let mut q = q;
-                if q.scale() < scales[c] {
+                // At the commodity's precision: trailing zeros added, or dropped (never digits that matter).
+                if q.scale() < scales[c] || q.round_dp(scales[c]) == q {
                     q.rescale(scales[c]);
                 }
                 slot.0.add(q, j.commodities.get(c as u32));

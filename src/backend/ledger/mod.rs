@@ -79,6 +79,9 @@ pub struct PostingRec {
     pub tags: Range<u32>,
     /// Index into `Journal::costs` plus one; zero when the posting has no cost.
     pub cost: u32,
+    /// The amount was not written but inferred (the one elided amount): it does not set the commodity's display
+    /// precision, as in hledger.
+    pub inferred: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -148,6 +151,8 @@ pub struct ServerRow {
     pub note: Span,
     /// The server account (or source) the transaction belongs to, as shown.
     pub source: Span,
+    /// Orders the transactions of one day as the server does (oldest first).
+    pub order: Span,
     /// The server's own needs-review flag, when it has one.
     pub flag: Option<bool>,
     pub read_only: bool,

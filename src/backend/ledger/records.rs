@@ -26,17 +26,32 @@ impl Journal {
         }
     }
 
-    /// Builds the index of `txns`, listed in the order given within a day (oldest first).
+    /// Builds the index of `txns`, each with the key that orders it within its day (oldest first).
     pub fn from_records<'a>(
         origin: PathBuf,
-        txns: impl IntoIterator<Item = &'a Transaction>,
+        txns: impl IntoIterator<Item = (&'a Transaction, &'a str)>,
     ) -> Journal {
         let mut j = Journal::for_server(origin);
-        for t in txns {
-            j.upsert_record(t);
+        for (t, order) in txns {
+            j.upsert_record(t, order);
         }
         j.reindex();
         j
+    }
+
+    /// Every live transaction with its order key, oldest first: what a rebuild starts from.
+    pub fn records(&self) -> Vec<(Transaction, String)> {
+        self.by_date
+            .iter()
+            .map(|&i| {
+                let order = self
+                    .server
+                    .as_ref()
+                    .map(|s| self.text(0, s.rows[i as usize].order).to_string())
+                    .unwrap_or_default();
+                (self.view(i).to_transaction(), order)
+            })
+            .collect()
     }
 
     fn arena(&mut self, s: &str) -> Span {
@@ -59,7 +74,7 @@ impl Journal {
     }
 
     /// The entry and server row for `t`, its strings and postings appended to the index.
-    fn record(&mut self, t: &Transaction) -> (Entry, ServerRow) {
+    fn record(&mut self, t: &Transaction, order: &str) -> (Entry, ServerRow) {
         let start = self.files[0].text.len() as u32;
         let description = self.arena(&t.description);
         let code = self.arena(&t.code);
@@ -87,6 +102,7 @@ impl Journal {
                 kind: p.kind,
                 tags,
                 cost,
+                inferred: false,
             });
         }
         let row = ServerRow {
@@ -94,6 +110,7 @@ impl Journal {
             payee: self.arena(&t.payee),
             note: self.arena(&t.note),
             source: self.arena(&t.source),
+            order: self.arena(order),
             flag: t.needs_review,
             read_only: t.read_only,
         };
@@ -116,8 +133,8 @@ impl Journal {
 
     /// Adds `t`, or replaces the entry with its id. Returns the entry's index. A new entry is listed after the next
     /// `reindex`; a replaced one at once (unless its date changed, which also needs `reindex`).
-    pub fn upsert_record(&mut self, t: &Transaction) -> u32 {
-        let (entry, row) = self.record(t);
+    pub fn upsert_record(&mut self, t: &Transaction, order: &str) -> u32 {
+        let (entry, row) = self.record(t, order);
         let existing = self.find(&t.id);
         let server = self.server.get_or_insert_with(ServerIndex::default);
         match existing {
@@ -150,13 +167,25 @@ impl Journal {
         }
     }
 
-    /// Lists every live entry by date; within a day, in the order they were added.
+    /// Lists every live entry by date; within a day, by the server's order key.
     pub fn reindex(&mut self) {
         let entries = &self.entries;
         let mut by_date: Vec<u32> = (0..entries.len() as u32)
             .filter(|&i| entries[i as usize].kind == EntryKind::Regular)
             .collect();
-        by_date.sort_by_key(|&i| entries[i as usize].date);
+        match &self.server {
+            Some(s) => {
+                let text = &self.files[0].text;
+                let order = |i: u32| {
+                    let (a, b) = s.rows[i as usize].order;
+                    &text[a as usize..b as usize]
+                };
+                by_date.sort_by(|&a, &b| {
+                    (entries[a as usize].date, order(a)).cmp(&(entries[b as usize].date, order(b)))
+                });
+            }
+            None => by_date.sort_by_key(|&i| entries[i as usize].date),
+        }
         self.by_date = by_date;
     }
 
@@ -228,7 +257,7 @@ mod tests {
             txn("u-1", 2, "Starbucks", 450, Some("Food & Drink")),
             txn("u-2", 1, "Shell", 4000, None),
         ];
-        let j = Journal::from_records("mirror".into(), &txns);
+        let j = Journal::from_records("mirror".into(), txns.iter().map(|t| (t, "")));
         let cache = MatchCache::new();
         let page = cache
             .page(&j, &query::Query::all(), &PageRequest::all())
@@ -266,16 +295,14 @@ mod tests {
 
     #[test]
     fn replacing_and_removing_records() {
-        let mut j = Journal::from_records(
-            "mirror".into(),
-            &[
-                txn("a", 1, "One", 100, Some("Food")),
-                txn("b", 2, "Two", 200, Some("Food")),
-            ],
-        );
+        let txns = [
+            txn("a", 1, "One", 100, Some("Food")),
+            txn("b", 2, "Two", 200, Some("Food")),
+        ];
+        let mut j = Journal::from_records("mirror".into(), txns.iter().map(|t| (t, "")));
         let mut edited = txn("a", 1, "One", 100, Some("Food"));
         edited.tags.push(Tag::new("vacation", ""));
-        j.upsert_record(&edited);
+        j.upsert_record(&edited, "");
         assert_eq!(
             engine::transaction(&j, &TxnId("a".into())).expect("a"),
             edited

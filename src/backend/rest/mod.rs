@@ -9,7 +9,12 @@
 //! until then the API's own capabilities are reported.
 
 pub mod client;
+pub mod currency;
+pub mod dialect;
+pub mod fields;
+pub mod hledger_web;
 pub mod query_text;
+pub mod sure;
 pub mod wire;
 
 use crate::backend::{
@@ -104,6 +109,7 @@ fn api_capabilities(label: String) -> Capabilities {
         sync: true,
         watch: false,
         label,
+        reasons: Default::default(),
     }
 }
 

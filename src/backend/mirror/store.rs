@@ -1,0 +1,448 @@
+//! The mirror's file: one SQLite database per server and key in the cache directory, holding the server's
+//! catalogue (accounts, categories, tags), its transactions (as tally's domain objects, with the key that orders a
+//! day's transactions as the server does), when it was last synced, and the outbox of edits not yet confirmed by
+//! the server. A sync is written in one SQL transaction, so a sync that fails halfway leaves the file as it was.
+//!
+//! The file is a cache: one that cannot be read, or was written by another schema version, is moved aside and
+//! rebuilt — except that queued edits are never thrown away silently: they are copied into the new file when the old
+//! one can still be read, and the reason is reported either way. When the cache directory cannot be written at all,
+//! the mirror lives in memory for the session.
+
+use crate::backend::rest::dialect::{CatalogData, RemoteTxn};
+use crate::backend::{BackendError, Result, TxnPatch};
+use crate::domain::{Transaction, TxnId};
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::path::{Path, PathBuf};
+
+/// Bumped whenever the schema or the stored JSON changes shape; an older file is rebuilt.
+pub const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE catalog (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL);
+CREATE TABLE txns (id TEXT PRIMARY KEY, date TEXT NOT NULL, ord TEXT NOT NULL, json TEXT NOT NULL);
+CREATE INDEX txns_by_date ON txns (date, ord);
+CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    txn_id TEXT NOT NULL,
+    patch TEXT NOT NULL,
+    failed TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    queued_at TEXT NOT NULL
+);
+CREATE INDEX outbox_by_txn ON outbox (txn_id, seq);
+";
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// Everything the mirror holds, as read at open.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub txns: Vec<RemoteTxn>,
+    pub catalog: CatalogData,
+    pub synced_at: Option<DateTime<Utc>>,
+    pub full_synced_at: Option<DateTime<Utc>>,
+}
+
+/// An edit waiting for the server. `failed` holds the server's refusal until the edit is retried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxItem {
+    pub seq: i64,
+    pub id: TxnId,
+    pub patch: TxnPatch,
+    pub failed: Option<String>,
+    pub attempts: u32,
+}
+
+/// What one sync writes: the catalogue, the transactions it received, the ids the server no longer has.
+pub struct SyncWrite<'a> {
+    pub catalog: &'a CatalogData,
+    pub upserts: &'a [RemoteTxn],
+    pub deletes: &'a [String],
+    pub full: bool,
+    pub at: DateTime<Utc>,
+}
+
+fn db_error(path: &Path, e: impl std::fmt::Display) -> BackendError {
+    BackendError::Io(format!("mirror {}: {e}", path.display()))
+}
+
+fn json_error(e: serde_json::Error) -> rusqlite::Error {
+    rusqlite::Error::ToSqlConversionFailure(Box::new(e))
+}
+
+impl Store {
+    /// Opens (or creates) the mirror at `path`. Returns a note when the file had to be rebuilt or could not be used.
+    pub fn open(path: &Path) -> Result<(Store, Option<String>)> {
+        match Store::try_open(path) {
+            Ok(store) => match store.check() {
+                Ok(()) => Ok((store, None)),
+                Err(reason) => {
+                    let queued = store.salvage();
+                    drop(store);
+                    Store::rebuild(path, queued, reason)
+                }
+            },
+            Err(e) => Store::rebuild(path, Vec::new(), e.to_string()),
+        }
+    }
+
+    fn try_open(path: &Path) -> rusqlite::Result<Store> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version == 0 {
+            let empty: i64 =
+                conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+            if empty == 0 {
+                conn.execute_batch(SCHEMA)?;
+                conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+            }
+        }
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Whether the file is this version's and readable throughout.
+    fn check(&self) -> std::result::Result<(), String> {
+        let version: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| e.to_string())?;
+        if version != SCHEMA_VERSION {
+            return Err(format!(
+                "it was written by another version of tally (schema {version}, this one {SCHEMA_VERSION})"
+            ));
+        }
+        let ok: String = self
+            .conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(|e| e.to_string())?;
+        if ok != "ok" {
+            return Err(format!("it is damaged ({ok})"));
+        }
+        self.load().map(|_| ()).map_err(|e| e.to_string())
+    }
+
+    /// The queued edits of a file about to be rebuilt, when they can still be read.
+    fn salvage(&self) -> Vec<(TxnId, TxnPatch)> {
+        self.pending()
+            .map(|items| items.into_iter().map(|i| (i.id, i.patch)).collect())
+            .unwrap_or_default()
+    }
+
+    fn rebuild(
+        path: &Path,
+        queued: Vec<(TxnId, TxnPatch)>,
+        reason: String,
+    ) -> Result<(Store, Option<String>)> {
+        let aside = path.with_extension("sqlite.old");
+        let moved = std::fs::rename(path, &aside).is_ok();
+        for ext in ["sqlite-wal", "sqlite-shm"] {
+            let _ = std::fs::remove_file(path.with_extension(ext));
+        }
+        let mut note = format!("the mirror {} was rebuilt: {reason}", path.display());
+        if moved {
+            note.push_str(&format!(" (the old file is kept as {})", aside.display()));
+        }
+        let mut store = match Store::try_open(path) {
+            Ok(s) => s,
+            Err(e) => {
+                note = format!(
+                    "cannot keep a mirror at {}: {e}; using one in memory for this session",
+                    path.display()
+                );
+                Store::in_memory().map_err(|e| db_error(path, e))?
+            }
+        };
+        if !queued.is_empty() {
+            match store.queue(&queued, &[]) {
+                Ok(()) => note.push_str(&format!("; {} queued edit(s) carried over", queued.len())),
+                Err(e) => note.push_str(&format!("; {} queued edit(s) lost: {e}", queued.len())),
+            }
+        }
+        tracing::warn!("{note}");
+        Ok((store, Some(note)))
+    }
+
+    fn in_memory() -> rusqlite::Result<Store> {
+        let conn = Connection::open_in_memory()?;
+        conn.execute_batch(SCHEMA)?;
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        Ok(Store {
+            conn,
+            path: PathBuf::from(":memory:"),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn meta(&self, key: &str) -> rusqlite::Result<Option<DateTime<Utc>>> {
+        let v: Option<String> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?;
+        Ok(v.and_then(|v| DateTime::parse_from_rfc3339(&v).ok())
+            .map(|d| d.with_timezone(&Utc)))
+    }
+
+    /// Everything in the mirror, transactions oldest first (by date, then the server's order).
+    pub fn load(&self) -> Result<Loaded> {
+        let read = || -> rusqlite::Result<Loaded> {
+            let catalog: Option<String> = self
+                .conn
+                .query_row("SELECT json FROM catalog WHERE id = 1", [], |r| r.get(0))
+                .optional()?;
+            let catalog = match catalog {
+                Some(json) => serde_json::from_str(&json).map_err(json_error)?,
+                None => CatalogData::default(),
+            };
+            let mut stmt = self
+                .conn
+                .prepare("SELECT json, ord FROM txns ORDER BY date, ord")?;
+            let txns = stmt
+                .query_map([], |r| {
+                    let json: String = r.get(0)?;
+                    let order: String = r.get(1)?;
+                    let txn: Transaction = serde_json::from_str(&json).map_err(json_error)?;
+                    Ok(RemoteTxn { txn, order })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(Loaded {
+                txns,
+                catalog,
+                synced_at: self.meta("synced_at")?,
+                full_synced_at: self.meta("full_synced_at")?,
+            })
+        };
+        read().map_err(|e| db_error(&self.path, e))
+    }
+
+    /// Writes one sync in one SQL transaction.
+    pub fn save_sync(&mut self, s: &SyncWrite<'_>) -> Result<()> {
+        let path = self.path.clone();
+        let write = |conn: &mut Connection| -> rusqlite::Result<()> {
+            let tx = conn.transaction()?;
+            let catalog = serde_json::to_string(s.catalog).map_err(json_error)?;
+            tx.execute(
+                "INSERT OR REPLACE INTO catalog (id, json) VALUES (1, ?1)",
+                [catalog],
+            )?;
+            upsert_rows(&tx, s.upserts)?;
+            {
+                let mut del = tx.prepare("DELETE FROM txns WHERE id = ?1")?;
+                for id in s.deletes {
+                    del.execute([id])?;
+                }
+            }
+            let at = s.at.to_rfc3339();
+            tx.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('synced_at', ?1)",
+                [&at],
+            )?;
+            if s.full {
+                tx.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('full_synced_at', ?1)",
+                    [&at],
+                )?;
+            }
+            tx.commit()
+        };
+        write(&mut self.conn).map_err(|e| db_error(&path, e))
+    }
+
+    /// Queues edits and stores the transactions as they look with them applied, in one SQL transaction.
+    pub fn queue(&mut self, items: &[(TxnId, TxnPatch)], rows: &[RemoteTxn]) -> Result<()> {
+        let path = self.path.clone();
+        let write = |conn: &mut Connection| -> rusqlite::Result<()> {
+            let tx = conn.transaction()?;
+            {
+                let mut ins = tx
+                    .prepare("INSERT INTO outbox (txn_id, patch, queued_at) VALUES (?1, ?2, ?3)")?;
+                let now = Utc::now().to_rfc3339();
+                for (id, patch) in items {
+                    let patch = serde_json::to_string(patch).map_err(json_error)?;
+                    ins.execute(params![id.0, patch, now])?;
+                }
+            }
+            upsert_rows(&tx, rows)?;
+            tx.commit()
+        };
+        write(&mut self.conn).map_err(|e| db_error(&path, e))
+    }
+
+    /// Edits not yet confirmed, oldest first (failed ones included).
+    pub fn pending(&self) -> Result<Vec<OutboxItem>> {
+        let read = || -> rusqlite::Result<Vec<OutboxItem>> {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT seq, txn_id, patch, failed, attempts FROM outbox ORDER BY seq")?;
+            stmt.query_map([], |r| {
+                let patch: String = r.get(2)?;
+                Ok(OutboxItem {
+                    seq: r.get(0)?,
+                    id: TxnId(r.get(1)?),
+                    patch: serde_json::from_str(&patch).map_err(json_error)?,
+                    failed: r.get(3)?,
+                    attempts: r.get(4)?,
+                })
+            })?
+            .collect()
+        };
+        read().map_err(|e| db_error(&self.path, e))
+    }
+
+    /// The edit was confirmed: drop it and store the transaction as it now is.
+    pub fn sent(&mut self, seq: i64, row: &RemoteTxn) -> Result<()> {
+        let path = self.path.clone();
+        let write = |conn: &mut Connection| -> rusqlite::Result<()> {
+            let tx = conn.transaction()?;
+            tx.execute("DELETE FROM outbox WHERE seq = ?1", [seq])?;
+            upsert_rows(&tx, std::slice::from_ref(row))?;
+            tx.commit()
+        };
+        write(&mut self.conn).map_err(|e| db_error(&path, e))
+    }
+
+    /// A try that did not succeed: counted, and with `failed` set the edit waits for a retry by hand.
+    pub fn attempted(&mut self, seq: i64, failed: Option<&str>) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET attempts = attempts + 1, failed = ?2 WHERE seq = ?1",
+                params![seq, failed],
+            )
+            .map(|_| ())
+            .map_err(|e| db_error(&self.path, e))
+    }
+
+    /// Puts every failed edit back in the queue; returns how many.
+    pub fn retry_failed(&mut self) -> Result<usize> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET failed = NULL WHERE failed IS NOT NULL",
+                [],
+            )
+            .map_err(|e| db_error(&self.path, e))
+    }
+
+    pub fn put_catalog(&mut self, catalog: &CatalogData) -> Result<()> {
+        let json = serde_json::to_string(catalog).map_err(|e| db_error(&self.path, e))?;
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO catalog (id, json) VALUES (1, ?1)",
+                [json],
+            )
+            .map(|_| ())
+            .map_err(|e| db_error(&self.path, e))
+    }
+}
+
+fn upsert_rows(tx: &rusqlite::Transaction<'_>, rows: &[RemoteTxn]) -> rusqlite::Result<()> {
+    let mut up =
+        tx.prepare("INSERT OR REPLACE INTO txns (id, date, ord, json) VALUES (?1, ?2, ?3, ?4)")?;
+    for r in rows {
+        let json = serde_json::to_string(&r.txn).map_err(json_error)?;
+        up.execute(params![r.txn.id.0, r.txn.date.to_string(), r.order, json])?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Status;
+    use chrono::NaiveDate;
+
+    fn txn(id: &str) -> RemoteTxn {
+        RemoteTxn {
+            txn: Transaction {
+                id: TxnId(id.into()),
+                date: NaiveDate::from_ymd_opt(2026, 1, 2).expect("date"),
+                status: Status::Unmarked,
+                description: "Shop".into(),
+                payee: "Shop".into(),
+                note: String::new(),
+                code: String::new(),
+                tags: vec![],
+                postings: vec![],
+                category: None,
+                source: "Checking".into(),
+                needs_review: Some(true),
+                read_only: false,
+            },
+            order: format!("o-{id}"),
+        }
+    }
+
+    #[test]
+    fn a_sync_and_queued_edits_survive_reopening() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("m.sqlite");
+        let (mut store, note) = Store::open(&path).expect("open");
+        assert!(note.is_none(), "{note:?}");
+        let catalog = CatalogData::default();
+        store
+            .save_sync(&SyncWrite {
+                catalog: &catalog,
+                upserts: &[txn("a"), txn("b")],
+                deletes: &[],
+                full: true,
+                at: Utc::now(),
+            })
+            .expect("sync");
+        let patch = TxnPatch {
+            note: Some("x".into()),
+            ..TxnPatch::default()
+        };
+        store
+            .queue(&[(TxnId("a".into()), patch.clone())], &[])
+            .expect("queue");
+        drop(store);
+        let (store, note) = Store::open(&path).expect("reopen");
+        assert!(note.is_none(), "{note:?}");
+        let loaded = store.load().expect("load");
+        assert_eq!(loaded.txns.len(), 2);
+        assert!(loaded.full_synced_at.is_some());
+        let pending = store.pending().expect("pending");
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].patch, patch);
+    }
+
+    #[test]
+    fn a_damaged_or_foreign_file_is_rebuilt_keeping_queued_edits() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("m.sqlite");
+        std::fs::write(&path, b"this is not a database, just bytes").expect("write");
+        let (store, note) = Store::open(&path).expect("rebuilt");
+        assert!(note.expect("a note").contains("rebuilt"));
+        assert!(store.load().expect("empty mirror").txns.is_empty());
+        drop(store);
+        // Another version's file with a queued edit: rebuilt, the edit carried over.
+        let (mut store, _) = Store::open(&path).expect("open");
+        store
+            .queue(&[(TxnId("a".into()), TxnPatch::default())], &[])
+            .expect("queue");
+        store
+            .conn
+            .pragma_update(None, "user_version", 99)
+            .expect("version");
+        drop(store);
+        let (store, note) = Store::open(&path).expect("rebuilt");
+        let note = note.expect("a note");
+        assert!(
+            note.contains("another version") && note.contains("carried over"),
+            "{note}"
+        );
+        assert_eq!(store.pending().expect("pending").len(), 1);
+    }
+}
