@@ -6,14 +6,14 @@
 mod rest_support;
 
 use rest_support::{KEY, client, journal_copy, serve_fixture};
-use tally::backend::conformance::{FIXTURE, assert_same, run_all};
+use tally::backend::conformance::{FIXTURE, Hledger, assert_same, run_all};
 use tally::backend::journal::JournalBackend;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn journal_backend_conforms() {
     let (_dir, path) = journal_copy(FIXTURE);
     let backend = JournalBackend::open(&path).expect("fixture opens");
-    run_all(&backend, &path).await;
+    run_all(&backend, &Hledger(&path)).await;
     // The write scenarios undo themselves: the file is back to the fixture's bytes.
     assert_eq!(std::fs::read_to_string(&path).expect("read back"), FIXTURE);
 }
@@ -22,7 +22,7 @@ async fn journal_backend_conforms() {
 async fn rest_backend_against_tally_serve_conforms() {
     let served = serve_fixture(&[KEY], 0).await;
     let rest = client(&served.url);
-    run_all(&rest, &served.journal).await;
+    run_all(&rest, &Hledger(&served.journal)).await;
     assert_eq!(
         std::fs::read_to_string(&served.journal).expect("read back"),
         FIXTURE

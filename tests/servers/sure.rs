@@ -418,6 +418,11 @@ impl SureServer {
     }
 
     /// The most requests being handled at once so far.
+    /// How many requests the per-key rate limiter answered 429.
+    pub fn rate_limited(&self) -> usize {
+        self.inner.refused.load(Ordering::SeqCst)
+    }
+
     pub fn max_in_flight(&self) -> usize {
         self.inner.max_in_flight.load(Ordering::SeqCst)
     }
@@ -475,6 +480,8 @@ struct Inner {
     faults: Mutex<VecDeque<Fault>>,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
+    /// Requests answered 429 by the per-key limiter.
+    refused: AtomicUsize,
     rack_count: AtomicU64,
     keys: Mutex<HashMap<String, KeyUse>>,
     started: Instant,
@@ -556,6 +563,7 @@ impl Inner {
             faults: Mutex::new(VecDeque::new()),
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
+            refused: AtomicUsize::new(0),
             rack_count: AtomicU64::new(0),
             keys: Mutex::new(HashMap::new()),
             started: Instant::now(),
@@ -704,6 +712,7 @@ impl Inner {
             used.count = 0;
         }
         if used.count >= limit {
+            self.refused.fetch_add(1, Ordering::SeqCst);
             let mut r = Reply::json(
                 429,
                 json!({

@@ -116,12 +116,14 @@ impl Shared {
         for id in deletes {
             j.remove_record(id);
         }
+        if reorder {
+            j.reindex();
+        }
+        // Replaced entries leave their old strings and postings behind: compact now and then.
         if j.garbage_ratio() > 0.5 {
             let records = j.records();
             let path = j.files[0].path.clone();
             *j = Journal::from_records(path, records.iter().map(|(t, o)| (t, o.as_str())));
-        } else if reorder {
-            j.reindex();
         }
         drop(j);
         self.changed();
@@ -194,9 +196,15 @@ impl MirrorBackend {
             loaded.txns.iter().map(|r| (&r.txn, r.order.as_str())),
         );
         let never_synced = loaded.synced_at.is_none();
+        let pending = store.pending()?;
+        if let (Some(http), Some((left, reset))) = (dialect.http(), store.budget()) {
+            http.assume_budget(left, reset);
+        }
         let (activity, _) = watch::channel(Activity {
             synced_at: loaded.synced_at,
             note,
+            queued: pending.iter().filter(|i| i.failed.is_none()).count(),
+            failed: pending.iter().filter(|i| i.failed.is_some()).count(),
             ..Activity::default()
         });
         let label = format!("{} (mirror)", dialect.capabilities().label);
@@ -211,6 +219,16 @@ impl MirrorBackend {
             wake: tokio::sync::Notify::new(),
             syncing: tokio::sync::Mutex::new(()),
         });
+        // What is left of the server's budget is written down before each request goes out, so a run that is
+        // stopped halfway does not make the next one overrun the limit.
+        if let Some(http) = shared.dialect.http() {
+            let weak = Arc::downgrade(&shared);
+            http.on_budget(Box::new(move |left, reset| {
+                if let Some(s) = weak.upgrade() {
+                    let _ = s.store(|st| st.put_budget(left, reset));
+                }
+            }));
+        }
         let sender = tokio::spawn(outbox::run(Arc::clone(&shared)));
         let backend = MirrorBackend {
             shared: Arc::clone(&shared),
@@ -438,7 +456,11 @@ impl Backend for MirrorBackend {
         let mut tags = self.shared.read(|j| Ok(engine::tags(j)))?;
         // The server's tags nobody uses yet still complete.
         for t in self.shared.catalog.get().tags {
-            if !tags.iter().any(|x| x.name.eq_ignore_ascii_case(&t.name)) {
+            let name = Tag::parse(&t.name).name;
+            if !tags
+                .iter()
+                .any(|x| x.name.eq_ignore_ascii_case(&t.name) || x.name.eq_ignore_ascii_case(&name))
+            {
                 tags.push(TagInfo {
                     id: t.id,
                     name: t.name,

@@ -335,6 +335,34 @@ impl Store {
             .map_err(|e| db_error(&self.path, e))
     }
 
+    /// What was left of the server's request budget, and when its window resets.
+    pub fn budget(&self) -> Option<(u64, std::time::SystemTime)> {
+        let v: String = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'budget'", [], |r| {
+                r.get(0)
+            })
+            .ok()?;
+        let (left, reset) = v.split_once('|')?;
+        let reset = std::time::UNIX_EPOCH + std::time::Duration::from_millis(reset.parse().ok()?);
+        Some((left.parse().ok()?, reset))
+    }
+
+    pub fn put_budget(&mut self, left: u64, reset: std::time::SystemTime) -> Result<()> {
+        // Milliseconds: a reset time rounded down would make the next run start a window too early.
+        let millis = reset
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('budget', ?1)",
+                [format!("{left}|{millis}")],
+            )
+            .map(|_| ())
+            .map_err(|e| db_error(&self.path, e))
+    }
+
     pub fn put_catalog(&mut self, catalog: &CatalogData) -> Result<()> {
         let json = serde_json::to_string(catalog).map_err(|e| db_error(&self.path, e))?;
         self.conn

@@ -25,8 +25,9 @@ use tokio::sync::Mutex;
 
 /// Retries after the first attempt for idempotent calls and for 429 answers.
 pub const MAX_RETRIES: u32 = 3;
-/// Longest `Retry-After` the client will sit out before reporting the rate limit instead.
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
+/// Longest `Retry-After` the client will sit out before reporting the rate limit instead (a background sender then
+/// sleeps it out; a command says when to try again).
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 const BACKOFF_BASE: Duration = Duration::from_millis(200);
 
 /// A secret string: `Debug` and `Display` never show it.
@@ -83,12 +84,20 @@ impl Budget {
     }
 }
 
-/// The server's own request budget, from its `X-RateLimit-*` headers: requests left and when the window resets.
-/// `remaining` counts down as requests are sent, so concurrent requests do not all spend the last one.
-#[derive(Debug, Default)]
-struct ServerBudget {
-    remaining: Option<u64>,
-    reset_at: Option<Instant>,
+/// The server's own request budget, as its `X-RateLimit-*` headers tell it. Until an answer has told, one request
+/// goes alone (the probe), so a burst of concurrent requests cannot overrun a budget nobody knows yet; a server
+/// that sends no such headers (or `Infinity`) is unlimited. `remaining` counts down as requests are sent, so
+/// concurrent requests do not all spend the last one.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum ServerBudget {
+    #[default]
+    Unknown,
+    Probing,
+    Unlimited,
+    Limited {
+        remaining: u64,
+        reset_at: Instant,
+    },
 }
 
 /// How a dialect sends the API key.
@@ -103,7 +112,6 @@ pub enum Auth {
     Header(HeaderName),
 }
 
-#[derive(Debug)]
 pub struct HttpCore {
     client: reqwest::Client,
     /// Ends with `/`; endpoint paths are relative to it.
@@ -115,6 +123,22 @@ pub struct HttpCore {
     extra: HeaderMap,
     budget: Option<Budget>,
     limits: std::sync::Mutex<ServerBudget>,
+    /// Told what is left of a limited budget after each request is counted (a mirror remembers it).
+    on_budget: std::sync::Mutex<Option<BudgetHook>>,
+}
+
+/// Receives what is left of the server's budget and when its window resets.
+pub type BudgetHook = Box<dyn Fn(u64, std::time::SystemTime) + Send + Sync>;
+
+impl std::fmt::Debug for HttpCore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpCore")
+            .field("server", &self.server)
+            .field("base", &self.base.as_str())
+            .field("key", &self.key)
+            .field("auth", &self.auth)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A 2xx answer: status, headers and body.
@@ -288,6 +312,7 @@ impl HttpCore {
             extra,
             budget,
             limits: std::sync::Mutex::new(ServerBudget::default()),
+            on_budget: std::sync::Mutex::new(None),
         })
     }
 
@@ -337,33 +362,54 @@ impl HttpCore {
                     return Ok(());
                 };
                 let now = Instant::now();
-                match (b.remaining, b.reset_at) {
-                    (Some(0), Some(at)) if at > now => at - now,
-                    (Some(0), _) => {
-                        // The window has reset: the next answer says how much is left.
-                        *b = ServerBudget::default();
+                match *b {
+                    ServerBudget::Unlimited => return Ok(()),
+                    ServerBudget::Unknown => {
+                        *b = ServerBudget::Probing;
                         return Ok(());
                     }
-                    (Some(r), _) => {
-                        b.remaining = Some(r - 1);
+                    ServerBudget::Probing => Duration::from_millis(5),
+                    ServerBudget::Limited {
+                        remaining: 0,
+                        reset_at,
+                    } if reset_at > now => reset_at - now,
+                    ServerBudget::Limited { remaining: 0, .. } => {
+                        // The window has reset: this request asks how much the new one holds.
+                        *b = ServerBudget::Probing;
                         return Ok(());
                     }
-                    (None, _) => return Ok(()),
+                    ServerBudget::Limited {
+                        remaining,
+                        reset_at,
+                    } => {
+                        *b = ServerBudget::Limited {
+                            remaining: remaining - 1,
+                            reset_at,
+                        };
+                        drop(b);
+                        self.tell_budget();
+                        return Ok(());
+                    }
                 }
             };
             if wait > MAX_RETRY_AFTER {
                 return Err(self.rate_limited(wait, "the server's request budget is spent"));
             }
-            tracing::debug!(
-                secs = wait.as_secs_f64(),
-                "waiting for the server's rate-limit window"
-            );
             tokio::time::sleep(wait).await;
         }
     }
 
+    /// A request that got no answer: if it was the probe, the next request probes instead.
+    fn no_answer(&self) {
+        if let Ok(mut b) = self.limits.lock()
+            && *b == ServerBudget::Probing
+        {
+            *b = ServerBudget::Unknown;
+        }
+    }
+
     /// Reads `X-RateLimit-Remaining` and `X-RateLimit-Reset` (seconds until the reset, or a Unix time) leniently:
-    /// `Infinity`, absent or unreadable values mean no known limit.
+    /// `Infinity`, absent or unreadable values mean no limit.
     fn note_limits(&self, headers: &HeaderMap) {
         let number = |name: &str| -> Option<f64> {
             let v = headers.get(name)?.to_str().ok()?.trim().to_string();
@@ -382,18 +428,72 @@ impl HttpCore {
         let Ok(mut b) = self.limits.lock() else {
             return;
         };
-        match remaining {
-            None => *b = ServerBudget::default(),
-            Some(r) => {
+        *b = match (remaining, *b) {
+            (None, _) => ServerBudget::Unlimited,
+            (Some(r), old) => {
+                let reset_at = reset.unwrap_or_else(|| Instant::now() + Duration::from_secs(60));
                 // Answers to concurrent requests arrive out of order: within one window keep the lowest count.
-                let same_window = matches!((b.reset_at, reset), (Some(a), Some(n))
-                    if a.max(n) - a.min(n) < Duration::from_secs(2));
-                b.remaining = Some(match b.remaining {
-                    Some(old) if same_window => old.min(r),
+                let remaining = match old {
+                    ServerBudget::Limited {
+                        remaining: left,
+                        reset_at: at,
+                    } if at.max(reset_at) - at.min(reset_at) < Duration::from_secs(2) => {
+                        left.min(r)
+                    }
                     _ => r,
-                });
-                b.reset_at = reset;
+                };
+                ServerBudget::Limited {
+                    remaining,
+                    reset_at,
+                }
             }
+        };
+    }
+
+    /// What is left of the server's budget and when it resets, when the server has a limit: kept by a mirror so
+    /// the next run does not start by overrunning it.
+    pub fn budget_left(&self) -> Option<(u64, std::time::SystemTime)> {
+        let b = *self.limits.lock().ok()?;
+        match b {
+            ServerBudget::Limited {
+                remaining,
+                reset_at,
+            } => {
+                let left = reset_at.saturating_duration_since(Instant::now());
+                Some((remaining, std::time::SystemTime::now() + left))
+            }
+            _ => None,
+        }
+    }
+
+    /// Calls `hook` with what is left of the budget each time a request is counted against a known limit.
+    pub fn on_budget(&self, hook: BudgetHook) {
+        if let Ok(mut h) = self.on_budget.lock() {
+            *h = Some(hook);
+        }
+    }
+
+    fn tell_budget(&self) {
+        if let Some((left, reset)) = self.budget_left()
+            && let Ok(hook) = self.on_budget.lock()
+            && let Some(hook) = hook.as_ref()
+        {
+            hook(left, reset);
+        }
+    }
+
+    /// Starts from a budget remembered from an earlier run (ignored once its window is over).
+    pub fn assume_budget(&self, remaining: u64, reset: std::time::SystemTime) {
+        let Ok(left) = reset.duration_since(std::time::SystemTime::now()) else {
+            return;
+        };
+        if let Ok(mut b) = self.limits.lock()
+            && *b == ServerBudget::Unknown
+        {
+            *b = ServerBudget::Limited {
+                remaining,
+                reset_at: Instant::now() + left,
+            };
         }
     }
 
@@ -502,6 +602,7 @@ impl HttpCore {
                     return Err(self.status_error(&answer, retry));
                 }
                 Err(e) => {
+                    self.no_answer();
                     let never_sent = e.is_connect();
                     if (retry == Retry::Idempotent || never_sent) && attempt < MAX_RETRIES {
                         tracing::debug!(error = %Self::describe(&e), "REST request failed; retrying");

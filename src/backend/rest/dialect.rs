@@ -142,6 +142,11 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     /// them to `catalog`).
     async fn write(&self, id: &TxnId, patch: &TxnPatch, catalog: &Catalog) -> Result<RemoteTxn>;
 
+    /// The HTTP client, whose knowledge of the server's rate limit a mirror keeps from one run to the next.
+    fn http(&self) -> Option<&super::client::HttpCore> {
+        None
+    }
+
     /// The server's review flag for a transaction the mirror changed locally (before the server confirms it).
     fn review_flag(&self, t: &Transaction) -> Option<bool> {
         t.needs_review

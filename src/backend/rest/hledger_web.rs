@@ -285,6 +285,10 @@ impl Dialect for HledgerWeb {
         self.core.server()
     }
 
+    fn http(&self) -> Option<&HttpCore> {
+        Some(&self.core)
+    }
+
     fn capabilities(&self) -> Capabilities {
         let mut caps = Capabilities::read_only(format!("hledger-web {}", self.core.server()));
         caps.sources = true;

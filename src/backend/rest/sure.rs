@@ -208,7 +208,7 @@ impl Sure {
         if !patch.add_tags.is_empty() || !patch.remove_tags.is_empty() {
             let names = tag_set(current, patch)?;
             let unchanged = names.len() == current.tags.len()
-                && current.tags.iter().all(|t| names.contains(&t.name));
+                && current.tags.iter().all(|t| names.contains(&t.to_string()));
             if !unchanged {
                 body.insert(
                     "tag_ids".into(),
@@ -255,18 +255,25 @@ fn unwrap_txn(v: &Value) -> &Value {
     v.get("transaction").filter(|t| t.is_object()).unwrap_or(v)
 }
 
-/// The tag names a transaction should carry after `patch`: its current ones, less those removed, plus those added
-/// (names compared without case; Sure tags have no values, so `name:value` is kept whole as a name).
+/// The Sure tag names a transaction should carry after `patch`: its current ones (exactly as the server spells
+/// them), less those the patch removes or gives a new value, plus those it adds. Names compare without case.
 fn tag_set(current: &Transaction, patch: &TxnPatch) -> Result<Vec<String>> {
+    let touched = |t: &Tag| {
+        patch
+            .remove_tags
+            .iter()
+            .chain(patch.add_tags.iter().map(|a| &a.name))
+            .any(|r| r.eq_ignore_ascii_case(&t.name))
+    };
     let mut names: Vec<String> = current
         .tags
         .iter()
-        .map(|t| t.name.clone())
-        .filter(|n| !patch.remove_tags.iter().any(|r| r.eq_ignore_ascii_case(n)))
+        .filter(|t| !touched(t) || patch.add_tags.contains(t))
+        .map(Tag::to_string)
         .collect();
     for t in &patch.add_tags {
         let name = t.to_string();
-        if name.trim().is_empty() {
+        if t.name.trim().is_empty() {
             return Err(BackendError::Invalid {
                 param: "tags".into(),
                 message: "a tag needs a name".into(),
@@ -277,6 +284,23 @@ fn tag_set(current: &Transaction, patch: &TxnPatch) -> Result<Vec<String>> {
         }
     }
     Ok(names)
+}
+
+/// A Sure tag name as a domain tag. Sure tags have no values; a name written `name:value` (no blanks around the
+/// colon), as tally writes a tag with a value, reads back as that tag, so `tag:trip=lisbon` finds it. Anything else
+/// is a name alone. `Tag::to_string` gives the server's name back exactly either way.
+fn sure_tag(name: &str) -> Tag {
+    match name.split_once(':') {
+        Some((n, v))
+            if !n.is_empty()
+                && !v.is_empty()
+                && !n.ends_with(char::is_whitespace)
+                && !v.starts_with(char::is_whitespace) =>
+        {
+            Tag::new(n, v)
+        }
+        _ => Tag::new(name, ""),
+    }
 }
 
 fn tag(v: &Value, place: &str) -> Result<RemoteTag> {
@@ -412,7 +436,7 @@ fn transaction(v: &Value, place: &str, catalog: &CatalogData) -> Result<RemoteTx
     let mut tags = Vec::new();
     for (i, t) in f.array("tags")?.iter().enumerate() {
         let t = Fields::new(t, format!("{} tag {}", f.place(), i + 1))?;
-        tags.push(Tag::new(t.str("name")?, ""));
+        tags.push(sure_tag(&t.str("name")?));
     }
     let created = f.opt_str("created_at")?.unwrap_or_default();
     let txn = Transaction {
@@ -444,7 +468,7 @@ fn confirms(t: &Transaction, want_tags: &Option<Vec<String>>, patch: &TxnPatch) 
         want.len() == t.tags.len()
             && want
                 .iter()
-                .all(|w| t.tags.iter().any(|x| x.name.eq_ignore_ascii_case(w)))
+                .all(|w| t.tags.iter().any(|x| x.to_string().eq_ignore_ascii_case(w)))
     });
     tags_ok
         && patch.category.as_ref().is_none_or(|c| {
@@ -463,6 +487,10 @@ impl Dialect for Sure {
 
     fn server(&self) -> &str {
         self.core.server()
+    }
+
+    fn http(&self) -> Option<&HttpCore> {
+        Some(&self.core)
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -678,7 +706,7 @@ mod tests {
         .expect("txn")
         .txn;
         let patch = TxnPatch {
-            add_tags: vec![Tag::new("trip", "lisbon"), Tag::new("WORK EXPENSE", "")],
+            add_tags: vec![Tag::new("trip", "lisbon"), Tag::new("Work expense", "")],
             remove_tags: vec!["Review".into()],
             ..TxnPatch::default()
         };
@@ -686,6 +714,9 @@ mod tests {
             tag_set(&t, &patch).expect("set"),
             vec!["Work expense".to_string(), "trip:lisbon".to_string()]
         );
+        assert_eq!(sure_tag("trip:lisbon"), Tag::new("trip", "lisbon"));
+        assert_eq!(sure_tag("Project: Alpha"), Tag::new("Project: Alpha", ""));
+        assert_eq!(sure_tag("Project: Alpha").to_string(), "Project: Alpha");
         t.tags.clear();
         assert!(confirms(&t, &Some(vec![]), &TxnPatch::default()));
     }
