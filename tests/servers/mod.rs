@@ -6,3 +6,4 @@
 #![allow(dead_code)]
 
 pub mod sure;
+pub mod hledger_web;
