@@ -150,9 +150,13 @@ async fn the_same_transactions_for_every_query_and_sort() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut journals = vec![copy(FIXTURE, dir.path()), root.join("assets/demo.journal")];
     journals.extend(
-        ["comments-tags.journal", "payee-note.journal", "status-codes.journal"]
-            .iter()
-            .map(|f| root.join("tests/fixtures/journals").join(f)),
+        [
+            "comments-tags.journal",
+            "payee-note.journal",
+            "status-codes.journal",
+        ]
+        .iter()
+        .map(|f| root.join("tests/fixtures/journals").join(f)),
     );
     for journal in journals {
         let Some(web) = HledgerWeb::start(&journal) else {
@@ -168,19 +172,31 @@ async fn the_same_transactions_for_every_query_and_sort() {
                 &format!("{}: {text:?}", journal.display()),
             );
         }
-        for sort in [SortKey::Amount, SortKey::Payee, SortKey::Status, SortKey::Category] {
+        for sort in [
+            SortKey::Amount,
+            SortKey::Payee,
+            SortKey::Status,
+            SortKey::Category,
+        ] {
             let page = PageRequest {
                 sort,
                 ..PageRequest::all()
             };
-            let (r, l) = (shapes(&remote, "", page).await, shapes(&local, "", page).await);
+            let (r, l) = (
+                shapes(&remote, "", page).await,
+                shapes(&local, "", page).await,
+            );
             assert_eq!(r.len(), l.len());
             // Ties may fall either way; the sorted keys and the sets must agree.
             let mut rs = r.clone();
             let mut ls = l.clone();
             rs.sort();
             ls.sort();
-            same(&rs, &ls, &format!("{}: sort by {}", journal.display(), sort.name()));
+            same(
+                &rs,
+                &ls,
+                &format!("{}: sort by {}", journal.display(), sort.name()),
+            );
         }
         assert_eq!(
             remote.tags().await.expect("tags"),
@@ -189,8 +205,14 @@ async fn the_same_transactions_for_every_query_and_sort() {
             journal.display()
         );
         assert_eq!(
-            remote.summary(&query::Query::all(), tally::backend::GroupBy::Month).await.expect("s"),
-            local.summary(&query::Query::all(), tally::backend::GroupBy::Month).await.expect("s"),
+            remote
+                .summary(&query::Query::all(), tally::backend::GroupBy::Month)
+                .await
+                .expect("s"),
+            local
+                .summary(&query::Query::all(), tally::backend::GroupBy::Month)
+                .await
+                .expect("s"),
         );
     }
 }
@@ -206,7 +228,10 @@ async fn hledger_web_conforms_and_refuses_edits_with_the_reason() {
     run_all(&remote, &Hledger(&journal)).await;
     let caps = remote.capabilities();
     assert!(!caps.edit_status && !caps.edit_tags && !caps.bulk_tag);
-    assert!(caps.reason("edit_tags").is_some_and(|r| r.contains("cannot edit")));
+    assert!(
+        caps.reason("edit_tags")
+            .is_some_and(|r| r.contains("cannot edit"))
+    );
     let id = remote
         .transactions(&query::Query::all(), PageRequest::default())
         .await
@@ -225,7 +250,10 @@ async fn hledger_web_conforms_and_refuses_edits_with_the_reason() {
         .await
         .expect_err("read-only");
     assert!(matches!(e, BackendError::Unsupported(_)), "{e}");
-    assert!(e.to_string().contains("hledger-web 1.25 cannot edit"), "{e}");
+    assert!(
+        e.to_string().contains("hledger-web 1.25 cannot edit"),
+        "{e}"
+    );
     let e = remote
         .bulk_tag(std::slice::from_ref(&id), &[Tag::new("x", "")], &[])
         .await

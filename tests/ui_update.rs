@@ -966,3 +966,125 @@ fn a_failed_first_page_is_retried() {
     }
     assert!(retried);
 }
+
+#[test]
+fn a_server_s_own_reason_is_shown_for_what_it_cannot_do() {
+    let mut s = new_state();
+    let mut c = caps(true);
+    c.edit_status = false;
+    c.reasons.insert(
+        "edit_status".into(),
+        "Sure has no cleared/pending status".into(),
+    );
+    update(
+        &mut s,
+        Action::Opened(Ok(Opened {
+            capabilities: c,
+            diagnostics: 0,
+            first_diagnostic: None,
+        })),
+    );
+    let (generation, offset, _) = (s.gens.page, 0, ());
+    update(
+        &mut s,
+        Action::Page {
+            generation,
+            offset,
+            reply: Ok(page(offset, 10)),
+        },
+    );
+    let fx = update(&mut s, key('r'));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::SetStatus { .. })));
+    let msg = s.status.clone().expect("reason shown");
+    assert_eq!(
+        msg.text,
+        "cannot change status: Sure has no cleared/pending status"
+    );
+}
+
+#[test]
+fn the_category_prompt_completes_whole_names_from_the_server_s_categories() {
+    let mut s = ready(10, true);
+    s.capabilities.edit_category = true;
+    update(
+        &mut s,
+        Action::Categories(Ok(vec![
+            "Food & Drink".into(),
+            "Groceries".into(),
+            "Coffee Shops".into(),
+        ])),
+    );
+    update(&mut s, key('c'));
+    let Mode::Prompt(p) = &mut s.mode else {
+        panic!("the category prompt opens");
+    };
+    p.input = tui_input::Input::new(String::new());
+    for c in "fo".chars() {
+        update(&mut s, key(c));
+    }
+    let Mode::Prompt(p) = &s.mode else {
+        panic!("still prompting");
+    };
+    assert_eq!(p.completions, vec!["Food & Drink".to_string()]);
+    update(&mut s, code(KeyCode::Tab));
+    let Mode::Prompt(p) = &s.mode else {
+        panic!("still prompting");
+    };
+    assert_eq!(p.input.value(), "Food & Drink", "Tab takes the whole name");
+    let fx = update(&mut s, code(KeyCode::Enter));
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::Apply { entry, .. }
+            if matches!(&entry.forward[0], EditOp::Patch { patch, .. }
+                if patch.category.as_deref() == Some("Food & Drink")))),
+        "{fx:?}"
+    );
+}
+
+#[test]
+fn a_mirror_s_sync_and_outbox_show_in_the_status_bar() {
+    let mut s = ready(10, true);
+    let fx = update(&mut s, Action::Tick);
+    assert!(fx.contains(&Effect::PollActivity), "every tick asks");
+    let now = chrono::Utc::now();
+    update(
+        &mut s,
+        Action::Activity(tally::backend::Activity {
+            syncing: Some((2300, Some(10_000))),
+            ..Default::default()
+        }),
+    );
+    let parts = tally::ui::status_bar::activity(&s, now);
+    assert!(parts[0].0.ends_with("syncing 2,300/10,000"), "{parts:?}");
+    update(
+        &mut s,
+        Action::Activity(tally::backend::Activity {
+            synced_at: Some(now - chrono::TimeDelta::minutes(3)),
+            queued: 463,
+            sent: 37,
+            ..Default::default()
+        }),
+    );
+    assert!(
+        s.status.as_ref().is_some_and(|m| m.text.contains("synced")),
+        "the end of a sync is said"
+    );
+    let parts = tally::ui::status_bar::activity(&s, now);
+    assert_eq!(parts[0].0, "synced 3 min ago");
+    assert!(parts[1].0.ends_with("sending 37/500"), "{parts:?}");
+    update(
+        &mut s,
+        Action::Activity(tally::backend::Activity {
+            synced_at: Some(now),
+            failed: 1,
+            write_error: Some("t1: HTTP 403: insufficient_scope".into()),
+            ..Default::default()
+        }),
+    );
+    let msg = s.status.clone().expect("the refusal is shown");
+    assert!(
+        msg.error && msg.text.contains("insufficient_scope"),
+        "{msg:?}"
+    );
+    let parts = tally::ui::status_bar::activity(&s, now);
+    assert_eq!(parts.last(), Some(&("1 edit(s) refused".to_string(), true)));
+}

@@ -58,6 +58,9 @@ pub enum Action {
         reply: Reply<usize>,
     },
     Tags(Reply<Vec<TagInfo>>),
+    Categories(Reply<Vec<String>>),
+    /// What the backend does in the background, when it changed.
+    Activity(crate::backend::Activity),
     /// One batch of ids for a "select all" or range selection, with each transaction's amount.
     Collected {
         generation: u64,
@@ -89,6 +92,7 @@ pub enum Slot {
     Accounts,
     Review,
     Tags,
+    Categories,
     Collect,
 }
 
@@ -114,6 +118,9 @@ pub enum Effect {
         generation: u64,
     },
     FetchTags,
+    FetchCategories,
+    /// Ask the backend what it does in the background (cheap; every tick).
+    PollActivity,
     /// Collect ids (and amounts) of matches `offset .. offset+limit` in pages.
     Collect {
         generation: u64,

@@ -20,7 +20,32 @@ pub(super) fn complete_word(input: &mut tui_input::Input, word: &str) {
     *input = tui_input::Input::new(new);
 }
 
-pub(super) fn update_completions(prompt: &mut Prompt, tags: &[TagInfo]) {
+pub(super) fn update_completions(prompt: &mut Prompt, tags: &[TagInfo], categories: &[String]) {
+    if prompt.kind == PromptKind::Category {
+        // The whole input is one name (it may hold blanks: "Food & Drink"): names starting with it first, then
+        // those containing it.
+        let typed = prompt.input.value().trim().to_lowercase();
+        let mut starts: Vec<&String> = Vec::new();
+        let mut contains: Vec<&String> = Vec::new();
+        for c in categories {
+            let lower = c.to_lowercase();
+            if lower == typed {
+                continue;
+            }
+            if lower.starts_with(&typed) {
+                starts.push(c);
+            } else if lower.contains(&typed) {
+                contains.push(c);
+            }
+        }
+        prompt.completions = starts
+            .into_iter()
+            .chain(contains)
+            .take(8)
+            .cloned()
+            .collect();
+        return;
+    }
     if !matches!(prompt.kind, PromptKind::AddTag | PromptKind::RemoveTag) {
         prompt.completions.clear();
         return;
@@ -112,19 +137,17 @@ pub(super) fn submit_prompt(state: &mut State, prompt: Prompt, fx: &mut Vec<Effe
     }
 }
 
-/// `Some(reason)` when the backend lacks a capability, naming the backend.
-pub(super) fn unavailable(
-    state: &State,
-    has: impl Fn(&crate::backend::Capabilities) -> bool,
-    what: &str,
-) -> Option<String> {
-    if has(&state.capabilities) {
+/// `Some(reason)` when the backend lacks `capability` (a `Capabilities` field name): the backend's own reason
+/// when it gives one, else which backend cannot.
+pub(super) fn unavailable(state: &State, capability: &str, what: &str) -> Option<String> {
+    let caps = &state.capabilities;
+    if caps.has(capability) {
         None
     } else {
-        Some(format!(
-            "cannot {what}: not supported by {}",
-            state.capabilities.label
-        ))
+        Some(match caps.reason(capability) {
+            Some(why) => format!("cannot {what}: {why}"),
+            None => format!("cannot {what}: not supported by {}", caps.label),
+        })
     }
 }
 
@@ -154,12 +177,11 @@ pub(super) fn targets(state: &mut State) -> Option<Arc<Vec<TxnId>>> {
 }
 
 pub(super) fn single_edit_prompt(state: &mut State, command: Command) {
-    let (kind, cap): (PromptKind, fn(&crate::backend::Capabilities) -> bool) =
-        if command == Command::SetCategory {
-            (PromptKind::Category, |c| c.edit_category)
-        } else {
-            (PromptKind::Note, |c| c.edit_notes)
-        };
+    let (kind, cap) = if command == Command::SetCategory {
+        (PromptKind::Category, "edit_category")
+    } else {
+        (PromptKind::Note, "edit_notes")
+    };
     let what = if kind == PromptKind::Category {
         "edit categories"
     } else {
@@ -183,16 +205,18 @@ pub(super) fn single_edit_prompt(state: &mut State, command: Command) {
     } else {
         txn.note.clone()
     };
-    state.mode = Mode::Prompt(Prompt {
+    let mut prompt = Prompt {
         kind,
         input: tui_input::Input::new(current),
         targets: Arc::new(vec![txn.id.clone()]),
         completions: Vec::new(),
-    });
+    };
+    update_completions(&mut prompt, &state.tags, &state.categories);
+    state.mode = Mode::Prompt(prompt);
 }
 
 pub(super) fn set_status(state: &mut State, status: Status, fx: &mut Vec<Effect>) {
-    if let Some(why) = unavailable(state, |c| c.edit_status, "change status") {
+    if let Some(why) = unavailable(state, "edit_status", "change status") {
         state.set_error(why);
         return;
     }

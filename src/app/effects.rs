@@ -55,6 +55,8 @@ pub const COLLECT_PAGE: usize = 20_000;
 
 pub struct EffectRunner {
     backend: Arc<dyn Backend>,
+    /// The activity last sent, so an unchanged one costs no redraw.
+    activity: crate::backend::Activity,
     tx: UnboundedSender<Action>,
     slots: HashMap<Slot, JoinHandle<()>>,
     /// Held by each write for its whole duration, so writes apply in the order they were asked for.
@@ -68,6 +70,7 @@ impl EffectRunner {
     pub fn new(backend: Arc<dyn Backend>, tx: UnboundedSender<Action>) -> Self {
         EffectRunner {
             backend,
+            activity: Default::default(),
             tx,
             slots: HashMap::new(),
             write_lock: Arc::new(Mutex::new(())),
@@ -174,6 +177,21 @@ impl EffectRunner {
                     let reply = backend.tags().await.map_err(|e| e.to_string());
                     let _ = tx.send(Action::Tags(reply));
                 })
+            }
+            Effect::FetchCategories => {
+                let idle = Arc::clone(&self.idle);
+                self.spawn(Slot::Categories, async move {
+                    idle.wait(QUIET).await;
+                    let reply = backend.categories().await.map_err(|e| e.to_string());
+                    let _ = tx.send(Action::Categories(reply));
+                })
+            }
+            Effect::PollActivity => {
+                let now = backend.activity();
+                if now != self.activity {
+                    self.activity = now.clone();
+                    let _ = tx.send(Action::Activity(now));
+                }
             }
             Effect::Collect {
                 generation,

@@ -58,6 +58,7 @@ pub(super) fn refresh(state: &mut State, fx: &mut Vec<Effect>) {
     fetch_accounts(state, fx);
     fetch_review_count(state, fx);
     fx.push(Effect::FetchTags);
+    fx.push(Effect::FetchCategories);
 }
 
 pub(super) fn fetch_accounts(state: &mut State, fx: &mut Vec<Effect>) {

@@ -283,6 +283,10 @@ pub struct State {
     pub analytics: Analytics,
     pub review_count: Option<usize>,
     pub tags: Vec<TagInfo>,
+    /// Categories a transaction can be given, for completion.
+    pub categories: Vec<String>,
+    /// What the backend does in the background (a mirror's sync and outbox).
+    pub activity: crate::backend::Activity,
     pub undo: UndoStack,
     pub writes: Writes,
     pub status: Option<StatusMessage>,
@@ -339,6 +343,8 @@ impl State {
             analytics,
             review_count: None,
             tags: Vec::new(),
+            categories: Vec::new(),
+            activity: Default::default(),
             undo: UndoStack::default(),
             writes: Writes::default(),
             status: None,

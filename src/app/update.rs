@@ -63,6 +63,11 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             }
         }
         Action::Tags(reply) => on_tags(state, reply),
+        Action::Categories(reply) => match reply {
+            Ok(c) => state.categories = c,
+            Err(e) => state.set_error(format!("categories: {e}")),
+        },
+        Action::Activity(a) => on_activity(state, a),
         Action::Collected {
             generation,
             items,
@@ -105,8 +110,40 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     fx
 }
 
+/// What the backend does in the background changed: a sync's progress or end, edits sent or refused.
+fn on_activity(state: &mut State, a: crate::backend::Activity) {
+    let was = std::mem::replace(&mut state.activity, a.clone());
+    let now = &a;
+    if let Some(note) = &now.note
+        && was.note.as_ref() != Some(note)
+    {
+        let note = note.clone();
+        state.set_status(note);
+    }
+    if now.sync_error.is_some() && now.sync_error != was.sync_error {
+        let e = now.sync_error.clone().unwrap_or_default();
+        state.set_error(format!("sync: {e}"));
+    }
+    if now.failed > was.failed
+        && let Some(e) = now.write_error.clone()
+    {
+        let n = now.failed;
+        let key = state.keymap.key_text(Command::Sync);
+        state.set_error(format!("{n} edit(s) refused ({key} retries): {e}"));
+    }
+    if was.syncing.is_some()
+        && state.activity.syncing.is_none()
+        && state.activity.sync_error.is_none()
+    {
+        state.set_status("synced with the server");
+    }
+}
+
 fn on_tick(state: &mut State, fx: &mut Vec<Effect>) {
     state.ticks += 1;
+    if state.phase == Phase::Ready {
+        fx.push(Effect::PollActivity);
+    }
     let busy = state.phase == Phase::Loading
         || state.writes.pending > 0
         || state.selection.collecting.is_some()
@@ -188,6 +225,7 @@ fn on_page(
                 fetch_accounts(state, fx);
                 fetch_review_count(state, fx);
                 fx.push(Effect::FetchTags);
+                fx.push(Effect::FetchCategories);
             }
             clamp_cursor(state);
             scroll_into_view(state);
@@ -372,7 +410,7 @@ fn on_paste(state: &mut State, text: &str, fx: &mut Vec<Effect>) {
             for c in clean.chars() {
                 p.input.handle(tui_input::InputRequest::InsertChar(c));
             }
-            update_completions(p, &state.tags);
+            update_completions(p, &state.tags, &state.categories);
         }
         Mode::Normal | Mode::Help => {}
     }
@@ -459,8 +497,12 @@ fn prompt_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
         KeyCode::Esc => state.mode = Mode::Normal,
         KeyCode::Tab => {
             if let Some(first) = prompt.completions.first().cloned() {
-                complete_word(&mut prompt.input, &first);
-                update_completions(prompt, &state.tags);
+                if prompt.kind == PromptKind::Category {
+                    prompt.input = tui_input::Input::new(first);
+                } else {
+                    complete_word(&mut prompt.input, &first);
+                }
+                update_completions(prompt, &state.tags, &state.categories);
             }
         }
         KeyCode::Enter => {
@@ -471,7 +513,7 @@ fn prompt_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
         _ => {
             if let Some(req) = to_input_request(&Event::Key(key)) {
                 prompt.input.handle(req);
-                update_completions(prompt, &state.tags);
+                update_completions(prompt, &state.tags, &state.categories);
             }
         }
     }
@@ -570,7 +612,7 @@ fn run_command(state: &mut State, command: Command, fx: &mut Vec<Effect>) {
         Command::RangeSelect => range_select(state, fx),
         Command::SelectAll => select_all(state, fx),
         Command::AddTag | Command::RemoveTag => {
-            if let Some(why) = unavailable(state, |c| c.edit_tags, "edit tags") {
+            if let Some(why) = unavailable(state, "edit_tags", "edit tags") {
                 state.set_error(why);
                 return;
             }
@@ -588,7 +630,7 @@ fn run_command(state: &mut State, command: Command, fx: &mut Vec<Effect>) {
                 targets,
                 completions: Vec::new(),
             };
-            update_completions(&mut prompt, &state.tags);
+            update_completions(&mut prompt, &state.tags, &state.categories);
             state.mode = Mode::Prompt(prompt);
         }
         Command::SetCategory | Command::SetNote => single_edit_prompt(state, command),
@@ -662,7 +704,7 @@ fn run_command(state: &mut State, command: Command, fx: &mut Vec<Effect>) {
             fetch_analytics(state, fx);
         }
         Command::Sync => {
-            if let Some(why) = unavailable(state, |c| c.sync, "sync sources") {
+            if let Some(why) = unavailable(state, "sync", "sync") {
                 state.set_error(why);
             } else {
                 state.set_status("syncing…");

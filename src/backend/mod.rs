@@ -56,6 +56,23 @@ impl Capabilities {
         }
     }
 
+    /// Whether the capability named like its field (`edit_status`) is there.
+    pub fn has(&self, capability: &str) -> bool {
+        match capability {
+            "edit_status" => self.edit_status,
+            "edit_tags" => self.edit_tags,
+            "edit_category" => self.edit_category,
+            "edit_notes" => self.edit_notes,
+            "bulk_tag" => self.bulk_tag,
+            "manage_tags" => self.manage_tags,
+            "server_analytics" => self.server_analytics,
+            "sources" => self.sources,
+            "sync" => self.sync,
+            "watch" => self.watch,
+            _ => false,
+        }
+    }
+
     /// Why `capability` (a field name) is unavailable, when the backend says.
     pub fn reason(&self, capability: &str) -> Option<&str> {
         self.reasons.get(capability).map(String::as_str)
@@ -409,6 +426,17 @@ pub trait Backend: Send + Sync {
     }
 
     async fn tags(&self) -> Result<Vec<TagInfo>>;
+
+    /// The categories a transaction can be given (completion for `c`): by default the income and expense accounts.
+    async fn categories(&self) -> Result<Vec<String>> {
+        Ok(self
+            .accounts()
+            .await?
+            .into_iter()
+            .filter(|a| a.kind.is_category())
+            .map(|a| a.name)
+            .collect())
+    }
 
     async fn create_tag(&self, _name: &str) -> Result<TagInfo> {
         Err(BackendError::Unsupported("creating tags".into()))

@@ -39,12 +39,16 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, (state, prompt): (&State, &Prompt
         Span::styled(fit(&shown, input_w), theme.text),
     ])];
     let hint = match prompt.kind {
-        PromptKind::AddTag | PromptKind::RemoveTag if !prompt.completions.is_empty() => {
+        PromptKind::AddTag | PromptKind::RemoveTag | PromptKind::Category
+            if !prompt.completions.is_empty() =>
+        {
             format!("Tab: {}", prompt.completions.join("  "))
         }
         PromptKind::AddTag => "e.g. work  trip:paris  (new tags are created)".to_string(),
         PromptKind::RemoveTag => "tag names to remove (any value)".to_string(),
-        PromptKind::Category => "an account name, e.g. expenses:food".to_string(),
+        PromptKind::Category => {
+            "a category (an account name in a journal, e.g. expenses:food)".to_string()
+        }
         PromptKind::Note => "free text".to_string(),
     };
     lines.push(Line::styled(

@@ -72,6 +72,13 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
             spans.push(sep());
             let review = state.review_count.map_or("…".to_string(), thousands);
             spans.push(Span::styled(format!("review {review}"), theme.accent));
+            for (text, error) in activity(state, chrono::Utc::now()) {
+                spans.push(sep());
+                spans.push(Span::styled(
+                    text,
+                    if error { theme.error } else { theme.dim },
+                ));
+            }
             if state.writes.pending > 0 {
                 spans.push(sep());
                 let text = match &state.writes.progress {
@@ -99,6 +106,63 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         spans.push(Span::styled(fit(&clean(error), room), theme.error));
     }
     frame.render_widget(Line::from(spans), area);
+}
+
+/// How long ago, in the fewest words: "just now", "5 min", "3 h", "2 days".
+pub fn age(since: chrono::TimeDelta) -> String {
+    let secs = since.num_seconds().max(0);
+    match secs {
+        0..60 => "just now".into(),
+        60..3600 => format!("{} min ago", secs / 60),
+        3600..86_400 => format!("{} h ago", secs / 3600),
+        _ => format!("{} days ago", secs / 86_400),
+    }
+}
+
+/// What the backend does in the background, as status-bar pieces (text, is an error): a mirror's sync progress or
+/// age, edits being sent (or held by the server's rate limit), edits the server refused.
+pub fn activity(state: &State, now: chrono::DateTime<chrono::Utc>) -> Vec<(String, bool)> {
+    let a = &state.activity;
+    let mut out = Vec::new();
+    match (a.syncing, a.synced_at) {
+        (Some((got, Some(total))), _) => out.push((
+            format!(
+                "{} syncing {}/{}",
+                spinner(state),
+                thousands(got),
+                thousands(total)
+            ),
+            false,
+        )),
+        (Some((got, None)), _) => {
+            out.push((
+                format!("{} syncing {}", spinner(state), thousands(got)),
+                false,
+            ));
+        }
+        (None, Some(at)) => out.push((format!("synced {}", age(now - at)), false)),
+        (None, None) => {}
+    }
+    if a.queued > 0 {
+        let text = match a.paused_until {
+            Some(until) => format!(
+                "{} edit(s) wait: rate limit until {}",
+                thousands(a.queued),
+                until.with_timezone(&chrono::Local).format("%H:%M:%S")
+            ),
+            None => format!(
+                "{} sending {}/{}",
+                spinner(state),
+                thousands(a.sent),
+                thousands(a.sent + a.queued)
+            ),
+        };
+        out.push((text, false));
+    }
+    if a.failed > 0 {
+        out.push((format!("{} edit(s) refused", thousands(a.failed)), true));
+    }
+    out
 }
 
 /// Whether the backend can do what `command` asks; `None` for commands that need no capability.

@@ -54,7 +54,13 @@ impl HledgerWeb {
             let child = Command::new("hledger-web")
                 .arg("-f")
                 .arg(journal)
-                .args(["--serve-api", "--host", "127.0.0.1", "--port", &port.to_string()])
+                .args([
+                    "--serve-api",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    &port.to_string(),
+                ])
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -79,7 +85,8 @@ impl HledgerWeb {
                 .and_then(|mut s| {
                     use std::io::{Read, Write};
                     s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-                    s.write_all(b"GET /version HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+                    s.write_all(b"GET /version HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+                        .ok()?;
                     let mut buf = String::new();
                     s.read_to_string(&mut buf).ok()?;
                     Some(buf.starts_with("HTTP/1.") && buf.contains(" 200 "))

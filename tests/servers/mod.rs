@@ -5,5 +5,5 @@
 //! `mod servers;` from an integration test.
 #![allow(dead_code)]
 
-pub mod sure;
 pub mod hledger_web;
+pub mod sure;

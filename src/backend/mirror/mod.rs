@@ -472,6 +472,22 @@ impl Backend for MirrorBackend {
         Ok(tags)
     }
 
+    async fn categories(&self) -> Result<Vec<String>> {
+        let catalog = self.shared.catalog.get();
+        if catalog.categories.is_empty() {
+            // A ledger without a separate catalogue (hledger-web): its income and expense accounts.
+            let accounts = self.accounts().await?;
+            return Ok(accounts
+                .into_iter()
+                .filter(|a| a.kind.is_category())
+                .map(|a| a.name)
+                .collect());
+        }
+        let mut names: Vec<String> = catalog.categories.into_iter().map(|c| c.name).collect();
+        names.sort();
+        Ok(names)
+    }
+
     async fn create_tag(&self, _name: &str) -> Result<TagInfo> {
         Err(self.unsupported("manage_tags", "creating tags"))
     }
