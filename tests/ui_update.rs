@@ -1088,3 +1088,37 @@ fn a_mirror_s_sync_and_outbox_show_in_the_status_bar() {
     let parts = tally::ui::status_bar::activity(&s, now);
     assert_eq!(parts.last(), Some(&("1 edit(s) refused".to_string(), true)));
 }
+
+#[test]
+fn a_tag_name_with_blanks_completes_quoted_and_stays_one_tag() {
+    let mut s = ready(10, true);
+    update(
+        &mut s,
+        Action::Tags(Ok(vec![TagInfo {
+            id: "1".into(),
+            name: "Work expense".into(),
+            count: 4,
+        }])),
+    );
+    update(&mut s, key('t'));
+    for c in "trip:lisbon wo".chars() {
+        update(&mut s, key(c));
+    }
+    update(&mut s, code(KeyCode::Tab));
+    let Mode::Prompt(p) = &s.mode else {
+        panic!("tag prompt expected");
+    };
+    assert_eq!(p.input.value(), "trip:lisbon \"Work expense\" ");
+    let fx = update(&mut s, code(KeyCode::Enter));
+    let add = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::BulkTag { add, .. } => Some(add.clone()),
+            _ => None,
+        })
+        .expect("one bulk tag");
+    assert_eq!(
+        add,
+        vec![Tag::new("trip", "lisbon"), Tag::new("Work expense", "")]
+    );
+}

@@ -12,10 +12,53 @@ use crate::config::keymap::Command;
 use crate::domain::{Balance, Status, Tag, TxnId};
 use std::sync::Arc;
 
-/// Replaces the word under the cursor (the last word) with `word`.
+/// Where the last word of tag input starts: after the last blank or comma outside double quotes.
+fn last_word_start(value: &str) -> usize {
+    let mut start = 0;
+    let mut quoted = false;
+    for (i, c) in value.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            ' ' | ',' if !quoted => start = i + 1,
+            _ => {}
+        }
+    }
+    start
+}
+
+/// The words of tag input: split at blanks and commas, except inside double quotes, so a tag whose name has
+/// blanks (Sure's "Work expense") is one word when quoted.
+pub(super) fn tag_words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    for c in text.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ' ' | ',' if !quoted => {
+                if !word.trim().is_empty() {
+                    words.push(word.trim().to_string());
+                }
+                word.clear();
+            }
+            c => word.push(c),
+        }
+    }
+    if !word.trim().is_empty() {
+        words.push(word.trim().to_string());
+    }
+    words
+}
+
+/// Replaces the word under the cursor (the last word) with `word`, quoted when it holds blanks.
 pub(super) fn complete_word(input: &mut tui_input::Input, word: &str) {
     let value = input.value();
-    let start = value.rfind([' ', ',']).map_or(0, |i| i + 1);
+    let start = last_word_start(value);
+    let word = if word.contains([' ', ',']) {
+        format!("\"{word}\"")
+    } else {
+        word.to_string()
+    };
     let new = format!("{}{word} ", &value[..start]);
     *input = tui_input::Input::new(new);
 }
@@ -51,7 +94,9 @@ pub(super) fn update_completions(prompt: &mut Prompt, tags: &[TagInfo], categori
         return;
     }
     let value = prompt.input.value();
-    let word = value.rsplit([' ', ',']).next().unwrap_or("").to_lowercase();
+    let word = value[last_word_start(value)..]
+        .trim_start_matches('"')
+        .to_lowercase();
     prompt.completions = tags
         .iter()
         .filter(|t| t.name.to_lowercase().starts_with(&word) && t.name.to_lowercase() != word)
@@ -64,7 +109,7 @@ pub(super) fn submit_prompt(state: &mut State, prompt: Prompt, fx: &mut Vec<Effe
     let text = prompt.input.value().trim().to_string();
     match prompt.kind {
         PromptKind::AddTag | PromptKind::RemoveTag => {
-            let words: Vec<&str> = text.split([' ', ',']).filter(|w| !w.is_empty()).collect();
+            let words = tag_words(&text);
             if words.is_empty() {
                 state.set_status("no tags given: nothing changed");
                 return;

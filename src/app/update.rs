@@ -91,7 +91,11 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                         .last_write_tick
                         .is_some_and(|t| state.ticks <= t + 2 * RELOAD_EVERY_TICKS);
                     if !ours {
-                        state.set_status("the data changed on disk: reloaded");
+                        state.set_status(if state.capabilities.watch {
+                            "the data changed on disk: reloaded"
+                        } else {
+                            "new data from the server: reloaded"
+                        });
                     }
                     refresh(state, &mut fx);
                 }
@@ -638,10 +642,15 @@ fn run_command(state: &mut State, command: Command, fx: &mut Vec<Effect>) {
         Command::MarkPending => set_status(state, Status::Pending, fx),
         Command::ReviewQueue => {
             state.filter.review = !state.filter.review;
+            let what = state
+                .capabilities
+                .reason("review_queue")
+                .unwrap_or("unmarked or pending, uncategorised, or tagged review")
+                .to_string();
             state.set_status(if state.filter.review {
-                "review queue: unmarked or pending, uncategorised, or tagged review (R to leave)"
+                format!("review queue: {what} (R to leave)")
             } else {
-                "review queue off"
+                "review queue off".to_string()
             });
             requery(state, fx);
         }

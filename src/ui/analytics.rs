@@ -18,18 +18,40 @@ use ratatui::widgets::Paragraph;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
-/// The commodity with the largest total income plus spending over `periods`.
-pub fn main_commodity(periods: &[PeriodSummary]) -> Option<String> {
+/// The commodity the sparklines show: among those with income or spending in `periods`, the one most of the
+/// holder's accounts are kept in (their home currency; amounts in different currencies cannot be compared), then
+/// the one with the most money moved.
+pub fn main_commodity(
+    periods: &[PeriodSummary],
+    accounts: &[crate::app::AccountRow],
+) -> Option<String> {
     let mut moved = Balance::new();
     for p in periods {
         for m in p.income.amounts().iter().chain(p.spending.amounts()) {
             moved.add(m.quantity.abs(), &m.commodity);
         }
     }
+    let held = |c: &str| {
+        accounts
+            .iter()
+            .filter(|a| {
+                a.account
+                    .balance
+                    .non_zero()
+                    .next()
+                    .is_some_and(|m| m.commodity == c)
+            })
+            .count()
+    };
     moved
         .amounts()
         .iter()
-        .max_by(|a, b| a.quantity.cmp(&b.quantity))
+        .filter(|m| !m.quantity.is_zero())
+        .max_by(|a, b| {
+            held(&a.commodity)
+                .cmp(&held(&b.commodity))
+                .then(a.quantity.cmp(&b.quantity))
+        })
         .map(|m| m.commodity.clone())
 }
 
@@ -75,7 +97,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     }
     let width = usize::from(inner.width);
     let mut lines = Vec::new();
-    let Some(commodity) = main_commodity(&a.periods) else {
+    let Some(commodity) = main_commodity(&a.periods, &state.accounts) else {
         lines.push(Line::styled(
             "No income or spending for this filter.",
             theme.dim,

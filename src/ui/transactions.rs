@@ -102,13 +102,23 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         .count()
         .max(8);
     let wide = inner.width >= 100;
+    // The amount column fits the widest amount on screen: an amount is never cut (a cut minus sign would turn
+    // money out into money in); the description gives way.
+    let widest = (state.table.top..(state.table.top + rows_on_screen).min(total))
+        .filter_map(|i| state.txns.get(i))
+        .map(|t| unicode_width::UnicodeWidthStr::width(money(&t.amount()).as_str()))
+        .max()
+        .unwrap_or(0);
+    let amount_w = widest
+        .max(if wide { 16 } else { 12 })
+        .min(usize::from(inner.width) / 2);
     let mut widths = vec![
         Constraint::Length(1),
         Constraint::Length(u16::try_from(date_w).unwrap_or(10)),
         Constraint::Length(1),
         Constraint::Fill(4),
         Constraint::Fill(2),
-        Constraint::Length(if wide { 16 } else { 12 }),
+        Constraint::Length(u16::try_from(amount_w).unwrap_or(16)),
     ];
     let mut header = vec!["", "Date", "", "Payee / description", "Category", "Amount"];
     if inner.width >= 70 {

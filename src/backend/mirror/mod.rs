@@ -207,7 +207,10 @@ impl MirrorBackend {
             failed: pending.iter().filter(|i| i.failed.is_some()).count(),
             ..Activity::default()
         });
-        let label = format!("{} (mirror)", dialect.capabilities().label);
+        // "sure 192.168.1.20:3000": the dialect and the server, short enough for the status bar.
+        let server = dialect.server();
+        let host = server.split_once("://").map_or(server, |(_, h)| h);
+        let label = format!("{} {host}", dialect.name());
         let shared = Arc::new(Shared {
             dialect,
             store: Mutex::new(store),
@@ -312,6 +315,14 @@ impl MirrorBackend {
         if let Some(c) = &patch.category {
             if !caps.edit_category {
                 return Err(self.unsupported("edit_category", "setting the category"));
+            }
+            if c.trim().is_empty() {
+                return Err(BackendError::Unsupported(
+                    match caps.reason("clear_category") {
+                        Some(r) => format!("clearing the category: {r}"),
+                        None => format!("clearing the category on {}", caps.label),
+                    },
+                ));
             }
             let catalog = self.shared.catalog.get();
             if catalog.category(c).is_none() {

@@ -133,6 +133,17 @@ async fn fetch_and_store(
             }
         }
     }
+    // Only what changed goes to the index (an unchanged refresh must not make the screen reload).
+    let changed: Vec<RemoteTxn> = shared.read(|j| {
+        Ok(fetched
+            .iter()
+            .filter(|r| {
+                j.find(&r.txn.id)
+                    .is_none_or(|i| j.view(i).to_transaction() != r.txn)
+            })
+            .cloned()
+            .collect())
+    })?;
     let full = scope == SyncScope::All;
     let store_shared = Arc::clone(shared);
     let (fetched, deletes) = tokio::task::spawn_blocking(move || {
@@ -150,10 +161,10 @@ async fn fetch_and_store(
     })
     .await
     .map_err(|e| BackendError::Io(format!("saving the sync failed: {e}")))??;
-    if full {
+    if full && (stream || !changed.is_empty() || !deletes.is_empty()) {
         shared.replace(&fetched)?;
-    } else {
-        shared.apply(&fetched, &deletes)?;
+    } else if !changed.is_empty() || !deletes.is_empty() {
+        shared.apply(&changed, &deletes)?;
     }
     Ok(at)
 }

@@ -508,6 +508,15 @@ impl Dialect for Sure {
                     .to_string(),
             ),
             (
+                "review_queue".to_string(),
+                "transactions without a category (Sure has no review status)".to_string(),
+            ),
+            (
+                "clear_category".to_string(),
+                "Sure cannot take a category away (its API ignores a blank one); set another instead"
+                    .to_string(),
+            ),
+            (
                 "manage_tags".to_string(),
                 "tags are created on Sure when first used; rename or delete them in Sure".to_string(),
             ),
