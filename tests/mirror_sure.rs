@@ -715,3 +715,116 @@ async fn a_damaged_mirror_is_rebuilt() {
     assert!(note.contains("rebuilt"), "{note}");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_of_a_transaction_deleted_on_the_server_is_refused_with_the_404() {
+    let server = SureServer::start(SureOptions::default()).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mirror = open(&server, dir.path(), Wait::Complete).await;
+    let gone = everything(&mirror).await[3].id.clone();
+    server.with_data(|d| d.transactions.retain(|t| t.id != gone.0));
+    mirror
+        .bulk_tag(std::slice::from_ref(&gone), &[Tag::new("late", "")], &[])
+        .await
+        .expect("queued locally");
+    let e = mirror
+        .flush()
+        .await
+        .expect_err("the server no longer has it");
+    assert!(e.to_string().contains("404"), "{e}");
+    // A full refresh drops it from the mirror.
+    mirror.sync("mirror").await.expect("refresh");
+    assert!(matches!(
+        mirror.transaction(&gone).await,
+        Err(BackendError::NotFound(_))
+    ));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_speaks_sure_with_dialect() {
+    let server = SureServer::start(SureOptions::default()).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("config.toml"), "").expect("config");
+    let tally = |args: &[&str]| {
+        let out = assert_cmd::Command::cargo_bin("tally")
+            .expect("binary")
+            .args(args)
+            .env("TALLY_API_KEY", &server.key)
+            .env("TALLY_CACHE_DIR", dir.path())
+            .env("TALLY_CONFIG", dir.path().join("config.toml"))
+            .output()
+            .expect("runs");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let url = format!("{}/api/v1", server.url);
+    let (ok, out, err) = tally(&[
+        "--remote",
+        &url,
+        "--dialect",
+        "sure",
+        "balances",
+        "--format",
+        "json",
+    ]);
+    assert!(ok, "{err}");
+    let rows: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let names: Vec<&str> = rows
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|r| r["account"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"Chase Checking") && names.contains(&"Amex Gold"),
+        "{names:?}"
+    );
+    let (ok, out, err) = tally(&[
+        "--remote",
+        &server.url,
+        "--dialect",
+        "sure",
+        "transactions",
+        "--limit",
+        "1",
+        "--format",
+        "json",
+    ]);
+    assert!(ok, "{err}");
+    let t: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let t = &t[0];
+    assert!(
+        t["amount"][0]["commodity"].is_string() && t["account"].is_string(),
+        "{t}"
+    );
+    let (ok, out, err) = tally(&[
+        "--remote",
+        &server.url,
+        "--dialect",
+        "sure",
+        "tag",
+        "-q",
+        "starbucks",
+        "--add",
+        "coffee",
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("transactions changed"), "{out}");
+    let on_server = server.with_data(|d| {
+        let tag = d.tag_by_name("coffee").expect("created").id.clone();
+        d.transactions
+            .iter()
+            .filter(|t| t.tag_ids.contains(&tag))
+            .count()
+    });
+    assert!(on_server > 0, "the command waits until the server has them");
+    let (ok, _, err) = tally(&["--remote", &server.url, "--dialect", "finwise", "balances"]);
+    assert!(!ok && err.contains("not available"), "{err}");
+    let (ok, _, err) = tally(&["--dialect", "sure", "balances"]);
+    assert!(!ok && err.contains("--remote"), "{err}");
+    server.stop().await;
+}

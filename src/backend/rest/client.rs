@@ -867,6 +867,69 @@ mod tests {
     }
 
     #[test]
+    fn a_dialect_s_prefix_is_added_unless_the_url_has_it() {
+        let sure = |url: &str| {
+            HttpCore::new(CoreOptions {
+                base_url: url,
+                prefix: Prefix::Append("/api/v1"),
+                ..CoreOptions::default()
+            })
+            .expect("ok")
+            .url(&["transactions"])
+            .to_string()
+        };
+        assert_eq!(
+            sure("http://127.0.0.1:3000"),
+            "http://127.0.0.1:3000/api/v1/transactions"
+        );
+        assert_eq!(
+            sure("http://127.0.0.1:3000/api/v1/"),
+            "http://127.0.0.1:3000/api/v1/transactions"
+        );
+        assert_eq!(
+            sure("http://127.0.0.1:3000/finance"),
+            "http://127.0.0.1:3000/finance/api/v1/transactions"
+        );
+    }
+
+    #[test]
+    fn every_api_s_error_body_gives_its_message() {
+        let m = |body: &str| {
+            server_message(StatusCode::BAD_REQUEST, &HeaderMap::new(), body.as_bytes())
+        };
+        assert_eq!(
+            m(
+                r#"{"error":"validation_failed","message":"Date is invalid","errors":["Date is invalid"]}"#
+            ),
+            "Date is invalid (validation_failed): Date is invalid"
+        );
+        assert_eq!(
+            m(r#"{"error":"Rate limit exceeded. Try again later."}"#),
+            "Rate limit exceeded. Try again later."
+        );
+        assert_eq!(
+            m(
+                r#"{"error":{"name":"ValidationError","message":"bad filter","errors":[{"message":"unknown","path":"filters.x"}]}}"#
+            ),
+            "bad filter: filters.x: unknown"
+        );
+        assert_eq!(
+            m(r#""could not parse the transaction""#),
+            "could not parse the transaction"
+        );
+        assert_eq!(
+            m("<html><head><title>502 Bad Gateway</title></head></html>"),
+            "502 Bad Gateway"
+        );
+        let mut h = HeaderMap::new();
+        h.insert("request-id", HeaderValue::from_static("req-42"));
+        assert_eq!(
+            server_message(StatusCode::NOT_FOUND, &h, br#"{"message":"nope"}"#),
+            "nope (request id req-42)"
+        );
+    }
+
+    #[test]
     fn http_errors_become_the_errors_callers_act_on() {
         let http = |status: u16, message: &str| BackendError::Http {
             server: "https://h".into(),
