@@ -165,7 +165,7 @@ fn the_example_config_loads_with_every_setting() {
     assert_eq!(config.theme, ThemeName::Dark);
     assert_eq!(
         config.profiles.keys().collect::<Vec<_>>(),
-        ["hledger", "home", "server"]
+        ["hledger", "home", "server", "sure"]
     );
     let home = directories::BaseDirs::new()
         .unwrap()
@@ -189,6 +189,11 @@ fn the_example_config_loads_with_every_setting() {
             allow_http: false,
             timeout: Duration::from_secs(30),
         }
+    );
+    let sure = rest(&config, "sure");
+    assert_eq!(
+        (sure.dialect, sure.url.as_str(), sure.api_key_env.as_str()),
+        (Dialect::Sure, "https://sure.home.lan", "SURE_API_KEY")
     );
     let hledger = rest(&config, "hledger");
     assert_eq!(hledger.dialect, Dialect::HledgerWeb);
