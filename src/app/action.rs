@@ -59,6 +59,8 @@ pub enum Action {
     },
     Tags(Reply<Vec<TagInfo>>),
     Categories(Reply<Vec<String>>),
+    /// Recurring transactions and projected balances.
+    Projections(Reply<crate::analytics::recurring::Projections>),
     /// What the backend does in the background, when it changed.
     Activity(crate::backend::Activity),
     /// One batch of ids for a "select all" or range selection, with each transaction's amount.
@@ -93,6 +95,7 @@ pub enum Slot {
     Review,
     Tags,
     Categories,
+    Projections,
     Collect,
 }
 
@@ -119,6 +122,7 @@ pub enum Effect {
     },
     FetchTags,
     FetchCategories,
+    FetchProjections,
     /// Ask the backend what it does in the background (cheap; every tick).
     PollActivity,
     /// Collect ids (and amounts) of matches `offset .. offset+limit` in pages.
@@ -144,5 +148,12 @@ pub enum Effect {
         entry: UndoEntry,
     },
     Reload,
-    Sync,
+    /// Sync one source (the account under the cursor), or all of them.
+    Sync {
+        source: Option<String>,
+    },
+    /// Archive transactions on the server (confirmed first; cannot be undone).
+    Archive {
+        ids: Arc<Vec<TxnId>>,
+    },
 }

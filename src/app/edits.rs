@@ -108,6 +108,8 @@ pub(super) fn update_completions(prompt: &mut Prompt, tags: &[TagInfo], categori
 pub(super) fn submit_prompt(state: &mut State, prompt: Prompt, fx: &mut Vec<Effect>) {
     let text = prompt.input.value().trim().to_string();
     match prompt.kind {
+        // Answered by a key of its own in `prompt_key`.
+        PromptKind::ConfirmArchive => {}
         PromptKind::AddTag | PromptKind::RemoveTag => {
             let words = tag_words(&text);
             if words.is_empty() {

@@ -186,6 +186,17 @@ impl EffectRunner {
                     let _ = tx.send(Action::Categories(reply));
                 })
             }
+            Effect::FetchProjections => {
+                let idle = Arc::clone(&self.idle);
+                self.spawn(Slot::Projections, async move {
+                    idle.wait(QUIET).await;
+                    let reply = backend
+                        .projections(&Query::all(), super::state::PROJECTION_MONTHS)
+                        .await
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(Action::Projections(reply));
+                })
+            }
             Effect::PollActivity => {
                 let now = backend.activity();
                 if now != self.activity {
@@ -260,10 +271,46 @@ impl EffectRunner {
                     let _ = tx.send(Action::Reloaded(reply));
                 });
             }
-            Effect::Sync => {
+            Effect::Sync { source } => {
                 tokio::spawn(async move {
-                    let reply = sync_all(backend.as_ref()).await.map_err(|e| e.to_string());
-                    let _ = tx.send(Action::Synced(reply));
+                    let reply = match source {
+                        Some(id) => backend.sync(&id).await.map(|s| {
+                            if s.status == "ok" {
+                                format!("synced {}", s.name)
+                            } else {
+                                format!("{}: {}", s.name, s.status)
+                            }
+                        }),
+                        None => backend.sync_all().await,
+                    };
+                    let _ = tx.send(Action::Synced(reply.map_err(|e| e.to_string())));
+                });
+            }
+            Effect::Archive { ids } => {
+                let lock = Arc::clone(&self.write_lock);
+                tokio::spawn(async move {
+                    let _guard = lock.lock().await;
+                    let patch = TxnPatch {
+                        archive: true,
+                        ..TxnPatch::default()
+                    };
+                    let reply = backend
+                        .bulk_update(&ids, &patch)
+                        .await
+                        .map(|r| UndoEntry {
+                            label: format!(
+                                "archived {} on the server (cannot be undone)",
+                                r.changed
+                            ),
+                            forward: Vec::new(),
+                            inverse: Vec::new(),
+                        })
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(Action::WriteDone {
+                        kind: WriteKind::New,
+                        reply,
+                        renamed: Vec::new(),
+                    });
                 });
             }
         }
@@ -274,17 +321,6 @@ impl EffectRunner {
             old.abort();
         }
     }
-}
-
-async fn sync_all(backend: &dyn Backend) -> Result<String, BackendError> {
-    let sources = backend.sources().await?;
-    if sources.is_empty() {
-        return Ok("no sources to sync".into());
-    }
-    for s in &sources {
-        backend.sync(&s.id).await?;
-    }
-    Ok(format!("synced {} source(s)", sources.len()))
 }
 
 /// Sends the accounts at once, then again with month-end balance histories for the sparklines. The history costs

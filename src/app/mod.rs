@@ -18,9 +18,9 @@ pub use action::{Action, Effect, Opened, Reply, Slot, WriteKind};
 pub use effects::EffectRunner;
 pub use requests::period_end;
 pub use state::{
-    AccountRow, Analytics, Filter, Generations, MAX_PERIODS, MAX_WINDOW, Mode, PAGE_ROWS, Pane,
-    Phase, Prompt, PromptKind, SPARK_MONTHS, Selection, State, StateOptions, StatusMessage,
-    TableView, TxnWindow, Writes,
+    AccountRow, Analytics, Filter, Generations, MAX_PERIODS, MAX_WINDOW, Mode, PAGE_ROWS,
+    PROJECTION_MONTHS, Pane, Phase, Prompt, PromptKind, SPARK_MONTHS, Selection, State,
+    StateOptions, StatusMessage, TableView, TxnWindow, Writes,
 };
 pub use undo::{EditOp, UNDO_LIMIT, UndoEntry, UndoStack};
 pub use update::{MAX_STATUS_BATCH, RELOAD_EVERY_TICKS, update};

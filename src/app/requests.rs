@@ -59,6 +59,7 @@ pub(super) fn refresh(state: &mut State, fx: &mut Vec<Effect>) {
     fetch_review_count(state, fx);
     fx.push(Effect::FetchTags);
     fx.push(Effect::FetchCategories);
+    fx.push(Effect::FetchProjections);
 }
 
 pub(super) fn fetch_accounts(state: &mut State, fx: &mut Vec<Effect>) {

@@ -24,6 +24,8 @@ pub const MAX_WINDOW: usize = 4 * PAGE_ROWS;
 pub const MAX_PERIODS: usize = 36;
 /// How many months of history each account sparkline covers.
 pub const SPARK_MONTHS: usize = 12;
+/// How many months ahead the accounts pane projects each balance.
+pub const PROJECTION_MONTHS: u32 = 3;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Phase {
@@ -67,6 +69,8 @@ pub enum PromptKind {
     RemoveTag,
     Category,
     Note,
+    /// "Archive these on the server?" — answered with one key.
+    ConfirmArchive,
 }
 
 impl PromptKind {
@@ -76,6 +80,7 @@ impl PromptKind {
             PromptKind::RemoveTag => "Remove tags",
             PromptKind::Category => "Set category",
             PromptKind::Note => "Set note",
+            PromptKind::ConfirmArchive => "Archive on the server",
         }
     }
 }
@@ -287,6 +292,8 @@ pub struct State {
     pub categories: Vec<String>,
     /// What the backend does in the background (a mirror's sync and outbox).
     pub activity: crate::backend::Activity,
+    /// Recurring transactions found in the history and each account's projected balance.
+    pub projections: crate::analytics::recurring::Projections,
     pub undo: UndoStack,
     pub writes: Writes,
     pub status: Option<StatusMessage>,
@@ -345,6 +352,7 @@ impl State {
             tags: Vec::new(),
             categories: Vec::new(),
             activity: Default::default(),
+            projections: Default::default(),
             undo: UndoStack::default(),
             writes: Writes::default(),
             status: None,

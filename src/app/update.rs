@@ -68,6 +68,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             Err(e) => state.set_error(format!("categories: {e}")),
         },
         Action::Activity(a) => on_activity(state, a),
+        Action::Projections(reply) => match reply {
+            Ok(p) => state.projections = p,
+            Err(e) => tracing::warn!("projections: {e}"),
+        },
         Action::Collected {
             generation,
             items,
@@ -230,6 +234,7 @@ fn on_page(
                 fetch_review_count(state, fx);
                 fx.push(Effect::FetchTags);
                 fx.push(Effect::FetchCategories);
+                fx.push(Effect::FetchProjections);
             }
             clamp_cursor(state);
             scroll_into_view(state);
@@ -377,7 +382,11 @@ fn on_write_done(
     }
     match (kind, reply) {
         (WriteKind::New, Ok(entry)) => {
-            state.set_status(format!("{} (u to undo)", entry.label));
+            if entry.inverse.is_empty() && entry.forward.is_empty() {
+                state.set_status(entry.label.clone());
+            } else {
+                state.set_status(format!("{} (u to undo)", entry.label));
+            }
             if !entry.inverse.is_empty() {
                 state.undo.push(entry);
             }
@@ -497,6 +506,18 @@ fn prompt_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
     let Mode::Prompt(prompt) = &mut state.mode else {
         return;
     };
+    if prompt.kind == PromptKind::ConfirmArchive {
+        // One key: y archives, anything else cancels.
+        let ids = prompt.targets.clone();
+        state.mode = Mode::Normal;
+        if matches!(key.code, KeyCode::Char('y' | 'Y')) {
+            state.writes.pending += 1;
+            fx.push(Effect::Archive { ids });
+        } else {
+            state.set_status("nothing archived");
+        }
+        return;
+    }
     match key.code {
         KeyCode::Esc => state.mode = Mode::Normal,
         KeyCode::Tab => {
@@ -716,9 +737,30 @@ fn run_command(state: &mut State, command: Command, fx: &mut Vec<Effect>) {
             if let Some(why) = unavailable(state, "sync", "sync") {
                 state.set_error(why);
             } else {
+                // On the accounts pane: that account (a bank connection to sync); elsewhere: everything.
+                let source = (state.focus == Pane::Accounts)
+                    .then(|| state.accounts.get(state.account_cursor))
+                    .flatten()
+                    .map(|row| row.account.id.clone())
+                    .filter(|id| !id.is_empty());
                 state.set_status("syncing…");
-                fx.push(Effect::Sync);
+                fx.push(Effect::Sync { source });
             }
+        }
+        Command::Archive => {
+            if let Some(why) = unavailable(state, "archive", "archive") {
+                state.set_error(why);
+                return;
+            }
+            let Some(targets) = targets(state) else {
+                return;
+            };
+            state.mode = Mode::Prompt(Prompt {
+                kind: PromptKind::ConfirmArchive,
+                input: tui_input::Input::default(),
+                targets,
+                completions: Vec::new(),
+            });
         }
     }
 }

@@ -4,6 +4,7 @@
 //! needs the whole ledger in memory to show "N matches, sum X". What a backend cannot do it declares in
 //! `Capabilities`; callers check them and say why an action is unavailable instead of silently doing nothing.
 
+use crate::analytics::recurring::{Projections, Sample};
 use crate::domain::{Account, Balance, Status, Tag, Transaction, TxnId};
 use crate::query::Query;
 use async_trait::async_trait;
@@ -28,6 +29,9 @@ pub struct Capabilities {
     pub server_analytics: bool,
     pub sources: bool,
     pub sync: bool,
+    /// Transactions can be archived (hidden on the server, for good).
+    #[serde(default)]
+    pub archive: bool,
     /// Live change notification (file watching) is available.
     pub watch: bool,
     /// A short human description of the backend, shown in the status bar: `journal ~/ledger.journal`.
@@ -50,6 +54,7 @@ impl Capabilities {
             server_analytics: false,
             sources: false,
             sync: false,
+            archive: false,
             watch: false,
             label: label.into(),
             reasons: Default::default(),
@@ -68,6 +73,7 @@ impl Capabilities {
             "server_analytics" => self.server_analytics,
             "sources" => self.sources,
             "sync" => self.sync,
+            "archive" => self.archive,
             "watch" => self.watch,
             _ => false,
         }
@@ -168,6 +174,9 @@ pub struct TxnPatch {
     pub category: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Archive the transaction on the server (FinWise): it disappears from every listing. Cannot be undone.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub archive: bool,
 }
 
 impl TxnPatch {
@@ -177,6 +186,7 @@ impl TxnPatch {
             && self.status.is_none()
             && self.category.is_none()
             && self.note.is_none()
+            && !self.archive
     }
 }
 
@@ -333,6 +343,35 @@ impl std::fmt::Display for Diagnostic {
     }
 }
 
+/// How much history the search for recurring transactions looks at (enough for a yearly bill to show three times).
+pub const HISTORY_YEARS: u32 = 3;
+
+/// The samples of the last `HISTORY_YEARS` years before the newest one.
+pub fn recent(mut samples: Vec<Sample>) -> Vec<Sample> {
+    if let Some(newest) = samples.iter().map(|s| s.date).max() {
+        let from = newest
+            .checked_sub_months(chrono::Months::new(12 * HISTORY_YEARS))
+            .unwrap_or(newest);
+        samples.retain(|s| s.date > from);
+    }
+    samples
+}
+
+/// Recurring transactions among `samples` and the projections they give for `accounts`.
+pub fn projections_from(samples: Vec<Sample>, accounts: &[Account], months: u32) -> Projections {
+    let as_of = samples.iter().map(|s| s.date).max();
+    let recurring = crate::analytics::recurring::find_in(samples);
+    let accounts = match as_of {
+        Some(d) => crate::analytics::recurring::project(accounts, &recurring, d, months),
+        None => Vec::new(),
+    };
+    Projections {
+        as_of,
+        recurring,
+        accounts,
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
     #[error("{0}")]
@@ -456,12 +495,38 @@ pub trait Backend: Send + Sync {
     /// Totals per category, tag, account or payee for the transactions matching `query`, largest first.
     async fn breakdown(&self, query: &Query, dimension: Dimension) -> Result<Vec<BreakdownRow>>;
 
+    /// Recurring transactions found among those matching `query` (the last `HISTORY_YEARS` years of them), and
+    /// each account's balance projected `months` months ahead from them. The default lists the transactions;
+    /// in-memory ledgers override it to read their index directly.
+    async fn projections(&self, query: &Query, months: u32) -> Result<Projections> {
+        let txns = self.transactions(query, PageRequest::all()).await?.items;
+        let samples = recent(
+            txns.iter()
+                .filter_map(|t| Sample::of(t, &t.amount()))
+                .collect(),
+        );
+        let accounts = self.accounts().await?;
+        Ok(projections_from(samples, &accounts, months))
+    }
+
     async fn sources(&self) -> Result<Vec<Source>> {
         Ok(Vec::new())
     }
 
     async fn sync(&self, source: &str) -> Result<Source> {
         Err(BackendError::Unsupported(format!("syncing {source}")))
+    }
+
+    /// Syncs every source; says what happened in a line for the status bar.
+    async fn sync_all(&self) -> Result<String> {
+        let sources = self.sources().await?;
+        if sources.is_empty() {
+            return Ok("no sources to sync".into());
+        }
+        for s in &sources {
+            self.sync(&s.id).await?;
+        }
+        Ok(format!("synced {} source(s)", sources.len()))
     }
 
     /// Re-reads the data if it changed underneath (file edited elsewhere); returns true when something changed.

@@ -46,7 +46,7 @@ pub struct GlobalArgs {
     /// https://sure.example.org for Sure); the API key comes from $TALLY_API_KEY.
     #[arg(long, global = true, value_name = "URL", conflicts_with = "file")]
     pub remote: Option<String>,
-    /// Which API the --remote server speaks: tally (also `tally serve`), sure, hledger-web.
+    /// Which API the --remote server speaks: tally (also `tally serve`), sure, finwise, finx, synci, hledger-web.
     #[arg(long, global = true, value_name = "API", requires = "remote", value_parser = parse_dialect)]
     pub dialect: Option<Dialect>,
     /// A profile from the config file.
@@ -216,6 +216,17 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
+    /// Recurring transactions found in the history (same payee, similar amount, regular interval), with their
+    /// evidence, and each account's balance projected month by month from them.
+    Projections {
+        /// How many months ahead (1-24).
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=24))]
+        months: u32,
+        #[arg(short = 'q', long, default_value = "")]
+        query: String,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
     /// Write a realistic, deterministic sample journal (for tests and benchmarks).
     Generate {
         #[arg(long, default_value_t = 1000)]
@@ -311,13 +322,9 @@ pub async fn open_backend(source: &Source, wait: Wait) -> Result<Arc<dyn Backend
                 Dialect::HledgerWeb => {
                     Box::new(crate::backend::rest::hledger_web::HledgerWeb::new(&opts)?)
                 }
-                Dialect::Finwise | Dialect::Finx | Dialect::Synci => {
-                    return Err(CliError::Usage(format!(
-                        "the {} dialect is not available in this build yet (tally speaks tally, sure and \
-                         hledger-web)",
-                        r.dialect.name()
-                    )));
-                }
+                Dialect::Finwise => Box::new(crate::backend::rest::finwise::FinWise::new(&opts)?),
+                Dialect::Finx => Box::new(crate::backend::rest::finx::FinX::new(&opts)?),
+                Dialect::Synci => Box::new(crate::backend::rest::synci::Synci::new(&opts)?),
             };
             let path = crate::backend::mirror::default_path(
                 dialect.name(),
@@ -581,6 +588,16 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
             let q = with_range(&query, &from, &to)?;
             let rows = backend.summary(&q, group_by.into()).await?;
             output::summary(&mut out, &rows, format)?;
+        }
+        Command::Projections {
+            months,
+            query,
+            format,
+        } => {
+            check_diagnostics(backend.as_ref(), &source, true).await?;
+            let q = parse_query(&query)?;
+            let p = backend.projections(&q, months).await?;
+            output::projections(&mut out, &p, format)?;
         }
         Command::Breakdown {
             by,

@@ -377,3 +377,83 @@ pub fn breakdown(
     }
     Ok(())
 }
+
+pub fn projections(
+    out: &mut impl Write,
+    p: &crate::analytics::recurring::Projections,
+    format: Format,
+) -> Result<(), CliError> {
+    use crate::domain::Money;
+    match format {
+        Format::Json => json(out, p)?,
+        Format::Csv => {
+            let mut w = csv_writer(out);
+            w.write_record(["account", "commodity", "month", "balance"])
+                .map_err(csv_err)?;
+            for a in &p.accounts {
+                for m in &a.months {
+                    w.write_record([
+                        a.account.as_str(),
+                        a.commodity.as_str(),
+                        &m.month.format("%Y-%m").to_string(),
+                        &m.balance.to_string(),
+                    ])
+                    .map_err(csv_err)?;
+                }
+            }
+            w.flush()?;
+        }
+        Format::Table => {
+            let mut rows = vec![vec![
+                "recurring".to_string(),
+                "every".into(),
+                "amount".into(),
+                "next".into(),
+                "evidence".into(),
+            ]];
+            for r in &p.recurring {
+                rows.push(vec![
+                    sanitize(&r.payee),
+                    r.cadence.name().to_string(),
+                    Money::new(r.amount, r.commodity.clone()).to_string(),
+                    r.next.to_string(),
+                    sanitize(&r.evidence_text()),
+                ]);
+            }
+            if p.recurring.is_empty() {
+                rows.push(vec!["(none found)".into()]);
+            }
+            table(out, &rows, &[false, false, true, false, false])?;
+            writeln!(out)?;
+            let months: Vec<String> = p
+                .accounts
+                .first()
+                .map(|a| {
+                    a.months
+                        .iter()
+                        .map(|m| m.month.format("%Y-%m").to_string())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let as_of = p.as_of.map_or("—".to_string(), |d| d.to_string());
+            let mut head = vec!["account".to_string(), format!("now ({as_of})")];
+            head.extend(months);
+            let mut rows = vec![head];
+            for a in &p.accounts {
+                let mut row = vec![
+                    sanitize(&a.account),
+                    Money::new(a.balance, a.commodity.clone()).to_string(),
+                ];
+                row.extend(
+                    a.months
+                        .iter()
+                        .map(|m| Money::new(m.balance, a.commodity.clone()).to_string()),
+                );
+                rows.push(row);
+            }
+            let right: Vec<bool> = (0..rows[0].len()).map(|i| i > 0).collect();
+            table(out, &rows, &right)?;
+        }
+    }
+    Ok(())
+}

@@ -46,13 +46,14 @@ pub enum Command {
     NextPeriod,
     NextDimension,
     Sync,
+    Archive,
     Help,
     Quit,
 }
 
 impl Command {
     /// Every command, in the order help lists them.
-    pub const ALL: [Command; 35] = [
+    pub const ALL: [Command; 36] = [
         Command::MoveDown,
         Command::MoveUp,
         Command::Top,
@@ -86,6 +87,7 @@ impl Command {
         Command::NextPeriod,
         Command::NextDimension,
         Command::Sync,
+        Command::Archive,
         Command::Help,
         Command::Quit,
     ];
@@ -126,6 +128,7 @@ impl Command {
             Command::NextPeriod => "next_period",
             Command::NextDimension => "next_dimension",
             Command::Sync => "sync",
+            Command::Archive => "archive",
             Command::Help => "help",
             Command::Quit => "quit",
         }
@@ -170,7 +173,8 @@ impl Command {
             Command::PrevPeriod => "previous period",
             Command::NextPeriod => "next period",
             Command::NextDimension => "next breakdown dimension",
-            Command::Sync => "sync sources",
+            Command::Sync => "sync with the server",
+            Command::Archive => "archive (asks; no undo)",
             Command::Help => "help",
             Command::Quit => "quit",
         }
@@ -243,6 +247,7 @@ prev_period = ["["]
 next_period = ["]"]
 next_dimension = ["b"]
 sync = ["S"]
+archive = ["X"]
 help = ["?", "F1"]
 quit = ["q", "Ctrl-c"]
 "#;

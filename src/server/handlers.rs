@@ -523,23 +523,47 @@ pub async fn delete_tag(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+fn group_by_param(p: &Params) -> Result<Option<GroupBy>, ApiError> {
+    p.get("group_by")
+        .map(|g| {
+            match g {
+                "day" | "week" | "month" | "year" => GroupBy::parse(g),
+                _ => None,
+            }
+            .ok_or_else(|| {
+                ApiError::param(
+                    "group_by",
+                    "The 'group_by' parameter must be one of: day, week, month, year",
+                )
+            })
+        })
+        .transpose()
+}
+
+fn dimension_param(p: &Params) -> Result<Option<Dimension>, ApiError> {
+    p.get("dimension")
+        .map(|d| {
+            match d {
+                "category" | "tag" | "source" | "account" | "merchant" | "payee" => {
+                    Dimension::parse(d)
+                }
+                _ => None,
+            }
+            .ok_or_else(|| {
+                ApiError::param(
+                    "dimension",
+                    "The 'dimension' parameter must be one of: category, tag, source, merchant (or account, payee)",
+                )
+            })
+        })
+        .transpose()
+}
+
 pub async fn summary(State(s): State<ServerState>, q: Pairs) -> ApiResult {
     let mut allowed = ANALYTICS_FILTERS.to_vec();
     allowed.push("group_by");
     let p = params(q, &allowed)?;
-    let group_by = match p.get("group_by") {
-        None => GroupBy::Month,
-        Some(g) => match g {
-            "day" | "week" | "month" | "year" => GroupBy::parse(g),
-            _ => None,
-        }
-        .ok_or_else(|| {
-            ApiError::param(
-                "group_by",
-                "The 'group_by' parameter must be one of: day, week, month, year",
-            )
-        })?,
-    };
+    let group_by = group_by_param(&p)?.unwrap_or(GroupBy::Month);
     let query = params::build_query(&p)?;
     let rows = s.backend.summary(&query, group_by).await?;
     Ok(Json(serde_json::json!({
@@ -553,19 +577,7 @@ pub async fn breakdown(State(s): State<ServerState>, q: Pairs) -> ApiResult {
     let mut allowed = ANALYTICS_FILTERS.to_vec();
     allowed.push("dimension");
     let p = params(q, &allowed)?;
-    let dimension = match p.get("dimension") {
-        None => Dimension::Category,
-        Some(d) => match d {
-            "category" | "tag" | "source" | "account" | "merchant" | "payee" => Dimension::parse(d),
-            _ => None,
-        }
-        .ok_or_else(|| {
-            ApiError::param(
-                "dimension",
-                "The 'dimension' parameter must be one of: category, tag, source, merchant (or account, payee)",
-            )
-        })?,
-    };
+    let dimension = dimension_param(&p)?.unwrap_or(Dimension::Category);
     let query = params::build_query(&p)?;
     let rows = s.backend.breakdown(&query, dimension).await?;
     Ok(Json(serde_json::json!({
@@ -573,6 +585,72 @@ pub async fn breakdown(State(s): State<ServerState>, q: Pairs) -> ApiResult {
         "meta": { "dimension": dimension.name() },
     }))
     .into_response())
+}
+
+/// A query in tally's language (`q`, with the seed's filters) answered by period (`group_by`) and/or by a
+/// dimension: the same rows `tally summary` and `tally breakdown` print.
+pub async fn analytics_query(State(s): State<ServerState>, q: Pairs) -> ApiResult {
+    let mut allowed = ANALYTICS_FILTERS.to_vec();
+    allowed.extend(["group_by", "dimension"]);
+    let p = params(q, &allowed)?;
+    let (group_by, dimension) = (group_by_param(&p)?, dimension_param(&p)?);
+    if group_by.is_none() && dimension.is_none() {
+        return Err(ApiError::param(
+            "group_by",
+            "give group_by (day, week, month, year) and/or dimension (category, tag, source, merchant)",
+        ));
+    }
+    let query = params::build_query(&p)?;
+    let mut data = serde_json::Map::new();
+    if let Some(g) = group_by {
+        let rows = s.backend.summary(&query, g).await?;
+        data.insert(
+            "summary".into(),
+            serde_json::json!(rows.iter().map(WirePeriod::from).collect::<Vec<_>>()),
+        );
+    }
+    if let Some(d) = dimension {
+        let rows = s.backend.breakdown(&query, d).await?;
+        data.insert(
+            "breakdown".into(),
+            serde_json::json!(rows.iter().map(WireBreakdownRow::from).collect::<Vec<_>>()),
+        );
+    }
+    Ok(Json(serde_json::json!({
+        "data": data,
+        "meta": {
+            "q": query.source,
+            "group_by": group_by.map(GroupBy::name),
+            "dimension": dimension.map(Dimension::name),
+        },
+    }))
+    .into_response())
+}
+
+/// Most months a projection may reach.
+pub const MAX_PROJECTION_MONTHS: u32 = 24;
+
+/// Recurring transactions found in the history (with their evidence) and each account's projected balance for
+/// the next `months` months (default 3).
+pub async fn projections(State(s): State<ServerState>, q: Pairs) -> ApiResult {
+    let mut allowed = ANALYTICS_FILTERS.to_vec();
+    allowed.push("months");
+    let p = params(q, &allowed)?;
+    let months = match p.get("months") {
+        None => 3,
+        Some(m) => m
+            .parse::<u32>()
+            .ok()
+            .filter(|m| (1..=MAX_PROJECTION_MONTHS).contains(m))
+            .ok_or_else(|| {
+                ApiError::param(
+                    "months",
+                    format!("The 'months' parameter must be a whole number from 1 to {MAX_PROJECTION_MONTHS}"),
+                )
+            })?,
+    };
+    let query = params::build_query(&p)?;
+    Ok(json(s.backend.projections(&query, months).await?))
 }
 
 pub async fn sources(State(s): State<ServerState>, q: Pairs) -> ApiResult {

@@ -227,6 +227,8 @@ pub fn router(state: ServerState) -> Router {
         )
         .route("/analytics/summary", get(handlers::summary))
         .route("/analytics/breakdown", get(handlers::breakdown))
+        .route("/analytics/query", get(handlers::analytics_query))
+        .route("/analytics/projections", get(handlers::projections))
         .route("/sources", get(handlers::sources))
         .route("/sources/{provider}/sync", post(handlers::sync_source))
         .route("/sources/{provider}/status", get(handlers::source_status))

@@ -1,14 +1,17 @@
 //! The accounts pane: real accounts (assets and liabilities) with their balance and a sparkline of month-end
-//! balances over the last year of data. `Enter` filters the table by the account under the cursor.
+//! balances over the last year of data, continued (dimmed) by the balance projected from recurring transactions
+//! for the next months. `Enter` filters the table by the account under the cursor.
 
 use super::text::{fit, is_negative, level_sparkline, money};
 use super::theme::Theme;
 use super::{pane_block, title};
-use crate::app::{Pane, Phase, SPARK_MONTHS, State};
+use crate::app::{PROJECTION_MONTHS, Pane, Phase, SPARK_MONTHS, State};
+use crate::domain::Account;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
@@ -32,7 +35,14 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     }
     let width = usize::from(inner.width);
     let height = usize::from(inner.height).max(1);
-    let spark_w = if width >= 32 { SPARK_MONTHS } else { 0 };
+    let ahead = PROJECTION_MONTHS as usize;
+    let (spark_w, ahead) = if width >= 32 + ahead {
+        (SPARK_MONTHS + ahead, ahead)
+    } else if width >= 32 {
+        (SPARK_MONTHS, 0)
+    } else {
+        (0, 0)
+    };
     let top = state.account_cursor.saturating_sub(height - 1);
     let mut lines = Vec::new();
     for (i, row) in state.accounts.iter().enumerate().skip(top).take(height) {
@@ -50,16 +60,24 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
             theme.amount(is_negative(&row.account.balance)),
         ));
         if spark_w > 0 {
-            let values: Vec<f64> = row
+            let mut values: Vec<f64> = row
                 .history
                 .iter()
                 .map(|d| d.to_f64().unwrap_or(0.0))
                 .collect();
-            spans.push(Span::raw(" "));
-            spans.push(Span::styled(
-                format!("{:>spark_w$}", level_sparkline(&values)),
-                theme.bar,
-            ));
+            let projected = projection(state, &row.account, ahead);
+            let past = values.len();
+            values.extend(projected.iter().map(|d| d.to_f64().unwrap_or(0.0)));
+            // Past and projected months on one scale; the projection is drawn dimmed.
+            let line = level_sparkline(&values);
+            let (then, next): (String, String) = (
+                line.chars().take(past).collect(),
+                line.chars().skip(past).collect(),
+            );
+            let pad = spark_w.saturating_sub(values.len());
+            spans.push(Span::raw(" ".repeat(pad + 1)));
+            spans.push(Span::styled(then, theme.bar));
+            spans.push(Span::styled(next, theme.dim));
         }
         let mut line = Line::from(spans);
         if focused && i == state.account_cursor {
@@ -68,4 +86,18 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         lines.push(line);
     }
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The balance projected for `account` (in its main commodity) at the end of each of the next `months` months.
+fn projection(state: &State, account: &Account, months: usize) -> Vec<Decimal> {
+    let Some(main) = account.balance.non_zero().next() else {
+        return Vec::new();
+    };
+    state
+        .projections
+        .accounts
+        .iter()
+        .find(|p| p.account == account.name && p.commodity == main.commodity)
+        .map(|p| p.months.iter().take(months).map(|m| m.balance).collect())
+        .unwrap_or_default()
 }

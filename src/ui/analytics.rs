@@ -187,7 +187,15 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         fit(&format!("By {scope}"), width),
         theme.header,
     ));
-    let room = usize::from(inner.height).saturating_sub(lines.len());
+    let mut room = usize::from(inner.height).saturating_sub(lines.len());
+    // Recurring transactions found in the history get the last lines when there is room for them and a few bars.
+    let recurring = &state.projections.recurring;
+    let recurring_lines = if recurring.is_empty() || room < 8 {
+        0
+    } else {
+        recurring.len().min(room / 3) + 1
+    };
+    room -= recurring_lines;
     let max = a
         .breakdown
         .iter()
@@ -223,5 +231,36 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
             ),
         ]));
     }
+    if recurring_lines > 0 {
+        lines.resize(usize::from(inner.height) - recurring_lines, Line::raw(""));
+        lines.push(Line::styled(
+            fit("Recurring (from the history)", width),
+            theme.header,
+        ));
+        for r in recurring.iter().take(recurring_lines - 1) {
+            lines.push(recurring_line(r, width, theme));
+        }
+    }
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// "Netflix      monthly   -$15.49 12-07": what, how often, how much, when next.
+fn recurring_line<'a>(
+    r: &crate::analytics::recurring::Recurring,
+    width: usize,
+    theme: &Theme,
+) -> Line<'a> {
+    let mut amount = Balance::new();
+    amount.add(r.amount, &r.commodity);
+    let amount = money(&amount);
+    let next = r.next.format("%m-%d").to_string();
+    let cadence = r.cadence.name();
+    let fixed = cadence.chars().count() + amount.chars().count() + next.len() + 3;
+    let name_w = width.saturating_sub(fixed).max(4);
+    Line::from(vec![
+        Span::raw(format!("{:<name_w$} ", fit(&clean(&r.payee), name_w))),
+        Span::styled(format!("{cadence} "), theme.dim),
+        Span::styled(amount, theme.amount(r.amount.is_sign_negative())),
+        Span::styled(format!(" {next}"), theme.dim),
+    ])
 }

@@ -50,6 +50,11 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, (state, prompt): (&State, &Prompt
             "a category (an account name in a journal, e.g. expenses:food)".to_string()
         }
         PromptKind::Note => "free text".to_string(),
+        PromptKind::ConfirmArchive => format!(
+            "y archives {} transaction(s) on the server: they disappear from every list, for good; any other key \
+             cancels",
+            prompt.targets.len()
+        ),
     };
     lines.push(Line::styled(
         fit(&clean(&hint), usize::from(inner.width)),

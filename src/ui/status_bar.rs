@@ -173,6 +173,7 @@ pub fn capable(caps: &Capabilities, command: Command) -> Option<bool> {
         Command::SetCategory => Some(caps.edit_category),
         Command::SetNote => Some(caps.edit_notes),
         Command::Sync => Some(caps.sync),
+        Command::Archive => Some(caps.archive),
         _ => None,
     }
 }

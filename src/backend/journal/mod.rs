@@ -231,6 +231,7 @@ impl Backend for JournalBackend {
             server_analytics: false,
             sources: true,
             sync: false,
+            archive: false,
             watch: true,
             label: format!("journal {}", self.path.display()),
             reasons: Default::default(),
@@ -262,6 +263,11 @@ impl Backend for JournalBackend {
     }
 
     async fn update_transaction(&self, id: &TxnId, patch: &TxnPatch) -> Result<Transaction> {
+        if patch.archive {
+            return Err(BackendError::Unsupported(
+                "archiving: a journal has no archive (delete the entry from the file)".into(),
+            ));
+        }
         let current = self.transaction_now(id)?;
         if let Some(c) = &patch.category
             && current.category.is_none()
@@ -309,6 +315,11 @@ impl Backend for JournalBackend {
     }
 
     async fn bulk_update(&self, ids: &[TxnId], patch: &TxnPatch) -> Result<BulkResult> {
+        if patch.archive {
+            return Err(BackendError::Unsupported(
+                "archiving: a journal has no archive (delete the entry from the file)".into(),
+            ));
+        }
         if patch.category.is_some() {
             return Err(BackendError::Invalid {
                 param: "category".into(),
@@ -333,6 +344,16 @@ impl Backend for JournalBackend {
 
     async fn breakdown(&self, query: &Query, dimension: Dimension) -> Result<Vec<BreakdownRow>> {
         self.read(|l| self.matches.breakdown(&l.journal, query, dimension))
+    }
+
+    async fn projections(
+        &self,
+        query: &Query,
+        months: u32,
+    ) -> Result<crate::analytics::recurring::Projections> {
+        let samples = self.read(|l| self.matches.samples(&l.journal, query))?;
+        let accounts = self.accounts().await?;
+        Ok(crate::backend::projections_from(samples, &accounts, months))
     }
 
     async fn sources(&self) -> Result<Vec<Source>> {

@@ -1224,6 +1224,7 @@ mod tests {
             status: Some(Status::Cleared),
             category: Some("expenses:dining".into()),
             note: Some("n".into()),
+            archive: false,
         };
         let e = EntryEdit::from_patch(&patch, Some("expenses:food")).expect("edit");
         assert_eq!(

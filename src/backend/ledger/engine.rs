@@ -4,6 +4,7 @@
 //! (`MatchCache`), so paging through a result and typing forward in the filter cost little more than the new work.
 
 use super::{EntryView, Journal};
+use crate::analytics::recurring::Sample;
 use crate::analytics::{BreakdownBuilder, SummaryBuilder};
 use crate::backend::{
     BackendError, BreakdownRow, Dimension, GroupBy, PageRequest, PeriodSummary, Result, SortKey,
@@ -163,6 +164,35 @@ impl MatchCache {
             BreakdownBuilder::merge,
         )
         .finish())
+    }
+}
+
+impl MatchCache {
+    /// What the search for recurring transactions needs of the last `HISTORY_YEARS` years of the matches, read
+    /// straight from the index (no domain transactions are built).
+    pub fn samples(&self, j: &Journal, query: &Query) -> Result<Vec<Sample>> {
+        let asc = PageRequest {
+            ascending: true,
+            ..PageRequest::default()
+        };
+        let (indices, _) = self.matches(j, query, &asc)?;
+        let Some(&last) = indices.last() else {
+            return Ok(Vec::new());
+        };
+        let newest = j.entries[last as usize].date;
+        let from = newest
+            .checked_sub_months(chrono::Months::new(12 * crate::backend::HISTORY_YEARS))
+            .unwrap_or(newest);
+        let start = indices.partition_point(|&i| j.entries[i as usize].date <= from);
+        Ok(indices[start..]
+            .par_iter()
+            .filter_map(|&i| {
+                let v = j.view(i);
+                let mut amount = Balance::new();
+                v.add_amount(&mut amount);
+                Sample::of(&v, &amount)
+            })
+            .collect())
     }
 }
 

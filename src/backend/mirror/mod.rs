@@ -303,6 +303,23 @@ impl MirrorBackend {
     /// Checks a patch against what the API can do and what the server has (categories), before anything is queued.
     fn check(&self, patch: &TxnPatch) -> Result<()> {
         let caps = self.shared.dialect.capabilities();
+        if patch.archive {
+            if !caps.archive {
+                return Err(self.unsupported("archive", "archiving"));
+            }
+            if *patch
+                != (TxnPatch {
+                    archive: true,
+                    ..TxnPatch::default()
+                })
+            {
+                return Err(BackendError::Invalid {
+                    param: "archive".into(),
+                    message: "archiving is an edit of its own".into(),
+                });
+            }
+            return Ok(());
+        }
         if patch.status.is_some() && !caps.edit_status {
             return Err(self.unsupported("edit_status", "changing the status"));
         }
@@ -354,9 +371,40 @@ impl MirrorBackend {
         Ok(())
     }
 
+    /// Hides `ids` at once and queues their archiving: all or nothing.
+    async fn archive(&self, ids: &[TxnId], patch: &TxnPatch) -> Result<BulkResult> {
+        let server = self.shared.dialect.server().to_string();
+        self.shared.read(|j| {
+            ids.iter().try_for_each(|id| match j.find(id) {
+                Some(_) => Ok(()),
+                None => Err(BackendError::NotFound(format!(
+                    "{id} is not in the mirror of {server}; nothing was archived"
+                ))),
+            })
+        })?;
+        let queued: Vec<(TxnId, TxnPatch)> =
+            ids.iter().map(|id| (id.clone(), patch.clone())).collect();
+        let gone: Vec<String> = ids.iter().map(|id| id.0.clone()).collect();
+        let shared = Arc::clone(&self.shared);
+        let drop_rows = gone.clone();
+        tokio::task::spawn_blocking(move || shared.store(|s| s.queue_hidden(&queued, &drop_rows)))
+            .await
+            .map_err(|e| BackendError::Io(format!("queueing the archive failed: {e}")))??;
+        self.shared.apply(&[], &gone)?;
+        self.shared.note(|a| a.queued += ids.len());
+        self.shared.wake.notify_one();
+        Ok(BulkResult {
+            changed: ids.len(),
+            unchanged: 0,
+        })
+    }
+
     /// Applies `patch` to each of `ids` locally and queues it for the server: all or nothing.
     async fn edit(&self, ids: &[TxnId], patch: &TxnPatch) -> Result<BulkResult> {
         self.check(patch)?;
+        if patch.archive {
+            return self.archive(ids, patch).await;
+        }
         let catalog = self.shared.catalog.get();
         let dialect = self.shared.dialect.as_ref();
         let (rows, queued) = self.shared.read(|j| {
@@ -521,9 +569,21 @@ impl Backend for MirrorBackend {
             .read(|j| self.shared.matches.breakdown(j, query, dimension))
     }
 
+    async fn projections(
+        &self,
+        query: &Query,
+        months: u32,
+    ) -> Result<crate::analytics::recurring::Projections> {
+        let samples = self
+            .shared
+            .read(|j| self.shared.matches.samples(j, query))?;
+        let accounts = self.accounts().await?;
+        Ok(crate::backend::projections_from(samples, &accounts, months))
+    }
+
     async fn sources(&self) -> Result<Vec<Source>> {
         let a = self.activity();
-        Ok(vec![Source {
+        let mut sources = vec![Source {
             id: "mirror".into(),
             name: self.shared.dialect.server().to_string(),
             kind: format!("{} mirror", self.shared.dialect.name()),
@@ -533,13 +593,32 @@ impl Backend for MirrorBackend {
                 (None, Some(e)) => format!("error: {e}"),
                 (None, None) => "ok".into(),
             },
-        }])
+        }];
+        sources.extend(self.shared.dialect.sources(&self.shared.catalog.get()));
+        Ok(sources)
     }
 
-    /// A full refresh: failed edits are put back in the queue, and everything is fetched again.
+    /// `mirror`: a full refresh (failed edits are put back in the queue, everything is fetched again). A source the
+    /// server syncs itself (a Synci bank account): asks it to, then refreshes; a server that allows that only now
+    /// and then says when the next sync is possible, which is not a failure. Anything else: a full refresh.
     async fn sync(&self, source: &str) -> Result<Source> {
-        if source != "mirror" {
-            return Err(BackendError::NotFound(format!("source {source}")));
+        let own = self.shared.dialect.sources(&self.shared.catalog.get());
+        if let Some(known) = own.into_iter().find(|s| s.id == source) {
+            let asked = match self.shared.dialect.sync_source(source).await {
+                Ok(s) => s.status,
+                Err(BackendError::RateLimited { retry_after, .. }) => {
+                    return Ok(Source {
+                        status: format!("next sync possible in {retry_after} s"),
+                        ..known
+                    });
+                }
+                Err(e) => return Err(e),
+            };
+            sync::run(&self.shared, sync::Mode::Refresh, None).await?;
+            return Ok(Source {
+                status: format!("sync {asked}"),
+                ..known
+            });
         }
         let retried = self.shared.store(|s| s.retry_failed())?;
         if retried > 0 {
@@ -553,6 +632,34 @@ impl Backend for MirrorBackend {
         sync::run(&self.shared, sync::Mode::Full, None).await?;
         let mut sources = self.sources().await?;
         Ok(sources.remove(0))
+    }
+
+    /// Asks the server to sync each source it syncs itself (saying when one cannot be yet), then refreshes all.
+    async fn sync_all(&self) -> Result<String> {
+        let own = self.shared.dialect.sources(&self.shared.catalog.get());
+        let mut said = Vec::new();
+        for s in &own {
+            match self.shared.dialect.sync_source(&s.id).await {
+                Ok(_) => {}
+                Err(BackendError::RateLimited { retry_after, .. }) => {
+                    said.push(format!("{}: next sync possible in {retry_after} s", s.name));
+                }
+                Err(e) => said.push(format!("{}: {e}", s.name)),
+            }
+        }
+        self.sync("mirror").await?;
+        let mut message = if own.is_empty() {
+            "synced with the server".to_string()
+        } else {
+            format!(
+                "asked the server to sync {} account(s), then synced",
+                own.len()
+            )
+        };
+        if !said.is_empty() {
+            message.push_str(&format!(" ({})", said.join("; ")));
+        }
+        Ok(message)
     }
 
     async fn reload(&self) -> Result<bool> {

@@ -141,6 +141,17 @@ async fn send(shared: &Arc<Shared>, mut queue: VecDeque<OutboxItem>) -> Option<D
 }
 
 fn confirmed(shared: &Shared, item: &OutboxItem, remote: RemoteTxn, queue: &VecDeque<OutboxItem>) {
+    if item.patch.archive {
+        // The row was taken out when the edit was made; nothing comes back.
+        match shared.store(|s| s.sent_hidden(item.seq)) {
+            Ok(()) => shared.note(|a| {
+                a.queued = a.queued.saturating_sub(1);
+                a.sent += 1;
+            }),
+            Err(e) => shared.note(|a| a.write_error = Some(e.to_string())),
+        }
+        return;
+    }
     // Edits queued after this one for the same transaction still show.
     let catalog = shared.catalog.get();
     let mut txn = remote.txn;

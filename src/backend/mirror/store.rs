@@ -281,6 +281,31 @@ impl Store {
         write(&mut self.conn).map_err(|e| db_error(&path, e))
     }
 
+    /// Queues edits that take transactions out of sight (archiving) and drops their rows, in one SQL transaction.
+    pub fn queue_hidden(&mut self, items: &[(TxnId, TxnPatch)], ids: &[String]) -> Result<()> {
+        self.queue(items, &[])?;
+        let path = self.path.clone();
+        let write = |conn: &mut Connection| -> rusqlite::Result<()> {
+            let tx = conn.transaction()?;
+            {
+                let mut del = tx.prepare("DELETE FROM txns WHERE id = ?1")?;
+                for id in ids {
+                    del.execute([id])?;
+                }
+            }
+            tx.commit()
+        };
+        write(&mut self.conn).map_err(|e| db_error(&path, e))
+    }
+
+    /// An edit that took its transaction out of sight was confirmed: only the outbox row goes.
+    pub fn sent_hidden(&mut self, seq: i64) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM outbox WHERE seq = ?1", [seq])
+            .map(|_| ())
+            .map_err(|e| db_error(&self.path, e))
+    }
+
     /// Edits not yet confirmed, oldest first (failed ones included).
     pub fn pending(&self) -> Result<Vec<OutboxItem>> {
         let read = || -> rusqlite::Result<Vec<OutboxItem>> {

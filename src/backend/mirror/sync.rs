@@ -84,7 +84,7 @@ async fn fetch_and_store(
     mut first: Option<oneshot::Sender<()>>,
 ) -> Result<DateTime<Utc>> {
     let at = Utc::now();
-    let catalog = shared.dialect.catalog().await?;
+    let mut catalog = shared.dialect.catalog().await?;
     shared.catalog.set(catalog.clone());
     let scope = scope(shared, mode)?;
     // An empty mirror shows each page as it arrives.
@@ -125,7 +125,18 @@ async fn fetch_and_store(
             .filter(|id| !seen.contains(id))
             .collect())
     })?;
+    if scope == SyncScope::All {
+        shared.dialect.settle(&mut fetched, &mut catalog);
+        shared.catalog.set(catalog.clone());
+    }
     let queued = queued_edits(shared)?;
+    // Transactions archived here but not yet on the server stay out of sight.
+    let hidden: HashSet<&str> = queued
+        .iter()
+        .filter(|(_, ps)| ps.iter().any(|p| p.archive))
+        .map(|(id, _)| id.as_str())
+        .collect();
+    fetched.retain(|r| !hidden.contains(r.txn.id.0.as_str()));
     for r in &mut fetched {
         if let Some(patches) = queued.get(&r.txn.id.0) {
             for p in patches {

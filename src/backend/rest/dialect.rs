@@ -4,10 +4,11 @@
 //! holder's side, dates as dates, account kinds from the server's types — and says in `Capabilities` what the API
 //! cannot do and why. Everything else (the mirror, the outbox, queries, analytics) is shared by all dialects.
 
-use crate::backend::{Capabilities, Result, TxnPatch};
-use crate::domain::{Account, AccountKind, Transaction, TxnId};
+use crate::backend::{Capabilities, Result, Source, TxnPatch};
+use crate::domain::{Account, AccountKind, Money, Posting, PostingKind, Transaction, TxnId};
 use async_trait::async_trait;
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 
@@ -17,6 +18,19 @@ use std::sync::Mutex;
 pub struct RemoteTxn {
     pub txn: Transaction,
     pub order: String,
+}
+
+/// A real posting to `account` of the kind the server gives it: how every dialect builds a transaction's postings.
+pub fn posting(account: &str, quantity: Decimal, commodity: &str, kind: AccountKind) -> Posting {
+    Posting {
+        account: account.to_string(),
+        amount: Money::new(quantity, commodity),
+        cost: None,
+        kind: PostingKind::Real,
+        account_kind: Some(kind),
+        tags: Vec::new(),
+        comment: String::new(),
+    }
 }
 
 /// A category the server knows (an expense or income account in a journal's terms).
@@ -151,4 +165,21 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     fn review_flag(&self, t: &Transaction) -> Option<bool> {
         t.needs_review
     }
+
+    /// Sources the server can be asked to sync (a bank connection per account), besides the mirror itself.
+    fn sources(&self, _catalog: &CatalogData) -> Vec<Source> {
+        Vec::new()
+    }
+
+    /// Asks the server to sync one of `sources`. A server that limits how often it may be asked answers
+    /// `RateLimited`, which is not a failure: the caller says when the next sync is possible.
+    async fn sync_source(&self, id: &str) -> Result<Source> {
+        Err(crate::backend::BackendError::NotFound(format!(
+            "source {id}"
+        )))
+    }
+
+    /// Called once a full listing is in: lets a dialect settle what only the whole listing tells (FinWise: which
+    /// categories are income) and record it in the catalogue for later incremental syncs.
+    fn settle(&self, _txns: &mut [RemoteTxn], _catalog: &mut CatalogData) {}
 }

@@ -5,6 +5,7 @@
 
 use crate::backend::BackendError;
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
 /// One JSON object of an answer, with the words that locate it in messages
@@ -120,6 +121,29 @@ impl<'a> Fields<'a> {
         self.opt_int(key)?.ok_or_else(|| self.missing(key))
     }
 
+    /// A decimal amount in major units, sent as a JSON number (`-56`, `12.34`) or a string holding one
+    /// (`"-12.50"`). The number's shortest text is read exactly, so `12.34` is 12.34, never 12.339999….
+    pub fn opt_decimal(&self, key: &str) -> Result<Option<Decimal>, BackendError> {
+        let text = match self.get(key) {
+            None => return Ok(None),
+            Some(Value::Number(n)) => n.to_string(),
+            Some(Value::String(s)) => s.trim().to_string(),
+            Some(other) => return Err(self.wrong(key, "an amount", other)),
+        };
+        let parsed = if text.contains(['e', 'E']) {
+            Decimal::from_scientific(&text)
+        } else {
+            Decimal::from_str_exact(&text)
+        };
+        parsed
+            .map(Some)
+            .map_err(|_| self.wrong(key, "an amount", &Value::String(text.clone())))
+    }
+
+    pub fn decimal(&self, key: &str) -> Result<Decimal, BackendError> {
+        self.opt_decimal(key)?.ok_or_else(|| self.missing(key))
+    }
+
     pub fn opt_bool(&self, key: &str) -> Result<Option<bool>, BackendError> {
         match self.get(key) {
             None => Ok(None),
@@ -159,6 +183,17 @@ mod tests {
         let e = f.int("e").expect_err("null is missing").to_string();
         assert!(e.contains("field `e` is missing"), "{e}");
         assert_eq!(f.opt_int("zz").expect("absent"), None);
+    }
+
+    #[test]
+    fn amounts_as_numbers_or_strings_are_exact() {
+        let v = json!({"a": -56, "b": 12.34, "c": "-12.50", "d": "12,50", "e": 0.1});
+        let f = Fields::new(&v, "srv").expect("object");
+        assert_eq!(f.decimal("a").expect("a").to_string(), "-56");
+        assert_eq!(f.decimal("b").expect("b").to_string(), "12.34");
+        assert_eq!(f.decimal("c").expect("c").to_string(), "-12.50");
+        assert!(f.decimal("d").is_err(), "a localized string is refused");
+        assert_eq!(f.decimal("e").expect("e").to_string(), "0.1");
     }
 
     #[test]

@@ -12,9 +12,12 @@ pub mod client;
 pub mod currency;
 pub mod dialect;
 pub mod fields;
+pub mod finwise;
+pub mod finx;
 pub mod hledger_web;
 pub mod query_text;
 pub mod sure;
+pub mod synci;
 pub mod wire;
 
 use crate::backend::{
@@ -107,6 +110,7 @@ fn api_capabilities(label: String) -> Capabilities {
         server_analytics: true,
         sources: true,
         sync: true,
+        archive: false,
         watch: false,
         label,
         reasons: Default::default(),
@@ -238,6 +242,9 @@ fn single_page_size(offset: usize, limit: usize) -> Option<usize> {
 
 fn patch_body(patch: &TxnPatch) -> Value {
     let mut body = serde_json::Map::new();
+    if patch.archive {
+        body.insert("archive".into(), json!(true));
+    }
     if !patch.add_tags.is_empty() {
         body.insert(
             "add_tags".into(),
@@ -513,6 +520,40 @@ impl Backend for RestBackend {
             .await
             .map_err(|e| client::classify(e, None))?;
         Ok(d.data.into_iter().map(BreakdownRow::from).collect())
+    }
+
+    /// The server's projections (`/analytics/projections`); a server without them: worked out here from the
+    /// listing.
+    async fn projections(
+        &self,
+        query: &Query,
+        months: u32,
+    ) -> Result<crate::analytics::recurring::Projections> {
+        let mut params = vec![("months", months.to_string())];
+        let q = query_text::query_text(query)?;
+        if !q.is_empty() {
+            params.push(("q", q));
+        }
+        match self
+            .get::<Data<crate::analytics::recurring::Projections>>(
+                &["analytics", "projections"],
+                &params,
+            )
+            .await
+        {
+            Ok(d) => Ok(d.data),
+            Err(BackendError::Http { status: 404, .. }) => {
+                let txns = self.transactions(query, PageRequest::all()).await?.items;
+                let samples = crate::backend::recent(
+                    txns.iter()
+                        .filter_map(|t| crate::analytics::recurring::Sample::of(t, &t.amount()))
+                        .collect(),
+                );
+                let accounts = self.accounts().await?;
+                Ok(crate::backend::projections_from(samples, &accounts, months))
+            }
+            Err(e) => Err(client::classify(e, None)),
+        }
     }
 
     async fn sources(&self) -> Result<Vec<Source>> {

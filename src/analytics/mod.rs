@@ -4,6 +4,8 @@
 //! money into `income:*` accounts is income (shown positive), money into `expenses:*` accounts is spending (positive);
 //! net = income − spending, per commodity. Transfers between real accounts count as neither.
 
+pub mod recurring;
+
 use crate::backend::{BreakdownRow, Dimension, GroupBy, PeriodSummary};
 use crate::domain::{AccountKind, Balance};
 use crate::query::TxnView;
