@@ -368,7 +368,7 @@ mod tests {
                        "status": "pending", "created_at": 705103200, "updated_at": 705103200});
         let t = transaction(&v, "srv", &catalog()).expect("txn").txn;
         assert_eq!(t.amount().get("EUR").to_string(), "-100.0");
-        assert_eq!(t.date.to_string(), "1992-05-07");
+        assert_eq!(t.date.to_string(), "1992-05-05");
         assert_eq!(t.description, "debit · Checking");
         assert_eq!((t.status, t.needs_review), (Status::Pending, Some(true)));
         let v = json!({"id": "b", "account_id": "gone", "amount": "5", "type": "credit",
