@@ -317,3 +317,54 @@ fn help_documents_every_command() {
         assert!(text.contains(flag), "--help lacks {flag}");
     }
 }
+
+#[test]
+fn projections_list_recurring_transactions_and_project_balances() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = dir.path().join("ledger.journal");
+    std::fs::write(&journal, tally::backend::conformance::FIXTURE).expect("write");
+    let out = tally()
+        .args([
+            "-f",
+            &journal.display().to_string(),
+            "projections",
+            "--months",
+            "2",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let p: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let rent = p["recurring"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|r| r["payee"] == "Landlord | rent")
+        .expect("rent is found");
+    assert_eq!(rent["cadence"], "monthly");
+    assert_eq!(rent["amount"], "-1450.00");
+    assert_eq!(rent["next"], "2025-04-01");
+    assert!(rent["evidence"].as_array().expect("evidence").len() >= 3);
+    let checking = p["accounts"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|a| a["account"] == "assets:bank:checking")
+        .expect("checking");
+    assert_eq!(checking["months"].as_array().expect("months").len(), 2);
+    let table = tally()
+        .args(["-f", &journal.display().to_string(), "projections"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        text.contains("Landlord | rent") && text.contains("monthly"),
+        "{text}"
+    );
+}

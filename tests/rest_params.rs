@@ -262,3 +262,73 @@ async fn unknown_endpoints_methods_and_big_bodies_answer_in_the_error_format() {
     assert_eq!(body["error"]["code"], "payload_too_large");
     served.stop().await;
 }
+
+async fn analytics(base: &str, path_and_query: &str) -> (u16, Value) {
+    let (status, _, body) = raw(
+        Method::GET,
+        &format!("{base}/analytics/{path_and_query}"),
+        Some(KEY),
+        None,
+    )
+    .await;
+    (status, body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn analytics_query_answers_the_rows_of_summary_and_breakdown() {
+    let served = serve_fixture(&[KEY], 0).await;
+    let base = format!("{}/api/v1", served.url);
+    let q = "q=acct:food&start_date=2024-01-01";
+    let (status, both) =
+        analytics(&base, &format!("query?{q}&group_by=week&dimension=payee")).await;
+    assert_eq!(status, 200, "{both}");
+    let (_, summary) = analytics(&base, &format!("summary?{q}&group_by=week")).await;
+    let (_, breakdown) = analytics(&base, &format!("breakdown?{q}&dimension=payee")).await;
+    assert_eq!(both["data"]["summary"], summary["data"]);
+    assert_eq!(both["data"]["breakdown"], breakdown["data"]);
+    assert!(!both["data"]["summary"].as_array().expect("rows").is_empty());
+    assert_eq!(both["meta"]["group_by"], "week");
+    let (_, only) = analytics(&base, "query?dimension=tag").await;
+    assert!(only["data"].get("summary").is_none() && only["data"]["breakdown"].is_array());
+    for (query, param) in [
+        ("query?q=coffee", "group_by"),
+        ("query?group_by=fortnight", "group_by"),
+        ("query?dimension=colour", "dimension"),
+        ("query?group_by=month&q=amt:%3Ex", "q"),
+        ("projections?months=0", "months"),
+        ("projections?months=25", "months"),
+        ("projections?months=two", "months"),
+    ] {
+        let (status, body) = analytics(&base, query).await;
+        assert_eq!(status, 400, "{query}: {body}");
+        assert_eq!(body["error"]["param"], param, "{query}: {body}");
+    }
+    served.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn projections_over_rest_equal_the_local_ones() {
+    use tally::backend::Backend;
+    let served = serve_fixture(&[KEY], 0).await;
+    let base = format!("{}/api/v1", served.url);
+    let (status, body) = analytics(&base, "projections?months=2").await;
+    assert_eq!(status, 200, "{body}");
+    let remote: tally::analytics::recurring::Projections =
+        serde_json::from_value(body["data"].clone()).expect("the documented shape");
+    let local = served
+        .backend
+        .projections(&tally::query::Query::all(), 2)
+        .await
+        .expect("local");
+    assert_eq!(remote, local);
+    assert!(remote.accounts.iter().all(|a| a.months.len() == 2));
+    let found: Vec<&str> = remote.recurring.iter().map(|r| r.payee.as_str()).collect();
+    assert!(found.contains(&"Landlord | rent"), "{found:?}");
+    let client = rest_support::client(&served.url);
+    let through = client
+        .projections(&tally::query::Query::all(), 2)
+        .await
+        .expect("through the client");
+    assert_eq!(through, local);
+    served.stop().await;
+}
