@@ -1122,3 +1122,53 @@ fn a_tag_name_with_blanks_completes_quoted_and_stays_one_tag() {
         vec![Tag::new("trip", "lisbon"), Tag::new("Work expense", "")]
     );
 }
+
+#[test]
+fn archiving_asks_first_and_cannot_be_undone() {
+    let mut s = ready(10, true);
+    let fx = update(&mut s, key('X'));
+    assert!(fx.is_empty());
+    assert!(
+        s.status
+            .as_ref()
+            .is_some_and(|m| m.error && m.text.contains("cannot archive")),
+        "a journal cannot archive: {:?}",
+        s.status
+    );
+    s.capabilities.archive = true;
+    update(&mut s, key(' '));
+    update(&mut s, key(' '));
+    update(&mut s, key('X'));
+    assert!(matches!(&s.mode, Mode::Prompt(p) if p.targets.len() == 2));
+    let fx = update(&mut s, key('n'));
+    assert!(fx.is_empty() && matches!(s.mode, Mode::Normal), "n cancels");
+    update(&mut s, key('X'));
+    let fx = update(&mut s, key('y'));
+    let ids = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::Archive { ids } => Some(ids.clone()),
+            _ => None,
+        })
+        .expect("y archives");
+    assert_eq!(ids.len(), 2);
+    update(
+        &mut s,
+        Action::WriteDone {
+            kind: WriteKind::New,
+            reply: Ok(UndoEntry {
+                label: "archived 2 on the server (cannot be undone)".into(),
+                forward: vec![],
+                inverse: vec![],
+            }),
+            renamed: vec![],
+        },
+    );
+    let msg = s.status.clone().expect("said");
+    assert!(!msg.text.contains("u to undo"), "{}", msg.text);
+    let fx = update(&mut s, key('u'));
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::Apply { .. })),
+        "nothing to undo"
+    );
+}
