@@ -5,5 +5,10 @@
 //! `mod servers;` from an integration test.
 #![allow(dead_code)]
 
+pub mod finwise;
+pub mod finx;
+pub mod harness;
 pub mod hledger_web;
+pub mod ledger;
 pub mod sure;
+pub mod synci;
