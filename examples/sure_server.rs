@@ -3,6 +3,8 @@
 //! [--key KEY] [--read-only-key KEY] [--seed N] [--rack-attack N] [--latency-ms N]`. Prints the URL and key, serves
 //! until Ctrl-C.
 
+#[path = "../tests/servers/harness.rs"]
+mod harness;
 #[path = "../tests/servers/sure.rs"]
 mod sure;
 

@@ -4,27 +4,32 @@
 //! "Infinity" strings), Rack::Attack's bare 429, transactions' `per_page` > 100 falling back to 25, Pagy's
 //! past-the-end pages answering the last page, localized `amount` strings next to minor-unit cents, tags as a plain
 //! array, `tag_ids` replacing the whole set, and the 500 for a missing `{"transaction":{…}}` wrapper. Data is
-//! generated deterministically from a seed; every request is recorded, and faults can be queued per path prefix.
+//! generated deterministically from a seed; every request is recorded, and faults can be queued per path prefix —
+//! the serving, recording, faults, in-flight counts, latency and the fixed-window limiter come from the shared
+//! harness (`harness.rs`).
 #![allow(dead_code)]
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use axum::Router;
-use axum::body::Body;
-use axum::extract::{Query, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::Response;
+use axum::http::{HeaderMap, Method};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Map, Value, json};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+
+use super::harness::{
+    self, Api, Core, Incoming, Reply, Running, header_str, lock, parse_query, uuid,
+};
+pub use super::harness::{Fault, Recorded};
+
+/// The deterministic data generator.
+#[path = "sure_data.rs"]
+mod data;
 
 /// The read_write key every server accepts unless told otherwise.
 pub const DEFAULT_KEY: &str = "sure-test-key-0123456789abcdef";
@@ -70,77 +75,6 @@ impl Default for SureOptions {
             rack_attack: None,
             latency: Duration::ZERO,
         }
-    }
-}
-
-/// One request as the server received it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Recorded {
-    pub method: String,
-    pub path: String,
-    /// The raw query string, without `?` ("" when none).
-    pub query: String,
-    /// Lowercase names, in the order received.
-    pub headers: Vec<(String, String)>,
-    /// The body parsed as JSON; a non-JSON body is kept as a JSON string; `None` when empty.
-    pub body: Option<Value>,
-}
-
-impl Recorded {
-    /// The first value of header `name` (any case).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        let name = name.to_ascii_lowercase();
-        self.headers
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The decoded query parameters, in order (`account_ids[]` keeps its brackets).
-    pub fn query_pairs(&self) -> Vec<(String, String)> {
-        parse_query(&self.query)
-    }
-}
-
-/// A fault for the next request whose path starts with `path_prefix` (given with or without `/api/v1`). Faults are a
-/// queue: each request takes the first queued fault that matches it.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Fault {
-    /// An nginx-style HTML error page with that status, instead of the answer (the request is not processed).
-    HtmlError { path_prefix: String, status: u16 },
-    /// Drop `field` (a dotted path such as `account.name` reaches inside) from every item object of the answer's list
-    /// (`transactions`, `accounts`, `categories` or a plain array), or from the object itself for a one-object answer.
-    MissingField { path_prefix: String, field: String },
-    /// Every JSON number of the answer (cents, page counts, …) is sent as a JSON string.
-    NumbersAsStrings { path_prefix: String },
-    /// The request is processed, then the answer's Content-Length promises the whole body but only the first half is
-    /// sent before the connection is closed.
-    CutMidBody { path_prefix: String },
-    /// This literal answer instead of the real one (the request is not processed).
-    Status {
-        path_prefix: String,
-        status: u16,
-        body: Value,
-    },
-}
-
-impl Fault {
-    fn prefix(&self) -> &str {
-        match self {
-            Fault::HtmlError { path_prefix, .. }
-            | Fault::MissingField { path_prefix, .. }
-            | Fault::NumbersAsStrings { path_prefix }
-            | Fault::CutMidBody { path_prefix }
-            | Fault::Status { path_prefix, .. } => path_prefix,
-        }
-    }
-
-    fn matches(&self, path: &str) -> bool {
-        let prefix = self.prefix();
-        path.starts_with(prefix)
-            || path
-                .strip_prefix("/api/v1")
-                .is_some_and(|rest| rest.starts_with(prefix))
     }
 }
 
@@ -314,7 +248,7 @@ impl SureData {
 
     /// Deterministic data for `count` transactions from `seed` (see the module's generator section).
     pub fn generate(count: usize, seed: u64) -> SureData {
-        generate(count, seed)
+        data::generate(count, seed)
     }
 }
 
@@ -349,42 +283,29 @@ pub struct SureServer {
     pub read_only_key: Option<String>,
     pub addr: SocketAddr,
     inner: Arc<Inner>,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    running: Running,
 }
 
 impl SureServer {
     /// Binds 127.0.0.1 on an OS-chosen port and serves in the background.
     pub async fn start(opts: SureOptions) -> SureServer {
-        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), opts).await
+        Self::start_on(harness::any_port(), opts).await
     }
 
     /// Binds `addr` (for the example binary's `--port`) and serves in the background.
     pub async fn start_on(addr: SocketAddr, opts: SureOptions) -> SureServer {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .expect("bind the Sure test server");
-        let addr = listener.local_addr().expect("the bound address");
         let data = SureData::generate(opts.transactions, opts.seed);
         let key = opts.api_key.clone();
         let read_only_key = opts.read_only_key.clone();
         let inner = Arc::new(Inner::new(opts, data));
-        let app = Router::new().fallback(handle).with_state(inner.clone());
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let served = axum::serve(listener, app).with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            });
-            let _ = served.await;
-        });
+        let running = harness::serve(addr, harness::router(inner.clone()), "Sure").await;
         SureServer {
-            url: format!("http://{addr}"),
+            url: running.url.clone(),
             key,
             read_only_key,
-            addr,
+            addr: running.addr,
             inner,
-            stop: Some(stop),
-            task: Some(task),
+            running,
         }
     }
 
@@ -395,11 +316,11 @@ impl SureServer {
 
     /// Every request received so far, in arrival order.
     pub fn requests(&self) -> Vec<Recorded> {
-        lock(&self.inner.requests).clone()
+        self.inner.core.requests()
     }
 
     pub fn clear_requests(&self) {
-        lock(&self.inner.requests).clear();
+        self.inner.core.clear_requests();
     }
 
     /// Reads or changes the served data (the server is blocked meanwhile).
@@ -409,51 +330,28 @@ impl SureServer {
 
     /// Queues a fault for the next request that matches it.
     pub fn inject(&self, fault: Fault) {
-        lock(&self.inner.faults).push_back(fault);
+        self.inner.core.inject(fault);
     }
 
     /// Faults still queued.
     pub fn pending_faults(&self) -> Vec<Fault> {
-        lock(&self.inner.faults).iter().cloned().collect()
+        self.inner.core.pending_faults()
+    }
+
+    /// How many requests the per-key rate limiter answered 429.
+    pub fn rate_limited(&self) -> usize {
+        self.inner.core.rate_limited()
     }
 
     /// The most requests being handled at once so far.
-    /// How many requests the per-key rate limiter answered 429.
-    pub fn rate_limited(&self) -> usize {
-        self.inner.refused.load(Ordering::SeqCst)
-    }
-
     pub fn max_in_flight(&self) -> usize {
-        self.inner.max_in_flight.load(Ordering::SeqCst)
+        self.inner.core.max_in_flight()
     }
 
     /// Graceful shutdown, waiting (at most 5 s) for the server task.
-    pub async fn stop(mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let abort = task.abort_handle();
-            if tokio::time::timeout(Duration::from_secs(5), task)
-                .await
-                .is_err()
-            {
-                abort.abort();
-            }
-        }
+    pub async fn stop(self) {
+        self.running.stop().await;
     }
-}
-
-impl Drop for SureServer {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-    }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -466,56 +364,15 @@ enum Scope {
     ReadWrite,
 }
 
-#[derive(Debug, Default)]
-struct KeyUse {
-    window: u64,
-    count: u32,
-    last_used_at: Option<DateTime<Utc>>,
-}
-
 struct Inner {
     opts: SureOptions,
+    /// Recording, faults, in-flight counts, latency and the per-key limiter (`None` given: 1,000,000 per hour).
+    core: Core,
     data: Mutex<SureData>,
-    requests: Mutex<Vec<Recorded>>,
-    faults: Mutex<VecDeque<Fault>>,
-    in_flight: AtomicUsize,
-    max_in_flight: AtomicUsize,
-    /// Requests answered 429 by the per-key limiter.
-    refused: AtomicUsize,
     rack_count: AtomicU64,
-    keys: Mutex<HashMap<String, KeyUse>>,
-    started: Instant,
+    /// When each key was last used (for /usage).
+    last_used: Mutex<HashMap<String, DateTime<Utc>>>,
     started_at: DateTime<Utc>,
-}
-
-/// Counts a request in flight for as long as it lives.
-struct InFlight<'a>(&'a Inner);
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-/// What a handler answers, before faults and serialization.
-struct Reply {
-    status: StatusCode,
-    body: Option<Value>,
-    headers: Vec<(&'static str, String)>,
-}
-
-impl Reply {
-    fn json(status: u16, body: Value) -> Reply {
-        Reply {
-            status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            body: Some(body),
-            headers: Vec::new(),
-        }
-    }
-
-    fn ok(body: Value) -> Reply {
-        Reply::json(200, body)
-    }
 }
 
 /// `{"error":code,"message":message}` — the API's usual error.
@@ -554,55 +411,30 @@ struct Ctx {
     key: String,
 }
 
+impl Api for Inner {
+    fn core(&self) -> &Core {
+        &self.core
+    }
+
+    fn answer(&self, req: &Incoming<'_>) -> Reply {
+        self.process(req.parts, req.body.clone())
+    }
+}
+
 impl Inner {
     fn new(opts: SureOptions, data: SureData) -> Inner {
+        let window = opts
+            .rate_limit
+            .unwrap_or((1_000_000, Duration::from_secs(3600)));
         Inner {
+            core: Core::new("/api/v1", opts.latency, Some(window)),
             opts,
             data: Mutex::new(data),
-            requests: Mutex::new(Vec::new()),
-            faults: Mutex::new(VecDeque::new()),
-            in_flight: AtomicUsize::new(0),
-            max_in_flight: AtomicUsize::new(0),
-            refused: AtomicUsize::new(0),
             rack_count: AtomicU64::new(0),
-            keys: Mutex::new(HashMap::new()),
-            started: Instant::now(),
+            last_used: Mutex::new(HashMap::new()),
             started_at: Utc::now(),
         }
     }
-
-    fn enter(&self) -> InFlight<'_> {
-        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
-        InFlight(self)
-    }
-
-    fn record(&self, parts: &Parts, body: Option<Value>) {
-        let headers = parts
-            .headers
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_ascii_lowercase(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        lock(&self.requests).push(Recorded {
-            method: parts.method.as_str().to_string(),
-            path: parts.uri.path().to_string(),
-            query: parts.uri.query().unwrap_or("").to_string(),
-            headers,
-            body,
-        });
-    }
-
-    fn take_fault(&self, path: &str) -> Option<Fault> {
-        let mut faults = lock(&self.faults);
-        let at = faults.iter().position(|f| f.matches(path))?;
-        faults.remove(at)
-    }
-
     /// Rack::Attack (blocklist, then the throttle), routing, auth, the API rate limiter, scope, then the action.
     fn process(&self, parts: &Parts, body: Option<Value>) -> Reply {
         if blocked_agent(&parts.headers) {
@@ -681,23 +513,16 @@ impl Inner {
 
     /// (current window index, whole seconds until it ends).
     fn window_now(&self) -> (u64, u64) {
-        let (_, window) = self.limit_window();
-        let window = window.as_nanos().max(1);
-        let elapsed = self.started.elapsed().as_nanos();
-        let index = elapsed / window;
-        let left = (index + 1) * window - elapsed;
-        let secs = left.div_ceil(1_000_000_000);
-        (
-            u64::try_from(index).unwrap_or(u64::MAX),
-            u64::try_from(secs).unwrap_or(u64::MAX),
-        )
+        self.core
+            .limiter
+            .as_ref()
+            .map_or((0, 0), harness::Limiter::window_now)
     }
 
-    /// Sure's ApiRateLimiter: refuse when count >= limit (without counting), else count and send the headers.
+    /// Sure's ApiRateLimiter (the harness's fixed window): refuse when count >= limit (without counting), else
+    /// count and send the headers.
     fn rate_limit(&self, key: &str) -> Result<Vec<(&'static str, String)>, Reply> {
-        let mut keys = lock(&self.keys);
-        let used = keys.entry(key.to_string()).or_default();
-        used.last_used_at = Some(Utc::now());
+        lock(&self.last_used).insert(key.to_string(), Utc::now());
         if self.opts.self_hosted {
             return Ok(vec![
                 ("x-ratelimit-limit", "Infinity".to_string()),
@@ -705,36 +530,38 @@ impl Inner {
                 ("x-ratelimit-reset", "0".to_string()),
             ]);
         }
-        let (limit, _) = self.limit_window();
-        let (window, reset) = self.window_now();
-        if used.window != window {
-            used.window = window;
-            used.count = 0;
+        match self.core.limit(key) {
+            Ok(q) => {
+                let (limit, _) = self.limit_window();
+                let (used, reset) = q.map_or((0, 0), |q| (q.used, q.reset_secs));
+                Ok(vec![
+                    ("x-ratelimit-limit", limit.to_string()),
+                    (
+                        "x-ratelimit-remaining",
+                        limit.saturating_sub(used).to_string(),
+                    ),
+                    ("x-ratelimit-reset", reset.to_string()),
+                ])
+            }
+            Err(q) => {
+                let (limit, current, reset) = (q.limit, q.used, q.reset_secs);
+                let mut r = Reply::json(
+                    429,
+                    json!({
+                        "error": "rate_limit_exceeded",
+                        "message": "Rate limit exceeded. Try again later.",
+                        "details": {"limit": limit, "current": current, "reset_in_seconds": reset},
+                    }),
+                );
+                r.headers = vec![
+                    ("x-ratelimit-limit", limit.to_string()),
+                    ("x-ratelimit-remaining", "0".to_string()),
+                    ("x-ratelimit-reset", reset.to_string()),
+                    ("retry-after", reset.to_string()),
+                ];
+                Err(r)
+            }
         }
-        if used.count >= limit {
-            self.refused.fetch_add(1, Ordering::SeqCst);
-            let mut r = Reply::json(
-                429,
-                json!({
-                    "error": "rate_limit_exceeded",
-                    "message": "Rate limit exceeded. Try again later.",
-                    "details": {"limit": limit, "current": used.count, "reset_in_seconds": reset},
-                }),
-            );
-            r.headers = vec![
-                ("x-ratelimit-limit", limit.to_string()),
-                ("x-ratelimit-remaining", "0".to_string()),
-                ("x-ratelimit-reset", reset.to_string()),
-                ("retry-after", reset.to_string()),
-            ];
-            return Err(r);
-        }
-        used.count += 1;
-        Ok(vec![
-            ("x-ratelimit-limit", limit.to_string()),
-            ("x-ratelimit-remaining", (limit - used.count).to_string()),
-            ("x-ratelimit-reset", reset.to_string()),
-        ])
     }
 
     fn dispatch(&self, route: Route, c: &Ctx) -> Reply {
@@ -767,8 +594,7 @@ impl Inner {
 
     /// GET /usage: the key and its rate-limit status (self-hosted: Ruby's Infinity becomes JSON null).
     fn usage(&self, c: &Ctx) -> Reply {
-        let keys = lock(&self.keys);
-        let last_used = keys.get(&c.key).and_then(|k| k.last_used_at);
+        let last_used = lock(&self.last_used).get(&c.key).copied();
         let scopes = match c.scopes {
             Scope::Read => "read",
             Scope::ReadWrite => "read_write",
@@ -785,7 +611,7 @@ impl Inner {
         } else {
             let (limit, _) = self.limit_window();
             let (_, reset) = self.window_now();
-            let count = keys.get(&c.key).map_or(0, |k| k.count);
+            let count = self.core.limiter.as_ref().map_or(0, |l| l.used(&c.key));
             let reset_at =
                 Utc::now() + chrono::Duration::seconds(i64::try_from(reset).unwrap_or(0));
             json!({"tier": "standard", "limit": limit, "current_count": count,
@@ -794,153 +620,6 @@ impl Inner {
         };
         Reply::ok(json!({"api_key": api_key, "rate_limit": rate_limit}))
     }
-}
-
-/// The one handler: records, counts, waits, applies faults and answers.
-async fn handle(State(inner): State<Arc<Inner>>, req: Request) -> Response {
-    let _in_flight = inner.enter();
-    let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, 64 * 1024 * 1024)
-        .await
-        .unwrap_or_default();
-    let body = parse_body(&bytes);
-    inner.record(&parts, body.clone());
-    if !inner.opts.latency.is_zero() {
-        tokio::time::sleep(inner.opts.latency).await;
-    }
-    let fault = inner.take_fault(parts.uri.path());
-    match &fault {
-        Some(Fault::HtmlError { status, .. }) => return html_error(*status),
-        Some(Fault::Status { status, body, .. }) => {
-            return finish(Reply::json(*status, body.clone()), None);
-        }
-        _ => {}
-    }
-    let reply = inner.process(&parts, body);
-    finish(reply, fault)
-}
-
-fn parse_body(bytes: &[u8]) -> Option<Value> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return None;
-    }
-    Some(
-        serde_json::from_slice(bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned())),
-    )
-}
-
-/// Serializes the reply, applying a body fault.
-fn finish(mut reply: Reply, fault: Option<Fault>) -> Response {
-    if let Some(body) = reply.body.as_mut() {
-        match &fault {
-            Some(Fault::MissingField { field, .. }) => drop_field(body, field),
-            Some(Fault::NumbersAsStrings { .. }) => numbers_to_strings(body),
-            _ => {}
-        }
-    }
-    let bytes = reply
-        .body
-        .as_ref()
-        .map(|b| serde_json::to_vec(b).unwrap_or_default());
-    let mut builder = Response::builder().status(reply.status);
-    if bytes.is_some() {
-        builder = builder.header(header::CONTENT_TYPE, "application/json; charset=utf-8");
-    }
-    for (name, value) in &reply.headers {
-        builder = builder.header(*name, value.as_str());
-    }
-    let body = match (bytes, fault) {
-        (Some(bytes), Some(Fault::CutMidBody { .. })) => {
-            builder = builder.header(header::CONTENT_LENGTH, bytes.len());
-            cut_body(bytes)
-        }
-        (Some(bytes), _) => Body::from(bytes),
-        (None, _) => Body::empty(),
-    };
-    builder
-        .body(body)
-        .unwrap_or_else(|_| Response::new(Body::empty()))
-}
-
-/// The first half of `bytes`, a pause so it goes out, then an error that makes the server drop the connection.
-fn cut_body(bytes: Vec<u8>) -> Body {
-    let half = bytes[..bytes.len() / 2].to_vec();
-    let first = futures::stream::once(async move { Ok::<Vec<u8>, std::io::Error>(half) });
-    let abort = futures::stream::once(async {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        Err(std::io::Error::new(
-            std::io::ErrorKind::ConnectionAborted,
-            "CutMidBody fault",
-        ))
-    });
-    Body::from_stream(futures::StreamExt::chain(first, abort))
-}
-
-fn html_error(status: u16) -> Response {
-    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
-    let title = format!(
-        "{} {}",
-        code.as_u16(),
-        code.canonical_reason().unwrap_or("Error")
-    );
-    let page = format!(
-        "<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n\
-         <hr><center>nginx/1.24.0</center>\r\n</body>\r\n</html>\r\n"
-    );
-    Response::builder()
-        .status(code)
-        .header(header::CONTENT_TYPE, "text/html")
-        .header(header::SERVER, "nginx/1.24.0")
-        .body(Body::from(page))
-        .unwrap_or_else(|_| Response::new(Body::empty()))
-}
-
-fn drop_field(body: &mut Value, field: &str) {
-    let items: Option<&mut Vec<Value>> = match body {
-        Value::Array(items) => Some(items),
-        Value::Object(map) => ["transactions", "accounts", "categories"]
-            .iter()
-            .find(|k| map.get(**k).is_some_and(Value::is_array))
-            .and_then(|k| map.get_mut(*k))
-            .and_then(Value::as_array_mut),
-        _ => None,
-    };
-    match items {
-        Some(items) => items.iter_mut().for_each(|item| drop_path(item, field)),
-        None => drop_path(body, field),
-    }
-}
-
-fn drop_path(v: &mut Value, path: &str) {
-    let Some(map) = v.as_object_mut() else {
-        return;
-    };
-    match path.split_once('.') {
-        Some((head, rest)) => {
-            if let Some(inner) = map.get_mut(head) {
-                drop_path(inner, rest);
-            }
-        }
-        None => {
-            map.remove(path);
-        }
-    }
-}
-
-fn numbers_to_strings(v: &mut Value) {
-    match v {
-        Value::Number(n) => *v = Value::String(n.to_string()),
-        Value::Array(items) => items.iter_mut().for_each(numbers_to_strings),
-        Value::Object(map) => map.values_mut().for_each(numbers_to_strings),
-        _ => {}
-    }
-}
-
-fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get(name)
-        .and_then(|v: &HeaderValue| v.to_str().ok())
 }
 
 /// Rack::Attack's blocklist.
@@ -1039,16 +718,6 @@ fn route(method: &Method, path: &str) -> Option<Route> {
         _ => return None,
     };
     Some(r)
-}
-
-/// Decoded query pairs, in order.
-fn parse_query(query: &str) -> Vec<(String, String)> {
-    let uri = format!("/?{query}");
-    uri.parse::<axum::http::Uri>()
-        .ok()
-        .and_then(|u| Query::<Vec<(String, String)>>::try_from_uri(&u).ok())
-        .map(|Query(pairs)| pairs)
-        .unwrap_or_default()
 }
 
 /// Query parameters read the way Rails reads them.
@@ -1590,11 +1259,7 @@ fn tag_delete(d: &mut SureData, id: &str) -> Reply {
     for t in &mut d.transactions {
         t.tag_ids.retain(|g| g != id);
     }
-    Reply {
-        status: StatusCode::NO_CONTENT,
-        body: None,
-        headers: Vec::new(),
-    }
+    Reply::empty(204)
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -1953,475 +1618,4 @@ fn now_uuid(salt: u64) -> String {
     let nanos = Utc::now().timestamp_nanos_opt().unwrap_or(0) as u64;
     let mut rng = ChaCha8Rng::seed_from_u64(nanos ^ salt.rotate_left(32));
     uuid(&mut rng)
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Deterministic data
-// ---------------------------------------------------------------------------------------------------------------
-
-/// A UUID v4-shaped id from the rng.
-fn uuid(rng: &mut ChaCha8Rng) -> String {
-    let mut b: [u8; 16] = rng.random();
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
-}
-
-fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).expect("a valid calendar date")
-}
-
-fn stamp(date: NaiveDate, h: u32, m: u32, s: u32) -> DateTime<Utc> {
-    date.and_hms_opt(h, m, s).expect("a valid time").and_utc()
-}
-
-fn data_end() -> NaiveDate {
-    ymd(DATA_END.0, DATA_END.1, DATA_END.2)
-}
-
-fn data_start() -> NaiveDate {
-    data_end() - chrono::Duration::days(DATA_DAYS - 1)
-}
-
-/// (name, account_type, subtype, classification, currency, status, balance cents once generated (a liability's
-/// positive = owed; the opening balance is derived from it and the transactions), (institution, domain))
-type AccountSpec = (
-    &'static str,
-    &'static str,
-    Option<&'static str>,
-    &'static str,
-    &'static str,
-    &'static str,
-    i64,
-    Option<(&'static str, &'static str)>,
-);
-
-const ACCOUNTS: [AccountSpec; 6] = [
-    (
-        "Chase Checking",
-        "depository",
-        Some("checking"),
-        "asset",
-        "USD",
-        "active",
-        325_017,
-        Some(("Chase", "chase.com")),
-    ),
-    (
-        "Ally Savings",
-        "depository",
-        Some("savings"),
-        "asset",
-        "USD",
-        "active",
-        1_240_000,
-        Some(("Ally Bank", "ally.com")),
-    ),
-    (
-        "Amex Gold",
-        "credit_card",
-        None,
-        "liability",
-        "USD",
-        "active",
-        184_255,
-        Some(("American Express", "americanexpress.com")),
-    ),
-    (
-        "Tokyo Wallet",
-        "depository",
-        Some("checking"),
-        "asset",
-        "JPY",
-        "active",
-        84_500,
-        Some(("MUFG Bank", "mufg.jp")),
-    ),
-    (
-        "Kuwait Account",
-        "depository",
-        Some("savings"),
-        "asset",
-        "KWD",
-        "active",
-        412_750,
-        Some(("National Bank of Kuwait", "nbk.com")),
-    ),
-    (
-        "Old Brokerage",
-        "investment",
-        Some("brokerage"),
-        "asset",
-        "USD",
-        "disabled",
-        1_234_500,
-        None,
-    ),
-];
-
-/// (name, classification, color, icon, parent)
-const CATEGORIES: [(&str, &str, &str, &str, Option<&str>); 9] = [
-    ("Groceries", "expense", "#407706", "shopping-basket", None),
-    ("Food & Drink", "expense", "#f97316", "utensils", None),
-    (
-        "Coffee Shops",
-        "expense",
-        "#c2410c",
-        "coffee",
-        Some("Food & Drink"),
-    ),
-    ("Rent", "expense", "#6471eb", "home", None),
-    ("Transport", "expense", "#df4e92", "bus", None),
-    ("Utilities", "expense", "#db5a54", "lightbulb", None),
-    ("Shopping", "expense", "#e99537", "shopping-cart", None),
-    ("Salary", "income", "#22c55e", "circle-dollar-sign", None),
-    ("Interest", "income", "#0ea5e9", "piggy-bank", None),
-];
-
-const TAGS: [(&str, &str); 4] = [
-    ("Work expense", "#3b82f6"),
-    ("Vacation", "#10b981"),
-    ("review", "#f59e0b"),
-    ("reimbursable", "#8b5cf6"),
-];
-
-/// (merchant, category, min minor units, max minor units)
-type Spend = (&'static str, &'static str, i64, i64);
-
-const SPEND_USD: [Spend; 11] = [
-    ("Starbucks", "Coffee Shops", 350, 950),
-    ("Blue Bottle Coffee", "Coffee Shops", 450, 900),
-    ("Whole Foods", "Groceries", 2_000, 18_000),
-    ("Trader Joe's", "Groceries", 1_500, 9_000),
-    ("Shell", "Transport", 2_500, 7_000),
-    ("Uber", "Transport", 800, 4_500),
-    ("Chipotle", "Food & Drink", 1_000, 2_500),
-    ("Amazon", "Shopping", 1_000, 25_000),
-    ("Target", "Shopping", 1_500, 12_000),
-    ("Con Edison", "Utilities", 6_000, 18_000),
-    ("Delta Air Lines", "Transport", 15_000, 60_000),
-];
-const SPEND_JPY: [Spend; 2] = [
-    ("FamilyMart", "Food & Drink", 150, 2_500),
-    ("JR East", "Transport", 200, 12_000),
-];
-const SPEND_KWD: [Spend; 2] = [
-    ("Talabat", "Food & Drink", 1_250, 15_000),
-    ("The Sultan Center", "Groceries", 3_000, 45_000),
-];
-const LANDLORD: &str = "Greenpoint Properties";
-
-const NOTES: [&str; 8] = [
-    "Coffee meeting",
-    "Split with Sam",
-    "Client dinner - reimburse",
-    "Birthday gift",
-    "Returned one item",
-    "Weekly shop",
-    "Airport ride",
-    "Annual plan",
-];
-
-/// Ids of the generated reference data, by name.
-struct Ids {
-    accounts: HashMap<&'static str, String>,
-    categories: HashMap<&'static str, String>,
-    tags: Vec<String>,
-    merchants: HashMap<&'static str, String>,
-}
-
-impl Ids {
-    fn account(&self, name: &str) -> String {
-        self.accounts.get(name).cloned().unwrap_or_default()
-    }
-
-    fn category(&self, name: &str) -> Option<String> {
-        self.categories.get(name).cloned()
-    }
-
-    fn merchant(&self, name: &str) -> Option<String> {
-        self.merchants.get(name).cloned()
-    }
-}
-
-fn generate(count: usize, seed: u64) -> SureData {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut data = SureData::default();
-    let ids = reference_data(&mut rng, &mut data);
-    let mut txns = recurring(&mut rng, &ids, count / 3);
-    let mut prev: Option<(NaiveDate, DateTime<Utc>)> = None;
-    while txns.len() < count {
-        let t = random_txn(&mut rng, &ids, prev);
-        prev = Some((t.date, t.created_at));
-        txns.push(t);
-    }
-    txns.sort_by(txn_order);
-    data.transactions = txns;
-    let computed = data.balances();
-    for a in &mut data.accounts {
-        // balances() took the table's figure as the opening balance; shift it so the figure is the current balance.
-        let moved = computed.get(&a.id).copied().unwrap_or(0) - a.opening_balance_cents;
-        a.opening_balance_cents -= moved;
-    }
-    data
-}
-
-/// Accounts, categories, tags and merchants (ids drawn first, so they do not depend on the transaction count).
-fn reference_data(rng: &mut ChaCha8Rng, data: &mut SureData) -> Ids {
-    let created = stamp(ymd(2024, 10, 1), 9, 0, 0);
-    let mut ids = Ids {
-        accounts: HashMap::new(),
-        categories: HashMap::new(),
-        tags: Vec::new(),
-        merchants: HashMap::new(),
-    };
-    for (name, kind, subtype, class, currency, status, opening, inst) in ACCOUNTS {
-        let id = uuid(rng);
-        ids.accounts.insert(name, id.clone());
-        data.accounts.push(SureAccount {
-            id,
-            name: name.to_string(),
-            account_type: kind.to_string(),
-            subtype: subtype.map(str::to_string),
-            classification: class.to_string(),
-            currency: currency.to_string(),
-            status: status.to_string(),
-            opening_balance_cents: opening,
-            institution_name: inst.map(|i| i.0.to_string()),
-            institution_domain: inst.map(|i| i.1.to_string()),
-            created_at: created,
-            updated_at: created,
-        });
-    }
-    for (name, class, color, icon, parent) in CATEGORIES {
-        let id = uuid(rng);
-        ids.categories.insert(name, id.clone());
-        data.categories.push(SureCategory {
-            id,
-            name: name.to_string(),
-            classification: class.to_string(),
-            color: color.to_string(),
-            icon: icon.to_string(),
-            parent_id: parent.and_then(|p| ids.category(p)),
-            created_at: created,
-            updated_at: created,
-        });
-    }
-    for (name, color) in TAGS {
-        let id = uuid(rng);
-        ids.tags.push(id.clone());
-        let made = stamp(ymd(2024, 11, 1), 12, 0, 0);
-        data.tags.push(SureTag {
-            id,
-            name: name.to_string(),
-            color: color.to_string(),
-            created_at: made,
-            updated_at: made,
-        });
-    }
-    let spends = SPEND_USD.iter().chain(&SPEND_JPY).chain(&SPEND_KWD);
-    for name in spends.map(|s| s.0).chain([LANDLORD]) {
-        let id = uuid(rng);
-        ids.merchants.insert(name, id.clone());
-        let kind = if name == LANDLORD {
-            "FamilyMerchant"
-        } else {
-            "ProviderMerchant"
-        };
-        data.merchants.push(SureMerchant {
-            id,
-            name: name.to_string(),
-            kind: kind.to_string(),
-        });
-    }
-    ids
-}
-
-/// A bare transaction; the caller fills in category, merchant and the rest.
-fn base_txn(
-    rng: &mut ChaCha8Rng,
-    date: NaiveDate,
-    cents: i64,
-    account: (&str, &str),
-    name: &str,
-) -> SureTxn {
-    let created = stamp(
-        date,
-        rng.random_range(7..23),
-        rng.random_range(0..60),
-        rng.random_range(0..60),
-    );
-    SureTxn {
-        id: uuid(rng),
-        date,
-        amount_cents: cents,
-        currency: account.1.to_string(),
-        name: name.to_string(),
-        notes: None,
-        account_id: account.0.to_string(),
-        category_id: None,
-        merchant_id: None,
-        tag_ids: Vec::new(),
-        transfer: None,
-        transfer_id: None,
-        external_id: None,
-        source: None,
-        created_at: created,
-        updated_at: created,
-    }
-}
-
-/// Monthly salary and rent (the 1st), interest (the 28th) and, every third month, a $500 Checking→Savings transfer
-/// (two transactions, the 15th), newest month first, while they fit in `budget`.
-fn recurring(rng: &mut ChaCha8Rng, ids: &Ids, budget: usize) -> Vec<SureTxn> {
-    let (start, end) = (data_start(), data_end());
-    let checking = ids.account("Chase Checking");
-    let savings = ids.account("Ally Savings");
-    let mut out: Vec<SureTxn> = Vec::new();
-    let (mut year, mut month) = (DATA_END.0, DATA_END.1);
-    for k in 0..25u32 {
-        let in_range = |d: NaiveDate| d >= start && d <= end;
-        let first = ymd(year, month, 1);
-        if in_range(first) && out.len() < budget {
-            let mut t = base_txn(
-                rng,
-                first,
-                -480_000,
-                (&checking, "USD"),
-                "ACME Corp Payroll",
-            );
-            t.category_id = ids.category("Salary");
-            out.push(t);
-        }
-        if in_range(first) && out.len() < budget {
-            let mut t = base_txn(
-                rng,
-                first,
-                210_000,
-                (&checking, "USD"),
-                "Rent - Greenpoint Properties",
-            );
-            t.category_id = ids.category("Rent");
-            t.merchant_id = ids.merchant(LANDLORD);
-            out.push(t);
-        }
-        let day28 = ymd(year, month, 28);
-        if in_range(day28) && out.len() < budget {
-            let cents = -rng.random_range(800..4_000);
-            let mut t = base_txn(rng, day28, cents, (&savings, "USD"), "Interest Payment");
-            t.category_id = ids.category("Interest");
-            out.push(t);
-        }
-        let day15 = ymd(year, month, 15);
-        if k % 3 == 0 && in_range(day15) && out.len() + 2 <= budget {
-            out.extend(transfer_pair(rng, day15, (&checking, &savings)));
-        }
-        (year, month) = if month == 1 {
-            (year - 1, 12)
-        } else {
-            (year, month - 1)
-        };
-    }
-    out
-}
-
-/// Both sides of a $500 transfer `from` → `to`, with the same created_at.
-fn transfer_pair(rng: &mut ChaCha8Rng, date: NaiveDate, (from, to): (&str, &str)) -> [SureTxn; 2] {
-    let transfer_id = uuid(rng);
-    let mut out = base_txn(rng, date, 50_000, (from, "USD"), "Transfer to Ally Savings");
-    let mut inn = base_txn(
-        rng,
-        date,
-        -50_000,
-        (to, "USD"),
-        "Transfer from Chase Checking",
-    );
-    inn.created_at = out.created_at;
-    inn.updated_at = out.updated_at;
-    out.transfer = Some(to.to_string());
-    inn.transfer = Some(from.to_string());
-    out.transfer_id = Some(transfer_id.clone());
-    inn.transfer_id = Some(transfer_id);
-    [out, inn]
-}
-
-/// One everyday transaction: mostly card and checking spending with a merchant and category; some ATM
-/// withdrawals (no merchant, no category), refunds (income), JPY and KWD spending, tags and notes. About 5% copy
-/// the previous one's date and created_at, so ties are ordered by id.
-fn random_txn(
-    rng: &mut ChaCha8Rng,
-    ids: &Ids,
-    prev: Option<(NaiveDate, DateTime<Utc>)>,
-) -> SureTxn {
-    let offset = rng.random_range(0..DATA_DAYS);
-    let date = data_start() + chrono::Duration::days(offset);
-    let (account, currency, pool): (&str, &str, &[Spend]) = match rng.random_range(0..100) {
-        0..50 => ("Chase Checking", "USD", &SPEND_USD),
-        50..85 => ("Amex Gold", "USD", &SPEND_USD),
-        85..93 => ("Tokyo Wallet", "JPY", &SPEND_JPY),
-        93..98 => ("Kuwait Account", "KWD", &SPEND_KWD),
-        _ => ("Ally Savings", "USD", &SPEND_USD),
-    };
-    let account_id = ids.account(account);
-    let (merchant, category, lo, hi) = pool[rng.random_range(0..pool.len())];
-    let roll = rng.random_range(0..100);
-    let mut t = if roll < 3 && account == "Chase Checking" {
-        let cents = rng.random_range(1..11) * 2_000;
-        base_txn(rng, date, cents, (&account_id, currency), "ATM Withdrawal")
-    } else {
-        let refund = roll >= 97 && currency == "USD";
-        let cents = rng.random_range(lo..=hi) * if refund { -1 } else { 1 };
-        let name = if refund {
-            format!("Refund: {merchant}")
-        } else {
-            merchant.to_string()
-        };
-        let mut t = base_txn(rng, date, cents, (&account_id, currency), &name);
-        t.merchant_id = ids.merchant(merchant);
-        t.category_id = if rng.random_bool(0.05) {
-            None
-        } else {
-            ids.category(category)
-        };
-        t
-    };
-    if let Some((d, created)) = prev.filter(|_| rng.random_bool(0.05)) {
-        t.date = d;
-        t.created_at = created;
-        t.updated_at = created;
-    }
-    decorate(rng, ids, &mut t, account);
-    t
-}
-
-/// Tags (15%: one, 5%: two), notes (12%) and, for the US accounts, a provider's external id.
-fn decorate(rng: &mut ChaCha8Rng, ids: &Ids, t: &mut SureTxn, account: &str) {
-    let roll = rng.random_range(0..100);
-    let wanted = match roll {
-        0..15 => 1,
-        15..20 => 2,
-        _ => 0,
-    };
-    while t.tag_ids.len() < wanted {
-        let tag = ids.tags[rng.random_range(0..ids.tags.len())].clone();
-        if !t.tag_ids.contains(&tag) {
-            t.tag_ids.push(tag);
-        }
-    }
-    if rng.random_bool(0.12) {
-        t.notes = Some(NOTES[rng.random_range(0..NOTES.len())].to_string());
-    }
-    if account == "Chase Checking" || account == "Amex Gold" {
-        let ext: u64 = rng.random();
-        t.external_id = Some(format!("plaid_{ext:016x}"));
-        t.source = Some("plaid".to_string());
-    }
 }
