@@ -485,7 +485,12 @@ impl State {
         let filter = TxnFilter::read(&filters, &mut is);
         is.check()?;
         let hits = filter.select(d, false);
-        let items = page.slice(&hits).iter().map(|t| txn_json(d, t)).collect();
+        let splits = children_of(d);
+        let items = page
+            .slice(&hits)
+            .iter()
+            .map(|t| txn_json(d, t, &splits))
+            .collect();
         Ok(self.page_reply(items, page, hits.len()))
     }
 
@@ -534,7 +539,7 @@ fn archive(d: &mut FinWiseData, id: &str) -> Answer {
         t.updated_at = now;
     }
     let t = d.txn(id).ok_or_else(|| not_found("Transaction", id))?;
-    Ok(Reply::ok(txn_json(d, t)))
+    Ok(Reply::ok(txn_json(d, t, &children_of(d))))
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -1066,11 +1071,22 @@ fn category_json(d: &FinWiseData, c: &FinWiseCategory) -> Value {
     })
 }
 
-fn txn_json(d: &FinWiseData, t: &FinWiseTxn) -> Value {
-    let children: Vec<Value> = d
-        .transactions
-        .iter()
-        .filter(|c| c.parent_id.as_deref() == Some(t.id.as_str()))
+/// Each split parent's children, by the parent's id.
+fn children_of(d: &FinWiseData) -> HashMap<&str, Vec<&FinWiseTxn>> {
+    let mut out: HashMap<&str, Vec<&FinWiseTxn>> = HashMap::new();
+    for c in &d.transactions {
+        if let Some(parent) = c.parent_id.as_deref() {
+            out.entry(parent).or_default().push(c);
+        }
+    }
+    out
+}
+
+fn txn_json(d: &FinWiseData, t: &FinWiseTxn, splits: &HashMap<&str, Vec<&FinWiseTxn>>) -> Value {
+    let children: Vec<Value> = splits
+        .get(t.id.as_str())
+        .into_iter()
+        .flatten()
         .map(|c| json!({"id": c.id, "amount": money(c.amount_cents, &c.currency), "transactionCategoryId": c.category_id}))
         .collect();
     let tags: Vec<Value> = t
