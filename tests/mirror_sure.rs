@@ -822,8 +822,12 @@ async fn the_command_line_speaks_sure_with_dialect() {
             .count()
     });
     assert!(on_server > 0, "the command waits until the server has them");
+    // The wrong dialect for a server is a clear error naming it, not a crash or an empty ledger.
     let (ok, _, err) = tally(&["--remote", &server.url, "--dialect", "finwise", "balances"]);
-    assert!(!ok && err.contains("not available"), "{err}");
+    assert!(
+        !ok && err.contains(&server.url) && err.contains("HTTP 404"),
+        "{err}"
+    );
     let (ok, _, err) = tally(&["--dialect", "sure", "balances"]);
     assert!(!ok && err.contains("--remote"), "{err}");
     server.stop().await;

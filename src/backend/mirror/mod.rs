@@ -302,6 +302,7 @@ impl MirrorBackend {
 
     /// Checks a patch against what the API can do and what the server has (categories), before anything is queued.
     fn check(&self, patch: &TxnPatch) -> Result<()> {
+        self.shared.dialect.check(patch)?;
         let caps = self.shared.dialect.capabilities();
         if patch.archive {
             if !caps.archive {

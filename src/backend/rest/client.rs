@@ -141,6 +141,25 @@ impl std::fmt::Debug for HttpCore {
     }
 }
 
+/// How one request treats the server's rate limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Count it against (and learn from its answer) the server's general request budget. Off for an endpoint
+    /// with a limit of its own whose `X-RateLimit-*` headers describe only that endpoint (Synci's bank sync).
+    pub budget: bool,
+    /// Sit out a short `Retry-After` and try again; off where the caller would rather say when to try.
+    pub wait: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            budget: true,
+            wait: true,
+        }
+    }
+}
+
 /// A 2xx answer: status, headers and body.
 #[derive(Debug)]
 pub struct Answer {
@@ -543,12 +562,26 @@ impl HttpCore {
         body: Option<&serde_json::Value>,
         retry: Retry,
     ) -> Result<Answer, BackendError> {
+        self.send_with(method, url, body, (retry, Limits::default()))
+            .await
+    }
+
+    /// `send`, with how the request treats the server's rate limits.
+    pub async fn send_with(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&serde_json::Value>,
+        (retry, limits): (Retry, Limits),
+    ) -> Result<Answer, BackendError> {
         let mut attempt = 0u32;
         loop {
             if let Some(b) = &self.budget {
                 b.acquire().await;
             }
-            self.server_budget().await?;
+            if limits.budget {
+                self.server_budget().await?;
+            }
             let mut req = self
                 .client
                 .request(method.clone(), url.clone())
@@ -561,7 +594,9 @@ impl HttpCore {
                 Ok(resp) => {
                     let status = resp.status();
                     let headers = resp.headers().clone();
-                    self.note_limits(&headers);
+                    if limits.budget {
+                        self.note_limits(&headers);
+                    }
                     match resp.bytes().await {
                         Ok(bytes) => Ok(Answer {
                             status,
@@ -582,7 +617,7 @@ impl HttpCore {
                     if status == StatusCode::TOO_MANY_REQUESTS {
                         let wait =
                             retry_after(&answer.headers).unwrap_or_else(|| Self::backoff(attempt));
-                        if wait > MAX_RETRY_AFTER || attempt >= MAX_RETRIES {
+                        if !limits.wait || wait > MAX_RETRY_AFTER || attempt >= MAX_RETRIES {
                             let message = server_message(status, &answer.headers, &answer.body);
                             return Err(self.rate_limited(wait, &message));
                         }
@@ -602,7 +637,9 @@ impl HttpCore {
                     return Err(self.status_error(&answer, retry));
                 }
                 Err(e) => {
-                    self.no_answer();
+                    if limits.budget {
+                        self.no_answer();
+                    }
                     let never_sent = e.is_connect();
                     if (retry == Retry::Idempotent || never_sent) && attempt < MAX_RETRIES {
                         tracing::debug!(error = %Self::describe(&e), "REST request failed; retrying");

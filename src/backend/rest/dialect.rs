@@ -156,6 +156,11 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     /// them to `catalog`).
     async fn write(&self, id: &TxnId, patch: &TxnPatch, catalog: &Catalog) -> Result<RemoteTxn>;
 
+    /// Refuses, before anything is queued, an edit this API cannot take (a status it does not have).
+    fn check(&self, _patch: &TxnPatch) -> Result<()> {
+        Ok(())
+    }
+
     /// The HTTP client, whose knowledge of the server's rate limit a mirror keeps from one run to the next.
     fn http(&self) -> Option<&super::client::HttpCore> {
         None

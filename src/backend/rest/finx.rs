@@ -7,7 +7,7 @@
 //! no currency: an account's `currency` is used when the server sends one, else USD (said in the docs).
 //!
 //! Pending is the review queue. `r` sends `PUT status=completed`, `!` sends `pending`; a failed transaction moved no
-//! money, and is kept with the code `failed`. Fin X has no tags, categories or notes: those edits are unavailable.
+//! money, and is kept, read-only, with the code `failed`. Fin X has no tags, categories or notes: those edits are unavailable.
 
 use super::RestOptions;
 use super::client::{Auth, CoreOptions, HttpCore, Prefix, Retry};
@@ -194,7 +194,8 @@ fn transaction(v: &Value, place: &str, catalog: &CatalogData) -> Result<RemoteTx
         category: None,
         source: account_name,
         needs_review: Some(status == Status::Pending),
-        read_only: false,
+        // A failed transaction moved no money: marking it completed would make it seem to have.
+        read_only: status_text == "failed",
     };
     Ok(RemoteTxn {
         txn,
@@ -344,6 +345,16 @@ impl Dialect for FinX {
 
     fn review_flag(&self, t: &Transaction) -> Option<bool> {
         Some(t.status == Status::Pending)
+    }
+
+    fn check(&self, patch: &TxnPatch) -> Result<()> {
+        if patch.status == Some(Status::Unmarked) {
+            return Err(BackendError::Invalid {
+                param: "status".into(),
+                message: "Fin X has pending, completed and failed; nothing like unmarked".into(),
+            });
+        }
+        Ok(())
     }
 }
 

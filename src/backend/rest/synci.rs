@@ -12,7 +12,7 @@
 //! "next sync possible in N s", not as a failure.
 
 use super::RestOptions;
-use super::client::{Auth, CoreOptions, HttpCore, Prefix, Retry};
+use super::client::{Auth, CoreOptions, HttpCore, Limits, Prefix, Retry};
 use super::dialect::{
     BatchSink, Catalog, CatalogData, Category, Dialect, RemoteTxn, SyncScope, TxnBatch, posting,
 };
@@ -202,7 +202,7 @@ fn transaction(v: &Value, place: &str, catalog: &CatalogData) -> Result<RemoteTx
         category,
         source: account_name,
         needs_review: Some(!booked),
-        read_only: true,
+        read_only: false,
     };
     Ok(RemoteTxn { txn, order: id })
 }
@@ -326,10 +326,15 @@ impl Dialect for Synci {
 
     async fn sync_source(&self, id: &str) -> Result<Source> {
         let url = self.core.url(&["banks", "accounts", id, "sync"]);
-        // One try: a sync asked twice is one more request against a once-a-minute limit.
+        // One try, no waiting: a sync is limited to once a minute per account, and its rate headers describe only
+        // that limit (not the API's budget), so they are left out of it; a 429 is reported at once.
+        let limits = Limits {
+            budget: false,
+            wait: false,
+        };
         let answer = self
             .core
-            .send(Method::POST, url, None, Retry::UnlessSent)
+            .send_with(Method::POST, url, None, (Retry::UnlessSent, limits))
             .await
             .map_err(|e| match e {
                 BackendError::Http { status: 404, .. } => BackendError::NotFound(format!(
