@@ -260,3 +260,65 @@ async fn the_outbox_paces_a_100_request_window_across_a_restart() {
     assert_eq!(server.rate_limited(), 0);
     server.stop().await;
 }
+
+/// How long a first complete sync of `server`'s 10,000 transactions takes, and a query on the result.
+async fn timed_sync(name: &str, dialect: Box<dyn tally::backend::rest::dialect::Dialect>, dir: &Path) {
+    let t = Instant::now();
+    let m = MirrorBackend::open(
+        dialect,
+        MirrorOptions {
+            path: dir.join(format!("{name}.sqlite")),
+            wait: Wait::Complete,
+        },
+    )
+    .await
+    .expect("opens");
+    let took = t.elapsed();
+    let all = m
+        .transactions(&Query::all(), PageRequest { limit: 0, ..PageRequest::default() })
+        .await
+        .expect("count");
+    let q = tally::query::parse("amt:>20 not:is:review").expect("query");
+    let t = Instant::now();
+    let hits = m
+        .transactions(&q, PageRequest::default())
+        .await
+        .expect("query")
+        .total;
+    println!(
+        "{name}: {} transactions paged into the mirror in {took:?}; a query over them: {hits} matches in {:?}",
+        all.total,
+        t.elapsed()
+    );
+    // Split parents (FinWise) and transactions of disabled accounts (Sure) are not listed.
+    assert!(all.total >= 9_900, "{name}: {}", all.total);
+    assert!(took <= Duration::from_secs(3), "{name}: {took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "starts three servers with 10,000 transactions each; run with --release -- --ignored"]
+async fn every_dialect_pages_10000_into_the_mirror_within_3_seconds() {
+    use servers::finwise::{FinWiseOptions, FinWiseServer};
+    use servers::finx::{FinXOptions, FinXServer};
+    use servers::synci::{SynciOptions, SynciServer};
+    use tally::backend::rest::{finwise::FinWise, finx::FinX, synci::Synci};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let opts = |url: &str, key: &str| RestOptions {
+        base_url: url.to_string(),
+        api_key: Some(key.to_string()),
+        ..RestOptions::default()
+    };
+    let fw = FinWiseServer::start(FinWiseOptions { transactions: 10_000, ..FinWiseOptions::default() }).await;
+    timed_sync("finwise", Box::new(FinWise::new(&opts(&fw.url, &fw.key)).expect("url")), dir.path()).await;
+    fw.stop().await;
+    let fx = FinXServer::start(FinXOptions { transactions: 10_000, ..FinXOptions::default() }).await;
+    timed_sync("finx", Box::new(FinX::new(&opts(&fx.url, &fx.key)).expect("url")), dir.path()).await;
+    fx.stop().await;
+    let sy = SynciServer::start(SynciOptions { transactions: 10_000, ..SynciOptions::default() }).await;
+    timed_sync("synci", Box::new(Synci::new(&opts(&sy.url, &sy.key)).expect("url")), dir.path()).await;
+    sy.stop().await;
+    let su = SureServer::start(SureOptions { transactions: 10_000, ..SureOptions::default() }).await;
+    let sure = Sure::new(&opts(&su.url, &su.key)).expect("url");
+    timed_sync("sure", Box::new(sure), dir.path()).await;
+    su.stop().await;
+}
