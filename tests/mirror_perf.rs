@@ -262,7 +262,11 @@ async fn the_outbox_paces_a_100_request_window_across_a_restart() {
 }
 
 /// How long a first complete sync of `server`'s 10,000 transactions takes, and a query on the result.
-async fn timed_sync(name: &str, dialect: Box<dyn tally::backend::rest::dialect::Dialect>, dir: &Path) {
+async fn timed_sync(
+    name: &str,
+    dialect: Box<dyn tally::backend::rest::dialect::Dialect>,
+    dir: &Path,
+) {
     let t = Instant::now();
     let m = MirrorBackend::open(
         dialect,
@@ -275,7 +279,13 @@ async fn timed_sync(name: &str, dialect: Box<dyn tally::backend::rest::dialect::
     .expect("opens");
     let took = t.elapsed();
     let all = m
-        .transactions(&Query::all(), PageRequest { limit: 0, ..PageRequest::default() })
+        .transactions(
+            &Query::all(),
+            PageRequest {
+                limit: 0,
+                ..PageRequest::default()
+            },
+        )
         .await
         .expect("count");
     let q = tally::query::parse("amt:>20 not:is:review").expect("query");
@@ -308,16 +318,47 @@ async fn every_dialect_pages_10000_into_the_mirror_within_3_seconds() {
         api_key: Some(key.to_string()),
         ..RestOptions::default()
     };
-    let fw = FinWiseServer::start(FinWiseOptions { transactions: 10_000, ..FinWiseOptions::default() }).await;
-    timed_sync("finwise", Box::new(FinWise::new(&opts(&fw.url, &fw.key)).expect("url")), dir.path()).await;
+    let fw = FinWiseServer::start(FinWiseOptions {
+        transactions: 10_000,
+        ..FinWiseOptions::default()
+    })
+    .await;
+    timed_sync(
+        "finwise",
+        Box::new(FinWise::new(&opts(&fw.url, &fw.key)).expect("url")),
+        dir.path(),
+    )
+    .await;
     fw.stop().await;
-    let fx = FinXServer::start(FinXOptions { transactions: 10_000, ..FinXOptions::default() }).await;
-    timed_sync("finx", Box::new(FinX::new(&opts(&fx.url, &fx.key)).expect("url")), dir.path()).await;
+    let fx = FinXServer::start(FinXOptions {
+        transactions: 10_000,
+        ..FinXOptions::default()
+    })
+    .await;
+    timed_sync(
+        "finx",
+        Box::new(FinX::new(&opts(&fx.url, &fx.key)).expect("url")),
+        dir.path(),
+    )
+    .await;
     fx.stop().await;
-    let sy = SynciServer::start(SynciOptions { transactions: 10_000, ..SynciOptions::default() }).await;
-    timed_sync("synci", Box::new(Synci::new(&opts(&sy.url, &sy.key)).expect("url")), dir.path()).await;
+    let sy = SynciServer::start(SynciOptions {
+        transactions: 10_000,
+        ..SynciOptions::default()
+    })
+    .await;
+    timed_sync(
+        "synci",
+        Box::new(Synci::new(&opts(&sy.url, &sy.key)).expect("url")),
+        dir.path(),
+    )
+    .await;
     sy.stop().await;
-    let su = SureServer::start(SureOptions { transactions: 10_000, ..SureOptions::default() }).await;
+    let su = SureServer::start(SureOptions {
+        transactions: 10_000,
+        ..SureOptions::default()
+    })
+    .await;
     let sure = Sure::new(&opts(&su.url, &su.key)).expect("url");
     timed_sync("sure", Box::new(sure), dir.path()).await;
     su.stop().await;

@@ -1172,3 +1172,48 @@ fn archiving_asks_first_and_cannot_be_undone() {
         "nothing to undo"
     );
 }
+
+#[test]
+fn sync_on_the_accounts_pane_asks_for_that_account_elsewhere_for_everything() {
+    let mut s = ready(10, true);
+    s.capabilities.sync = true;
+    let mut bal = Balance::new();
+    bal.add(Decimal::new(100, 0), "EUR");
+    let generation = s.gens.accounts;
+    update(
+        &mut s,
+        Action::Accounts {
+            generation,
+            reply: Ok(vec![tally::app::AccountRow {
+                account: tally::domain::Account {
+                    name: "Girokonto".into(),
+                    kind: tally::domain::AccountKind::Asset,
+                    balance: bal,
+                    id: "bank-1".into(),
+                },
+                history: vec![],
+            }]),
+        },
+    );
+    let fx = update(&mut s, key('S'));
+    assert!(fx.contains(&Effect::Sync { source: None }), "{fx:?}");
+    while s.focus != Pane::Accounts {
+        update(&mut s, code(KeyCode::Tab));
+    }
+    let fx = update(&mut s, key('S'));
+    assert!(
+        fx.contains(&Effect::Sync {
+            source: Some("bank-1".into())
+        }),
+        "{fx:?}"
+    );
+    update(
+        &mut s,
+        Action::Synced(Ok("Girokonto: next sync possible in 42 s".into())),
+    );
+    let msg = s.status.clone().expect("said");
+    assert!(
+        !msg.error && msg.text.contains("next sync possible in 42 s"),
+        "{msg:?}"
+    );
+}
