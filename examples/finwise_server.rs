@@ -3,11 +3,11 @@
 //! [--key KEY] [--hostile] [--latency-ms N] [--no-paging-headers] [--nested-errors] [--utc-offset HOURS]`. Prints
 //! the URL and key, serves until Ctrl-C.
 
-#[path = "../tests/servers/finwise.rs"]
+#[path = "../tests/it/servers/finwise.rs"]
 mod finwise;
-#[path = "../tests/servers/harness.rs"]
+#[path = "../tests/it/servers/harness.rs"]
 mod harness;
-#[path = "../tests/servers/ledger.rs"]
+#[path = "../tests/it/servers/ledger.rs"]
 mod ledger;
 
 use std::net::SocketAddr;

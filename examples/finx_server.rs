@@ -2,11 +2,11 @@
 //! `cargo run --example finx_server -- --port 3002 --transactions 10000 [--seed N] [--rate-limit N/SECS]
 //! [--key KEY] [--hostile] [--latency-ms N] [--descriptions]`. Prints the URL and key, serves until Ctrl-C.
 
-#[path = "../tests/servers/finx.rs"]
+#[path = "../tests/it/servers/finx.rs"]
 mod finx;
-#[path = "../tests/servers/harness.rs"]
+#[path = "../tests/it/servers/harness.rs"]
 mod harness;
-#[path = "../tests/servers/ledger.rs"]
+#[path = "../tests/it/servers/ledger.rs"]
 mod ledger;
 
 use std::net::SocketAddr;

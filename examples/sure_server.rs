@@ -3,9 +3,9 @@
 //! [--key KEY] [--read-only-key KEY] [--seed N] [--rack-attack N] [--latency-ms N]`. Prints the URL and key, serves
 //! until Ctrl-C.
 
-#[path = "../tests/servers/harness.rs"]
+#[path = "../tests/it/servers/harness.rs"]
 mod harness;
-#[path = "../tests/servers/sure.rs"]
+#[path = "../tests/it/servers/sure.rs"]
 mod sure;
 
 use std::net::SocketAddr;

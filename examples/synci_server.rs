@@ -3,11 +3,11 @@
 //! [--key TOKEN] [--hostile] [--latency-ms N] [--sync-interval SECS]`. Prints the URL and token, serves until
 //! Ctrl-C.
 
-#[path = "../tests/servers/harness.rs"]
+#[path = "../tests/it/servers/harness.rs"]
 mod harness;
-#[path = "../tests/servers/ledger.rs"]
+#[path = "../tests/it/servers/ledger.rs"]
 mod ledger;
-#[path = "../tests/servers/synci.rs"]
+#[path = "../tests/it/servers/synci.rs"]
 mod synci;
 
 use std::net::SocketAddr;

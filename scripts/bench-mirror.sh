@@ -4,7 +4,7 @@
 # open), then again (a later open). Prints the time from start to the first frame with data, as tally logs it.
 # Targets (issue 7): first open ≤ 300 ms, later open ≤ 200 ms.
 # The rest of the targets (a keystroke on a 100,000-transaction mirror, 500 tags, pacing under a rate limit) are
-# measured by `cargo test --release --test mirror_perf -- --ignored --nocapture --test-threads 1`.
+# measured by `cargo test --release --test it mirror_perf -- --ignored --nocapture --test-threads 1`.
 # Usage: scripts/bench-mirror.sh [TRANSACTIONS]   (env: PORT)
 set -euo pipefail
 

@@ -2,6 +2,7 @@
 //! request still completes with 200, `serve` returns cleanly, and hledger sees every tag in the file. (Its own test
 //! binary: it sends SIGTERM to this process, which `serve` has taken over.)
 
+#[path = "it/rest_support/mod.rs"]
 mod rest_support;
 
 use rest_support::KEY;
@@ -12,7 +13,7 @@ use tally::backend::Backend;
 use tally::backend::conformance::hledger_count;
 use tally::backend::journal::JournalBackend;
 use tally::generate::{GenerateOptions, generate};
-use tally::server::{ServeArgs, serve};
+use tally::server::{ServeArgs, serve_on};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_finishes_the_write_in_flight() {
@@ -30,16 +31,16 @@ async fn sigterm_finishes_the_write_in_flight() {
     drop(file);
     let backend: Arc<dyn Backend> = Arc::new(JournalBackend::open(&path).expect("opens"));
 
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
-        l.local_addr().expect("addr").port()
-    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let port = listener.local_addr().expect("addr").port();
     let args = ServeArgs {
         bind: format!("127.0.0.1:{port}"),
         requests_per_minute: None,
         max_body_bytes: 4 << 20,
     };
-    let server = tokio::spawn(serve(args, vec![KEY.into()], backend));
+    let server = tokio::spawn(serve_on(listener, args, vec![KEY.into()], backend));
     let base = format!("http://127.0.0.1:{port}/api/v1");
     let http = reqwest::Client::new();
     let mut ids = Vec::new();

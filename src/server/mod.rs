@@ -275,9 +275,7 @@ pub async fn serve(
     keys: Vec<String>,
     backend: Arc<dyn Backend>,
 ) -> Result<(), ServerError> {
-    let state = ServerState::new(backend, &keys, args.requests_per_minute.unwrap_or(0))
-        .with_max_body_bytes(args.max_body_bytes);
-    if state.keys.is_empty() {
+    if keys.iter().all(|k| k.trim().is_empty()) {
         return Err(ServerError::NoKeys);
     }
     let listener = tokio::net::TcpListener::bind(&args.bind)
@@ -286,6 +284,21 @@ pub async fn serve(
             addr: args.bind.clone(),
             source,
         })?;
+    serve_on(listener, args, keys, backend).await
+}
+
+/// `serve` on a listener already bound (tests bind port 0 and serve on what they got).
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    args: ServeArgs,
+    keys: Vec<String>,
+    backend: Arc<dyn Backend>,
+) -> Result<(), ServerError> {
+    let state = ServerState::new(backend, &keys, args.requests_per_minute.unwrap_or(0))
+        .with_max_body_bytes(args.max_body_bytes);
+    if state.keys.is_empty() {
+        return Err(ServerError::NoKeys);
+    }
     let addr = listener.local_addr()?;
     tracing::info!(%addr, label = %state.backend.capabilities().label, "tally serve listening");
     eprintln!(
