@@ -727,3 +727,77 @@ async fn edits_keep_fixtures_valid_for_hledger() {
     }
     assert_no_failures(&failures);
 }
+
+/// Where hledger says a rejected journal is wrong: `FILE:LINE:COLUMN:` (parse errors), `(line L, column C)`
+/// (balance assertions) or `(lines L-M)` (transactions that do not balance: the column is not given).
+fn hledger_error_position(path: &Path) -> (usize, Option<usize>, String) {
+    let out = std::process::Command::new("hledger")
+        .arg("-f")
+        .arg(path)
+        .args(["bal", "-N"])
+        .output()
+        .expect("run hledger");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        !out.status.success(),
+        "{}: hledger accepts this journal; a rejected fixture must be rejected",
+        path.display()
+    );
+    let first = stderr.lines().next().unwrap_or_default().to_string();
+    let num = |s: &str| s.trim().parse::<usize>().ok();
+    let prefix = format!("hledger: {}:", path.display());
+    if let Some(rest) = first.strip_prefix(&prefix) {
+        let mut parts = rest.split(':');
+        let line = parts.next().and_then(num).expect("line");
+        return (line, parts.next().and_then(num), stderr);
+    }
+    if let Some(at) = first.find("(line ") {
+        let inside = &first[at + 6..first.rfind(')').expect(")")];
+        let (line, col) = inside.split_once(", column ").expect("line, column");
+        return (num(line).expect("line"), num(col), stderr);
+    }
+    if let Some(at) = first.find("(lines ") {
+        let line = first[at + 7..]
+            .split('-')
+            .next()
+            .and_then(num)
+            .expect("line");
+        return (line, None, stderr);
+    }
+    panic!("{}: unrecognised hledger error:\n{stderr}", path.display());
+}
+
+/// Every journal hledger rejects, tally reports too, at the line (and column, where hledger gives one) hledger names,
+/// and leaves what it could not read out of its balances instead of showing a wrong number.
+#[test]
+fn rejected_fixtures_are_rejected_where_hledger_says() {
+    if !hledger_present() {
+        return;
+    }
+    let dir = repo_path("tests/fixtures/rejected");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("rejected fixtures")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "journal"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 20, "found {} rejected fixtures", files.len());
+    let mut failures = Vec::new();
+    for file in &files {
+        let (line, column, said) = hledger_error_position(file);
+        let backend = JournalBackend::open(file).expect("open");
+        let diags = backend.load_diagnostics();
+        let hit = diags
+            .iter()
+            .any(|d| d.line == line && column.is_none_or(|c| d.column == c));
+        if !hit {
+            failures.push(format!(
+                "{}: hledger says line {line}{}: {}\n  tally says: {diags:?}",
+                file.display(),
+                column.map(|c| format!(" column {c}")).unwrap_or_default(),
+                said.lines().take(4).collect::<Vec<_>>().join(" / "),
+            ));
+        }
+    }
+    assert_no_failures(&failures);
+}

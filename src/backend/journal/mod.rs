@@ -1,18 +1,22 @@
 //! The journal backend: an hledger-format journal (and its includes) read losslessly, served through `Backend`.
 //! Reading builds a compact index over the file text (`parse`, `ledger`); listing filters that index in parallel and
 //! keeps the last match set so paging and scrolling cost nothing more. Edits patch only the text of the transactions
-//! they change (`patch`) and save with a lock, a check that the file did not change underneath, and an atomic rename
-//! (`write`); if another program changed the file since it was read, tally re-reads it and re-applies the edit by
-//! transaction id, or refuses. After a save the index is rebuilt lazily, on the next read, so a one-shot command
-//! pays nothing for it.
+//! they change (`patch`, on the reader's own grammar `syntax`), are read back and checked (`verify`), and are saved
+//! (`save`) with a lock and a checked atomic replacement (`write`); if another program changed a file since it was
+//! read — even while tally was writing — tally re-reads it and re-applies the edit by transaction id, or refuses.
+//! Files tally may not write (no permission) are said up front: their transactions are read-only. After a save the
+//! index is rebuilt lazily, on the next read, so a one-shot command pays nothing for it.
 
 pub mod amount;
 pub mod parse;
 pub mod patch;
+mod save;
+pub mod syntax;
+pub mod verify;
 pub mod write;
 
+use crate::backend::ledger::Journal;
 use crate::backend::ledger::engine::{self, MatchCache};
-use crate::backend::ledger::{Journal, content_hash};
 use crate::backend::{
     Backend, BackendError, BreakdownRow, BulkResult, Capabilities, Diagnostic, Dimension, GroupBy,
     PageRequest, PeriodSummary, Result, Source, TagInfo, TxnPage, TxnPatch,
@@ -21,16 +25,41 @@ use crate::domain::{Account, Balance, Tag, Transaction, TxnId};
 use crate::query::{Query, TxnView};
 use async_trait::async_trait;
 use patch::EntryEdit;
-use std::collections::BTreeMap;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
 struct Loaded {
     journal: Journal,
     diagnostics: Vec<Diagnostic>,
+    /// Reads one entry again as the load did: the editor's read-back check.
+    reader: parse::Reader,
     /// Set after a save: the index no longer matches the file and is rebuilt on the next read.
     stale: bool,
+}
+
+impl Loaded {
+    /// Loads the journal, removes temp files a crashed save left beside its files, and notes which files tally
+    /// may not write.
+    fn read(path: &Path) -> Result<Loaded> {
+        let mut l = parse::load(path).map_err(|e| io_error(path, e))?;
+        for f in &mut l.journal.files {
+            if let Ok(removed) = write::clean_leftovers(&f.path) {
+                for r in removed {
+                    tracing::info!(
+                        "removed {}, left behind by an interrupted save",
+                        r.display()
+                    );
+                }
+            }
+            f.read_only = write::unwritable_reason(&f.path);
+        }
+        Ok(Loaded {
+            journal: l.journal,
+            diagnostics: l.diagnostics,
+            reader: l.reader,
+            stale: false,
+        })
+    }
 }
 
 pub struct JournalBackend {
@@ -51,14 +80,10 @@ impl JournalBackend {
     /// Reads the journal at `path`. Syntax problems do not fail the load: see `diagnostics`.
     pub fn open(path: impl AsRef<Path>) -> Result<JournalBackend> {
         let path = path.as_ref().to_path_buf();
-        let (journal, diagnostics) = parse::load(&path).map_err(|e| io_error(&path, e))?;
+        let loaded = Loaded::read(&path)?;
         Ok(JournalBackend {
             path,
-            loaded: RwLock::new(Loaded {
-                journal,
-                diagnostics,
-                stale: false,
-            }),
+            loaded: RwLock::new(loaded),
             matches: MatchCache::new(),
         })
     }
@@ -73,13 +98,7 @@ impl JournalBackend {
     }
 
     fn reload_now(&self, loaded: &mut Loaded) -> Result<()> {
-        let (journal, diagnostics) =
-            parse::load(&self.path).map_err(|e| io_error(&self.path, e))?;
-        *loaded = Loaded {
-            journal,
-            diagnostics,
-            stale: false,
-        };
+        *loaded = Loaded::read(&self.path)?;
         self.matches.clear();
         Ok(())
     }
@@ -97,99 +116,6 @@ impl JournalBackend {
             self.reload_now(&mut l)?;
         }
         f(&l)
-    }
-
-    /// Applies `edits` (entry index → edit) to the files, all or nothing per call. Returns the ids that changed.
-    fn save_edits(
-        &self,
-        ids: &[TxnId],
-        edit_for: &dyn Fn(&TxnId) -> EntryEdit,
-    ) -> Result<Vec<TxnId>> {
-        let mut loaded = self.loaded.write().map_err(poisoned)?;
-        if loaded.stale {
-            self.reload_now(&mut loaded)?;
-        }
-        let files: Vec<PathBuf> = loaded
-            .journal
-            .files
-            .iter()
-            .map(|f| f.path.clone())
-            .collect();
-        // Hold the lock of every file's directory (once each) while checking and writing.
-        let mut locked: Vec<PathBuf> = Vec::new();
-        let mut locks = Vec::with_capacity(files.len());
-        for f in &files {
-            let dir = write::lock_path(f).map_err(|e| io_error(f, e))?;
-            if !locked.contains(&dir) {
-                locks.push(write::lock(f).map_err(|e| io_error(f, e))?);
-                locked.push(dir);
-            }
-        }
-        if self.changed_on_disk(&loaded.journal)? {
-            // Someone else saved: re-read and re-apply the edit by id (ids survive unrelated edits).
-            self.reload_now(&mut loaded)?;
-        }
-        let j = &loaded.journal;
-        let mut per_file: BTreeMap<u32, Vec<(Range<usize>, String)>> = BTreeMap::new();
-        let mut changed = Vec::new();
-        for id in ids {
-            let index = j.find(id).ok_or_else(|| {
-                BackendError::Conflict(format!(
-                    "transaction {id} is no longer in {} (it was changed or removed by another program); nothing was saved",
-                    self.path.display()
-                ))
-            })?;
-            let e = &j.entries[index as usize];
-            let text = j.text(e.file, e.span);
-            let edit = edit_for(id);
-            let patched = patch::patch_entry(text, &edit).map_err(|err| {
-                let f = &j.files[e.file as usize];
-                BackendError::ReadOnly(
-                    id.0.clone(),
-                    format!("{}:{}: {err}", f.path.display(), e.line),
-                )
-            })?;
-            if let Some(new_text) = patched {
-                per_file
-                    .entry(e.file)
-                    .or_default()
-                    .push((e.span.0 as usize..e.span.1 as usize, new_text));
-                changed.push(id.clone());
-            }
-        }
-        let mut new_texts = Vec::with_capacity(per_file.len());
-        for (file, edits) in per_file {
-            let f = &j.files[file as usize];
-            let text = patch::apply_edits(&f.text, &edits).map_err(|e| io_error(&f.path, e))?;
-            new_texts.push((f.path.clone(), text));
-        }
-        for (path, text) in &new_texts {
-            write::write_atomic(path, text.as_bytes()).map_err(|e| io_error(path, e))?;
-        }
-        drop(locks);
-        if !new_texts.is_empty() {
-            loaded.stale = true;
-            self.matches.clear();
-        }
-        Ok(changed)
-    }
-
-    /// True when any file differs from what was read (size, modification time or content).
-    fn changed_on_disk(&self, j: &Journal) -> Result<bool> {
-        for f in &j.files {
-            let meta = match std::fs::metadata(&f.path) {
-                Ok(m) => m,
-                Err(_) => return Ok(true),
-            };
-            if meta.len() != f.len || meta.modified().ok() != f.mtime {
-                return Ok(true);
-            }
-            let bytes = std::fs::read(&f.path).map_err(|e| io_error(&f.path, e))?;
-            if content_hash(&bytes) != f.hash {
-                return Ok(true);
-            }
-        }
-        Ok(false)
     }
 
     /// Cheap check for live reload: size or modification time changed.
@@ -221,7 +147,7 @@ fn entry_edit(patch: &TxnPatch, old_category: Option<&str>) -> EntryEdit {
 #[async_trait]
 impl Backend for JournalBackend {
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
+        let mut c = Capabilities {
             edit_status: true,
             edit_tags: true,
             edit_category: true,
@@ -235,7 +161,32 @@ impl Backend for JournalBackend {
             watch: true,
             label: format!("journal {}", self.path.display()),
             reasons: Default::default(),
+        };
+        // A main file tally may not write: editing is off, with the reason, before anyone tries.
+        let why = self
+            .loaded
+            .read()
+            .ok()
+            .and_then(|l| l.journal.files.first().and_then(|f| f.read_only.clone()));
+        if let Some(why) = why {
+            for cap in [
+                "edit_status",
+                "edit_tags",
+                "edit_category",
+                "edit_notes",
+                "bulk_tag",
+            ] {
+                c.reasons.insert(cap.into(), why.clone());
+            }
+            (
+                c.edit_status,
+                c.edit_tags,
+                c.edit_category,
+                c.edit_notes,
+                c.bulk_tag,
+            ) = (false, false, false, false, false);
         }
+        c
     }
 
     async fn diagnostics(&self) -> Vec<Diagnostic> {

@@ -1,13 +1,16 @@
-//! The journal text patcher: rewrites the text of one transaction for an edit (status mark, transaction tags, note,
-//! category) and splices rewritten entries back into a file's text. Everything here is a pure function on strings.
-//! Parts of an entry that an edit does not ask about are copied byte for byte (spacing, trailing whitespace, line
-//! endings, other comments), so the diff is what a person would make by hand. Only the header line, the comment
-//! lines before the first posting and a renamed posting's line are ever re-rendered, and only when they change.
-//! Tags are read the way hledger reads them (a tag name is the last word before a `:`, its value runs to the next
-//! comma or the end of the line), so what tally writes is what `hledger tags` reads. The trade-off: an entry whose
-//! header tally cannot read, or an edit whose text would be read back differently (a tag value with a comma, a note
-//! with a `;`), is refused with a `PatchError` instead of being guessed at; the caller then writes nothing.
+//! The journal text patcher: rewrites the text of one transaction for an edit (status mark, tags, note, category) and
+//! splices rewritten entries back into a file's text. Everything here is a pure function on strings, and every part
+//! it touches is found by `syntax`, the grammar the reader uses: the header's status mark and description, the
+//! comments (the header's, `;` lines, postings' own) and the tags in them, a posting's account. So an edit replaces
+//! exactly the part hledger reads — a code holding `;` or `|` is a code, `; a,b:c` is the tag `a,b` — and parts an
+//! edit does not ask about are copied byte for byte (spacing, trailing whitespace, line endings, other comments).
+//! Tags: adding sets the tag of exactly that name (hledger's names are case-sensitive: adding `tst` leaves `Tst:X`
+//! alone) in the transaction's comments; removing matches names case-insensitively, as `tag:` queries do, in the
+//! transaction's and its postings' comments. The editor is not trusted alone: the backend reads every patched entry
+//! back with the production reader before writing (`verify`). What cannot be written safely — a note with `;`, a tag
+//! value with `,`, renaming a posting that carries a balance assertion — is refused with a `PatchError`.
 
+use super::syntax::{self, BodyLine, TagSpan};
 use crate::backend::TxnPatch;
 use crate::domain::{Status, Tag};
 use std::ops::Range;
@@ -20,7 +23,7 @@ use unicode_width::UnicodeWidthStr;
 pub struct EntryEdit {
     pub status: Option<Status>,
     pub add_tags: Vec<Tag>,
-    /// Tag names (case-insensitive) to remove, whatever their value.
+    /// Tag names (case-insensitive) to remove, whatever their value, from the transaction and its postings.
     pub remove_tags: Vec<String>,
     /// The new note (the part after `payee | `); an empty note removes ` | note`.
     pub note: Option<String>,
@@ -57,12 +60,21 @@ impl EntryEdit {
             && self.note.is_none()
             && self.category.is_none()
     }
+
+    /// Whether a tag written with the name `name` goes: its name is asked to be removed (case-insensitively), and
+    /// not also added under exactly this name (which sets it in place instead).
+    pub fn removes_tag(&self, name: &str) -> bool {
+        self.remove_tags
+            .iter()
+            .any(|n| n.eq_ignore_ascii_case(name))
+            && !self.add_tags.iter().any(|t| t.name.trim() == name)
+    }
 }
 
 /// Why an entry cannot be edited safely. Nothing is written when one of these is returned.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum PatchError {
-    #[error("not an editable transaction: the first line does not start with a date ({0:?})")]
+    #[error("not an editable transaction: {0}")]
     NotATransaction(String),
     #[error(
         "invalid tag name {0:?}: a tag name must be non-empty and contain no spaces, `:`, `,`, `;` or control characters"
@@ -81,6 +93,11 @@ pub enum PatchError {
     InvalidAccount(String),
     #[error("no posting to account {0:?} in this transaction")]
     AccountNotFound(String),
+    #[error(
+        "the posting to {0:?} carries a balance assertion or assignment, which would then be about another \
+         account; change it in the file by hand"
+    )]
+    AssertedPosting(String),
     #[error("this transaction has no category posting to rename")]
     NoCategoryPosting,
     #[error("text edits overlap at byte {0}")]
@@ -89,59 +106,9 @@ pub enum PatchError {
     EditOutOfBounds { start: usize, end: usize },
 }
 
-/// A tag found in a comment's text, as byte ranges into that text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TagSpan {
-    pub name: Range<usize>,
-    /// The value without surrounding whitespace (empty for `name:`).
-    pub value: Range<usize>,
-    /// Just after the value's terminating comma, or the end of the text when no comma follows.
-    pub end: usize,
-    pub comma: bool,
-}
-
-/// Finds the tags in a comment's text (the text after `;` on one line), exactly as hledger does: a tag name is the
-/// last whitespace-separated word before a `:`, its value runs from there to the next comma or the end of the text,
-/// trimmed; reading resumes after that comma. So `see http://x.y` is the tag `http` with value `//x.y`.
-pub fn tag_spans(comment: &str) -> Vec<TagSpan> {
-    let mut out = Vec::new();
-    let mut pos = 0;
-    while let Some(off) = comment[pos..].find(':') {
-        let colon = pos + off;
-        let chunk = &comment[pos..colon];
-        let name_start = chunk
-            .char_indices()
-            .rev()
-            .find(|(_, c)| c.is_whitespace())
-            .map_or(pos, |(i, c)| pos + i + c.len_utf8());
-        let after = colon + 1;
-        if name_start == colon {
-            pos = after;
-            continue;
-        }
-        let vstart = comment.len() - comment[after..].trim_start_matches([' ', '\t']).len();
-        let vend_raw = comment[vstart..]
-            .find(',')
-            .map_or(comment.len(), |i| vstart + i);
-        let raw = &comment[vstart..vend_raw];
-        let lead = raw.len() - raw.trim_start().len();
-        let trimmed = raw.trim();
-        let comma = vend_raw < comment.len();
-        let end = if comma { vend_raw + 1 } else { vend_raw };
-        out.push(TagSpan {
-            name: name_start..colon,
-            value: vstart + lead..vstart + lead + trimmed.len(),
-            end,
-            comma,
-        });
-        pos = end;
-    }
-    out
-}
-
-/// The tags in a comment's text (see `tag_spans`).
+/// The tags in a comment's text (see `syntax::tags`).
 pub fn comment_tags(comment: &str) -> Vec<Tag> {
-    tag_spans(comment)
+    syntax::tags(comment)
         .into_iter()
         .map(|s| Tag::new(&comment[s.name], &comment[s.value]))
         .collect()
@@ -178,6 +145,101 @@ pub fn apply_edits(text: &str, edits: &[(Range<usize>, String)]) -> Result<Strin
     Ok(out)
 }
 
+/// Where a comment lives, which decides whether added tags may go there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Owner {
+    Transaction,
+    Posting,
+}
+
+/// One comment of the entry: its text after `;` (trailing blanks excluded), changed or not.
+struct Comment {
+    owner: Owner,
+    /// Index of the line it is on.
+    line: usize,
+    /// The text's range in that line.
+    range: Range<usize>,
+    body: String,
+    dirty: bool,
+}
+
+/// The lexed lines of one entry.
+struct Lexed<'e> {
+    lines: Vec<syntax::Line<'e>>,
+    header: syntax::Header,
+    body: Vec<BodyLine>,
+}
+
+fn lex(entry: &str) -> Result<Lexed<'_>, PatchError> {
+    let lines: Vec<syntax::Line<'_>> = syntax::lines(entry, 0, entry.len(), 1).collect();
+    let first = lines
+        .first()
+        .ok_or_else(|| PatchError::NotATransaction("empty text".into()))?;
+    let unreadable = |l: &syntax::Line<'_>, e: syntax::SyntaxError| {
+        PatchError::NotATransaction(format!(
+            "line {}, column {}: {}",
+            l.number,
+            syntax::column_of(l.text, e.at),
+            e.message
+        ))
+    };
+    if !first.text.starts_with(|c: char| c.is_ascii_digit()) {
+        return Err(PatchError::NotATransaction(format!(
+            "the first line does not start with a date ({:?})",
+            first.text.chars().take(40).collect::<String>()
+        )));
+    }
+    let header = syntax::header(first.text).map_err(|e| unreadable(first, e))?;
+    let mut body = Vec::with_capacity(lines.len());
+    for l in &lines[1..] {
+        if !syntax::is_space_at(l.text, 0) || syntax::is_blank(l.text) {
+            return Err(PatchError::NotATransaction(format!(
+                "line {} is not part of the transaction",
+                l.number
+            )));
+        }
+        body.push(syntax::body_line(l.text).map_err(|e| unreadable(l, e))?);
+    }
+    Ok(Lexed {
+        lines,
+        header,
+        body,
+    })
+}
+
+/// The entry's comments in order: the header's, then each body line's (a `;` line before the first posting belongs
+/// to the transaction, after it to the posting above it).
+fn comments(lx: &Lexed<'_>) -> Vec<Comment> {
+    let mut out = Vec::new();
+    let mut push = |owner, line: usize, text: &str, range: Range<usize>| {
+        let body = text[range.clone()].trim_end_matches(syntax::is_space);
+        out.push(Comment {
+            owner,
+            line,
+            range: range.start..range.start + body.len(),
+            body: body.to_string(),
+            dirty: false,
+        });
+    };
+    if let Some(c) = &lx.header.comment {
+        push(Owner::Transaction, 0, lx.lines[0].text, c.clone());
+    }
+    let mut owner = Owner::Transaction;
+    for (i, b) in lx.body.iter().enumerate() {
+        let text = lx.lines[i + 1].text;
+        match b {
+            BodyLine::Comment(c) => push(owner, i + 1, text, c.clone()),
+            BodyLine::Posting(p) => {
+                owner = Owner::Posting;
+                if let Some(c) = &p.comment {
+                    push(owner, i + 1, text, c.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Rewrites one transaction's text for `edit`. `entry` is the exact text of one transaction: its header line
 /// through its last indented line, including the final line ending (without a byte-order mark). Returns `Ok(None)`
 /// when the edit changes nothing.
@@ -191,144 +253,221 @@ pub fn patch_entry(entry: &str, edit: &EntryEdit) -> Result<Option<String>, Patc
     if let Some((_, new)) = &edit.category {
         validate_account(new)?;
     }
-
-    let lines = split_lines(entry);
-    let first = lines
-        .first()
-        .ok_or_else(|| PatchError::NotATransaction(String::new()))?;
-    let mut header = Header::parse(first.text)?;
+    let lx = lex(entry)?;
+    let mut edits: Vec<(Range<usize>, String)> = Vec::new();
+    let header_line = lx.lines[0];
+    let mut header = Header::new(header_line.text, &lx.header);
     let mut header_dirty = false;
-
     if let Some(status) = edit.status {
         header_dirty |= header.set_status(status);
     }
     if let Some(note) = note {
         header_dirty |= header.set_note(note);
     }
-
-    // Transaction-level comments: the header's comment, then indented `;` lines before the first posting.
-    let comment_end = 1 + lines[1..]
-        .iter()
-        .take_while(|l| CommentLine::parse(l.text).is_some())
-        .count();
-    let comment_lines: Vec<CommentLine> = lines[1..comment_end]
-        .iter()
-        .filter_map(|l| CommentLine::parse(l.text))
-        .collect();
-    let mut bodies: Vec<Option<String>> = std::iter::once(header.comment.clone())
-        .chain(comment_lines.iter().map(|c| Some(c.body.to_string())))
-        .collect();
-    let mut dirty = vec![false; bodies.len()];
-    let added = |name: &str| adds.iter().any(|t| t.name.eq_ignore_ascii_case(name));
-    for name in edit.remove_tags.iter().filter(|n| !added(n)) {
-        while let Some((slot, span)) = occurrences(&bodies, name).into_iter().next() {
-            remove_span(slot_body(&mut bodies, slot), &span);
-            dirty[slot] = true;
+    let mut comments = comments(&lx);
+    if !edit.remove_tags.is_empty() {
+        for c in comments.iter_mut() {
+            while let Some(span) = syntax::tags(&c.body)
+                .into_iter()
+                .find(|s| edit.removes_tag(&c.body[s.name.clone()]))
+            {
+                remove_span(&mut c.body, &span);
+                c.dirty = true;
+            }
         }
+    }
+    if !adds.is_empty() && !comments.iter().any(|c| c.line == 0) {
+        // A new header comment, where added tags go when the transaction has no comment of its own yet.
+        comments.insert(
+            0,
+            Comment {
+                owner: Owner::Transaction,
+                line: 0,
+                range: 0..0,
+                body: String::new(),
+                dirty: false,
+            },
+        );
     }
     for tag in &adds {
         let exclusive = edit
             .remove_tags
             .iter()
             .any(|n| n.eq_ignore_ascii_case(&tag.name));
-        add_tag(&mut bodies, &mut dirty, tag, exclusive);
+        add_tag(&mut comments, tag, exclusive);
     }
-    if dirty[0] {
-        let body = bodies[0].take().unwrap_or_default();
-        if body.trim().is_empty() {
-            header.comment = None;
-            header.gap = String::new();
-            if header.code.is_empty() && header.description.is_empty() {
-                // The blanks that led up to the comment would be left dangling at the end of the line.
-                if header.status.is_some() {
-                    header.ws2.clear();
-                } else {
-                    header.ws1.clear();
-                }
-            }
+    // The header's comment is rendered with the header; the others are replaced where they are.
+    for c in comments.iter().filter(|c| c.dirty) {
+        if c.line == 0 {
+            header.set_comment(&c.body);
+            header_dirty = true;
         } else {
-            if header.comment.is_none() {
-                header.gap = "  ".to_string();
-            }
-            header.comment = Some(body);
+            edits.push(comment_edit(&lx, c));
         }
-        header_dirty = true;
     }
-
-    let mut renamed = 0;
-    let mut out = String::with_capacity(entry.len() + 64);
-    for (i, line) in lines.iter().enumerate() {
-        if i == 0 {
-            if header_dirty {
-                header.render(&mut out);
-            } else {
-                out.push_str(line.text);
-            }
-        } else if i < comment_end {
-            let c = &comment_lines[i - 1];
-            match &bodies[i] {
-                Some(body) if dirty[i] => {
-                    if body.trim().is_empty() {
-                        continue;
-                    }
-                    out.push_str(c.indent);
-                    out.push(';');
-                    out.push_str(body);
-                    out.push_str(c.trailing);
-                }
-                _ => out.push_str(line.text),
-            }
-        } else {
-            match &edit.category {
-                Some((old, new)) if old != new => match rename_posting(line.text, old, new) {
-                    Some(text) => {
-                        renamed += 1;
-                        out.push_str(&text);
-                    }
-                    None => out.push_str(line.text),
-                },
-                _ => out.push_str(line.text),
-            }
-        }
-        out.push_str(line.eol);
+    if header_dirty {
+        let start = header_line.start;
+        let mut text = String::with_capacity(header_line.text.len() + 32);
+        header.render(&mut text);
+        edits.push((start..start + header_line.text.len(), text));
     }
     if let Some((old, new)) = &edit.category {
-        // Already renamed (an edit applied twice) is not an error: nothing changes.
-        let already = || {
-            lines[comment_end..]
-                .iter()
-                .any(|l| rename_posting(l.text, new, new).is_some())
-        };
-        if old != new && renamed == 0 && !already() {
-            return Err(PatchError::AccountNotFound(old.clone()));
-        }
+        edits.extend(renames(&lx, old, new)?);
     }
+    let out = apply_edits(entry, &edits)?;
     Ok((out != entry).then_some(out))
 }
 
-struct Line<'a> {
-    text: &'a str,
-    eol: &'a str,
+/// The text edit for a changed comment that is not the header's: an emptied `;` line goes (with its line ending);
+/// an emptied posting comment goes with its `;` and the blanks before it.
+fn comment_edit(lx: &Lexed<'_>, c: &Comment) -> (Range<usize>, String) {
+    let line = lx.lines[c.line];
+    let start = line.start;
+    if !c.body.trim().is_empty() {
+        return (start + c.range.start..start + c.range.end, c.body.clone());
+    }
+    match &lx.body[c.line - 1] {
+        BodyLine::Comment(_) => (start..line.next(), String::new()),
+        BodyLine::Posting(_) => {
+            let semi = c.range.start - 1;
+            let kept = line.text[..semi].trim_end_matches(syntax::is_space).len();
+            (start + kept..start + c.range.end, String::new())
+        }
+    }
 }
 
-fn split_lines(s: &str) -> Vec<Line<'_>> {
-    s.split_inclusive('\n')
-        .map(|l| {
-            let eol_len = if l.ends_with("\r\n") {
-                2
-            } else if l.ends_with('\n') {
-                1
-            } else {
-                0
-            };
-            let (text, eol) = l.split_at(l.len() - eol_len);
-            Line { text, eol }
+/// The edits renaming every posting to `old` (its written name, brackets aside) into `new`.
+fn renames(
+    lx: &Lexed<'_>,
+    old: &str,
+    new: &str,
+) -> Result<Vec<(Range<usize>, String)>, PatchError> {
+    let mut edits = Vec::new();
+    let mut already = false;
+    for (i, b) in lx.body.iter().enumerate() {
+        let BodyLine::Posting(p) = b else { continue };
+        let line = lx.lines[i + 1];
+        let written = &line.text[p.account.clone()];
+        let bracketed = written.len() > 2
+            && (written.starts_with('(') && written.ends_with(')')
+                || written.starts_with('[') && written.ends_with(']'));
+        let inner = if bracketed {
+            p.account.start + 1..p.account.end - 1
+        } else {
+            p.account.clone()
+        };
+        let name = syntax::account_name(&line.text[inner.clone()]);
+        already |= name == new;
+        if name != old || old == new {
+            continue;
+        }
+        if p.assertion.is_some() {
+            return Err(PatchError::AssertedPosting(old.to_string()));
+        }
+        // Keep the amount's column when the gap allows (at least two spaces stay between account and amount).
+        let gap = p.account.end..p.amounts.start.max(p.account.end);
+        let gap_text = &line.text[gap.clone()];
+        let mut replacement = new.to_string();
+        let mut range = inner.clone();
+        if !p.amounts.is_empty() && gap_text.chars().all(|c| c == ' ') {
+            let old_w = UnicodeWidthStr::width(&line.text[inner.clone()]) as isize;
+            let new_w = UnicodeWidthStr::width(new) as isize;
+            let want = (gap_text.len() as isize - (new_w - old_w)).max(2) as usize;
+            replacement.push_str(&line.text[inner.end..p.account.end]);
+            replacement.push_str(&" ".repeat(want));
+            range = inner.start..gap.end;
+        }
+        edits.push((
+            line.start + range.start..line.start + range.end,
+            replacement,
+        ));
+    }
+    if edits.is_empty() && old != new && !already {
+        return Err(PatchError::AccountNotFound(old.to_string()));
+    }
+    Ok(edits)
+}
+
+/// Removes one tag with its separating comma and blanks, so the tags around it read as before.
+fn remove_span(body: &mut String, span: &TagSpan) {
+    let is_blank = |c: char| c == ' ' || c == '\t';
+    if span.comma {
+        let rest = &body[span.end..];
+        let blanks = rest.len() - rest.trim_start_matches(is_blank).len();
+        body.replace_range(span.name.start..span.end + blanks, "");
+    } else {
+        let mut start = body[..span.name.start].trim_end_matches(is_blank).len();
+        if body[..start].ends_with(',') {
+            start = body[..start - 1].trim_end_matches(is_blank).len();
+        }
+        body.replace_range(start..span.end, "");
+    }
+}
+
+/// Occurrences of the tag named exactly `name` in the transaction's comments: (comment index, span).
+fn occurrences(comments: &[Comment], name: &str) -> Vec<(usize, TagSpan)> {
+    comments
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.owner == Owner::Transaction)
+        .flat_map(|(i, c)| {
+            syntax::tags(&c.body)
+                .into_iter()
+                .filter(|s| &c.body[s.name.clone()] == name)
+                .map(move |s| (i, s))
         })
         .collect()
 }
 
-fn is_blank_char(c: char) -> bool {
-    c == ' ' || c == '\t'
+/// Adds `tag` to the transaction's comments, or gives the existing tag of that name the new value: afterwards it
+/// occurs exactly once. Without `exclusive`, an occurrence that already has the value leaves everything as it is.
+fn add_tag(comments: &mut [Comment], tag: &Tag, exclusive: bool) {
+    let occ = occurrences(comments, &tag.name);
+    let value_of = |(i, s): &(usize, TagSpan)| comments[*i].body[s.value.clone()].to_string();
+    if !exclusive && occ.iter().any(|o| value_of(o) == tag.value) {
+        return;
+    }
+    let keep = occ
+        .iter()
+        .position(|o| value_of(o) == tag.value)
+        .unwrap_or(0);
+    let Some((slot, span)) = occ.get(keep).cloned() else {
+        let first = &mut comments[0];
+        let body = &mut first.body;
+        if body.trim().is_empty() {
+            body.clear();
+            body.push(' ');
+        } else if body.ends_with(',') {
+            body.push(' ');
+        } else {
+            body.push_str(", ");
+        }
+        body.push_str(&format!("{}:{}", tag.name, tag.value));
+        first.dirty = true;
+        return;
+    };
+    if value_of(&(slot, span.clone())) != tag.value {
+        comments[slot]
+            .body
+            .replace_range(span.value.clone(), &tag.value);
+        comments[slot].dirty = true;
+    }
+    // Exactly one occurrence stays: drop the others, tracking where the kept one moves.
+    let mut keep = keep;
+    loop {
+        let occ = occurrences(comments, &tag.name);
+        let victim = match (occ.len(), keep) {
+            (0 | 1, _) => break,
+            (_, 0) => 1,
+            _ => {
+                keep -= 1;
+                0
+            }
+        };
+        let (slot, span) = &occ[victim];
+        remove_span(&mut comments[*slot].body, span);
+        comments[*slot].dirty = true;
+    }
 }
 
 /// The header line split into its parts; concatenating them gives the line back.
@@ -350,76 +489,45 @@ struct Header<'a> {
 }
 
 impl<'a> Header<'a> {
-    fn parse(line: &'a str) -> Result<Header<'a>, PatchError> {
-        let not_txn = || PatchError::NotATransaction(line.chars().take(40).collect());
-        let date_len = |s: &str| {
-            s.find(|c: char| !(c.is_ascii_digit() || matches!(c, '-' | '/' | '.')))
-                .unwrap_or(s.len())
+    /// The parts of a header line from its lexed spans; they tile the line exactly.
+    fn new(line: &'a str, h: &syntax::Header) -> Header<'a> {
+        let skip = |from: usize| super::amount::skip_blanks(line, from);
+        let after_date = h.date2.as_ref().map_or(h.date.end, |d| d.end);
+        let p1 = skip(after_date);
+        let (status, p2) = match h.status {
+            Some(s) => (Some(line.as_bytes()[s] as char), skip(s + 1)),
+            None => (None, p1),
         };
-        let valid_date = |d: &str| {
-            d.starts_with(|c: char| c.is_ascii_digit())
-                && d.ends_with(|c: char| c.is_ascii_digit())
-                && d.contains(['-', '/', '.'])
+        let p3 = h.code.as_ref().map_or(p2, |c| skip(c.end + 1));
+        let desc = if h.description.is_empty() {
+            p3..p3
+        } else {
+            h.description.clone()
         };
-        let mut pos = date_len(line);
-        if !valid_date(&line[..pos]) {
-            return Err(not_txn());
-        }
-        if line[pos..].starts_with('=') {
-            let len = date_len(&line[pos + 1..]);
-            if !valid_date(&line[pos + 1..pos + 1 + len]) {
-                return Err(not_txn());
-            }
-            pos += 1 + len;
-        }
-        let date = &line[..pos];
-        let rest = &line[pos..];
-        if !(rest.is_empty() || rest.starts_with([' ', '\t'])) {
-            return Err(not_txn());
-        }
-        let take_blanks = |s: &'a str| -> (&'a str, &'a str) {
-            let n = s.len() - s.trim_start_matches(is_blank_char).len();
-            s.split_at(n)
-        };
-        let (ws1, rest) = take_blanks(rest);
-        let (status, ws2, rest) = match rest.chars().next() {
-            Some(c @ ('*' | '!')) => {
-                let (ws2, rest) = take_blanks(&rest[1..]);
-                (Some(c), ws2, rest)
-            }
-            _ => (None, "", rest),
-        };
-        let (code, rest) = match (rest.starts_with('('), rest.find(')')) {
-            (true, Some(close)) if !rest[..close].contains(';') => {
-                let (blanks, after) = take_blanks(&rest[close + 1..]);
-                (&rest[..close + 1 + blanks.len()], after)
-            }
-            _ => ("", rest),
-        };
-        let (desc_region, comment_region) = match rest.find(';') {
-            Some(i) => (&rest[..i], Some(&rest[i + 1..])),
-            None => (rest, None),
-        };
-        let description = desc_region.trim_end();
-        let after_desc = &desc_region[description.len()..];
-        let (gap, comment, trailing) = match comment_region {
+        let (gap, comment, trailing) = match &h.comment {
             Some(c) => {
-                let body = c.trim_end();
-                (after_desc, Some(body.to_string()), &c[body.len()..])
+                let body = line[c.clone()].trim_end_matches(syntax::is_space);
+                (
+                    &line[desc.end..c.start - 1],
+                    Some(body.to_string()),
+                    &line[c.start + body.len()..],
+                )
             }
-            None => ("", None, after_desc),
+            None => ("", None, &line[desc.end..]),
         };
-        Ok(Header {
-            date,
-            ws1: ws1.to_string(),
+        Header {
+            date: &line[..after_date],
+            ws1: line[after_date..p1].to_string(),
             status,
-            ws2: ws2.to_string(),
-            code,
-            description: description.to_string(),
+            ws2: h
+                .status
+                .map_or(String::new(), |s| line[s + 1..p2].to_string()),
+            code: &line[p2..p3],
+            description: line[desc].to_string(),
             gap: gap.to_string(),
             comment,
             trailing,
-        })
+        }
     }
 
     fn render(&self, out: &mut String) {
@@ -442,6 +550,27 @@ impl<'a> Header<'a> {
     /// Whether anything (code, description, comment) follows the status position.
     fn has_content_after_status(&self) -> bool {
         !self.code.is_empty() || !self.description.is_empty() || self.comment.is_some()
+    }
+
+    /// A changed header comment: an emptied one goes with the blanks that led up to it.
+    fn set_comment(&mut self, body: &str) {
+        if body.trim().is_empty() {
+            self.comment = None;
+            self.gap = String::new();
+            if self.code.is_empty() && self.description.is_empty() {
+                // The blanks that led up to the comment would be left dangling at the end of the line.
+                if self.status.is_some() {
+                    self.ws2.clear();
+                } else {
+                    self.ws1.clear();
+                }
+            }
+        } else {
+            if self.comment.is_none() {
+                self.gap = "  ".to_string();
+            }
+            self.comment = Some(body.to_string());
+        }
     }
 
     fn set_status(&mut self, status: Status) -> bool {
@@ -520,118 +649,6 @@ impl<'a> Header<'a> {
     }
 }
 
-/// An indented comment line (`    ; text`); concatenating the parts gives the line back.
-struct CommentLine<'a> {
-    indent: &'a str,
-    body: &'a str,
-    trailing: &'a str,
-}
-
-impl<'a> CommentLine<'a> {
-    fn parse(line: &'a str) -> Option<CommentLine<'a>> {
-        let rest = line.trim_start_matches(is_blank_char);
-        let indent = &line[..line.len() - rest.len()];
-        if indent.is_empty() || !rest.starts_with(';') {
-            return None;
-        }
-        let c = &rest[1..];
-        let body = c.trim_end();
-        Some(CommentLine {
-            indent,
-            body,
-            trailing: &c[body.len()..],
-        })
-    }
-}
-
-fn slot_body(bodies: &mut [Option<String>], slot: usize) -> &mut String {
-    bodies[slot].get_or_insert_with(String::new)
-}
-
-fn occurrences(bodies: &[Option<String>], name: &str) -> Vec<(usize, TagSpan)> {
-    bodies
-        .iter()
-        .enumerate()
-        .filter_map(|(i, b)| b.as_deref().map(|b| (i, b)))
-        .flat_map(|(i, b)| {
-            tag_spans(b)
-                .into_iter()
-                .filter(|s| b[s.name.clone()].eq_ignore_ascii_case(name))
-                .map(move |s| (i, s))
-        })
-        .collect()
-}
-
-/// Removes one tag with its separating comma and blanks, so the tags around it read as before.
-fn remove_span(body: &mut String, span: &TagSpan) {
-    if span.comma {
-        let rest = &body[span.end..];
-        let blanks = rest.len() - rest.trim_start_matches(is_blank_char).len();
-        body.replace_range(span.name.start..span.end + blanks, "");
-    } else {
-        let mut start = body[..span.name.start]
-            .trim_end_matches(is_blank_char)
-            .len();
-        if body[..start].ends_with(',') {
-            start = body[..start - 1].trim_end_matches(is_blank_char).len();
-        }
-        body.replace_range(start..span.end, "");
-    }
-}
-
-/// Adds `tag`, or gives an existing tag of that name the new value. When `exclusive` (the same name was also asked
-/// to be removed), the result is exactly one occurrence with the new value; otherwise any occurrence that already
-/// has the value satisfies the edit.
-fn add_tag(bodies: &mut [Option<String>], dirty: &mut [bool], tag: &Tag, exclusive: bool) {
-    let occ = occurrences(bodies, &tag.name);
-    let has_value = |(slot, span): &(usize, TagSpan)| {
-        bodies[*slot].as_deref().map(|b| &b[span.value.clone()]) == Some(tag.value.as_str())
-    };
-    let keep = match occ.iter().position(has_value) {
-        Some(_) if !exclusive => return,
-        Some(i) => i,
-        None => 0,
-    };
-    match occ.get(keep) {
-        Some((slot, span)) => {
-            if !has_value(&occ[keep]) {
-                slot_body(bodies, *slot).replace_range(span.value.clone(), &tag.value);
-                dirty[*slot] = true;
-            }
-            // The tag now has exactly one value: drop the other occurrences, tracking where the kept one moves.
-            let mut keep = keep;
-            loop {
-                let occ = occurrences(bodies, &tag.name);
-                let victim = match (occ.len(), keep) {
-                    (0 | 1, _) => break,
-                    (_, 0) => 1,
-                    _ => {
-                        keep -= 1;
-                        0
-                    }
-                };
-                let (slot, span) = &occ[victim];
-                remove_span(slot_body(bodies, *slot), span);
-                dirty[*slot] = true;
-            }
-        }
-        None => {
-            let body = slot_body(bodies, 0);
-            let text = format!("{}:{}", tag.name, tag.value);
-            if body.trim().is_empty() {
-                body.clear();
-                body.push(' ');
-            } else if body.ends_with(',') {
-                body.push(' ');
-            } else {
-                body.push_str(", ");
-            }
-            body.push_str(&text);
-            dirty[0] = true;
-        }
-    }
-}
-
 fn validated_tag(tag: &Tag) -> Result<Tag, PatchError> {
     let name = tag.name.trim();
     let value = tag.value.trim();
@@ -664,60 +681,13 @@ fn validate_account(account: &str) -> Result<(), PatchError> {
         || account.contains("  ")
         || account.starts_with(['(', '['])
         || account.ends_with([')', ']'])
-        || account.chars().any(|c| c.is_control() || c == ';');
+        || account
+            .chars()
+            .any(|c| c.is_control() || c == ';' || (c != ' ' && syntax::is_space(c)));
     if bad {
         return Err(PatchError::InvalidAccount(account.to_string()));
     }
     Ok(())
-}
-
-/// Renames the account of a posting line when it is exactly `old`, keeping the amount's column when the gap allows
-/// (at least two spaces stay between account and amount). `None` when the line is not a posting to `old`.
-fn rename_posting(line: &str, old: &str, new: &str) -> Option<String> {
-    let rest = line.trim_start_matches(is_blank_char);
-    let indent_len = line.len() - rest.len();
-    if indent_len == 0 || rest.is_empty() || rest.starts_with(';') {
-        return None;
-    }
-    let mut start = indent_len;
-    if rest.starts_with(['*', '!']) {
-        start += 1;
-        start = line.len() - line[start..].trim_start_matches(is_blank_char).len();
-    }
-    let region = &line[start..];
-    let acct_len = [region.find("  "), region.find('\t')]
-        .into_iter()
-        .flatten()
-        .min()
-        .unwrap_or(region.len());
-    let written = &region[..acct_len];
-    let (open, inner, close) = match (written.chars().next(), written.chars().last()) {
-        (Some(o @ '('), Some(c @ ')')) | (Some(o @ '['), Some(c @ ']')) if written.len() >= 2 => {
-            (Some(o), &written[1..written.len() - 1], Some(c))
-        }
-        _ => (None, written, None),
-    };
-    if inner != old {
-        return None;
-    }
-    let after = &region[acct_len..];
-    let gap_len = after.len() - after.trim_start_matches(is_blank_char).len();
-    let (gap, tail) = after.split_at(gap_len);
-    let mut out = String::with_capacity(line.len() + new.len());
-    out.push_str(&line[..start]);
-    out.extend(open);
-    out.push_str(new);
-    out.extend(close);
-    if !tail.is_empty() && gap.chars().all(|c| c == ' ') {
-        let old_w = UnicodeWidthStr::width(old) as isize;
-        let new_w = UnicodeWidthStr::width(new) as isize;
-        let want = (gap.len() as isize - (new_w - old_w)).max(2) as usize;
-        out.extend(std::iter::repeat_n(' ', want));
-    } else {
-        out.push_str(gap);
-    }
-    out.push_str(tail);
-    Some(out)
 }
 
 #[cfg(test)]
@@ -821,24 +791,26 @@ mod tests {
             .unwrap_or_default()
     }
 
-    fn sorted_lower(mut tags: Vec<(String, String)>) -> Vec<(String, String)> {
-        for t in &mut tags {
-            t.0 = t.0.to_ascii_lowercase();
-        }
+    fn sorted(mut tags: Vec<(String, String)>) -> Vec<(String, String)> {
         tags.sort();
         tags
     }
 
-    /// What the tags should be after `edit`, computed on the tag list alone.
+    /// What the tags should be after `edit`, computed on the tag list alone: removal by name case-insensitively,
+    /// adding by exact name (hledger's tag names are case-sensitive).
     fn expected_tags(before: &[(String, String)], edit: &EntryEdit) -> Vec<(String, String)> {
         let mut tags: Vec<(String, String)> = before
             .iter()
-            .filter(|(n, _)| !edit.remove_tags.iter().any(|r| r.eq_ignore_ascii_case(n)))
+            .filter(|(n, _)| !edit.removes_tag(n))
             .cloned()
             .collect();
         for add in &edit.add_tags {
-            let same = |n: &String| n.eq_ignore_ascii_case(&add.name);
-            if tags.iter().any(|(n, v)| same(n) && *v == add.value) {
+            let same = |n: &String| *n == add.name;
+            let exclusive = edit
+                .remove_tags
+                .iter()
+                .any(|r| r.eq_ignore_ascii_case(&add.name));
+            if !exclusive && tags.iter().any(|(n, v)| same(n) && *v == add.value) {
                 continue;
             }
             match tags.iter().position(|(n, _)| same(n)) {
@@ -857,7 +829,36 @@ mod tests {
                 None => tags.push((add.name.clone(), add.value.clone())),
             }
         }
-        sorted_lower(tags)
+        sorted(tags)
+    }
+
+    /// Tags on postings (their own comments and the `;` lines under them), read independently of the patcher.
+    fn posting_tags(entry: &str) -> Vec<(String, String)> {
+        let mut tags = Vec::new();
+        let mut in_postings = false;
+        for l in entry.lines().skip(1) {
+            let t = l.trim_start();
+            if let Some(c) = t.strip_prefix(';') {
+                if in_postings {
+                    tags.extend(read_tags(c));
+                }
+            } else {
+                in_postings = true;
+                if let Some((_, c)) = t.split_once(';') {
+                    tags.extend(read_tags(c));
+                }
+            }
+        }
+        sorted(tags)
+    }
+
+    /// The posting lines without their comments (and without `;` lines).
+    fn posting_lines(entry: &str) -> Vec<String> {
+        postings_part(entry)
+            .into_iter()
+            .filter(|l| !l.trim_start().starts_with(';'))
+            .map(|l| l.split(';').next().unwrap_or("").trim_end().to_string())
+            .collect()
     }
 
     #[test]
@@ -990,11 +991,28 @@ mod tests {
     #[test]
     fn add_existing_tag_is_a_no_op_or_a_value_change() {
         let e = "2025-01-02 Shop  ; Trip:paris, work:\n    ; note: here\n    a  1\n";
-        assert_eq!(patch_entry(e, &adding(&[("trip", "paris")])), Ok(None));
-        assert_eq!(patch_entry(e, &adding(&[("WORK", "")])), Ok(None));
+        assert_eq!(patch_entry(e, &adding(&[("Trip", "paris")])), Ok(None));
+        assert_eq!(patch_entry(e, &adding(&[("work", "")])), Ok(None));
         assert_eq!(
-            patched(e, &adding(&[("trip", "rome")])),
+            patched(e, &adding(&[("Trip", "rome")])),
             "2025-01-02 Shop  ; Trip:rome, work:\n    ; note: here\n    a  1\n"
+        );
+        // Tag names are case-sensitive, as in hledger: `tst` is another tag than `Tst`, whose value stays.
+        assert_eq!(
+            patched(
+                "2025-01-02 Shop  ; Tst:X\n    a  1\n",
+                &adding(&[("tst", "")])
+            ),
+            "2025-01-02 Shop  ; Tst:X, tst:\n    a  1\n"
+        );
+        // Setting a tag (remove + add) replaces every case variant with exactly the added one.
+        let set = EntryEdit {
+            remove_tags: vec!["trip".into()],
+            ..adding(&[("trip", "rome")])
+        };
+        assert_eq!(
+            patched(e, &set),
+            "2025-01-02 Shop  ; work:, trip:rome\n    ; note: here\n    a  1\n"
         );
         assert_eq!(
             patched(e, &adding(&[("work", "acme")])),
@@ -1046,9 +1064,10 @@ mod tests {
         );
         // Comment lines before the first posting: emptied lines go, others keep their text.
         let multi = "2025-01-02 Shop\n    ; trip:paris\n    ; hello, work:\n    ; review:\n    a  1  ; trip:rome\n    ; trip:x\n    b\n";
+        // Removal reaches the postings' comments too (a tag only on a posting is removed, not just "matched").
         assert_eq!(
             patched(multi, &removing(&["trip", "work"])),
-            "2025-01-02 Shop\n    ; hello\n    ; review:\n    a  1  ; trip:rome\n    ; trip:x\n    b\n"
+            "2025-01-02 Shop\n    ; hello\n    ; review:\n    a  1\n    b\n"
         );
         assert_eq!(patch_entry(multi, &removing(&["nothere"])), Ok(None));
         // Trailing whitespace after a removed comment stays, so adding and removing round-trips.
@@ -1150,10 +1169,10 @@ mod tests {
         // Tabs, status marks, virtual postings and elided amounts.
         assert_eq!(
             patched(
-                "2025-01-02 Shop\n\t* (expenses:food)\t$1\n\t[expenses:food]  $1\n\tassets:bank\n",
+                "2025-01-02 Shop\n\t* (expenses:food)\t\t$1\n\t[expenses:food]  $1\n\tassets:bank\n",
                 &cat("expenses:food", "expenses:café")
             ),
-            "2025-01-02 Shop\n\t* (expenses:café)\t$1\n\t[expenses:café]  $1\n\tassets:bank\n"
+            "2025-01-02 Shop\n\t* (expenses:café)\t\t$1\n\t[expenses:café]  $1\n\tassets:bank\n"
         );
         assert_eq!(
             patched(e, &cat("assets:bank", "assets:checking")),
@@ -1454,7 +1473,7 @@ mod tests {
             let out = result.clone().unwrap_or_else(|| entry.clone());
             let ctx = format!("entry {entry:?}\nedit {edit:?}\nout {out:?}");
             assert_eq!(
-                sorted_lower(txn_tags(&out)),
+                sorted(txn_tags(&out)),
                 expected_tags(&txn_tags(&entry), &edit),
                 "{ctx}"
             );
@@ -1465,13 +1484,18 @@ mod tests {
             );
             let want_note = edit.note.clone().unwrap_or_else(|| header_note(&entry));
             assert_eq!(header_note(&out), want_note.trim(), "{ctx}");
-            let mut want_postings = postings_part(&entry).join("");
+            let mut want_postings = posting_lines(&entry).join("\n");
             if let Some((old, new)) = &edit.category {
                 let old_line = format!("{old}          $");
                 let pad = " ".repeat((10 + old.len()).saturating_sub(new.len()).max(2));
                 want_postings = want_postings.replace(&old_line, &format!("{new}{pad}$"));
             }
-            assert_eq!(postings_part(&out).join(""), want_postings, "{ctx}");
+            assert_eq!(posting_lines(&out).join("\n"), want_postings, "{ctx}");
+            let want_posting_tags: Vec<(String, String)> = posting_tags(&entry)
+                .into_iter()
+                .filter(|(n, _)| !edit.removes_tag(n))
+                .collect();
+            assert_eq!(posting_tags(&out), want_posting_tags, "{ctx}");
             assert!(
                 out.split_inclusive('\n')
                     .all(|l| l.ends_with(eol) && (eol == "\r\n" || !l.ends_with("\r\n"))),
@@ -1596,14 +1620,14 @@ mod tests {
         for (i, (entry, edit)) in entries.iter().zip(&edits).enumerate() {
             // Our reader agrees with hledger on the original text...
             assert_eq!(
-                sorted_lower(old_txns[i].2.clone()),
-                sorted_lower(txn_tags(entry)),
+                sorted(old_txns[i].2.clone()),
+                sorted(txn_tags(entry)),
                 "{entry:?}"
             );
             // ...and hledger reads back exactly the requested result.
             let ctx = format!("{entry:?} {edit:?}");
             assert_eq!(
-                sorted_lower(new_txns[i].2.clone()),
+                sorted(new_txns[i].2.clone()),
                 expected_tags(&txn_tags(entry), edit),
                 "{ctx}"
             );

@@ -1,61 +1,68 @@
-//! Safe writes of journal files: fingerprints to notice that a file changed on disk since it was read, an advisory
-//! write lock, and atomic replacement. A write goes to a temp file in the same directory, is fsynced, gets the
-//! original's permission mode (and owner, where allowed), is renamed over the target, and the directory is fsynced;
-//! on any error before the rename the temp file is removed and the original is untouched. A symlinked journal is
-//! written through: the link's final target is replaced and the link stays a link.
+//! Safe writes of journal files: a snapshot to notice that a file changed on disk since it was read, an advisory
+//! write lock, and checked atomic replacement. A write goes to a temp file in the same directory, is fsynced, gets the
+//! original's permission mode (and owner, where allowed); then, right before the rename, the original is checked
+//! again — content hash on the handle opened before writing, then size, modification time and inode by path — so
+//! another program's edit made while the temp file was written is never overwritten; the caller re-reads and
+//! re-applies. The window left between that last check and the rename is a `stat` and a `rename` (microseconds,
+//! measured and reported); an append that still lands in it goes to the old inode, which is kept open, and is
+//! appended again to the new file. Then the directory is fsynced. On any error before the rename the temp file is
+//! removed and the original is untouched; temp files are named `.NAME.tally-XXXXXXXX.tmp`, which `include` globs
+//! (hledger's and tally's) skip, and a crash's leftovers are removed the next time the journal is opened. A symlinked
+//! journal is written through: the link's final target is replaced and the link stays a link.
 //!
 //! Locking trade-off: the lock is an `flock` (via fs4) on the directory that holds the journal's resolved target,
 //! never on the journal itself: an atomic write replaces the journal's inode, so a lock held on the old inode would no
 //! longer exclude a writer that opened the new one, while the directory's inode stays. Locking the directory leaves no
 //! lock files behind in the user's folder; the price is that two journals in one directory share a lock, which only
 //! makes their writers wait for each other briefly. The lock only orders tally processes (and threads: each `lock`
-//! opens its own file description); other editors ignore it, which is why writers also compare a
-//! `Fingerprint` (length, modification time and SHA-256 of the content) taken when the file was read: the hash
-//! catches a change that keeps the size and lands within the same mtime tick.
+//! opens its own file description); other editors ignore it, which is what the checks before the rename are for.
 
 use fs4::fs_std::FileExt;
-use sha2::{Digest, Sha256};
 use std::ffi::OsString;
 use std::fs::{self, File, Metadata, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
-use thiserror::Error;
 
 /// How long `lock` waits for another writer before giving up.
 pub const LOCK_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// What a file looked like when it was read. Two fingerprints are equal only when length, modification time and
-/// content hash all agree.
+/// Test knob: an extra pause (milliseconds) after the temp file is synced and before the checks, like a slow disk,
+/// so tests can land another program's write inside a save deterministically.
+pub const SLOW_SAVE_ENV: &str = "TALLY_SLOW_SAVE_MS";
+
+/// What a file looked like when it was read. Two snapshots are equal only when length, modification time and
+/// content hash (xxh3-128, as the loader computes it) all agree.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fingerprint {
+pub struct Snapshot {
     pub len: u64,
     pub modified: Option<SystemTime>,
-    pub sha256: [u8; 32],
+    pub hash: u128,
 }
 
-/// Reads the file at `path` (through symlinks) and fingerprints it.
-pub fn fingerprint(path: &Path) -> io::Result<Fingerprint> {
-    read_with_fingerprint(path).map(|(_, fp)| fp)
+impl Snapshot {
+    /// The snapshot of content already read, with the metadata taken from the same handle before reading.
+    pub fn of(bytes: &[u8], meta: &Metadata) -> Snapshot {
+        Snapshot {
+            len: bytes.len() as u64,
+            modified: meta.modified().ok(),
+            hash: crate::backend::ledger::content_hash(bytes),
+        }
+    }
+
+    fn same_meta(&self, meta: &Metadata) -> bool {
+        meta.len() == self.len && meta.modified().ok() == self.modified
+    }
 }
 
-/// Reads the whole file and its fingerprint from one open handle, so the fingerprint describes the bytes returned.
-pub fn read_with_fingerprint(path: &Path) -> io::Result<(Vec<u8>, Fingerprint)> {
+/// Reads the whole file and its snapshot from one open handle, so the snapshot describes the bytes returned.
+pub fn read_with_snapshot(path: &Path) -> io::Result<(Vec<u8>, Snapshot)> {
     let mut file = File::open(path)?;
     let meta = file.metadata()?;
     let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
     file.read_to_end(&mut bytes)?;
-    let fp = fingerprint_bytes(&bytes, &meta);
-    Ok((bytes, fp))
-}
-
-/// The fingerprint of content already read, with the metadata taken from the same handle before reading.
-pub fn fingerprint_bytes(bytes: &[u8], meta: &Metadata) -> Fingerprint {
-    Fingerprint {
-        len: bytes.len() as u64,
-        modified: meta.modified().ok(),
-        sha256: Sha256::digest(bytes).into(),
-    }
+    let snap = Snapshot::of(&bytes, &meta);
+    Ok((bytes, snap))
 }
 
 /// An exclusive advisory lock on a journal, released when dropped.
@@ -117,37 +124,194 @@ pub fn lock_with_timeout(journal: &Path, timeout: Duration) -> io::Result<WriteL
     }
 }
 
-/// Why a checked write did not happen.
-#[derive(Debug, Error)]
-pub enum WriteError {
-    #[error("{} changed on disk since it was read; reload before saving", path.display())]
-    Changed { path: PathBuf },
-    #[error(transparent)]
-    Io(#[from] io::Error),
+/// How a checked replacement went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Replaced {
+    /// The new content is in place. `window`: from the last check of the old file to the end of the rename.
+    /// `recovered`: bytes another program appended to the old file after that check, appended again to the new one.
+    Done { window: Duration, recovered: u64 },
+    /// The file changed since it was read (found after the new content was written and synced): nothing was
+    /// replaced, and the temp file is gone.
+    Changed,
 }
 
-/// Under the write lock: checks that the file still matches `expected`, then replaces it atomically with
-/// `contents`. Returns the fingerprint of the new file, to be used as `expected` for the next write.
-pub fn write_if_unchanged(
+/// Replaces the file at `path` (through symlinks) with `contents` if it still matches `expected`, checking again
+/// after the slow part (writing and syncing the temp file). The caller holds the write lock. A missing file counts
+/// as changed.
+pub fn replace_if_unchanged(
     path: &Path,
-    expected: &Fingerprint,
+    expected: &Snapshot,
     contents: &[u8],
-) -> Result<Fingerprint, WriteError> {
-    let _lock = lock(path)?;
-    if fingerprint(path)? != *expected {
-        return Err(WriteError::Changed {
-            path: path.to_path_buf(),
-        });
-    }
-    let target = write_atomic_with(path, |f| f.write_all(contents))?;
-    let meta = fs::metadata(target)?;
-    Ok(fingerprint_bytes(contents, &meta))
+) -> io::Result<Replaced> {
+    replace_checked(path, expected, contents, slow_save_pause)
 }
 
-/// Replaces the file at `path` (or, when `path` is a symlink, its final target) with `contents`, atomically. An
-/// error from the last step, the directory fsync, is reported although the new content is already in place.
+/// `replace_if_unchanged` with what happens between syncing the temp file and the checks as a parameter (tests
+/// land another program's write there).
+fn replace_checked(
+    path: &Path,
+    expected: &Snapshot,
+    contents: &[u8],
+    meanwhile: impl FnOnce(),
+) -> io::Result<Replaced> {
+    let target = resolve_target(path)?;
+    let (dir, name) = dir_and_name(&target)?;
+    let mut old = match File::open(&target) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Replaced::Changed),
+        Err(e) => return Err(e),
+    };
+    let old_meta = old.metadata()?;
+    if !old_meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not a regular file", target.display()),
+        ));
+    }
+    if !expected.same_meta(&old_meta) {
+        return Ok(Replaced::Changed);
+    }
+    let (mut file, tmp) = create_temp(&dir, &name)?;
+    let mut guard = TempGuard(Some(tmp.clone()));
+    file.write_all(contents)?;
+    copy_ownership_and_mode(&file, Some(&old_meta))?;
+    file.sync_all()?;
+    drop(file);
+    meanwhile();
+    // The content, read through the handle opened before writing: catches a rewrite that kept size and mtime.
+    old.seek(io::SeekFrom::Start(0))?;
+    let mut bytes = Vec::with_capacity(usize::try_from(expected.len).unwrap_or(0));
+    old.read_to_end(&mut bytes)?;
+    if crate::backend::ledger::content_hash(&bytes) != expected.hash {
+        return Ok(Replaced::Changed);
+    }
+    drop(bytes);
+    // The last check, right before the rename: the path still names that very file, unchanged.
+    let checked = Instant::now();
+    let now = fs::metadata(&target)?;
+    if !same_inode(&now, &old_meta) || !expected.same_meta(&now) {
+        return Ok(Replaced::Changed);
+    }
+    fs::rename(&tmp, &target)?;
+    let window = checked.elapsed();
+    guard.0 = None;
+    sync_dir(&dir)?;
+    let recovered = recover_tail(&mut old, expected.len, &target)?;
+    Ok(Replaced::Done { window, recovered })
+}
+
+/// After the rename: bytes appended to the old inode past what was read (a writer that opened the file before the
+/// rename and wrote after the last check) are appended to the new file, so they are not lost with the old inode.
+fn recover_tail(old: &mut File, read_len: u64, target: &Path) -> io::Result<u64> {
+    let len = old.metadata()?.len();
+    if len <= read_len {
+        return Ok(0);
+    }
+    old.seek(io::SeekFrom::Start(read_len))?;
+    let mut tail = Vec::new();
+    old.read_to_end(&mut tail)?;
+    let mut new = OpenOptions::new().append(true).open(target)?;
+    new.write_all(&tail)?;
+    new.sync_all()?;
+    tracing::warn!(
+        "{}: {} bytes appended by another program during the save were carried over",
+        target.display(),
+        tail.len()
+    );
+    Ok(tail.len() as u64)
+}
+
+fn slow_save_pause() {
+    if let Some(ms) = std::env::var(SLOW_SAVE_ENV)
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        std::thread::sleep(Duration::from_millis(ms));
+    }
+}
+
+#[cfg(unix)]
+fn same_inode(a: &Metadata, b: &Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+#[cfg(not(unix))]
+fn same_inode(_: &Metadata, _: &Metadata) -> bool {
+    true
+}
+
+/// Replaces the file at `path` (or, when `path` is a symlink, its final target) with `contents`, atomically,
+/// without checking what it held (a new file, or one the caller has just checked). An error from the last step,
+/// the directory fsync, is reported although the new content is already in place.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
     write_atomic_with(path, |f| f.write_all(contents)).map(|_| ())
+}
+
+/// The temp-file name prefix and suffix for a journal named `name`.
+fn temp_affixes(name: &OsString) -> (String, &'static str) {
+    (format!(".{}.tally-", name.to_string_lossy()), ".tmp")
+}
+
+/// Removes temp files a crashed save left beside `journal` (`.NAME.tally-XXXXXXXX.tmp`), when no other tally is
+/// writing in that directory (the lock is free). Returns what was removed.
+pub fn clean_leftovers(journal: &Path) -> io::Result<Vec<PathBuf>> {
+    let target = resolve_target(journal)?;
+    let (dir, name) = dir_and_name(&target)?;
+    let Ok(_lock) = lock_with_timeout(&target, Duration::ZERO) else {
+        return Ok(Vec::new());
+    };
+    let (prefix, suffix) = temp_affixes(&name);
+    let mut removed = Vec::new();
+    for entry in fs::read_dir(&dir)? {
+        let entry = entry?;
+        let file_name = entry.file_name();
+        let n = file_name.to_string_lossy();
+        let is_ours = n
+            .strip_prefix(prefix.as_str())
+            .and_then(|r| r.strip_suffix(suffix))
+            .is_some_and(|hex| hex.len() == 8 && hex.bytes().all(|c| c.is_ascii_hexdigit()));
+        if is_ours && entry.file_type()?.is_file() {
+            fs::remove_file(entry.path())?;
+            removed.push(entry.path());
+        }
+    }
+    Ok(removed)
+}
+
+/// Why editing `journal` cannot work, said before any edit is tried: the file is not writable by this user, or its
+/// directory does not allow creating the temp file and renaming it over.
+pub fn unwritable_reason(journal: &Path) -> Option<String> {
+    let target = resolve_target(journal).ok()?;
+    let (dir, _) = dir_and_name(&target).ok()?;
+    if !writable(&target) {
+        return Some(format!(
+            "{} is read-only (no write permission for this user): tally will not rewrite it",
+            target.display()
+        ));
+    }
+    if !writable(&dir) {
+        return Some(format!(
+            "the directory {} is not writable: saving needs to create a temp file there and rename it over {}",
+            dir.display(),
+            target.display()
+        ));
+    }
+    None
+}
+
+/// Writable for this user, and not marked read-only by its mode: root may write anything, but a file whose mode
+/// has no write bit was made read-only on purpose, so tally (like vim) leaves it alone even then.
+#[cfg(unix)]
+fn writable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let marked = fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o222 != 0);
+    marked && rustix::fs::access(path, rustix::fs::Access::WRITE_OK).is_ok()
+}
+
+#[cfg(not(unix))]
+fn writable(path: &Path) -> bool {
+    fs::metadata(path).is_ok_and(|m| !m.permissions().readonly())
 }
 
 /// Removes the temp file unless the rename succeeded.
@@ -195,8 +359,8 @@ fn write_atomic_with(
 fn create_temp(dir: &Path, name: &OsString) -> io::Result<(File, PathBuf)> {
     let mut last_err = None;
     for _ in 0..16 {
-        let suffix = format!(".tally-{:08x}.tmp", rand::random::<u32>());
-        let tmp = dir.join(hidden_name(name, &suffix));
+        let (prefix, suffix) = temp_affixes(name);
+        let tmp = dir.join(format!("{prefix}{:08x}{suffix}", rand::random::<u32>()));
         let mut opts = OpenOptions::new();
         opts.write(true).create_new(true);
         #[cfg(unix)]
@@ -291,13 +455,6 @@ fn dir_and_name(target: &Path) -> io::Result<(PathBuf, OsString)> {
     Ok((dir, name.to_os_string()))
 }
 
-fn hidden_name(name: &OsString, suffix: &str) -> OsString {
-    let mut s = OsString::from(".");
-    s.push(name);
-    s.push(suffix);
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -381,7 +538,7 @@ mod tests {
         let path = dir.path().join("main.journal");
         let original = b"2025-01-01 original\r\n    a  1\r\n    b\r\n";
         fs::write(&path, original).expect("write");
-        let before = fingerprint(&path).expect("fingerprint");
+        let before = snapshot(&path);
 
         // The content writer fails halfway (a full disk, an I/O error).
         let err = write_atomic_with(&path, |f| {
@@ -391,7 +548,7 @@ mod tests {
         .expect_err("the write fails");
         assert_eq!(err.to_string(), "disk full");
         assert_eq!(fs::read(&path).expect("read"), original);
-        assert_eq!(fingerprint(&path).expect("fingerprint"), before);
+        assert_eq!(snapshot(&path), before);
         assert!(others(dir.path(), &["main.journal"]).is_empty());
 
         // A missing directory, and a directory where the file should be.
@@ -412,29 +569,35 @@ mod tests {
         assert!(others(dir.path(), &["main.journal", "sub.journal"]).is_empty());
     }
 
-    #[test]
-    fn fingerprint_sees_changes_within_the_same_mtime() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("main.journal");
-        fs::write(&path, "2025-01-01 abc\n").expect("write");
-        let (bytes, fp) = read_with_fingerprint(&path).expect("read");
-        assert_eq!(bytes, b"2025-01-01 abc\n");
-        assert_eq!(fp, fingerprint(&path).expect("fingerprint"));
-        let mtime = fp.modified.expect("mtime");
+    fn snapshot(path: &Path) -> Snapshot {
+        read_with_snapshot(path).expect("snapshot").1
+    }
 
-        // Another process appends one byte.
+    fn append(path: &Path, text: &str) {
         let status = std::process::Command::new("sh")
             .arg("-c")
-            .arg("printf x >> \"$1\"")
+            .arg("printf '%s' \"$2\" >> \"$1\"")
             .arg("sh")
-            .arg(&path)
+            .arg(path)
+            .arg(text)
             .status()
             .expect("sh");
         assert!(status.success());
-        let appended = fingerprint(&path).expect("fingerprint");
-        assert_ne!(appended, fp);
-        assert_eq!(appended.len, fp.len + 1);
+    }
 
+    #[test]
+    fn snapshot_sees_changes_within_the_same_mtime() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("main.journal");
+        fs::write(&path, "2025-01-01 abc\n").expect("write");
+        let (bytes, snap) = read_with_snapshot(&path).expect("read");
+        assert_eq!(bytes, b"2025-01-01 abc\n");
+        let mtime = snap.modified.expect("mtime");
+        // Another process appends one byte.
+        append(&path, "x");
+        let appended = snapshot(&path);
+        assert_ne!(appended, snap);
+        assert_eq!(appended.len, snap.len + 1);
         // Same length, same mtime, different content: only the hash tells.
         fs::write(&path, "2025-01-01 abd\n").expect("write");
         File::options()
@@ -443,27 +606,132 @@ mod tests {
             .expect("open")
             .set_modified(mtime)
             .expect("set mtime");
-        let same_meta = fingerprint(&path).expect("fingerprint");
-        assert_eq!((same_meta.len, same_meta.modified), (fp.len, fp.modified));
-        assert_ne!(same_meta.sha256, fp.sha256);
-        assert_ne!(same_meta, fp);
+        let same_meta = snapshot(&path);
+        assert_eq!(
+            (same_meta.len, same_meta.modified),
+            (snap.len, snap.modified)
+        );
+        assert_ne!(same_meta.hash, snap.hash);
     }
 
     #[test]
-    fn checked_write_refuses_a_file_changed_behind_our_back() {
+    fn checked_replace_never_overwrites_another_programs_edit() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("main.journal");
         fs::write(&path, "one\n").expect("write");
-        let fp = fingerprint(&path).expect("fingerprint");
-        let fp2 = write_if_unchanged(&path, &fp, b"two\n").expect("unchanged, so written");
-        assert_eq!(fp2, fingerprint(&path).expect("fingerprint"));
-        // A stale fingerprint is refused and the file keeps the other writer's text.
-        fs::write(&path, "someone else\n").expect("write");
-        assert!(matches!(
-            write_if_unchanged(&path, &fp2, b"three\n"),
-            Err(WriteError::Changed { .. })
-        ));
-        assert_eq!(fs::read(&path).expect("read"), b"someone else\n");
+        let snap = snapshot(&path);
+        let done = replace_if_unchanged(&path, &snap, b"two\n").expect("replace");
+        assert!(
+            matches!(done, Replaced::Done { recovered: 0, .. }),
+            "{done:?}"
+        );
+        assert_eq!(fs::read(&path).expect("read"), b"two\n");
+        // A stale snapshot is refused up front.
+        assert_eq!(
+            replace_if_unchanged(&path, &snap, b"three\n").expect("replace"),
+            Replaced::Changed
+        );
+        // An append that lands while the temp file is written and synced: found by the checks, nothing replaced.
+        let snap = snapshot(&path);
+        let got = replace_checked(&path, &snap, b"three\n", || append(&path, "appended\n"))
+            .expect("replace");
+        assert_eq!(got, Replaced::Changed);
+        assert_eq!(fs::read(&path).expect("read"), b"two\nappended\n");
+        // A same-size rewrite in the same mtime tick during the save: the hash finds it.
+        let snap = snapshot(&path);
+        let mtime = snap.modified.expect("mtime");
+        let got = replace_checked(&path, &snap, b"four\n", || {
+            fs::write(&path, "TWO\nAPPENDED\n").expect("write");
+            File::options()
+                .write(true)
+                .open(&path)
+                .expect("open")
+                .set_modified(mtime)
+                .expect("set mtime");
+        })
+        .expect("replace");
+        assert_eq!(got, Replaced::Changed);
+        // Replaced by rename (an editor's save): another inode, changed.
+        let snap = snapshot(&path);
+        let got = replace_checked(&path, &snap, b"five\n", || {
+            let other = dir.path().join("other");
+            fs::write(&other, "TWO\nAPPENDED\n").expect("write");
+            fs::rename(&other, &path).expect("rename");
+        })
+        .expect("replace");
+        assert_eq!(got, Replaced::Changed);
+        assert_eq!(fs::read(&path).expect("read"), b"TWO\nAPPENDED\n");
+        assert!(others(dir.path(), &["main.journal"]).is_empty());
+        // A missing file counts as changed.
+        fs::remove_file(&path).expect("rm");
+        assert_eq!(
+            replace_if_unchanged(&path, &snap, b"x").expect("replace"),
+            Replaced::Changed
+        );
+    }
+
+    #[test]
+    fn an_append_to_the_old_inode_after_the_check_is_carried_over() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("main.journal");
+        fs::write(&path, "one\n").expect("write");
+        let snap = snapshot(&path);
+        // A writer that opened the file before the rename and writes after the last check (here: after the
+        // rename, through its old handle).
+        let mut late = OpenOptions::new().append(true).open(&path).expect("open");
+        let target = resolve_target(&path).expect("target");
+        let (dir_path, name) = dir_and_name(&target).expect("dir");
+        let (mut file, tmp) = create_temp(&dir_path, &name).expect("temp");
+        file.write_all(b"ONE\n").expect("write");
+        drop(file);
+        let mut old = File::open(&path).expect("open old");
+        fs::rename(&tmp, &path).expect("rename");
+        late.write_all(b"late\n").expect("late write");
+        assert_eq!(recover_tail(&mut old, snap.len, &path).expect("recover"), 5);
+        assert_eq!(fs::read(&path).expect("read"), b"ONE\nlate\n");
+    }
+
+    #[test]
+    fn leftover_temp_files_are_cleaned_and_others_kept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("main.journal");
+        fs::write(&path, "x\n").expect("write");
+        for n in [
+            ".main.journal.tally-0123abcd.tmp",
+            ".main.journal.tally-zzzz.tmp",
+            ".other.journal.tally-0123abcd.tmp",
+            "main.journal.tally-0123abcd.tmp",
+        ] {
+            fs::write(dir.path().join(n), "left").expect("write");
+        }
+        let removed = clean_leftovers(&path).expect("clean");
+        assert_eq!(
+            removed,
+            vec![dir.path().join(".main.journal.tally-0123abcd.tmp")]
+        );
+        // While another tally holds the lock (it may be writing its temp file), nothing is touched.
+        fs::write(dir.path().join(".main.journal.tally-00000001.tmp"), "live").expect("write");
+        let held = lock(&path).expect("lock");
+        assert!(clean_leftovers(&path).expect("clean").is_empty());
+        drop(held);
+        assert_eq!(clean_leftovers(&path).expect("clean").len(), 1);
+    }
+
+    #[test]
+    fn unwritable_files_and_directories_are_said_up_front() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("main.journal");
+        fs::write(&path, "x\n").expect("write");
+        assert_eq!(unwritable_reason(&path), None);
+        // Mode 444: read-only on purpose, for root too.
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o444)).expect("chmod");
+        let why = unwritable_reason(&path).expect("read-only");
+        assert!(why.contains("read-only"), "{why}");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).expect("chmod");
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o555)).expect("chmod");
+        let why = unwritable_reason(&path).expect("dir");
+        assert!(why.contains("directory"), "{why}");
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).expect("chmod");
     }
 
     #[test]

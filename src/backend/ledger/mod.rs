@@ -31,6 +31,8 @@ pub struct SourceFile {
     pub mtime: Option<std::time::SystemTime>,
     /// xxh3-128 of the bytes, to notice edits that keep size and mtime.
     pub hash: u128,
+    /// Why tally will not rewrite this file (no write permission), if so: its transactions are read-only.
+    pub read_only: Option<String>,
 }
 
 pub fn content_hash(bytes: &[u8]) -> u128 {
@@ -402,7 +404,7 @@ impl<'a> EntryView<'a> {
                 (
                     format!("{}:{}", file.path.display(), e.line),
                     None,
-                    e.kind != EntryKind::Regular,
+                    e.kind != EntryKind::Regular || file.read_only.is_some(),
                 )
             }
         };

@@ -20,6 +20,7 @@ impl Journal {
                 len: 0,
                 mtime: None,
                 hash: 0,
+                read_only: None,
             }],
             server: Some(ServerIndex::default()),
             ..Journal::default()
