@@ -9,6 +9,7 @@
 //! - `app` and `ui`: the dashboard (state, actions, update, effects; drawing).
 //! - `server`: `tally serve`, any backend behind the tally REST API.
 //! - `cli`: the headless commands; `generate`: deterministic sample journals.
+//! - `text`: text made safe for a terminal (control characters shown, never sent), for `ui`, `cli` and `main`.
 
 pub mod analytics;
 pub mod app;
@@ -19,4 +20,5 @@ pub mod domain;
 pub mod generate;
 pub mod query;
 pub mod server;
+pub mod text;
 pub mod ui;

@@ -11,6 +11,7 @@ use crate::backend::{Backend, BackendError, Dimension, GroupBy, PageRequest, Sor
 use crate::config::{Config, ConfigError, Dialect, ProfileBackend, RestProfile};
 use crate::domain::{Status, Tag};
 use crate::query::{self, Query};
+use crate::text::clean;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
@@ -66,10 +67,17 @@ fn parse_dialect(s: &str) -> Result<Dialect, String> {
     })
 }
 
+const FORMAT_HELP: &str =
+    "Output format; JSON and CSV carry the data exactly when piped, escaped on a terminal";
+
+/// Output formats. Text from the data never reaches a terminal raw; JSON and CSV are escaped only on a terminal.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {
+    /// Aligned columns; control characters in the data are shown as visible symbols (ESC as ␛).
     Table,
+    /// Exact data when piped; on a terminal, DEL, C1 controls and bidi overrides are escaped as \u007f, \u009b, ….
     Json,
+    /// Exact data when piped; on a terminal, control characters are shown as symbols, like the table.
     Csv,
 }
 
@@ -141,12 +149,12 @@ pub enum SortArg {
 pub enum Command {
     /// Balance of every account with postings (its own postings, not subaccounts), per commodity.
     Balances {
-        #[arg(long, value_enum, default_value = "table")]
+        #[arg(long, value_enum, default_value = "table", help = FORMAT_HELP)]
         format: Format,
     },
     /// Account names with their kind (asset, liability, equity, income, expense).
     Accounts {
-        #[arg(long, value_enum, default_value = "table")]
+        #[arg(long, value_enum, default_value = "table", help = FORMAT_HELP)]
         format: Format,
     },
     /// Transactions matching a query, newest first.
@@ -154,7 +162,7 @@ pub enum Command {
         /// Query in tally's query language (see --help of tally).
         #[arg(short = 'q', long, default_value = "")]
         query: String,
-        #[arg(long, value_enum, default_value = "table")]
+        #[arg(long, value_enum, default_value = "table", help = FORMAT_HELP)]
         format: Format,
         /// At most this many transactions.
         #[arg(long)]
@@ -200,7 +208,7 @@ pub enum Command {
         to: Option<String>,
         #[arg(short = 'q', long, default_value = "")]
         query: String,
-        #[arg(long, value_enum, default_value = "table")]
+        #[arg(long, value_enum, default_value = "table", help = FORMAT_HELP)]
         format: Format,
     },
     /// Totals by category, tag, account or payee, largest first.
@@ -213,7 +221,7 @@ pub enum Command {
         from: Option<String>,
         #[arg(long)]
         to: Option<String>,
-        #[arg(long, value_enum, default_value = "table")]
+        #[arg(long, value_enum, default_value = "table", help = FORMAT_HELP)]
         format: Format,
     },
     /// Recurring transactions found in the history (same payee, similar amount, regular interval), with their
@@ -224,7 +232,7 @@ pub enum Command {
         months: u32,
         #[arg(short = 'q', long, default_value = "")]
         query: String,
-        #[arg(long, value_enum, default_value = "table")]
+        #[arg(long, value_enum, default_value = "table", help = FORMAT_HELP)]
         format: Format,
     },
     /// Write a realistic, deterministic sample journal (for tests and benchmarks).
@@ -376,7 +384,7 @@ async fn check_diagnostics(
     }
     let mut err = std::io::stderr().lock();
     for d in &diags {
-        let _ = writeln!(err, "{d}");
+        let _ = writeln!(err, "{}", clean(&d.to_string()));
     }
     if fatal {
         let path = match source {
@@ -456,13 +464,14 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
     let source = resolve_source(global, config)?;
     let backend = open_backend(&source, Wait::Complete).await?;
     let out = std::io::stdout();
+    let terminal = std::io::IsTerminal::is_terminal(&out);
     let mut out = std::io::BufWriter::new(out.lock());
     match command {
         Command::Generate { .. } => {}
         Command::Serve(args) => {
             let diags = backend.diagnostics().await;
             for d in &diags {
-                eprintln!("{d}");
+                eprintln!("{}", clean(&d.to_string()));
             }
             let keys = config.serve.accepted_keys();
             let mut args = args;
@@ -474,12 +483,12 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
         Command::Balances { format } => {
             check_diagnostics(backend.as_ref(), &source, true).await?;
             let accounts = backend.accounts().await?;
-            output::balances(&mut out, &accounts, format)?;
+            output::balances(&mut out, &accounts, format, terminal)?;
         }
         Command::Accounts { format } => {
             check_diagnostics(backend.as_ref(), &source, true).await?;
             let accounts = backend.accounts().await?;
-            output::accounts(&mut out, &accounts, format)?;
+            output::accounts(&mut out, &accounts, format, terminal)?;
         }
         Command::Transactions {
             query,
@@ -497,7 +506,7 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
                 ascending,
             };
             let page = backend.transactions(&q, page).await?;
-            output::transactions(&mut out, &page, format)?;
+            output::transactions(&mut out, &page, format, terminal)?;
         }
         Command::Tag {
             query,
@@ -587,7 +596,7 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
             check_diagnostics(backend.as_ref(), &source, true).await?;
             let q = with_range(&query, &from, &to)?;
             let rows = backend.summary(&q, group_by.into()).await?;
-            output::summary(&mut out, &rows, format)?;
+            output::summary(&mut out, &rows, format, terminal)?;
         }
         Command::Projections {
             months,
@@ -597,7 +606,7 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
             check_diagnostics(backend.as_ref(), &source, true).await?;
             let q = parse_query(&query)?;
             let p = backend.projections(&q, months).await?;
-            output::projections(&mut out, &p, format)?;
+            output::projections(&mut out, &p, format, terminal)?;
         }
         Command::Breakdown {
             by,
@@ -609,7 +618,7 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
             check_diagnostics(backend.as_ref(), &source, true).await?;
             let q = with_range(&query, &from, &to)?;
             let rows = backend.breakdown(&q, by.into()).await?;
-            output::breakdown(&mut out, &rows, format)?;
+            output::breakdown(&mut out, &rows, format, terminal)?;
         }
     }
     out.flush()?;

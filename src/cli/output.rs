@@ -1,11 +1,14 @@
 //! Output of the headless commands as aligned text tables, JSON and CSV. JSON shapes are part of tally's scripting
-//! surface and stay fixed: quantities are decimal strings, zero amounts are omitted. Text from the data is sanitised
-//! before it reaches a terminal, so control characters in a description cannot drive the terminal.
+//! surface and stay fixed: quantities are decimal strings, zero amounts are omitted. Text from the data never drives
+//! the terminal: tables always show control characters as visible symbols; JSON and CSV carry the data byte for byte
+//! into a file or a pipe, and escape it only when stdout is a terminal (`shown` decides, in one place).
 
 use super::{CliError, Format};
 use crate::backend::{BreakdownRow, PeriodSummary, TxnPage};
 use crate::domain::{Account, Balance};
+use crate::text::{clean, is_unsafe};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::io::Write;
 
 #[derive(Serialize)]
@@ -23,31 +26,53 @@ fn amounts_json(b: &Balance) -> Vec<AmountJson<'_>> {
         .collect()
 }
 
-/// Replaces control characters (including ESC) with visible placeholders.
-pub fn sanitize(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_control() {
-                char::from_u32(0x2400 + (c as u32 & 0x1f)).unwrap_or('?')
-            } else {
-                c
-            }
-        })
-        .collect()
+/// How text from the data is written in `format`. A table cell is always cleaned (control characters as control
+/// pictures, see `crate::text`). CSV and JSON stay exact when stdout is not a terminal, so a file or a program gets
+/// the data byte for byte; on a terminal (`terminal`) a CSV field is cleaned like a table cell, and a JSON document
+/// escapes what serde_json leaves raw — DEL, the C1 controls (U+0080–U+009F) and bidirectional overrides — as
+/// `\u007f`, `\u009b`, …: still valid JSON that parses back to the same data.
+pub fn shown(format: Format, text: &str, terminal: bool) -> Cow<'_, str> {
+    match (format, terminal) {
+        (Format::Table, _) | (Format::Csv, true) => clean(text),
+        (Format::Json, true) => json_escaped(text),
+        (Format::Json | Format::Csv, false) => Cow::Borrowed(text),
+    }
 }
 
-fn table(out: &mut impl Write, rows: &[Vec<String>], right_align: &[bool]) -> std::io::Result<()> {
-    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let mut widths = vec![0usize; cols];
-    for r in rows {
-        for (i, c) in r.iter().enumerate() {
-            widths[i] = widths[i].max(unicode_width::UnicodeWidthStr::width(c.as_str()));
+/// A serialised JSON document with every character `clean` would replace written as a `\uXXXX` escape. Outside its
+/// strings a JSON document is ASCII, and serde_json has already escaped U+0000–U+001F, so only string contents change.
+fn json_escaped(doc: &str) -> Cow<'_, str> {
+    if !doc.chars().any(is_unsafe) {
+        return Cow::Borrowed(doc);
+    }
+    let mut out = String::with_capacity(doc.len() + 32);
+    for c in doc.chars() {
+        if is_unsafe(c) {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
         }
     }
-    for r in rows {
+    Cow::Owned(out)
+}
+
+/// Rows as aligned columns (two spaces apart, padded by display width), every cell cleaned.
+fn table(out: &mut impl Write, rows: &[Vec<String>], right_align: &[bool]) -> std::io::Result<()> {
+    let rows: Vec<Vec<Cow<'_, str>>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| clean(c)).collect())
+        .collect();
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let mut widths = vec![0usize; cols];
+    for r in &rows {
+        for (i, c) in r.iter().enumerate() {
+            widths[i] = widths[i].max(unicode_width::UnicodeWidthStr::width(c.as_ref()));
+        }
+    }
+    for r in &rows {
         let mut line = String::new();
         for (i, c) in r.iter().enumerate() {
-            let w = unicode_width::UnicodeWidthStr::width(c.as_str());
+            let w = unicode_width::UnicodeWidthStr::width(c.as_ref());
             let pad = " ".repeat(widths[i] - w);
             if i > 0 {
                 line.push_str("  ");
@@ -67,16 +92,56 @@ fn table(out: &mut impl Write, rows: &[Vec<String>], right_align: &[bool]) -> st
     Ok(())
 }
 
-/// One JSON document on one line.
-fn json<T: Serialize + ?Sized>(out: &mut impl Write, value: &T) -> Result<(), CliError> {
-    serde_json::to_writer(&mut *out, value).map_err(|e| CliError::Io(e.into()))?;
+/// One line of table output that is not a cell (a total), cleaned like one.
+fn line(out: &mut impl Write, text: &str) -> std::io::Result<()> {
+    writeln!(out, "{}", clean(text))
+}
+
+/// One JSON document on one line; streamed as it is when not on a terminal.
+fn json<T: Serialize + ?Sized>(
+    out: &mut impl Write,
+    value: &T,
+    terminal: bool,
+) -> Result<(), CliError> {
+    let err = |e: serde_json::Error| CliError::Io(e.into());
+    if terminal {
+        let doc = serde_json::to_string(value).map_err(err)?;
+        out.write_all(shown(Format::Json, &doc, true).as_bytes())?;
+    } else {
+        serde_json::to_writer(&mut *out, value).map_err(err)?;
+    }
     writeln!(out)?;
     Ok(())
 }
 
-fn csv_writer(out: &mut impl Write) -> csv::Writer<&mut dyn Write> {
-    let w: &mut dyn Write = out;
-    csv::Writer::from_writer(w)
+/// A CSV writer whose fields go through `shown`.
+struct Csv<'a> {
+    w: csv::Writer<&'a mut dyn Write>,
+    terminal: bool,
+}
+
+impl<'a> Csv<'a> {
+    fn new(out: &'a mut impl Write, terminal: bool) -> Csv<'a> {
+        let w: &mut dyn Write = out;
+        Csv {
+            w: csv::Writer::from_writer(w),
+            terminal,
+        }
+    }
+
+    fn row<S: AsRef<str>>(&mut self, fields: impl IntoIterator<Item = S>) -> Result<(), CliError> {
+        for f in fields {
+            let f = shown(Format::Csv, f.as_ref(), self.terminal);
+            self.w.write_field(f.as_bytes()).map_err(csv_err)?;
+        }
+        self.w
+            .write_record(std::iter::empty::<&[u8]>())
+            .map_err(csv_err)
+    }
+
+    fn flush(mut self) -> Result<(), CliError> {
+        Ok(self.w.flush()?)
+    }
 }
 
 fn csv_err(e: csv::Error) -> CliError {
@@ -87,6 +152,7 @@ pub fn balances(
     out: &mut impl Write,
     accounts: &[Account],
     format: Format,
+    terminal: bool,
 ) -> Result<(), CliError> {
     match format {
         Format::Json => {
@@ -102,20 +168,18 @@ pub fn balances(
                     amounts: amounts_json(&a.balance),
                 })
                 .collect();
-            json(out, &rows)?;
+            json(out, &rows, terminal)?;
         }
         Format::Csv => {
-            let mut w = csv_writer(out);
-            w.write_record(["account", "commodity", "quantity"])
-                .map_err(csv_err)?;
+            let mut w = Csv::new(out, terminal);
+            w.row(["account", "commodity", "quantity"])?;
             for a in accounts {
                 for m in a.balance.non_zero() {
-                    w.write_record([
+                    w.row([
                         a.name.as_str(),
                         m.commodity.as_str(),
                         &m.quantity.to_string(),
-                    ])
-                    .map_err(csv_err)?;
+                    ])?;
                 }
             }
             w.flush()?;
@@ -130,7 +194,7 @@ pub fn balances(
                 total.merge(&a.balance);
                 for (i, m) in a.balance.non_zero().enumerate() {
                     let name = if i == 0 {
-                        sanitize(&a.name)
+                        a.name.clone()
                     } else {
                         String::new()
                     };
@@ -154,6 +218,7 @@ pub fn accounts(
     out: &mut impl Write,
     accounts: &[Account],
     format: Format,
+    terminal: bool,
 ) -> Result<(), CliError> {
     match format {
         Format::Json => {
@@ -169,30 +234,34 @@ pub fn accounts(
                     kind: a.kind,
                 })
                 .collect();
-            json(out, &rows)?;
+            json(out, &rows, terminal)?;
         }
         Format::Csv => {
-            let mut w = csv_writer(out);
-            w.write_record(["account", "kind"]).map_err(csv_err)?;
+            let mut w = Csv::new(out, terminal);
+            w.row(["account", "kind"])?;
             for a in accounts {
                 let kind = serde_json::to_value(a.kind)
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_string));
-                w.write_record([a.name.as_str(), kind.as_deref().unwrap_or("")])
-                    .map_err(csv_err)?;
+                w.row([a.name.as_str(), kind.as_deref().unwrap_or("")])?;
             }
             w.flush()?;
         }
         Format::Table => {
             for a in accounts {
-                writeln!(out, "{}", sanitize(&a.name))?;
+                line(out, &a.name)?;
             }
         }
     }
     Ok(())
 }
 
-pub fn transactions(out: &mut impl Write, page: &TxnPage, format: Format) -> Result<(), CliError> {
+pub fn transactions(
+    out: &mut impl Write,
+    page: &TxnPage,
+    format: Format,
+    terminal: bool,
+) -> Result<(), CliError> {
     match format {
         Format::Json => {
             /// A transaction as the table shows it: every field, plus its signed amount from the holder's side and
@@ -215,11 +284,11 @@ pub fn transactions(out: &mut impl Write, page: &TxnPage, format: Format) -> Res
                     account: t.account(),
                 })
                 .collect();
-            json(out, &rows)?;
+            json(out, &rows, terminal)?;
         }
         Format::Csv => {
-            let mut w = csv_writer(out);
-            w.write_record([
+            let mut w = Csv::new(out, terminal);
+            w.row([
                 "id",
                 "date",
                 "status",
@@ -229,13 +298,12 @@ pub fn transactions(out: &mut impl Write, page: &TxnPage, format: Format) -> Res
                 "amount",
                 "commodity",
                 "tags",
-            ])
-            .map_err(csv_err)?;
+            ])?;
             for t in &page.items {
                 let amount = t.amount();
                 let first = amount.non_zero().next();
                 let tags: Vec<String> = t.tags.iter().map(ToString::to_string).collect();
-                w.write_record([
+                w.row([
                     t.id.0.as_str(),
                     &t.date.to_string(),
                     t.status.name(),
@@ -245,8 +313,7 @@ pub fn transactions(out: &mut impl Write, page: &TxnPage, format: Format) -> Res
                     &first.map(|m| m.quantity.to_string()).unwrap_or_default(),
                     first.map(|m| m.commodity.as_str()).unwrap_or(""),
                     &tags.join(","),
-                ])
-                .map_err(csv_err)?;
+                ])?;
             }
             w.flush()?;
         }
@@ -257,14 +324,17 @@ pub fn transactions(out: &mut impl Write, page: &TxnPage, format: Format) -> Res
                 rows.push(vec![
                     t.date.to_string(),
                     t.status.mark().to_string(),
-                    sanitize(&t.description),
-                    sanitize(t.category.as_deref().unwrap_or("")),
+                    t.description.clone(),
+                    t.category.clone().unwrap_or_default(),
                     t.amount().to_string(),
-                    sanitize(&tags.join(",")),
+                    tags.join(","),
                 ]);
             }
             table(out, &rows, &[false, false, false, false, true, false])?;
-            writeln!(out, "{} transactions, sum {}", page.total, page.sum)?;
+            line(
+                out,
+                &format!("{} transactions, sum {}", page.total, page.sum),
+            )?;
         }
     }
     Ok(())
@@ -274,22 +344,22 @@ pub fn summary(
     out: &mut impl Write,
     rows: &[PeriodSummary],
     format: Format,
+    terminal: bool,
 ) -> Result<(), CliError> {
     match format {
         Format::Json => {
-            json(out, rows)?;
+            json(out, rows, terminal)?;
         }
         Format::Csv => {
-            let mut w = csv_writer(out);
-            w.write_record([
+            let mut w = Csv::new(out, terminal);
+            w.row([
                 "period",
                 "commodity",
                 "income",
                 "spending",
                 "net",
                 "transactions",
-            ])
-            .map_err(csv_err)?;
+            ])?;
             for r in rows {
                 let mut commodities: Vec<&str> = r
                     .net
@@ -301,15 +371,14 @@ pub fn summary(
                 commodities.sort_unstable();
                 commodities.dedup();
                 for c in commodities {
-                    w.write_record([
+                    w.row([
                         r.start.to_string(),
                         c.to_string(),
                         r.income.get(c).to_string(),
                         r.spending.get(c).to_string(),
                         r.net.get(c).to_string(),
                         r.count.to_string(),
-                    ])
-                    .map_err(csv_err)?;
+                    ])?;
                 }
             }
             w.flush()?;
@@ -341,24 +410,23 @@ pub fn breakdown(
     out: &mut impl Write,
     rows: &[BreakdownRow],
     format: Format,
+    terminal: bool,
 ) -> Result<(), CliError> {
     match format {
         Format::Json => {
-            json(out, rows)?;
+            json(out, rows, terminal)?;
         }
         Format::Csv => {
-            let mut w = csv_writer(out);
-            w.write_record(["key", "commodity", "total", "transactions"])
-                .map_err(csv_err)?;
+            let mut w = Csv::new(out, terminal);
+            w.row(["key", "commodity", "total", "transactions"])?;
             for r in rows {
                 for m in r.total.non_zero() {
-                    w.write_record([
+                    w.row([
                         r.key.as_str(),
                         m.commodity.as_str(),
                         &m.quantity.to_string(),
                         &r.count.to_string(),
-                    ])
-                    .map_err(csv_err)?;
+                    ])?;
                 }
             }
             w.flush()?;
@@ -367,7 +435,7 @@ pub fn breakdown(
             let mut t = Vec::new();
             for r in rows {
                 t.push(vec![
-                    sanitize(&r.key),
+                    r.key.clone(),
                     r.total.to_string(),
                     r.count.to_string(),
                 ]);
@@ -382,23 +450,22 @@ pub fn projections(
     out: &mut impl Write,
     p: &crate::analytics::recurring::Projections,
     format: Format,
+    terminal: bool,
 ) -> Result<(), CliError> {
     use crate::domain::Money;
     match format {
-        Format::Json => json(out, p)?,
+        Format::Json => json(out, p, terminal)?,
         Format::Csv => {
-            let mut w = csv_writer(out);
-            w.write_record(["account", "commodity", "month", "balance"])
-                .map_err(csv_err)?;
+            let mut w = Csv::new(out, terminal);
+            w.row(["account", "commodity", "month", "balance"])?;
             for a in &p.accounts {
                 for m in &a.months {
-                    w.write_record([
+                    w.row([
                         a.account.as_str(),
                         a.commodity.as_str(),
                         &m.month.format("%Y-%m").to_string(),
                         &m.balance.to_string(),
-                    ])
-                    .map_err(csv_err)?;
+                    ])?;
                 }
             }
             w.flush()?;
@@ -413,11 +480,11 @@ pub fn projections(
             ]];
             for r in &p.recurring {
                 rows.push(vec![
-                    sanitize(&r.payee),
+                    r.payee.clone(),
                     r.cadence.name().to_string(),
                     Money::new(r.amount, r.commodity.clone()).to_string(),
                     r.next.to_string(),
-                    sanitize(&r.evidence_text()),
+                    r.evidence_text(),
                 ]);
             }
             if p.recurring.is_empty() {
@@ -441,7 +508,7 @@ pub fn projections(
             let mut rows = vec![head];
             for a in &p.accounts {
                 let mut row = vec![
-                    sanitize(&a.account),
+                    a.account.clone(),
                     Money::new(a.balance, a.commodity.clone()).to_string(),
                 ];
                 row.extend(
@@ -456,4 +523,106 @@ pub fn projections(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Account, AccountKind};
+    use rust_decimal::Decimal;
+
+    const TITLE: &str = "\u{1b}]0;pwned\u{7}";
+    const CLIPBOARD: &str = "\u{1b}]52;c;aGVsbG8=\u{7}";
+
+    /// True when `s` holds no character a terminal could act on (newlines end lines and are fine).
+    fn harmless(s: &str) -> bool {
+        !s.chars()
+            .any(|c| c != '\n' && (c.is_control() || crate::text::is_unsafe(c)))
+    }
+
+    fn hostile_accounts() -> Vec<Account> {
+        let mut balance = Balance::new();
+        balance.add(Decimal::new(1050, 2), &format!("EUR{TITLE}"));
+        vec![Account {
+            name: format!("assets:bank{CLIPBOARD}\u{9b}2J\u{7f}"),
+            kind: AccountKind::Asset,
+            balance,
+            id: String::new(),
+        }]
+    }
+
+    fn render(format: Format, terminal: bool) -> String {
+        let mut out = Vec::new();
+        balances(&mut out, &hostile_accounts(), format, terminal).expect("balances");
+        String::from_utf8(out).expect("utf-8")
+    }
+
+    #[test]
+    fn tables_are_clean_on_a_terminal_and_off_it() {
+        for terminal in [false, true] {
+            let table = render(Format::Table, terminal);
+            assert!(harmless(&table), "{table:?}");
+            assert!(table.contains("10.50 EUR␛]0;pwned␇"), "{table}");
+            assert!(
+                table.contains("assets:bank␛]52;c;aGVsbG8=␇\u{fffd}2J␡"),
+                "{table}"
+            );
+        }
+    }
+
+    #[test]
+    fn csv_is_exact_when_piped_and_visible_on_a_terminal() {
+        let piped = render(Format::Csv, false);
+        assert_eq!(
+            piped,
+            format!(
+                "account,commodity,quantity\nassets:bank{CLIPBOARD}\u{9b}2J\u{7f},EUR{TITLE},10.50\n"
+            )
+        );
+        let shown = render(Format::Csv, true);
+        assert!(harmless(&shown), "{shown:?}");
+        assert_eq!(
+            shown,
+            "account,commodity,quantity\nassets:bank␛]52;c;aGVsbG8=␇\u{fffd}2J␡,EUR␛]0;pwned␇,10.50\n"
+        );
+    }
+
+    #[test]
+    fn json_is_exact_when_piped_and_escaped_on_a_terminal() {
+        let piped = render(Format::Json, false);
+        assert!(
+            piped.contains("\\u001b]52;c;aGVsbG8=\\u0007\u{9b}2J\u{7f}"),
+            "{piped}"
+        );
+        let shown = render(Format::Json, true);
+        assert!(harmless(&shown), "{shown:?}");
+        assert!(
+            shown.contains("\\u001b]52;c;aGVsbG8=\\u0007\\u009b2J\\u007f"),
+            "{shown}"
+        );
+        let a: serde_json::Value = serde_json::from_str(&piped).expect("piped JSON");
+        let b: serde_json::Value = serde_json::from_str(&shown).expect("terminal JSON");
+        assert_eq!(a, b);
+        assert_eq!(a[0]["amounts"][0]["commodity"], format!("EUR{TITLE}"));
+    }
+
+    #[test]
+    fn shown_decides_per_format_and_terminal() {
+        let s = "a\u{1b}[2J\u{9b}\u{7f}\u{202e}\u{200b}b";
+        assert_eq!(
+            shown(Format::Table, s, false),
+            "a␛[2J\u{fffd}␡\u{fffd}\u{200b}b"
+        );
+        assert_eq!(
+            shown(Format::Table, s, true),
+            shown(Format::Table, s, false)
+        );
+        assert_eq!(shown(Format::Csv, s, true), shown(Format::Table, s, false));
+        assert!(matches!(shown(Format::Csv, s, false), Cow::Borrowed(x) if x == s));
+        assert!(matches!(shown(Format::Json, s, false), Cow::Borrowed(x) if x == s));
+        let doc = serde_json::to_string(s).expect("json");
+        let escaped = shown(Format::Json, &doc, true);
+        assert_eq!(escaped, "\"a\\u001b[2J\\u009b\\u007f\\u202e\u{200b}b\"");
+        assert_eq!(serde_json::from_str::<String>(&escaped).expect("parse"), s);
+    }
 }

@@ -303,7 +303,7 @@ pub async fn serve_on(
     tracing::info!(%addr, label = %state.backend.capabilities().label, "tally serve listening");
     eprintln!(
         "tally serve: {} on http://{addr}/api/v1 (OpenAPI at /api/v1/openapi.json); Ctrl-C to stop",
-        state.backend.capabilities().label
+        crate::text::clean(&state.backend.capabilities().label)
     );
     // Edits made to the ledger by other programs (an editor, hledger-ui) reach remote clients within seconds.
     let watcher = {

@@ -2,7 +2,7 @@
 //! balances over the last year of data, continued (dimmed) by the balance projected from recurring transactions
 //! for the next months. `Enter` filters the table by the account under the cursor.
 
-use super::text::{fit, is_negative, level_sparkline, money};
+use super::text::{fit, is_negative, level_sparkline, money, pad_end};
 use super::theme::Theme;
 use super::{pane_block, title};
 use crate::app::{PROJECTION_MONTHS, Pane, Phase, SPARK_MONTHS, State};
@@ -13,6 +13,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
+use unicode_width::UnicodeWidthStr;
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     let focused = matches!(state.focus, Pane::Accounts);
@@ -47,13 +48,8 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     let mut lines = Vec::new();
     for (i, row) in state.accounts.iter().enumerate().skip(top).take(height) {
         let balance = money(&row.account.balance);
-        let name_w = width
-            .saturating_sub(balance.chars().count() + spark_w + 2)
-            .max(4);
-        let mut spans = vec![Span::raw(format!(
-            "{:<name_w$}",
-            fit(&row.account.name, name_w)
-        ))];
+        let name_w = width.saturating_sub(balance.width() + spark_w + 2).max(4);
+        let mut spans = vec![Span::raw(pad_end(&fit(&row.account.name, name_w), name_w))];
         spans.push(Span::raw(" "));
         spans.push(Span::styled(
             balance,

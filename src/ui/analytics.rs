@@ -3,7 +3,7 @@
 //! the highlighted period, or the whole filter when none is highlighted). Sums are per commodity; the sparklines
 //! show the commodity with the most money moved.
 
-use super::text::{bar, clean, fit, is_negative, money, sparkline};
+use super::text::{bar, clean, fit, is_negative, money, pad_end, pad_start, sparkline};
 use super::theme::Theme;
 use super::{pane_block, title};
 use crate::app::{Pane, Phase, State, period_end};
@@ -17,6 +17,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
+use unicode_width::UnicodeWidthStr;
 
 /// The commodity the sparklines show: among those with income or spending in `periods`, the one most of the
 /// holder's accounts are kept in (their home currency; amounts in different currencies cannot be compared), then
@@ -140,7 +141,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         }
         let pad = spark_w.saturating_sub(values.len());
         spans.push(Span::raw(" ".repeat(pad + 1)));
-        spans.push(Span::styled(format!("{:>value_w$}", money(&b)), style));
+        spans.push(Span::styled(pad_start(&money(&b), value_w), style));
         lines.push(Line::from(spans));
     }
     // The axis: a caret under the highlighted period, or the range shown.
@@ -221,12 +222,12 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         };
         lines.push(Line::from(vec![
             Span::raw(format!(
-                "{:<key_w$} ",
-                fit(&clean(bar_key(&row.key, a.dimension)), key_w)
+                "{} ",
+                pad_end(&fit(&clean(bar_key(&row.key, a.dimension)), key_w), key_w)
             )),
             Span::styled(format!("{:<bar_w$}", bar(frac, bar_w)), theme.bar),
             Span::styled(
-                format!(" {:>amount_w$}", fit(&shown_total, amount_w)),
+                format!(" {}", pad_start(&fit(&shown_total, amount_w), amount_w)),
                 theme.amount(is_negative(&row.total)),
             ),
         ]));
@@ -255,10 +256,10 @@ fn recurring_line<'a>(
     let amount = money(&amount);
     let next = r.next.format("%m-%d").to_string();
     let cadence = r.cadence.name();
-    let fixed = cadence.chars().count() + amount.chars().count() + next.len() + 3;
+    let fixed = cadence.width() + amount.width() + next.width() + 3;
     let name_w = width.saturating_sub(fixed).max(4);
     Line::from(vec![
-        Span::raw(format!("{:<name_w$} ", fit(&clean(&r.payee), name_w))),
+        Span::raw(format!("{} ", pad_end(&fit(&r.payee, name_w), name_w))),
         Span::styled(format!("{cadence} "), theme.dim),
         Span::styled(amount, theme.amount(r.amount.is_sign_negative())),
         Span::styled(format!(" {next}"), theme.dim),

@@ -1,7 +1,7 @@
 //! The detail view of the transaction under the table cursor: date, status, code, payee and note, category, tags,
 //! every posting with its amount and cost, where it came from (file and line, or server source) and its id.
 
-use super::text::{clean, fit, is_negative, money};
+use super::text::{clean, fit, is_negative, money, pad_end, pad_start};
 use super::theme::Theme;
 use super::transactions::format_date;
 use super::{pane_block, title};
@@ -11,6 +11,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+use unicode_width::UnicodeWidthStr;
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     let focused = matches!(state.focus, Pane::Detail);
@@ -74,13 +75,13 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         if let Some(cost) = &p.cost {
             text.push_str(&format!(" @ {}", clean(&cost.to_string())));
         }
-        let name_w = width.saturating_sub(amount_w.max(text.chars().count()) + 3);
+        let name_w = width.saturating_sub(amount_w.max(text.width()) + 3);
         let mut spans = vec![
             Span::raw("  "),
-            Span::raw(format!("{:<name_w$}", fit(&name, name_w))),
+            Span::raw(pad_end(&fit(&name, name_w), name_w)),
             Span::raw(" "),
             Span::styled(
-                format!("{text:>amount_w$}"),
+                pad_start(&text, amount_w),
                 theme.amount(p.amount.quantity.is_sign_negative()),
             ),
         ];

@@ -2,7 +2,7 @@
 //! order on the right; a bad query gets a second line with `^` under the column of the error and the message,
 //! while the table keeps showing the last good result.
 
-use super::text::{clean, fit};
+use super::text::{clean, fit, skip_columns};
 use super::theme::Theme;
 use crate::app::{Mode, State};
 use ratatui::Frame;
@@ -32,7 +32,8 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         .max(1);
     let value = state.filter.input.value();
     let scroll = state.filter.input.visual_scroll(input_width);
-    let shown: String = clean(value).chars().skip(scroll).collect();
+    let value = clean(value);
+    let shown = skip_columns(&value, scroll);
     let mut spans = vec![Span::styled(
         prompt,
         if editing { theme.key } else { theme.dim },
@@ -51,7 +52,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
             theme.dim,
         ));
     } else {
-        spans.push(Span::styled(fit(&shown, input_width), theme.text));
+        spans.push(Span::styled(fit(shown, input_width), theme.text));
     }
     let used: usize = spans.iter().map(|s| s.content.width()).sum();
     let pad = usize::from(area.width).saturating_sub(used + right_width);

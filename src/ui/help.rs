@@ -2,7 +2,7 @@
 //! the terminal needs, plus a reminder of the query language.
 
 use super::centered;
-use super::text::fit;
+use super::text::{fit, pad_end, pad_start};
 use super::theme::Theme;
 use crate::app::State;
 use ratatui::Frame;
@@ -32,7 +32,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     let col_w = usize::from(inner.width) / columns;
     let key_w = entries
         .iter()
-        .map(|(k, _)| k.chars().count())
+        .map(|(k, _)| unicode_width::UnicodeWidthStr::width(k.as_str()))
         .max()
         .unwrap_or(4)
         .min(col_w / 2);
@@ -45,11 +45,11 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
             };
             let desc_w = col_w.saturating_sub(key_w + 2);
             spans.push(Span::styled(
-                format!("{:>key_w$} ", fit(keys, key_w)),
+                format!("{} ", pad_start(&fit(keys, key_w), key_w)),
                 theme.key,
             ));
             spans.push(Span::styled(
-                format!("{:<desc_w$} ", fit(what, desc_w)),
+                format!("{} ", pad_end(&fit(what, desc_w), desc_w)),
                 theme.text,
             ));
         }

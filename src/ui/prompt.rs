@@ -2,7 +2,7 @@
 //! setting a category or note. It says how many transactions the edit will touch before anything is written.
 
 use super::centered;
-use super::text::{clean, fit, thousands};
+use super::text::{clean, fit, skip_columns, thousands};
 use super::theme::Theme;
 use crate::app::{Prompt, PromptKind, State};
 use ratatui::Frame;
@@ -33,10 +33,11 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, (state, prompt): (&State, &Prompt
     }
     let input_w = usize::from(inner.width).saturating_sub(2);
     let scroll = prompt.input.visual_scroll(input_w);
-    let shown: String = clean(prompt.input.value()).chars().skip(scroll).collect();
+    let value = clean(prompt.input.value());
+    let shown = skip_columns(&value, scroll);
     let mut lines = vec![Line::from(vec![
         Span::styled("> ", theme.key),
-        Span::styled(fit(&shown, input_w), theme.text),
+        Span::styled(fit(shown, input_w), theme.text),
     ])];
     let hint = match prompt.kind {
         PromptKind::AddTag | PromptKind::RemoveTag | PromptKind::Category

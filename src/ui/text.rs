@@ -1,32 +1,12 @@
 //! Text as the dashboard draws it. Every string that came from data (descriptions, tags, notes, account names,
-//! error messages from servers) goes through `clean` before it reaches the terminal: control characters become the
-//! visible Unicode "control pictures" (ESC shows as `␛`), so an escape sequence in a journal or an API response is
-//! displayed, never executed. Bidirectional overrides become `�` so text cannot be visually reordered.
-//! Also here: fitting text to a column width and number formatting.
+//! error messages from servers) goes through `crate::text::clean` before it reaches the terminal (see there), so an
+//! escape sequence in a journal or an API response is displayed, never executed. Also here: fitting and padding
+//! text to a column width in display columns (a zero-width space or a combining mark takes none, a CJK character
+//! two; never `chars().count()` or `format!("{:<w$}")`, which count characters), and number formatting.
 
 use crate::domain::Balance;
-use std::borrow::Cow;
+pub use crate::text::clean;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
-
-fn replacement(c: char) -> Option<char> {
-    match c {
-        '\u{7f}' => Some('\u{2421}'),
-        c if (c as u32) < 0x20 => char::from_u32(0x2400 + c as u32),
-        '\u{80}'..='\u{9f}' => Some('\u{fffd}'),
-        '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
-            Some('\u{fffd}')
-        }
-        _ => None,
-    }
-}
-
-/// The string with control characters made visible (see the module comment).
-pub fn clean(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(|c| replacement(c).is_some()) {
-        return Cow::Borrowed(s);
-    }
-    Cow::Owned(s.chars().map(|c| replacement(c).unwrap_or(c)).collect())
-}
 
 /// `clean(s)` cut to at most `width` display columns, ending in `…` when cut.
 pub fn fit(s: &str, width: usize) -> String {
@@ -49,6 +29,34 @@ pub fn fit(s: &str, width: usize) -> String {
     }
     out.push('…');
     out
+}
+
+/// `s` then spaces up to `width` display columns; longer text is left as it is (cut it with `fit` first).
+pub fn pad_end(s: &str, width: usize) -> String {
+    let mut out = s.to_string();
+    out.push_str(&" ".repeat(width.saturating_sub(s.width())));
+    out
+}
+
+/// Spaces then `s`, right-aligned in `width` display columns; longer text is left as it is.
+pub fn pad_start(s: &str, width: usize) -> String {
+    let mut out = " ".repeat(width.saturating_sub(s.width()));
+    out.push_str(s);
+    out
+}
+
+/// `s` without its first `columns` display columns (an input field scrolled sideways); zero-width characters that
+/// belong to a skipped character go with it.
+pub fn skip_columns(s: &str, columns: usize) -> &str {
+    let mut used = 0;
+    for (i, c) in s.char_indices() {
+        let w = c.width().unwrap_or(0);
+        if used >= columns && (w > 0 || i == 0) {
+            return &s[i..];
+        }
+        used += w;
+    }
+    ""
 }
 
 /// `1234567` → `1,234,567`.
@@ -165,6 +173,7 @@ pub fn bar(fraction: f64, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::borrow::Cow;
 
     #[test]
     fn escape_sequences_become_visible() {
@@ -181,6 +190,25 @@ mod tests {
         assert_eq!(fit("abc", 4), "abc");
         assert_eq!(fit("日本語テキスト", 5), "日本…");
         assert_eq!(fit("abc", 0), "");
+    }
+
+    #[test]
+    fn zero_width_characters_take_no_columns() {
+        // Zero-width space, non-joiner, joiner, word joiner, BOM, a combining accent.
+        let s = "a\u{200b}b\u{200c}c\u{200d}d\u{2060}e\u{feff}e\u{301}";
+        assert_eq!(s.width(), 6);
+        assert_eq!(fit(s, 6), s);
+        assert_eq!(fit(s, 4).width(), 4);
+        assert_eq!(pad_end(s, 8).width(), 8);
+        assert_eq!(pad_end("Caf\u{e9}\u{200b}", 6), "Caf\u{e9}\u{200b}  ");
+        assert_eq!(pad_start("\u{200b}$5", 4), "  \u{200b}$5");
+        assert_eq!(pad_end("日本", 5), "日本 ");
+        assert_eq!(pad_start("toolong", 3), "toolong");
+        assert_eq!(skip_columns("a\u{200b}bc", 1), "bc");
+        assert_eq!(skip_columns("e\u{301}xy", 1), "xy");
+        assert_eq!(skip_columns("日本語", 2), "本語");
+        assert_eq!(skip_columns("abc", 0), "abc");
+        assert_eq!(skip_columns("abc", 5), "");
     }
 
     #[test]

@@ -14,6 +14,7 @@ use ratatui::layout::{Alignment, Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 use std::fmt::Write;
+use unicode_width::UnicodeWidthStr;
 
 /// A date in the configured format; ISO when the format cannot render it.
 pub fn format_date(date: NaiveDate, format: &str) -> String {
@@ -37,11 +38,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
             let inner = block.inner(area);
             frame.render_widget(block, area);
             let text = format!("{} Loading {}…", spinner(state), clean(&state.source_label));
-            let r = centered(
-                inner,
-                u16::try_from(text.chars().count()).unwrap_or(u16::MAX),
-                1,
-            );
+            let r = centered(inner, u16::try_from(text.width()).unwrap_or(u16::MAX), 1);
             frame.render_widget(Span::styled(text, theme.accent), r);
             return;
         }
@@ -98,15 +95,14 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     }
     let rows_on_screen = usize::from(inner.height.saturating_sub(1));
     let date_w = format_date(NaiveDate::MIN.max(state.today), &state.date_format)
-        .chars()
-        .count()
+        .width()
         .max(8);
     let wide = inner.width >= 100;
     // The amount column fits the widest amount on screen: an amount is never cut (a cut minus sign would turn
     // money out into money in); the description gives way.
     let widest = (state.table.top..(state.table.top + rows_on_screen).min(total))
         .filter_map(|i| state.txns.get(i))
-        .map(|t| unicode_width::UnicodeWidthStr::width(money(&t.amount()).as_str()))
+        .map(|t| money(&t.amount()).width())
         .max()
         .unwrap_or(0);
     let amount_w = widest

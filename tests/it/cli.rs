@@ -5,7 +5,7 @@ use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 use std::process::Command as Std;
 
-fn tally() -> Command {
+pub(crate) fn tally() -> Command {
     let mut c = Command::cargo_bin("tally").expect("tally binary");
     c.env(
         "TALLY_DATA_DIR",

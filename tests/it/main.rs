@@ -6,6 +6,7 @@ mod rest_support;
 mod servers;
 
 mod cli;
+mod cli_control_chars;
 mod config;
 mod conformance;
 mod e2e_dashboard;

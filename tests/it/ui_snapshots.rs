@@ -39,9 +39,15 @@ fn new_state(size: (u16, u16)) -> State {
 
 impl Harness {
     async fn open(size: (u16, u16)) -> Harness {
+        let journal = std::fs::read_to_string(FIXTURE).expect("read fixture");
+        Harness::open_journal(&journal, size).await
+    }
+
+    /// The dashboard over `journal` (written to a temp dir as `ui.journal`).
+    async fn open_journal(journal: &str, size: (u16, u16)) -> Harness {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("ui.journal");
-        std::fs::copy(FIXTURE, &path).expect("copy fixture");
+        std::fs::write(&path, journal).expect("write journal");
         let backend: Arc<dyn Backend> = Arc::new(JournalBackend::open(&path).expect("open"));
         let mut opened = EffectRunner::opened(backend.as_ref()).await;
         // The temp path would make every screen different.
@@ -231,6 +237,98 @@ async fn escape_sequences_in_data_are_shown_harmlessly() {
     h.key(KeyCode::Enter).await;
     let s = h.screen();
     assert!(s.contains("Evil ␛[31mRED␛[0m shop ␇"), "{s}");
+}
+
+/// Six months where some payees and account names hold zero-width characters (U+200B, U+200C, U+200D, U+2060,
+/// U+FEFF, a combining accent) and others do not.
+fn zero_width_journal() -> String {
+    let mut j = String::from(
+        "2024-10-01 * Opening\n    assets:checking  $1,000.00\n    assets:check\u{200b}ing  $200.00\n    \
+         equity:opening\n\n",
+    );
+    for m in [
+        "2024-10", "2024-11", "2024-12", "2025-01", "2025-02", "2025-03",
+    ] {
+        j.push_str(&format!(
+            "{m}-07 * Spotify\n    expenses:subscriptions  $9.99\n    assets:check\u{200b}ing\n\n\
+             {m}-10 * Cafe\u{301} \u{feff}Zo\u{200d}e\u{200c}\n    expenses:dining  $4.50\n    assets:checking\n\n\
+             {m}-28 * Net\u{200b}fl\u{2060}ix\n    expenses:subscrip\u{200b}tions  $15.49\n    assets:checking\n\n"
+        ));
+    }
+    j
+}
+
+/// The display column where the last amount on `segment` ends; zero-width characters take no column.
+fn amount_end(segment: &str) -> Option<usize> {
+    let amount = regex::Regex::new(r"-?\$[0-9,]+\.[0-9]{2}").expect("regex");
+    let visible: String = segment
+        .chars()
+        .filter(|c| unicode_width::UnicodeWidthChar::width(*c) != Some(0))
+        .collect();
+    amount
+        .find_iter(&visible)
+        .last()
+        .map(|m| visible[..m.end()].chars().count())
+}
+
+#[tokio::test]
+async fn zero_width_characters_keep_columns_aligned() {
+    let mut h = Harness::open_journal(&zero_width_journal(), (160, 48)).await;
+    let screen = h.screen();
+    assert!(screen.contains("Net\u{200b}fl\u{2060}ix"), "{screen}");
+    // Rows of each kind, some with zero-width characters (the journal has them in a payee, an account of a posting
+    // and of the detail view, a category, a recurring payee), with the column where their amount ends.
+    let mut kinds: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+    for line in screen.lines() {
+        for (i, seg) in line.split(['┃', '│']).enumerate() {
+            let kind = if i == 1 && seg.trim_start().starts_with("202") {
+                "transaction row"
+            } else if i == 1 && (seg.starts_with("  expenses:") || seg.starts_with("  assets:")) {
+                "detail posting"
+            } else if i > 1 && seg.starts_with("assets:") {
+                "account"
+            } else if i > 1
+                && seg.contains(['█', '▏', '▎', '▍', '▌', '▋', '▊', '▉'])
+                && !["income", "spending", "net"]
+                    .iter()
+                    .any(|w| seg.starts_with(w))
+            {
+                "breakdown bar"
+            } else if i > 1 && seg.contains("monthly") {
+                "recurring"
+            } else {
+                continue;
+            };
+            if let Some(end) = amount_end(seg) {
+                kinds.entry(kind).or_default().push(end);
+            }
+        }
+    }
+    for (kind, rows) in [
+        ("transaction row", 19),
+        ("detail posting", 2),
+        ("account", 2),
+        ("breakdown bar", 3),
+        ("recurring", 3),
+    ] {
+        let ends = kinds.get(kind).cloned().unwrap_or_default();
+        assert_eq!(ends.len(), rows, "{kind}: {ends:?}\n{screen}");
+        assert!(
+            ends.iter().all(|e| *e == ends[0]),
+            "{kind}: amounts end in different columns {ends:?}\n{screen}"
+        );
+    }
+    // The same on the accounts pane of a narrow screen (one pane at a time).
+    h.send(Action::Resize(80, 24)).await;
+    h.state.focus = tally::app::Pane::Accounts;
+    let screen = h.screen();
+    let ends: Vec<usize> = screen
+        .lines()
+        .filter_map(|l| l.split(['┃', '│']).nth(1))
+        .filter(|s| s.starts_with("assets:"))
+        .filter_map(amount_end)
+        .collect();
+    assert!(ends.len() == 2 && ends[0] == ends[1], "{ends:?}\n{screen}");
 }
 
 #[tokio::test]
