@@ -203,12 +203,13 @@ fn check_text(value: &str, field: &str, max: usize) -> Result<(), ApiError> {
     Ok(())
 }
 
-pub async fn openapi() -> Response {
-    (
+pub async fn openapi(q: Pairs) -> ApiResult {
+    params(q, &[])?;
+    Ok((
         [(axum::http::header::CONTENT_TYPE, "application/json")],
         super::OPENAPI,
     )
-        .into_response()
+        .into_response())
 }
 
 pub async fn capabilities(State(s): State<ServerState>, q: Pairs) -> ApiResult {
@@ -636,19 +637,8 @@ pub async fn projections(State(s): State<ServerState>, q: Pairs) -> ApiResult {
     let mut allowed = ANALYTICS_FILTERS.to_vec();
     allowed.push("months");
     let p = params(q, &allowed)?;
-    let months = match p.get("months") {
-        None => 3,
-        Some(m) => m
-            .parse::<u32>()
-            .ok()
-            .filter(|m| (1..=MAX_PROJECTION_MONTHS).contains(m))
-            .ok_or_else(|| {
-                ApiError::param(
-                    "months",
-                    format!("The 'months' parameter must be a whole number from 1 to {MAX_PROJECTION_MONTHS}"),
-                )
-            })?,
-    };
+    // Digits only, as for page and limit ("+3" and " 3" are refused).
+    let months = p.positive("months", 3, MAX_PROJECTION_MONTHS as usize)? as u32;
     let query = params::build_query(&p)?;
     Ok(json(s.backend.projections(&query, months).await?))
 }
