@@ -80,6 +80,13 @@ fn body_object(
         let status = e.status();
         if status == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(status, "payload_too_large", e.body_text()).with_param("body")
+        } else if stalled(&e) {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "the request body stopped arriving (see --idle-timeout)",
+            )
+            .with_param("body")
         } else {
             ApiError::param("body", e.body_text())
         }
@@ -96,6 +103,13 @@ fn body_object(
         ));
     }
     Ok(map)
+}
+
+/// Whether the body failed because the client stopped sending it (`RequestBodyTimeoutLayer`).
+fn stalled(e: &BytesRejection) -> bool {
+    let first: &(dyn std::error::Error + 'static) = e;
+    std::iter::successors(Some(first), |e| e.source())
+        .any(|e| e.is::<tower_http::timeout::TimeoutError>())
 }
 
 fn opt_string(map: &Map<String, Value>, field: &str) -> Result<Option<String>, ApiError> {
