@@ -39,6 +39,7 @@ async fn sigterm_finishes_the_write_in_flight() {
         bind: format!("127.0.0.1:{port}"),
         requests_per_minute: None,
         max_body_bytes: 4 << 20,
+        ..ServeArgs::default()
     };
     let server = tokio::spawn(serve_on(listener, args, vec![KEY.into()], backend));
     let base = format!("http://127.0.0.1:{port}/api/v1");

@@ -29,7 +29,8 @@ use std::sync::Arc;
                   acct: desc: payee: note: tag:NAME[=VALUE] amt:>50 amt:<=-20 date:2025-03 date:2025-01..2025-04 \
                   status: status:! status:* cur:USD not:TERM is:review is:untagged; quote values with spaces.",
     after_help = "Environment: TALLY_CONFIG (config file), TALLY_DATA_DIR (data directory), TALLY_API_KEY (key for \
-                  --remote), TALLY_SERVE_KEYS (keys `tally serve` accepts, comma-separated), NO_COLOR."
+                  --remote), TALLY_SERVE_KEYS (keys `tally serve` accepts, comma-separated), TALLY_LOG (log filter, e.g. \
+                  warn: the dashboard's log file, `tally serve`'s stderr), NO_COLOR."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -469,6 +470,7 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
     match command {
         Command::Generate { .. } => {}
         Command::Serve(args) => {
+            crate::server::init_stderr_log();
             let diags = backend.diagnostics().await;
             for d in &diags {
                 eprintln!("{}", clean(&d.to_string()));

@@ -8,6 +8,10 @@ use std::sync::Mutex;
 use std::time::Instant;
 use subtle::ConstantTimeEq;
 
+/// A key as the access log names it; see `KeyRing::id`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyId(pub String);
+
 /// The accepted keys, as digests. `Debug` shows only how many there are.
 pub struct KeyRing {
     digests: Vec<[u8; 32]>,
@@ -43,6 +47,13 @@ impl KeyRing {
 
     pub fn len(&self) -> usize {
         self.digests.len()
+    }
+
+    /// How the key at `index` is named in the access log: the first 8 hex digits of its SHA-256 digest (what
+    /// `printf %s KEY | sha256sum` starts with), never the key.
+    pub fn id(&self, index: usize) -> Option<KeyId> {
+        let d = self.digests.get(index)?;
+        Some(KeyId(d[..4].iter().map(|b| format!("{b:02x}")).collect()))
     }
 
     /// The index of the matching key. Every stored digest is compared, whatever matches, so the time taken does
@@ -125,6 +136,9 @@ mod tests {
         assert!(ring.find("").is_none());
         assert_ne!(ring.find("alpha"), ring.find("beta"));
         assert!(!format!("{ring:?}").contains("alpha"));
+        let id = ring.id(ring.find("alpha").expect("alpha")).expect("an id");
+        // printf %s alpha | sha256sum
+        assert_eq!(id.0, "8ed3f6ad");
     }
 
     #[test]

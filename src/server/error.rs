@@ -99,3 +99,37 @@ impl IntoResponse for ApiError {
         resp
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body_of(e: ApiError) -> (StatusCode, serde_json::Value) {
+        let resp = e.into_response();
+        let status = resp.status();
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 16)
+            .await
+            .expect("body");
+        (status, serde_json::from_slice(&bytes).expect("json"))
+    }
+
+    /// A backend that refuses a value (the journal refusing a note it cannot hold) is answered 400 naming the field.
+    #[tokio::test]
+    async fn invalid_values_are_400_with_param() {
+        let e = ApiError::from(BackendError::Invalid {
+            param: "note".into(),
+            message: "a note cannot contain `;`".into(),
+        });
+        let (status, body) = body_of(e).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["error"]["code"], "invalid_parameter");
+        assert_eq!(body["error"]["param"], "note");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .expect("message")
+                .contains("cannot contain"),
+            "{body}"
+        );
+    }
+}

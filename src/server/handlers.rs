@@ -80,6 +80,13 @@ fn body_object(
         let status = e.status();
         if status == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(status, "payload_too_large", e.body_text()).with_param("body")
+        } else if stalled(&e) {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "the request body stopped arriving (see --idle-timeout)",
+            )
+            .with_param("body")
         } else {
             ApiError::param("body", e.body_text())
         }
@@ -96,6 +103,13 @@ fn body_object(
         ));
     }
     Ok(map)
+}
+
+/// Whether the body failed because the client stopped sending it (`RequestBodyTimeoutLayer`).
+fn stalled(e: &BytesRejection) -> bool {
+    let first: &(dyn std::error::Error + 'static) = e;
+    std::iter::successors(Some(first), |e| e.source())
+        .any(|e| e.is::<tower_http::timeout::TimeoutError>())
 }
 
 fn opt_string(map: &Map<String, Value>, field: &str) -> Result<Option<String>, ApiError> {
@@ -203,12 +217,13 @@ fn check_text(value: &str, field: &str, max: usize) -> Result<(), ApiError> {
     Ok(())
 }
 
-pub async fn openapi() -> Response {
-    (
+pub async fn openapi(q: Pairs) -> ApiResult {
+    params(q, &[])?;
+    Ok((
         [(axum::http::header::CONTENT_TYPE, "application/json")],
         super::OPENAPI,
     )
-        .into_response()
+        .into_response())
 }
 
 pub async fn capabilities(State(s): State<ServerState>, q: Pairs) -> ApiResult {
@@ -636,19 +651,8 @@ pub async fn projections(State(s): State<ServerState>, q: Pairs) -> ApiResult {
     let mut allowed = ANALYTICS_FILTERS.to_vec();
     allowed.push("months");
     let p = params(q, &allowed)?;
-    let months = match p.get("months") {
-        None => 3,
-        Some(m) => m
-            .parse::<u32>()
-            .ok()
-            .filter(|m| (1..=MAX_PROJECTION_MONTHS).contains(m))
-            .ok_or_else(|| {
-                ApiError::param(
-                    "months",
-                    format!("The 'months' parameter must be a whole number from 1 to {MAX_PROJECTION_MONTHS}"),
-                )
-            })?,
-    };
+    // Digits only, as for page and limit ("+3" and " 3" are refused).
+    let months = p.positive("months", 3, MAX_PROJECTION_MONTHS as usize)? as u32;
     let query = params::build_query(&p)?;
     Ok(json(s.backend.projections(&query, months).await?))
 }

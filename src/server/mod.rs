@@ -4,16 +4,24 @@
 //! pages hold at most 200 transactions, and every bad parameter is answered 400 naming it. Writes run in their own
 //! task under a shared lock: a client that disconnects cannot cancel a half-done write, and graceful shutdown
 //! (Ctrl-C / SIGTERM) stops accepting, lets in-flight requests finish, then waits for every write before returning.
+//! Connections are accepted by `listen` and not by `axum::serve`: a request head must arrive within
+//! `--header-timeout`, an idle connection is closed after `--idle-timeout`, and past `--max-connections` a client is
+//! answered 503 with `Retry-After`. Each request is one line of the access log (`access`), which names the key by
+//! a digest prefix and never logs the key itself.
 //! `serve` also polls `Backend::reload` every `RELOAD_INTERVAL`, so edits made to the file by other programs reach
 //! remote clients. The server adds no per-request work proportional to the ledger: filtering, sorting and summing are the backend's.
 
+mod access;
 mod auth;
 mod error;
 mod handlers;
+mod listen;
 mod params;
 
-pub use auth::{KeyRing, RateLimiter};
+pub use access::init_stderr_log;
+pub use auth::{KeyId, KeyRing, RateLimiter};
 pub use error::ApiError;
+pub use listen::{Limits, default_max_connections};
 pub use params::{DEFAULT_LIMIT, MAX_LIMIT};
 
 use crate::backend::{Backend, BackendError};
@@ -39,7 +47,12 @@ pub const RELOAD_INTERVAL: std::time::Duration = std::time::Duration::from_secs(
 /// Largest request body accepted (bulk-tag of 10,000 ids fits comfortably).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 
-#[derive(clap::Args, Debug, Clone)]
+/// Default `--header-timeout`: seconds to send a complete request head.
+pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;
+/// Default `--idle-timeout`: seconds a connection may sit idle between requests.
+pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 60;
+
+#[derive(clap::Args, Debug, Clone, PartialEq, Eq)]
 pub struct ServeArgs {
     /// Address to listen on. Keep the loopback default unless a TLS reverse proxy or a trusted LAN is in front.
     #[arg(long, default_value = "127.0.0.1:8080")]
@@ -50,6 +63,50 @@ pub struct ServeArgs {
     /// Largest request body in bytes.
     #[arg(long, default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
+    /// Seconds a client has to send a complete request head (request line and headers), counted from when it
+    /// connects or starts sending a request; a silent or stalled connection is closed after it.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_HEADER_TIMEOUT_SECS,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_timeout: u64,
+    /// Seconds a connection may stay idle between requests (keep-alive), or a client may pause while sending a
+    /// body or reading an answer, before it is closed.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_IDLE_TIMEOUT_SECS,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub idle_timeout: u64,
+    /// Most connections open at once; past it a new connection is answered 503 with Retry-After and closed.
+    /// Defaults to 256, or to half the open-file limit (ulimit -n) if that is lower.
+    #[arg(long, value_name = "N", default_value_t = default_max_connections(),
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
+    pub max_connections: usize,
+    /// Do not log requests. By default each request is one line on stderr: method, path, status, milliseconds and
+    /// the key's id (the start of its SHA-256 digest, never the key). TALLY_LOG=warn also silences it.
+    #[arg(long)]
+    pub no_access_log: bool,
+}
+
+impl Default for ServeArgs {
+    /// What `tally serve` runs with when no flag is given.
+    fn default() -> Self {
+        ServeArgs {
+            bind: "127.0.0.1:8080".into(),
+            requests_per_minute: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            header_timeout: DEFAULT_HEADER_TIMEOUT_SECS,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT_SECS,
+            max_connections: default_max_connections(),
+            no_access_log: false,
+        }
+    }
+}
+
+impl ServeArgs {
+    pub fn limits(&self) -> Limits {
+        Limits {
+            header_timeout: std::time::Duration::from_secs(self.header_timeout),
+            idle_timeout: std::time::Duration::from_secs(self.idle_timeout),
+            max_connections: self.max_connections,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -193,18 +250,26 @@ async fn authorize(State(s): State<ServerState>, req: Request, next: Next) -> Re
     let Some(index) = s.keys.find(key) else {
         return unauthorized("Invalid API key");
     };
-    if let Some(limiter) = &s.limiter
-        && let Err(wait) = limiter.check(index)
-    {
-        let mut e = ApiError::new(
-            axum::http::StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            format!("Rate limit exceeded: retry after {wait} s"),
-        );
-        e.retry_after = Some(wait);
-        return e.into_response();
+    let mut response = match &s.limiter {
+        Some(limiter) => match limiter.check(index) {
+            Ok(()) => next.run(req).await,
+            Err(wait) => {
+                let mut e = ApiError::new(
+                    axum::http::StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    format!("Rate limit exceeded: retry after {wait} s"),
+                );
+                e.retry_after = Some(wait);
+                e.into_response()
+            }
+        },
+        None => next.run(req).await,
+    };
+    // For the access log, which runs outside this layer.
+    if let Some(id) = s.keys.id(index) {
+        response.extensions_mut().insert(id);
     }
-    next.run(req).await
+    response
 }
 
 /// The whole API as a router, for `serve` and for tests that bind their own listener.
@@ -300,7 +365,24 @@ pub async fn serve_on(
         return Err(ServerError::NoKeys);
     }
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, label = %state.backend.capabilities().label, "tally serve listening");
+    let limits = args.limits();
+    tracing::info!(
+        %addr,
+        label = %state.backend.capabilities().label,
+        header_timeout_s = args.header_timeout,
+        idle_timeout_s = args.idle_timeout,
+        max_connections = args.max_connections,
+        "tally serve listening"
+    );
+    if let Some(files) = listen::open_file_limit()
+        && args.max_connections as u64 + 64 > files
+    {
+        tracing::warn!(
+            max_connections = args.max_connections,
+            open_file_limit = files,
+            "--max-connections is close to the open-file limit (ulimit -n): new clients may be refused by the system"
+        );
+    }
     eprintln!(
         "tally serve: {} on http://{addr}/api/v1 (OpenAPI at /api/v1/openapi.json); Ctrl-C to stop",
         crate::text::clean(&state.backend.capabilities().label)
@@ -321,12 +403,43 @@ pub async fn serve_on(
             }
         })
     };
-    let served = axum::serve(listener, router(state.clone()))
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    let mut app = router(state.clone()).layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+        limits.idle_timeout,
+    ));
+    if !args.no_access_log {
+        app = app.layer(middleware::from_fn(access::log_request));
+    }
+    listen::run(listener, app, limits, shutdown_signal()).await;
     watcher.abort();
-    served?;
     state.writes_finished().await;
     tracing::info!("tally serve stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cmd {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    #[test]
+    fn default_args_are_what_the_command_line_gives() {
+        let parsed = Cmd::try_parse_from(["serve"]).expect("no flags");
+        assert_eq!(parsed.serve, ServeArgs::default());
+        let limits = parsed.serve.limits();
+        assert_eq!(limits.header_timeout.as_secs(), DEFAULT_HEADER_TIMEOUT_SECS);
+        assert_eq!(limits.idle_timeout.as_secs(), DEFAULT_IDLE_TIMEOUT_SECS);
+        for bad in [
+            ["serve", "--header-timeout", "0"],
+            ["serve", "--idle-timeout", "0"],
+            ["serve", "--max-connections", "0"],
+        ] {
+            assert!(Cmd::try_parse_from(bad).is_err(), "{bad:?}");
+        }
+    }
 }

@@ -23,6 +23,7 @@ mod rest_params;
 mod rest_patch;
 mod rest_rate_limit;
 mod serve_concurrency;
+mod serve_edges;
 mod servers_selftest;
 mod sure_server_selftest;
 mod ui_effects;

@@ -72,6 +72,9 @@ async fn bad_parameters_are_400_naming_the_parameter() {
         ("analytics/breakdown", "dimension=colour", "dimension"),
         ("analytics/summary", "start_date=nope", "start_date"),
         ("tags", "page=1", "page"),
+        ("analytics/projections", "months=%2B3", "months"),
+        ("analytics/projections", "months=25", "months"),
+        ("openapi.json", "x=1", "x"),
     ] {
         let (status, _, body) = raw(
             Method::GET,

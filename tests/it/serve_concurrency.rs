@@ -66,6 +66,7 @@ async fn serve_refuses_to_run_without_keys_or_an_address() {
         bind: "127.0.0.1:0".into(),
         requests_per_minute: None,
         max_body_bytes: 1 << 20,
+        ..ServeArgs::default()
     };
     let err = serve(
         args.clone(),
@@ -105,6 +106,7 @@ async fn edits_made_by_other_programs_reach_clients() {
         bind: format!("127.0.0.1:{port}"),
         requests_per_minute: None,
         max_body_bytes: 1 << 20,
+        ..ServeArgs::default()
     };
     let server = tokio::spawn(serve_on(listener, args, vec![KEY.into()], backend));
     let rest = client(&format!("http://127.0.0.1:{port}"));
