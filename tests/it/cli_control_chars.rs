@@ -11,17 +11,20 @@ use std::time::{Duration, Instant};
 
 const TITLE: &str = "\u{1b}]0;pwned\u{7}";
 const CLIPBOARD: &str = "\u{1b}]52;c;aGVsbG8=\u{7}";
+/// hledger ends a quoted commodity symbol at `;`, so commodities carry sequences without one.
+const COLOUR: &str = "\u{1b}[31m\u{9b}2J\u{7}";
+const ICON_TITLE: &str = "\u{1b}]1\u{7}";
 
 /// A journal where every kind of text holds control characters. Descriptions end at `;` (a comment), so payees
 /// carry the sequences without one.
 fn hostile_journal(dir: &Path) -> PathBuf {
     let mut j = format!(
         "2025-01-20 * Shop \u{1b}[2J\u{1b}]0\u{7} \u{9b}31m\u{7f} \u{1b}  ; trip:{TITLE}, note:{CLIPBOARD}\n    \
-         expenses:food {CLIPBOARD}  10.00 \"EUR{TITLE}\"\n    assets:bank\u{9b}2J\n\n"
+         expenses:food {CLIPBOARD}  10.00 \"EUR{COLOUR}\"\n    assets:bank\u{9b}2J\n\n"
     );
     for m in ["2024-10", "2024-11", "2024-12", "2025-01"] {
         j.push_str(&format!(
-            "{m}-06 * Pay\u{9b}ee \u{1b}]0\u{7}\n    expenses:food {CLIPBOARD}  5 \"{CLIPBOARD}\"\n    \
+            "{m}-06 * Pay\u{9b}ee \u{1b}]0\u{7}\n    expenses:food {CLIPBOARD}  5 \"{ICON_TITLE}\"\n    \
              assets:bank\u{9b}2J\n\n"
         ));
     }
@@ -81,7 +84,7 @@ fn table_output_shows_control_characters_as_symbols() {
     }
     // What was there is shown, not dropped: commodity, tag value, account, payee.
     for shown in [
-        "EUR␛]0;pwned␇",
+        "EUR␛[31m\u{fffd}2J␇",
         "trip:␛]0;pwned␇",
         "expenses:food ␛]52;c;aGVsbG8=␇",
         "assets:bank\u{fffd}2J",
@@ -105,7 +108,7 @@ fn json_and_csv_piped_keep_the_data_exact() {
     );
     assert_eq!(newest["tags"][0]["value"], TITLE);
     assert_eq!(newest["tags"][1]["value"], CLIPBOARD);
-    assert_eq!(newest["amount"][0]["commodity"], format!("EUR{TITLE}"));
+    assert_eq!(newest["amount"][0]["commodity"], format!("EUR{COLOUR}"));
     assert_eq!(newest["account"], "assets:bank\u{9b}2J");
     // serde_json's own escaping, untouched: C0 escaped, C1 and DEL raw.
     assert!(json.contains("Shop \\u001b[2J\\u001b]0\\u0007 \u{9b}31m\u{7f} \\u001b"));
@@ -118,11 +121,11 @@ fn json_and_csv_piped_keep_the_data_exact() {
         "Shop \u{1b}[2J\u{1b}]0\u{7} \u{9b}31m\u{7f} \u{1b}"
     );
     assert_eq!(&first[5], format!("expenses:food {CLIPBOARD}"));
-    assert_eq!(&first[7], format!("EUR{TITLE}"));
+    assert_eq!(&first[7], format!("EUR{COLOUR}"));
     assert_eq!(&first[8], format!("trip:{TITLE},note:{CLIPBOARD}"));
 
     let (balances, _) = run(&["balances", "--format", "csv"], &journal);
-    assert!(balances.contains(&format!("assets:bank\u{9b}2J,EUR{TITLE},-10.00\n")));
+    assert!(balances.contains(&format!("assets:bank\u{9b}2J,EUR{COLOUR},-10.00\n")));
 }
 
 #[test]
@@ -148,7 +151,7 @@ fn json_and_csv_on_a_terminal_are_escaped() {
             return;
         };
         assert_eq!(raw_controls(&csv), Vec::<char>::new(), "{args:?}:\n{csv}");
-        assert!(csv.contains("EUR␛]0;pwned␇"), "{args:?}:\n{csv}");
+        assert!(csv.contains("EUR␛[31m\u{fffd}2J␇"), "{args:?}:\n{csv}");
     }
 }
 
@@ -167,7 +170,7 @@ fn error_messages_show_control_characters_as_symbols() {
     assert!(!out.status.success());
     let err = String::from_utf8(out.stderr).expect("utf-8");
     assert_eq!(raw_controls(&err), Vec::<char>::new(), "{err}");
-    assert!(err.contains("bad␛]0;pwned␇.journal:1:1:"), "{err}");
+    assert!(err.contains("bad␛]0;pwned␇.journal:1:10:"), "{err}");
     assert!(err.contains("tally: "), "{err}");
 
     // A file that does not exist, named with a clipboard write.
