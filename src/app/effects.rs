@@ -31,6 +31,8 @@ pub const QUIET: Duration = Duration::from_millis(800);
 #[derive(Debug)]
 struct IdleGate {
     last: std::sync::Mutex<Instant>,
+    /// How long background work waits for (`QUIET` unless the runner was built `with_quiet`).
+    quiet: Duration,
 }
 
 impl IdleGate {
@@ -64,6 +66,8 @@ pub struct EffectRunner {
     page_lock: Arc<Mutex<()>>,
     latest_page: Arc<AtomicU64>,
     idle: Arc<IdleGate>,
+    /// Writes, reloads and syncs: never aborted, tracked only so `busy` can tell when all work is done.
+    detached: Vec<JoinHandle<()>>,
 }
 
 impl EffectRunner {
@@ -78,8 +82,27 @@ impl EffectRunner {
             latest_page: Arc::new(AtomicU64::new(0)),
             idle: Arc::new(IdleGate {
                 last: std::sync::Mutex::new(Instant::now()),
+                quiet: QUIET,
             }),
+            detached: Vec::new(),
         }
+    }
+
+    /// The same runner with background work waiting `quiet` instead of `QUIET` (tests that need no typing pauses).
+    pub fn with_quiet(mut self, quiet: Duration) -> Self {
+        self.idle = Arc::new(IdleGate {
+            last: std::sync::Mutex::new(Instant::now()),
+            quiet,
+        });
+        self
+    }
+
+    /// True while any task this runner started is still running (its reply not yet sent).
+    pub fn busy(&self) -> bool {
+        self.slots
+            .values()
+            .chain(&self.detached)
+            .any(|h| !h.is_finished())
     }
 
     /// What the backend says about itself once opened.
@@ -152,7 +175,7 @@ impl EffectRunner {
             Effect::FetchReviewCount { generation } => {
                 let idle = Arc::clone(&self.idle);
                 self.spawn(Slot::Review, async move {
-                    idle.wait(QUIET).await;
+                    idle.wait(idle.quiet).await;
                     let query = Query {
                         terms: vec![Term::IsReview],
                         source: "is:review".into(),
@@ -173,7 +196,7 @@ impl EffectRunner {
                 // Tags only feed completion: they wait for the table to be quiet, like the other background work.
                 let idle = Arc::clone(&self.idle);
                 self.spawn(Slot::Tags, async move {
-                    idle.wait(QUIET).await;
+                    idle.wait(idle.quiet).await;
                     let reply = backend.tags().await.map_err(|e| e.to_string());
                     let _ = tx.send(Action::Tags(reply));
                 })
@@ -181,7 +204,7 @@ impl EffectRunner {
             Effect::FetchCategories => {
                 let idle = Arc::clone(&self.idle);
                 self.spawn(Slot::Categories, async move {
-                    idle.wait(QUIET).await;
+                    idle.wait(idle.quiet).await;
                     let reply = backend.categories().await.map_err(|e| e.to_string());
                     let _ = tx.send(Action::Categories(reply));
                 })
@@ -189,7 +212,7 @@ impl EffectRunner {
             Effect::FetchProjections => {
                 let idle = Arc::clone(&self.idle);
                 self.spawn(Slot::Projections, async move {
-                    idle.wait(QUIET).await;
+                    idle.wait(idle.quiet).await;
                     let reply = backend
                         .projections(&Query::all(), super::state::PROJECTION_MONTHS)
                         .await
@@ -213,7 +236,7 @@ impl EffectRunner {
             }),
             Effect::BulkTag { ids, add, remove } => {
                 let lock = Arc::clone(&self.write_lock);
-                tokio::spawn(async move {
+                self.detach(async move {
                     let _guard = lock.lock().await;
                     let mut renamed = Renames::new();
                     let reply = bulk_tag(backend.as_ref(), ids, (add, remove), (&tx, &mut renamed))
@@ -228,7 +251,7 @@ impl EffectRunner {
             }
             Effect::SetStatus { ids, status } => {
                 let lock = Arc::clone(&self.write_lock);
-                tokio::spawn(async move {
+                self.detach(async move {
                     let _guard = lock.lock().await;
                     let mut renamed = Renames::new();
                     let reply = set_status(backend.as_ref(), &ids, status, (&tx, &mut renamed))
@@ -243,7 +266,7 @@ impl EffectRunner {
             }
             Effect::Apply { kind, entry } => {
                 let lock = Arc::clone(&self.write_lock);
-                tokio::spawn(async move {
+                self.detach(async move {
                     let _guard = lock.lock().await;
                     let ops = if kind == WriteKind::Undo {
                         &entry.inverse
@@ -264,7 +287,7 @@ impl EffectRunner {
             }
             Effect::Reload => {
                 let lock = Arc::clone(&self.write_lock);
-                tokio::spawn(async move {
+                self.detach(async move {
                     // Never reload in the middle of our own write.
                     let _guard = lock.lock().await;
                     let reply = backend.reload().await.map_err(|e| e.to_string());
@@ -272,7 +295,7 @@ impl EffectRunner {
                 });
             }
             Effect::Sync { source } => {
-                tokio::spawn(async move {
+                self.detach(async move {
                     let reply = match source {
                         Some(id) => backend.sync(&id).await.map(|s| {
                             if s.status == "ok" {
@@ -288,7 +311,7 @@ impl EffectRunner {
             }
             Effect::Archive { ids } => {
                 let lock = Arc::clone(&self.write_lock);
-                tokio::spawn(async move {
+                self.detach(async move {
                     let _guard = lock.lock().await;
                     let patch = TxnPatch {
                         archive: true,
@@ -314,6 +337,11 @@ impl EffectRunner {
                 });
             }
         }
+    }
+
+    fn detach(&mut self, task: impl Future<Output = ()> + Send + 'static) {
+        self.detached.retain(|h| !h.is_finished());
+        self.detached.push(tokio::spawn(task));
     }
 
     fn spawn(&mut self, slot: Slot, task: impl Future<Output = ()> + Send + 'static) {
@@ -389,7 +417,7 @@ async fn month_changes(
     backend: &dyn Backend,
     idle: &IdleGate,
 ) -> Result<Option<Vec<BTreeMap<String, Balance>>>, BackendError> {
-    idle.wait(QUIET).await;
+    idle.wait(idle.quiet).await;
     let newest = backend
         .transactions(
             &Query::all(),
@@ -420,7 +448,7 @@ async fn month_changes(
             })],
             source: format!("date:{start}..{end}"),
         };
-        idle.wait(QUIET).await;
+        idle.wait(idle.quiet).await;
         let rows = backend.breakdown(&q, Dimension::Account).await?;
         out.push(rows.into_iter().map(|r| (r.key, r.total)).collect());
     }

@@ -55,13 +55,13 @@ impl Harness {
         let (tx, rx) = unbounded_channel();
         let mut h = Harness {
             state: new_state(size),
-            runner: Some(EffectRunner::new(backend, tx)),
+            runner: Some(EffectRunner::new(backend, tx).with_quiet(Duration::from_millis(20))),
             rx,
             _dir: dir,
         };
         h.send(Action::Opened(Ok(opened))).await;
         // Background work (account sparklines, the review count) waits for a quiet moment: let it finish.
-        h.settle(Duration::from_millis(1500)).await;
+        h.settle().await;
         h
     }
 
@@ -70,13 +70,23 @@ impl Harness {
         if let Some(r) = self.runner.as_mut() {
             fx.into_iter().for_each(|e| r.run(e));
         }
-        self.settle(Duration::from_millis(400)).await;
+        self.settle().await;
     }
 
-    /// Feeds backend replies back in until nothing arrives for `quiet`.
-    async fn settle(&mut self, quiet: Duration) {
-        while let Ok(Some(action)) = tokio::time::timeout(quiet, self.rx.recv()).await {
-            let fx = update(&mut self.state, action);
+    /// Feeds backend replies back in until every task the runner started has finished and its reply is in.
+    async fn settle(&mut self) {
+        loop {
+            let busy = self.runner.as_ref().is_some_and(EffectRunner::busy);
+            let next = match tokio::time::timeout(Duration::from_millis(5), self.rx.recv()).await {
+                Ok(Some(action)) => action,
+                _ if busy => continue,
+                // Finished tasks sent their replies before finishing: one more look, then it is quiet.
+                _ => match self.rx.try_recv() {
+                    Ok(action) => action,
+                    Err(_) => return,
+                },
+            };
+            let fx = update(&mut self.state, next);
             if let Some(r) = self.runner.as_mut() {
                 fx.into_iter().for_each(|e| r.run(e));
             }
