@@ -173,6 +173,19 @@ fn on_tick(state: &mut State, fx: &mut Vec<Effect>) {
     }
 }
 
+/// Why nothing can be edited, when nothing can (a read-only file, a server without edits).
+fn read_only_reason(caps: &crate::backend::Capabilities) -> Option<String> {
+    let all = ["edit_status", "edit_tags", "edit_category", "edit_notes"];
+    if all.iter().any(|c| caps.has(c)) {
+        return None;
+    }
+    Some(
+        caps.reason("edit_tags")
+            .unwrap_or("this source cannot be edited")
+            .to_string(),
+    )
+}
+
 fn on_opened(state: &mut State, reply: Reply<Opened>, fx: &mut Vec<Effect>) {
     match reply {
         Ok(opened) => {
@@ -189,6 +202,9 @@ fn on_opened(state: &mut State, reply: Reply<Opened>, fx: &mut Vec<Effect>) {
                     "{} problem(s) while loading; first: {first}",
                     opened.diagnostics
                 ));
+            } else if let Some(why) = read_only_reason(&state.capabilities) {
+                // Said at once, not at the first edit: the footer greys the edit keys, this says why.
+                state.set_status(format!("read-only: {why}"));
             }
             requery(state, fx);
         }

@@ -1217,3 +1217,25 @@ fn sync_on_the_accounts_pane_asks_for_that_account_elsewhere_for_everything() {
         "{msg:?}"
     );
 }
+
+#[test]
+fn a_read_only_source_says_why_as_soon_as_it_opens() {
+    let mut s = new_state();
+    let mut c = caps(false);
+    let why = "/x/ledger.journal is read-only (no write permission for this user): tally will not rewrite it";
+    c.reasons.insert("edit_tags".into(), why.into());
+    update(
+        &mut s,
+        Action::Opened(Ok(Opened {
+            capabilities: c,
+            diagnostics: 0,
+            first_diagnostic: None,
+        })),
+    );
+    let status = s.status.as_ref().expect("a status message");
+    assert_eq!(status.text, format!("read-only: {why}"));
+    assert!(!status.error);
+    // An editable source says nothing.
+    let s = ready(10, true);
+    assert!(s.status.is_none());
+}
