@@ -173,14 +173,10 @@ pub fn bar(fraction: f64, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::borrow::Cow;
 
     #[test]
     fn escape_sequences_become_visible() {
-        assert_eq!(clean("ok"), Cow::Borrowed("ok"));
-        assert_eq!(clean("\u{1b}[31mred\u{7}"), "␛[31mred␇");
-        assert_eq!(clean("a\nb\tc\u{7f}"), "a␊b␉c␡");
-        assert_eq!(clean("x\u{9b}2J\u{202e}y"), "x\u{fffd}2J\u{fffd}y");
+        // `clean` itself is tested in `crate::text`; here, that fitting keeps what it cleans harmless.
         assert!(!fit("\u{1b}]0;title\u{7}", 40).contains('\u{1b}'));
     }
 

@@ -796,42 +796,6 @@ mod tests {
         tags
     }
 
-    /// What the tags should be after `edit`, computed on the tag list alone: removal by name case-insensitively,
-    /// adding by exact name (hledger's tag names are case-sensitive).
-    fn expected_tags(before: &[(String, String)], edit: &EntryEdit) -> Vec<(String, String)> {
-        let mut tags: Vec<(String, String)> = before
-            .iter()
-            .filter(|(n, _)| !edit.removes_tag(n))
-            .cloned()
-            .collect();
-        for add in &edit.add_tags {
-            let same = |n: &String| *n == add.name;
-            let exclusive = edit
-                .remove_tags
-                .iter()
-                .any(|r| r.eq_ignore_ascii_case(&add.name));
-            if !exclusive && tags.iter().any(|(n, v)| same(n) && *v == add.value) {
-                continue;
-            }
-            match tags.iter().position(|(n, _)| same(n)) {
-                Some(first) => {
-                    tags[first].1 = add.value.clone();
-                    let mut seen = 0;
-                    tags.retain(|(n, _)| {
-                        if same(n) {
-                            seen += 1;
-                            seen == 1
-                        } else {
-                            true
-                        }
-                    });
-                }
-                None => tags.push((add.name.clone(), add.value.clone())),
-            }
-        }
-        sorted(tags)
-    }
-
     /// Tags on postings (their own comments and the `;` lines under them), read independently of the patcher.
     fn posting_tags(entry: &str) -> Vec<(String, String)> {
         let mut tags = Vec::new();
@@ -1474,7 +1438,7 @@ mod tests {
             let ctx = format!("entry {entry:?}\nedit {edit:?}\nout {out:?}");
             assert_eq!(
                 sorted(txn_tags(&out)),
-                expected_tags(&txn_tags(&entry), &edit),
+                super::super::verify::expected_tags(&txn_tags(&entry), &edit),
                 "{ctx}"
             );
             assert_eq!(
@@ -1628,7 +1592,7 @@ mod tests {
             let ctx = format!("{entry:?} {edit:?}");
             assert_eq!(
                 sorted(new_txns[i].2.clone()),
-                expected_tags(&txn_tags(entry), edit),
+                super::super::verify::expected_tags(&txn_tags(entry), edit),
                 "{ctx}"
             );
             let want_status = edit.status.unwrap_or(header_status(entry));

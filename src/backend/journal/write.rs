@@ -600,18 +600,22 @@ mod tests {
         assert_eq!(appended.len, snap.len + 1);
         // Same length, same mtime, different content: only the hash tells.
         fs::write(&path, "2025-01-01 abd\n").expect("write");
-        File::options()
-            .write(true)
-            .open(&path)
-            .expect("open")
-            .set_modified(mtime)
-            .expect("set mtime");
+        set_mtime(&path, mtime);
         let same_meta = snapshot(&path);
         assert_eq!(
             (same_meta.len, same_meta.modified),
             (snap.len, snap.modified)
         );
         assert_ne!(same_meta.hash, snap.hash);
+    }
+
+    fn set_mtime(path: &Path, mtime: SystemTime) {
+        File::options()
+            .write(true)
+            .open(path)
+            .expect("open")
+            .set_modified(mtime)
+            .expect("set mtime");
     }
 
     #[test]
@@ -642,12 +646,7 @@ mod tests {
         let mtime = snap.modified.expect("mtime");
         let got = replace_checked(&path, &snap, b"four\n", || {
             fs::write(&path, "TWO\nAPPENDED\n").expect("write");
-            File::options()
-                .write(true)
-                .open(&path)
-                .expect("open")
-                .set_modified(mtime)
-                .expect("set mtime");
+            set_mtime(&path, mtime);
         })
         .expect("replace");
         assert_eq!(got, Replaced::Changed);
