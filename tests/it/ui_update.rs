@@ -62,6 +62,15 @@ fn caps(editable: bool) -> Capabilities {
     c
 }
 
+/// The backend opened with `capabilities` and no load problems.
+fn opened(capabilities: Capabilities) -> Action {
+    Action::Opened(Ok(Opened {
+        capabilities,
+        diagnostics: 0,
+        first_diagnostic: None,
+    }))
+}
+
 fn key(c: char) -> Action {
     Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
 }
@@ -114,14 +123,7 @@ fn page(offset: usize, total: usize) -> TxnPage {
 /// Opens the dashboard on a backend with `total` matches and answers the first page.
 fn ready(total: usize, editable: bool) -> State {
     let mut s = new_state();
-    let fx = update(
-        &mut s,
-        Action::Opened(Ok(Opened {
-            capabilities: caps(editable),
-            diagnostics: 0,
-            first_diagnostic: None,
-        })),
-    );
+    let fx = update(&mut s, opened(caps(editable)));
     let (generation, offset, _) = page_effect(&fx).expect("first page requested");
     update(
         &mut s,
@@ -747,14 +749,7 @@ fn row_keys_typed_before_the_new_query_answers_apply_to_its_rows() {
 fn a_server_that_caps_its_pages_is_paged_until_the_viewport_is_full() {
     let mut s = new_state();
     s.size = (160, 48);
-    let mut fx = update(
-        &mut s,
-        Action::Opened(Ok(Opened {
-            capabilities: caps(true),
-            diagnostics: 0,
-            first_diagnostic: None,
-        })),
-    );
+    let mut fx = update(&mut s, opened(caps(true)));
     // The server answers at most 20 rows, whatever the limit.
     fn serve(s: &mut State, fx: &[Effect], asked: &mut Vec<usize>) -> Vec<Effect> {
         let Some((generation, offset, _)) = page_effect(fx) else {
@@ -938,14 +933,7 @@ fn quitting_waits_for_writes_in_flight_unless_asked_twice() {
 #[test]
 fn a_failed_first_page_is_retried() {
     let mut s = new_state();
-    let fx = update(
-        &mut s,
-        Action::Opened(Ok(Opened {
-            capabilities: caps(true),
-            diagnostics: 0,
-            first_diagnostic: None,
-        })),
-    );
+    let fx = update(&mut s, opened(caps(true)));
     let (generation, offset, _) = page_effect(&fx).expect("first page");
     update(
         &mut s,
@@ -976,14 +964,7 @@ fn a_server_s_own_reason_is_shown_for_what_it_cannot_do() {
         "edit_status".into(),
         "Sure has no cleared/pending status".into(),
     );
-    update(
-        &mut s,
-        Action::Opened(Ok(Opened {
-            capabilities: c,
-            diagnostics: 0,
-            first_diagnostic: None,
-        })),
-    );
+    update(&mut s, opened(c));
     let (generation, offset, _) = (s.gens.page, 0, ());
     update(
         &mut s,
@@ -1224,14 +1205,7 @@ fn a_read_only_source_says_why_as_soon_as_it_opens() {
     let mut c = caps(false);
     let why = "/x/ledger.journal is read-only (no write permission for this user): tally will not rewrite it";
     c.reasons.insert("edit_tags".into(), why.into());
-    update(
-        &mut s,
-        Action::Opened(Ok(Opened {
-            capabilities: c,
-            diagnostics: 0,
-            first_diagnostic: None,
-        })),
-    );
+    update(&mut s, opened(c));
     let status = s.status.as_ref().expect("a status message");
     assert_eq!(status.text, format!("read-only: {why}"));
     assert!(!status.error);
