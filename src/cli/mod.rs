@@ -462,6 +462,11 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
             }
         };
     }
+    if std::env::var_os("TALLY_LOG").is_some() {
+        // Headless commands log nothing unless asked: `TALLY_LOG=debug tally tag ...` shows how a save went
+        // (retries when another program wrote meanwhile, the check-to-rename window, bytes carried over) on stderr.
+        crate::server::init_stderr_log();
+    }
     let source = resolve_source(global, config)?;
     let backend = open_backend(&source, Wait::Complete).await?;
     let out = std::io::stdout();

@@ -15,7 +15,7 @@ pub(crate) fn tally() -> Command {
     c
 }
 
-fn hledger_available() -> bool {
+pub(crate) fn hledger_available() -> bool {
     let ok = Std::new("hledger")
         .arg("--version")
         .output()

@@ -14,6 +14,7 @@ use crate::backend::ledger::{Journal, SourceFile, content_hash};
 use crate::backend::{BackendError, Result};
 use crate::domain::TxnId;
 use rayon::prelude::*;
+use rustc_hash::FxHashSet;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::PathBuf;
@@ -40,6 +41,8 @@ impl JournalBackend {
         }
         let _locks = lock_directories(&loaded.journal)?;
         let mut changed: Vec<TxnId> = Vec::new();
+        // Ids already counted by an earlier attempt (a set: a bulk edit may name every transaction of the journal).
+        let mut counted: FxHashSet<TxnId> = FxHashSet::default();
         for attempt in 1..=ATTEMPTS {
             if attempt > 1 || changed_on_disk(&loaded.journal)? {
                 // Someone else saved: re-read and re-apply the edit by id (ids survive unrelated edits).
@@ -69,7 +72,7 @@ impl JournalBackend {
                 }
             }
             for id in plan.changed {
-                if !changed.contains(&id) {
+                if counted.insert(id.clone()) {
                     changed.push(id);
                 }
             }
