@@ -240,7 +240,7 @@ impl Backend for JournalBackend {
                     let j = &l.journal;
                     let found = j.by_date.iter().rev().map(|&i| j.view(i)).find(|v| {
                         v.entry.date == t.date
-                            && patch.note.as_deref().is_none_or(|n| v.note() == n)
+                            && patch.note.as_deref().is_none_or(|n| v.note() == n.trim())
                             && v.payee() == t.payee
                     });
                     found
