@@ -8,6 +8,7 @@
 //! index is rebuilt lazily, on the next read, so a one-shot command pays nothing for it.
 
 pub mod amount;
+mod memory;
 pub mod parse;
 pub mod patch;
 mod save;
@@ -24,6 +25,7 @@ use crate::backend::{
 use crate::domain::{Account, Balance, Tag, Transaction, TxnId};
 use crate::query::{Query, TxnView};
 use async_trait::async_trait;
+pub use memory::{MemoryEdit, edit_in_memory};
 use patch::EntryEdit;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;

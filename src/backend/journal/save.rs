@@ -198,7 +198,7 @@ fn plan(
 }
 
 /// The patched text of entry `index` for `edit`, after the read-back check; `None` when nothing changes.
-fn patch_checked(
+pub(super) fn patch_checked(
     j: &Journal,
     reader: &Reader,
     id: &TxnId,
