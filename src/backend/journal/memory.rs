@@ -164,6 +164,30 @@ mod tests {
         ));
     }
 
+    /// Found by the fuzz target: a posting indented with a vertical tab (a space to hledger) had the tab in its
+    /// account's span, so renaming the account moved the posting to column 1 and the read-back check refused it;
+    /// and `2024-01-02\v*\vx` read as the description `* x` where hledger reads the status `*`.
+    #[test]
+    fn vertical_tabs_and_form_feeds_are_blanks() {
+        let text = "2024-01-02\x0b*\x0cx\n\x0bexpenses:food\t\t$10.00\n\tassets:cash\n";
+        let rename = EntryEdit {
+            category: Some(("expenses:food".into(), "expenses:new".into())),
+            ..EntryEdit::default()
+        };
+        assert_eq!(
+            edit_in_memory(text, 0, &rename),
+            Ok(MemoryEdit::Edited(text.replace("food", "new")))
+        );
+        let unmark = EntryEdit {
+            status: Some(Status::Unmarked),
+            ..EntryEdit::default()
+        };
+        assert_eq!(
+            edit_in_memory(text, 0, &unmark),
+            Ok(MemoryEdit::Edited(text.replace("\x0b*\x0c", "\x0b")))
+        );
+    }
+
     #[test]
     fn includes_are_not_followed() {
         let text = "include /etc/passwd\n2024-01-01 x\n    a  1\n    b\n";
