@@ -10,6 +10,7 @@ mod cli_control_chars;
 mod config;
 mod conformance;
 mod e2e_dashboard;
+mod edit_props;
 mod journal_safety;
 mod mirror_dialects;
 mod mirror_hledger_web;

@@ -225,12 +225,13 @@ fn exponent_at(text: &str, i: usize) -> Result<Option<(i32, usize)>, SyntaxError
     Ok(Some((if negative { -e } else { e }, end)))
 }
 
-/// Skips spaces and tabs (and the other characters hledger counts as spaces inside a line).
+/// Skips spaces and tabs (and the other characters hledger counts as spaces inside a line: vertical tab, form feed,
+/// no-break space and the Unicode space separators, as `syntax::is_space`).
 pub fn skip_blanks(text: &str, mut i: usize) -> usize {
     let b = text.as_bytes();
     loop {
         match b.get(i) {
-            Some(b' ' | b'\t') => i += 1,
+            Some(b' ' | b'\t' | 0x0b | 0x0c) => i += 1,
             Some(&c) if c >= 0x80 && is_space_at(text, i) => {
                 i += text[i..].chars().next().map_or(1, char::len_utf8);
             }

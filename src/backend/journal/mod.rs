@@ -8,6 +8,7 @@
 //! index is rebuilt lazily, on the next read, so a one-shot command pays nothing for it.
 
 pub mod amount;
+mod memory;
 pub mod parse;
 pub mod patch;
 mod save;
@@ -24,6 +25,7 @@ use crate::backend::{
 use crate::domain::{Account, Balance, Tag, Transaction, TxnId};
 use crate::query::{Query, TxnView};
 use async_trait::async_trait;
+pub use memory::{MemoryEdit, edit_in_memory};
 use patch::EntryEdit;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
@@ -240,7 +242,7 @@ impl Backend for JournalBackend {
                     let j = &l.journal;
                     let found = j.by_date.iter().rev().map(|&i| j.view(i)).find(|v| {
                         v.entry.date == t.date
-                            && patch.note.as_deref().is_none_or(|n| v.note() == n)
+                            && patch.note.as_deref().is_none_or(|n| v.note() == n.trim())
                             && v.payee() == t.payee
                     });
                     found

@@ -88,7 +88,7 @@ pub enum PatchError {
     InvalidNote(String),
     #[error(
         "invalid account name {0:?}: an account name must be non-empty, without two spaces in a row, tabs, `;`, \
-         surrounding brackets or control characters"
+         surrounding brackets, a leading `*` or `!` (it would read as a status mark) or control characters"
     )]
     InvalidAccount(String),
     #[error("no posting to account {0:?} in this transaction")]
@@ -679,7 +679,7 @@ fn validate_account(account: &str) -> Result<(), PatchError> {
     let bad = account.is_empty()
         || account.trim() != account
         || account.contains("  ")
-        || account.starts_with(['(', '['])
+        || account.starts_with(['(', '[', '*', '!'])
         || account.ends_with([')', ']'])
         || account
             .chars()
@@ -1197,6 +1197,19 @@ mod tests {
             );
         }
         assert_eq!(patch_entry(e, &edit()), Ok(None));
+        // Found by the fuzz target: `    !x  1` is the posting `x` marked pending, so no posting can be renamed to
+        // `!x` as written (the read-back check refused it, with a less helpful message).
+        for bad in ["!x", "* x", "(x)", "[x]", "a  b", "a\tb", "a;b", " a"] {
+            let rename = EntryEdit {
+                category: Some(("a".into(), bad.into())),
+                ..edit()
+            };
+            assert_eq!(
+                patch_entry(e, &rename),
+                Err(PatchError::InvalidAccount(bad.into())),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

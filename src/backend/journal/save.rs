@@ -4,7 +4,8 @@
 //! read — checked again after the new text is written and synced, right before the rename (`write`). If another
 //! program changed a file meanwhile, nothing of that file is replaced: the journal is re-read and the edit re-applied
 //! by id (edits are idempotent, so a file already saved in this attempt stays as it is), a few times at most, and
-//! then refused. A file tally may not write refuses the whole edit before anything is written.
+//! then refused. A file tally may not write refuses the whole edit before anything is written, and so does a category
+//! change that would move a balance some balance assertion or assignment elsewhere in the journal looks at.
 
 use super::parse::Reader;
 use super::patch::{self, EntryEdit};
@@ -200,7 +201,7 @@ fn plan(
 }
 
 /// The patched text of entry `index` for `edit`, after the read-back check; `None` when nothing changes.
-fn patch_checked(
+pub(super) fn patch_checked(
     j: &Journal,
     reader: &Reader,
     id: &TxnId,
@@ -214,6 +215,12 @@ fn patch_checked(
     let Some(new_text) = patched else {
         return Ok(None);
     };
+    if let Some(refusal) = renamed_balance_checked(j, edit) {
+        return Err(BackendError::ReadOnly(
+            id.0.clone(),
+            format!("{}: not saved: {refusal}", at()),
+        ));
+    }
     let refuse = |why: String| {
         BackendError::ReadOnly(
             id.0.clone(),
@@ -227,6 +234,21 @@ fn patch_checked(
     let after = reader.read_entry(index, &new_text).map_err(refuse)?;
     verify::check(&before, &after, edit).map_err(refuse)?;
     Ok(Some(new_text))
+}
+
+/// Why a category change must not be saved although the entry itself reads back right: moving a posting from one
+/// account to another changes both balances, and a balance assertion elsewhere in the journal would then fail (or
+/// an assignment come to another amount). hledger would refuse the file.
+fn renamed_balance_checked(j: &Journal, edit: &EntryEdit) -> Option<String> {
+    let (old, new) = edit.category.as_ref()?;
+    [old, new].into_iter().find_map(|name| {
+        j.balance_checked_by(name).map(|asserted| {
+            format!(
+                "renaming {old} to {new} would change the balance of {name}, which a balance assertion or \
+                 assignment on {asserted} checks; change it in the file by hand"
+            )
+        })
+    })
 }
 
 /// A patch refusal as a backend error: bad values are the caller's (400 with the field), the rest the entry's.

@@ -129,6 +129,70 @@ async fn tag_and_status_edits_touch_only_the_edited_entry_and_keep_ids() {
     );
 }
 
+/// Found by `tests/it/edit_props.rs`: a note with blanks around it was saved trimmed, but the lookup of the edited
+/// transaction (whose id the new note changed) compared the untrimmed note, so a successful save answered NotFound.
+#[tokio::test]
+async fn note_with_surrounding_blanks_is_saved_and_answered() {
+    let (_d, path) = write_temp(BASIC);
+    let b = JournalBackend::open(&path).expect("open");
+    let id = b
+        .transactions(&q("landlord").expect("q"), PageRequest::default())
+        .await
+        .expect("list")
+        .items[0]
+        .id
+        .clone();
+    let patch = TxnPatch {
+        note: Some("  march rent ".into()),
+        ..TxnPatch::default()
+    };
+    let t = b.update_transaction(&id, &patch).await.expect("update");
+    assert_eq!(
+        (t.payee.as_str(), t.note.as_str()),
+        ("Landlord", "march rent")
+    );
+    assert!(
+        std::fs::read_to_string(&path)
+            .expect("read")
+            .contains("2025-01-07 Landlord | march rent\n")
+    );
+}
+
+/// Found by `tests/it/edit_props.rs`: a category change read back right but made a later balance assertion on the
+/// account fail, so the saved file was one hledger refuses. It is refused, naming the transaction and the assertion.
+#[tokio::test]
+async fn category_change_that_breaks_an_assertion_elsewhere_is_refused() {
+    let text = "2025-01-01 Shop\n    expenses:food  $5\n    assets:cash\n\n2025-01-02 Shop\n    expenses:food  $5 = $10\n    assets:cash\n";
+    let (_d, path) = write_temp(text);
+    let b = JournalBackend::open(&path).expect("open");
+    let id = b
+        .transactions(&Query::all(), PageRequest::default())
+        .await
+        .expect("list")
+        .items[1]
+        .id
+        .clone();
+    let patch = TxnPatch {
+        category: Some("expenses:dining".into()),
+        ..TxnPatch::default()
+    };
+    let err = b
+        .update_transaction(&id, &patch)
+        .await
+        .expect_err("refused");
+    let message = err.to_string();
+    assert!(
+        matches!(err, BackendError::ReadOnly(ref i, _) if *i == id.0),
+        "{message}"
+    );
+    assert!(message.contains("main.journal:1"), "{message}");
+    assert!(
+        message.contains("assertion or assignment on expenses:food"),
+        "{message}"
+    );
+    assert_eq!(std::fs::read_to_string(&path).expect("read"), text);
+}
+
 #[tokio::test]
 async fn unchanged_save_is_byte_identical_and_crlf_bom_survive() {
     let text = "\u{feff}2025-01-01 * A\r\n    a  $1\r\n    b\r\n";

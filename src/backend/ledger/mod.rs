@@ -136,6 +136,9 @@ pub struct Journal {
     pub ids: std::sync::OnceLock<IdIndex>,
     /// Set for a server's mirror: ids, payees, notes and flags as the server gives them.
     pub server: Option<ServerIndex>,
+    /// The accounts that balance assertions or assignments name, each once, with whether one of them includes
+    /// subaccounts (`=*`, `==*`).
+    pub balance_checked: Vec<(Sym, bool)>,
 }
 
 /// What a server's transaction has that a journal entry does not, per entry (same index as `Journal::entries`).
@@ -215,6 +218,20 @@ impl Journal {
         ids.binary_search_by(|(h, o, _)| (*h, *o).cmp(&(hash, occ)))
             .ok()
             .map(|i| ids[i].2)
+    }
+
+    /// An account whose balance assertion or assignment, somewhere in the journal, looks at the balance of
+    /// `account`: the account itself, or a parent of it asserted with `=*` or `==*`.
+    pub fn balance_checked_by(&self, account: &str) -> Option<&str> {
+        self.balance_checked.iter().find_map(|&(sym, inclusive)| {
+            let asserted = self.accounts.get(sym);
+            let parent = || {
+                account
+                    .strip_prefix(asserted)
+                    .is_some_and(|rest| rest.starts_with(':'))
+            };
+            (asserted == account || inclusive && parent()).then_some(asserted)
+        })
     }
 
     pub fn id_of(&self, index: u32) -> TxnId {

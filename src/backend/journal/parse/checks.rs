@@ -32,6 +32,19 @@ pub(crate) fn run(
     if !work.unbalanced.is_empty() {
         judge_unbalanced(j, &work.unbalanced, precisions, diagnostics);
     }
+    let mut named: Vec<(Sym, bool)> = work
+        .assertions
+        .iter()
+        .map(|a| (j.postings[a.posting as usize].account, a.inclusive))
+        .chain(work.pending.iter().flat_map(|p| {
+            p.assignments
+                .iter()
+                .map(|a| (j.postings[a.posting as usize].account, a.inclusive))
+        }))
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    j.balance_checked = named;
     if !work.pending.is_empty() || !work.assertions.is_empty() {
         Walk::new(j, &work).run(j, work.pending, diagnostics);
     }
@@ -120,16 +133,7 @@ impl Walk {
         let n = j.accounts.names.len();
         let mut tracked = vec![false; n];
         let mut families = HashMap::new();
-        let named = work
-            .assertions
-            .iter()
-            .map(|a| (j.postings[a.posting as usize].account, a.inclusive))
-            .chain(work.pending.iter().flat_map(|p| {
-                p.assignments
-                    .iter()
-                    .map(|a| (j.postings[a.posting as usize].account, a.inclusive))
-            }));
-        for (account, inclusive) in named.collect::<Vec<_>>() {
+        for &(account, inclusive) in &j.balance_checked {
             tracked[account as usize] = true;
             if inclusive && !families.contains_key(&account) {
                 let name = j.accounts.get(account);

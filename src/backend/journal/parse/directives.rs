@@ -177,7 +177,6 @@ impl Scan {
         bytes: Vec<u8>,
         mtime: Option<std::time::SystemTime>,
     ) -> std::io::Result<()> {
-        let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         let text = String::from_utf8(bytes).map_err(|e| {
             std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
@@ -188,6 +187,18 @@ impl Scan {
                 ),
             )
         })?;
+        self.add_text(path, text, mtime);
+        Ok(())
+    }
+
+    /// Adds the text of the file at `path` and scans it (pass 1).
+    pub(super) fn add_text(
+        &mut self,
+        path: &Path,
+        text: String,
+        mtime: Option<std::time::SystemTime>,
+    ) {
+        let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         let hash = crate::backend::ledger::content_hash(text.as_bytes());
         let file = self.files.len() as u32;
         self.files.push(SourceFile {
@@ -201,7 +212,6 @@ impl Scan {
         self.visiting.insert(canonical.clone());
         self.scan_file(file);
         self.visiting.remove(&canonical);
-        Ok(())
     }
 
     fn commodity_directive(&mut self, rest: &str) {
@@ -236,6 +246,14 @@ impl Scan {
 
     fn include(&mut self, file: u32, line_no: u32, target: &str, line: &str) {
         let column = line.find(target).map_or(9, |i| i + 1);
+        if !self.follow_includes {
+            return self.diag(
+                file,
+                line_no,
+                column,
+                "include: not followed when reading text from memory",
+            );
+        }
         let base = self.files[file as usize]
             .path
             .parent()

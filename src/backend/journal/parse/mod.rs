@@ -97,6 +97,8 @@ struct Scan {
     default_year: i32,
     /// Display precisions set by `commodity` (and `D`) directives: journal-wide, as in hledger.
     precisions: HashMap<String, u32>,
+    /// False for text read from memory (`load_text`): an `include` is reported, not followed.
+    follow_includes: bool,
 }
 
 /// A loaded journal, its problems, and what reads one of its entries again.
@@ -117,15 +119,7 @@ pub struct Reader {
 
 /// Loads the journal at `path` and everything it includes.
 pub fn load(path: &Path) -> std::io::Result<Loaded> {
-    let mut scan = Scan {
-        files: Vec::new(),
-        blocks: Vec::new(),
-        states: vec![Arc::new(ParseState::default())],
-        diagnostics: Vec::new(),
-        visiting: HashSet::new(),
-        default_year: chrono::Local::now().year(),
-        precisions: HashMap::new(),
-    };
+    let mut scan = Scan::new(true);
     let started = std::time::Instant::now();
     scan.read_file(path)?;
     let scanned = started.elapsed();
@@ -138,7 +132,28 @@ pub fn load(path: &Path) -> std::io::Result<Loaded> {
     Ok(out)
 }
 
+/// Reads `text` as the journal file `name` would be read, without touching the file system: `include` directives
+/// are reported, not followed. For checking edits in memory (tests, the fuzz target).
+pub fn load_text(name: &Path, text: &str) -> Loaded {
+    let mut scan = Scan::new(false);
+    scan.add_text(name, text.to_string(), None);
+    scan.finish()
+}
+
 impl Scan {
+    fn new(follow_includes: bool) -> Scan {
+        Scan {
+            files: Vec::new(),
+            blocks: Vec::new(),
+            states: vec![Arc::new(ParseState::default())],
+            diagnostics: Vec::new(),
+            visiting: HashSet::new(),
+            default_year: chrono::Local::now().year(),
+            precisions: HashMap::new(),
+            follow_includes,
+        }
+    }
+
     fn diag(&mut self, file: u32, line: u32, column: usize, message: impl Into<String>) {
         self.diagnostics.push(Diagnostic {
             file: self.files[file as usize].path.display().to_string(),
