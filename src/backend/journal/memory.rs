@@ -188,6 +188,46 @@ mod tests {
         );
     }
 
+    /// Found by the fuzz target: `-$3333… @ 3333…` (each number within 28 digits) made the reader panic with a
+    /// multiplication overflow; sums past 28 digits would have panicked the same way.
+    #[test]
+    fn amounts_too_large_to_add_up_are_problems_not_crashes() {
+        let max = "79228162514264337593543950335";
+        let text = format!(
+            "2024-01-01 cost\n    a  -3333333333333333333 X @ $33333333333333\n    b\n\n\
+             2024-01-02 sum\n    a  ${max}\n    a  ${max}\n    b\n\n\
+             2024-01-03 running\n    a  ${max}\n    b  $-{max}\n\n\
+             2024-01-04 running\n    a  ${max} = $1\n    b  $-{max}\n"
+        );
+        let loaded = parse::load_text(Path::new("memory.journal"), &text);
+        let problems: Vec<&str> = loaded
+            .diagnostics
+            .iter()
+            .map(|d| d.message.as_str())
+            .collect();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(
+            problems[0].contains("the cost's total has more digits"),
+            "{problems:?}"
+        );
+        assert!(
+            problems[1].contains("the amounts add up to more digits"),
+            "{problems:?}"
+        );
+        assert!(
+            problems[2].contains("balance assertion failed"),
+            "{problems:?}"
+        );
+        let edit = EntryEdit {
+            status: Some(Status::Cleared),
+            ..EntryEdit::default()
+        };
+        assert!(matches!(
+            edit_in_memory(&text, 0, &edit),
+            Ok(MemoryEdit::Edited(_))
+        ));
+    }
+
     #[test]
     fn includes_are_not_followed() {
         let text = "include /etc/passwd\n2024-01-01 x\n    a  1\n    b\n";

@@ -101,13 +101,14 @@ fn judge_unbalanced(
     }
 }
 
-/// Running balances per account: one small list of (commodity, quantity) each.
+/// Running balances per account: one small list of (commodity, quantity) each. Sums here saturate: a journal whose
+/// running balances pass 28 digits gets failed assertions, not a crash (each amount was checked when read).
 type Running = Vec<Vec<(Sym, Decimal)>>;
 
 fn add(running: &mut Running, account: Sym, commodity: Sym, q: Decimal) {
     let cell = &mut running[account as usize];
     match cell.iter_mut().find(|(c, _)| *c == commodity) {
-        Some(x) => x.1 += q,
+        Some(x) => x.1 = x.1.saturating_add(q),
         None => cell.push((commodity, q)),
     }
 }
@@ -175,7 +176,7 @@ impl Walk {
         for &s in self.families.get(&account).map_or(&[][..], Vec::as_slice) {
             for &(c, q) in &self.running[s as usize] {
                 match sum.iter_mut().find(|(sc, _)| *sc == c) {
-                    Some(x) => x.1 += q,
+                    Some(x) => x.1 = x.1.saturating_add(q),
                     None => sum.push((c, q)),
                 }
             }
@@ -285,7 +286,7 @@ impl Walk {
                         cost.0
                     }
                 } else {
-                    cost.0 * q
+                    cost.0.saturating_mul(q)
                 };
                 j.costs
                     .push(Money::new(total, j.commodities.get(cost.1).to_string()));
@@ -314,7 +315,7 @@ impl Walk {
                 };
                 for (c, q) in converted {
                     match residual.iter_mut().find(|(rc, _)| *rc == c) {
-                        Some(x) => x.1 += q,
+                        Some(x) => x.1 = x.1.saturating_add(q),
                         None => residual.push((c, q)),
                     }
                 }
@@ -334,7 +335,7 @@ impl Walk {
                 .find(|(x, _)| *x == c)
                 .map_or(Decimal::ZERO, |x| x.1)
         };
-        let mut out = vec![(a.commodity, a.target - have(a.commodity))];
+        let mut out = vec![(a.commodity, a.target.saturating_sub(have(a.commodity)))];
         if a.total {
             out.extend(
                 bal.iter()

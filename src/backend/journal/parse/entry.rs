@@ -492,7 +492,12 @@ impl<'t> BlockCtx<'t> {
                 c.quantity
             }
         } else {
-            c.quantity * amount.quantity
+            c.quantity.checked_mul(amount.quantity).ok_or_else(|| {
+                syntax::SyntaxError::new(
+                    cost.amount.span.start,
+                    "the cost's total has more digits than tally can hold exactly (28)",
+                )
+            })?
         };
         Ok(RawAmount {
             quantity,
@@ -588,11 +593,17 @@ fn rule_entry(b: &Block) -> Entry {
     }
 }
 
-fn add_residual<'t>(residual: &mut Vec<(&'t str, Decimal)>, commodity: &'t str, q: Decimal) {
+/// Adds `q` to the residual; `Err` when the sum has more digits than a `Decimal` holds.
+fn add_residual<'t>(
+    residual: &mut Vec<(&'t str, Decimal)>,
+    commodity: &'t str,
+    q: Decimal,
+) -> Result<(), ()> {
     match residual.iter_mut().find(|(c, _)| *c == commodity) {
-        Some(r) => r.1 += q,
+        Some(r) => r.1 = r.1.checked_add(q).ok_or(())?,
         None => residual.push((commodity, q)),
     }
+    Ok(())
 }
 
 /// Balances one group of postings: infers the one elided amount (one amount per commodity), accepts two
@@ -606,6 +617,10 @@ fn balance<'t>(
     let mut residual: Vec<(&'t str, Decimal)> = Vec::new();
     let mut elided: Option<usize> = None;
     let mut any_cost = false;
+    let too_big = || {
+        let message = "the amounts add up to more digits than tally can hold exactly (28)";
+        (hline, 1, message.to_string())
+    };
     for (k, p) in postings.iter().enumerate() {
         if p.kind != group {
             continue;
@@ -613,9 +628,11 @@ fn balance<'t>(
         match (&p.amount, &p.cost) {
             (Some(_), Some(c)) => {
                 any_cost = true;
-                add_residual(&mut residual, c.commodity, c.quantity);
+                add_residual(&mut residual, c.commodity, c.quantity).map_err(|_| too_big())?;
             }
-            (Some(a), None) => add_residual(&mut residual, a.commodity, a.quantity),
+            (Some(a), None) => {
+                add_residual(&mut residual, a.commodity, a.quantity).map_err(|_| too_big())?
+            }
             (None, _) if elided.is_some() => {
                 return Err((
                     hline,
