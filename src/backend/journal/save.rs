@@ -11,7 +11,7 @@ use super::parse::Reader;
 use super::patch::{self, EntryEdit};
 use super::write::{self, Replaced, Snapshot};
 use super::{JournalBackend, Loaded, io_error, poisoned, verify};
-use crate::backend::ledger::{Journal, SourceFile, content_hash};
+use crate::backend::ledger::{Journal, SourceFile};
 use crate::backend::{BackendError, Result};
 use crate::domain::TxnId;
 use rayon::prelude::*;
@@ -118,7 +118,8 @@ fn lock_directories(j: &Journal) -> Result<Vec<write::WriteLock>> {
     Ok(locks)
 }
 
-/// True when any file differs from what was read (size, modification time or content).
+/// True when any file's size or modification time differs from what was read. Only a cheap first look, so a stale
+/// index is re-read before patching: the content hash is checked where it matters, right before each rename.
 fn changed_on_disk(j: &Journal) -> Result<bool> {
     for f in &j.files {
         let meta = match std::fs::metadata(&f.path) {
@@ -126,10 +127,6 @@ fn changed_on_disk(j: &Journal) -> Result<bool> {
             Err(_) => return Ok(true),
         };
         if meta.len() != f.len || meta.modified().ok() != f.mtime {
-            return Ok(true);
-        }
-        let bytes = std::fs::read(&f.path).map_err(|e| io_error(&f.path, e))?;
-        if content_hash(&bytes) != f.hash {
             return Ok(true);
         }
     }
