@@ -613,24 +613,20 @@ async fn set_status(
     backend: &dyn Backend,
     ids: &[TxnId],
     status: Status,
-    (tx, renamed): (&UnboundedSender<Action>, &mut Renames),
+    (tx, _renamed): (&UnboundedSender<Action>, &mut Renames),
 ) -> Result<UndoEntry, BackendError> {
     let mut label = format!("mark {} {}", ids.len(), status.name());
     let mut forward = Vec::new();
     let mut inverse = Vec::new();
     let mut read_only = 0;
+    let mut to_change = Vec::new();
     for (i, id) in ids.iter().enumerate() {
         let before = backend.transaction(id).await?;
         if before.read_only {
-            // Skipped rather than failing the whole batch halfway.
+            // Skipped rather than failing the whole batch.
             read_only += 1;
         } else if before.status != status {
-            let patch = TxnPatch {
-                status: Some(status),
-                ..TxnPatch::default()
-            };
-            let after = backend.update_transaction(id, &patch).await?;
-            note_rename(renamed, id, &after.id);
+            to_change.push(id.clone());
             forward.push(EditOp::Status {
                 id: id.clone(),
                 status,
@@ -641,6 +637,15 @@ async fn set_status(
             });
         }
         progress(tx, &label, i + 1, ids.len());
+    }
+    // One batch call: a journal saves once for the whole selection, not once per transaction. A status edit keeps
+    // every id, so nothing is renamed.
+    if !to_change.is_empty() {
+        let patch = TxnPatch {
+            status: Some(status),
+            ..TxnPatch::default()
+        };
+        backend.bulk_update(&to_change, &patch).await?;
     }
     if read_only > 0 {
         label.push_str(&format!(" ({read_only} read-only skipped)"));
