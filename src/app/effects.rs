@@ -253,14 +253,14 @@ impl EffectRunner {
                 let lock = Arc::clone(&self.write_lock);
                 self.detach(async move {
                     let _guard = lock.lock().await;
-                    let mut renamed = Renames::new();
-                    let reply = set_status(backend.as_ref(), &ids, status, (&tx, &mut renamed))
+                    // A status edit keeps every id: nothing to rename.
+                    let reply = set_status(backend.as_ref(), &ids, status, &tx)
                         .await
                         .map_err(|e| e.to_string());
                     let _ = tx.send(Action::WriteDone {
                         kind: WriteKind::New,
                         reply,
-                        renamed: renamed.into_iter().collect(),
+                        renamed: Vec::new(),
                     });
                 });
             }
@@ -613,7 +613,7 @@ async fn set_status(
     backend: &dyn Backend,
     ids: &[TxnId],
     status: Status,
-    (tx, _renamed): (&UnboundedSender<Action>, &mut Renames),
+    tx: &UnboundedSender<Action>,
 ) -> Result<UndoEntry, BackendError> {
     let mut label = format!("mark {} {}", ids.len(), status.name());
     let mut forward = Vec::new();
@@ -638,8 +638,7 @@ async fn set_status(
         }
         progress(tx, &label, i + 1, ids.len());
     }
-    // One batch call: a journal saves once for the whole selection, not once per transaction. A status edit keeps
-    // every id, so nothing is renamed.
+    // One batch call: a journal saves once for the whole selection, not once per transaction.
     if !to_change.is_empty() {
         let patch = TxnPatch {
             status: Some(status),

@@ -73,14 +73,13 @@ fn same_but_for(
             b.entries.len()
         ));
     }
-    let mut in_index_before = vec![false; b.entries.len()];
-    for &i in &b.by_date {
-        in_index_before[i as usize] = true;
-    }
-    let mut in_index_after = vec![false; a.entries.len()];
-    for &i in &a.by_date {
-        in_index_after[i as usize] = true;
-    }
+    // Which entries each reading lists (a valid transaction), by entry index.
+    let listed = |j: &crate::backend::ledger::Journal| {
+        let mut v = vec![false; j.entries.len()];
+        j.by_date.iter().for_each(|&i| v[i as usize] = true);
+        v
+    };
+    let (in_index_before, in_index_after) = (listed(b), listed(a));
     for (i, (eb, ea)) in b.entries.iter().zip(&a.entries).enumerate() {
         let (tb, ta) = (b.text(eb.file, eb.span), a.text(ea.file, ea.span));
         if i == index as usize {

@@ -31,6 +31,16 @@ const BASIC: &str = "\
     assets:checking        $-800
 ";
 
+/// The id of the `n`-th transaction matching `query`, newest first.
+async fn nth_id(b: &JournalBackend, query: &Query, n: usize) -> TxnId {
+    b.transactions(query, PageRequest::default())
+        .await
+        .expect("list")
+        .items[n]
+        .id
+        .clone()
+}
+
 fn balance(accounts: &[Account], name: &str) -> Balance {
     accounts
         .iter()
@@ -135,13 +145,7 @@ async fn tag_and_status_edits_touch_only_the_edited_entry_and_keep_ids() {
 async fn note_with_surrounding_blanks_is_saved_and_answered() {
     let (_d, path) = write_temp(BASIC);
     let b = JournalBackend::open(&path).expect("open");
-    let id = b
-        .transactions(&q("landlord").expect("q"), PageRequest::default())
-        .await
-        .expect("list")
-        .items[0]
-        .id
-        .clone();
+    let id = nth_id(&b, &q("landlord").expect("q"), 0).await;
     let patch = TxnPatch {
         note: Some("  march rent ".into()),
         ..TxnPatch::default()
@@ -165,13 +169,7 @@ async fn category_change_that_breaks_an_assertion_elsewhere_is_refused() {
     let text = "2025-01-01 Shop\n    expenses:food  $5\n    assets:cash\n\n2025-01-02 Shop\n    expenses:food  $5 = $10\n    assets:cash\n";
     let (_d, path) = write_temp(text);
     let b = JournalBackend::open(&path).expect("open");
-    let id = b
-        .transactions(&Query::all(), PageRequest::default())
-        .await
-        .expect("list")
-        .items[1]
-        .id
-        .clone();
+    let id = nth_id(&b, &Query::all(), 1).await;
     let patch = TxnPatch {
         category: Some("expenses:dining".into()),
         ..TxnPatch::default()
@@ -198,13 +196,7 @@ async fn unchanged_save_is_byte_identical_and_crlf_bom_survive() {
     let text = "\u{feff}2025-01-01 * A\r\n    a  $1\r\n    b\r\n";
     let (_d, path) = write_temp(text);
     let b = JournalBackend::open(&path).expect("open");
-    let id = b
-        .transactions(&Query::all(), PageRequest::default())
-        .await
-        .expect("list")
-        .items[0]
-        .id
-        .clone();
+    let id = nth_id(&b, &Query::all(), 0).await;
     let r = b
         .bulk_tag(std::slice::from_ref(&id), &[], &["absent".into()])
         .await
@@ -223,13 +215,7 @@ async fn unchanged_save_is_byte_identical_and_crlf_bom_survive() {
 async fn concurrent_writer_change_is_kept_and_edit_reapplied_by_id() {
     let (_d, path) = write_temp(BASIC);
     let b = JournalBackend::open(&path).expect("open");
-    let id = b
-        .transactions(&q("landlord").expect("q"), PageRequest::default())
-        .await
-        .expect("list")
-        .items[0]
-        .id
-        .clone();
+    let id = nth_id(&b, &q("landlord").expect("q"), 0).await;
     // Another program appends a transaction after tally read the file.
     let mut other = std::fs::read_to_string(&path).expect("read");
     other.push_str("\n2025-02-01 Added elsewhere\n    expenses:misc  $5\n    assets:cash\n");
