@@ -197,6 +197,10 @@ pub struct BulkResult {
     pub changed: usize,
     /// Transactions that already had the requested tags.
     pub unchanged: usize,
+    /// Ids the write changed (`[old, new]`): a journal's id hashes the transaction's text, so a new note or category
+    /// gives it a new id. Servers keep their ids: empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub renamed: Vec<(TxnId, TxnId)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -460,6 +464,27 @@ pub trait Backend: Send + Sync {
             } else {
                 result.changed += 1;
             }
+        }
+        Ok(result)
+    }
+
+    /// Applies to each transaction a patch of its own, in one call: a journal saves once for all of them, which is
+    /// what undo needs (each transaction gets back its own earlier state). The default groups equal patches and
+    /// makes one `bulk_update` per group.
+    async fn bulk_patch(&self, edits: &[(TxnId, TxnPatch)]) -> Result<BulkResult> {
+        let mut groups: Vec<(&TxnPatch, Vec<TxnId>)> = Vec::new();
+        for (id, patch) in edits {
+            match groups.iter_mut().find(|(p, _)| *p == patch) {
+                Some((_, ids)) => ids.push(id.clone()),
+                None => groups.push((patch, vec![id.clone()])),
+            }
+        }
+        let mut result = BulkResult::default();
+        for (patch, ids) in groups {
+            let r = self.bulk_update(&ids, patch).await?;
+            result.changed += r.changed;
+            result.unchanged += r.unchanged;
+            result.renamed.extend(r.renamed);
         }
         Ok(result)
     }

@@ -882,16 +882,73 @@ fn expectation(
     Expect::Saved
 }
 
-async fn apply(b: &JournalBackend, edit: &GenEdit, ids: &[TxnId]) -> Result<usize, BackendError> {
+/// Applies the edit; returns how many changed (`usize::MAX` when the call does not say) and the ids it renamed.
+async fn apply(
+    b: &JournalBackend,
+    edit: &GenEdit,
+    ids: &[TxnId],
+) -> Result<(usize, Vec<(TxnId, TxnId)>), BackendError> {
     let p = &edit.patch;
     match edit.apply {
-        Apply::Update => b.update_transaction(&ids[0], p).await.map(|_| usize::MAX),
-        Apply::BulkUpdate => b.bulk_update(ids, p).await.map(|r| r.changed),
+        Apply::Update => b.update_transaction(&ids[0], p).await.map(|t| {
+            let renamed = (t.id != ids[0]).then(|| (ids[0].clone(), t.id));
+            (usize::MAX, renamed.into_iter().collect())
+        }),
+        Apply::BulkUpdate => b.bulk_update(ids, p).await.map(|r| (r.changed, r.renamed)),
         Apply::BulkTag => b
             .bulk_tag(ids, &p.add_tags, &p.remove_tags)
             .await
-            .map(|r| r.changed),
+            .map(|r| (r.changed, r.renamed)),
     }
+}
+
+/// The backend that saved followed its own text without re-reading it (issue 10): what it lists, its problems, its
+/// balances and tags must be what a fresh read of the file gives, ids and `FILE:LINE` included; and every id the
+/// edit changed was reported, old to new.
+async fn check_followed(
+    backend: &JournalBackend,
+    path: &Path,
+    (before, renamed): (&[Transaction], &[(TxnId, TxnId)]),
+    ctx: &str,
+) -> Result<(), TestCaseError> {
+    let fresh = JournalBackend::open(path).expect("open the journal");
+    let all = PageRequest {
+        ascending: true,
+        ..PageRequest::default()
+    };
+    let mine = backend
+        .transactions(&Query::all(), all)
+        .await
+        .expect("list");
+    let theirs = fresh.transactions(&Query::all(), all).await.expect("list");
+    prop_assert_eq!(
+        &mine,
+        &theirs,
+        "the followed index differs from a fresh read: {}",
+        ctx
+    );
+    let problems = |b: &JournalBackend| -> Vec<String> {
+        b.load_diagnostics().iter().map(|d| d.to_string()).collect()
+    };
+    prop_assert_eq!(problems(backend), problems(&fresh), "{}", ctx);
+    prop_assert_eq!(
+        backend.accounts().await.expect("accounts"),
+        fresh.accounts().await.expect("accounts"),
+        "{}",
+        ctx
+    );
+    prop_assert_eq!(
+        backend.tags().await.expect("tags"),
+        fresh.tags().await.expect("tags"),
+        "{}",
+        ctx
+    );
+    let renames: HashMap<&TxnId, &TxnId> = renamed.iter().map(|(a, b)| (a, b)).collect();
+    for (b, a) in before.iter().zip(&theirs.items) {
+        let expected = renames.get(&b.id).copied().unwrap_or(&b.id);
+        prop_assert_eq!(expected, &a.id, "an id changed unreported: {}", ctx);
+    }
+    Ok(())
 }
 
 /// One case: write, open, edit through the `Backend` trait, re-open and check.
@@ -935,8 +992,21 @@ async fn run_case(g: &GenJournal, edit: &GenEdit, hledger: bool) -> Result<(), T
     );
     let ctx = format!("journal {:?}\nedit {edit:?}\nresult {result:?}", r.text);
     match (result, expect) {
-        (Ok(changed), Expect::Saved) => {
+        (Ok((changed, renamed)), Expect::Saved) => {
             check_saved(&path, &r, &before, edit, &targets, changed, &ctx).await?;
+            check_followed(&backend, &path, (&before, &renamed), &ctx).await?;
+            // A second save on the followed index: every transaction pending and tagged.
+            let (now, _) = read_all(&path).await;
+            let ids: Vec<TxnId> = now.iter().map(|t| t.id.clone()).collect();
+            let patch = TxnPatch {
+                status: Some(Status::Pending),
+                add_tags: vec![Tag::new("zz", "1")],
+                ..TxnPatch::default()
+            };
+            let again = backend.bulk_update(&ids, &patch).await;
+            if let Ok(r) = &again {
+                check_followed(&backend, &path, (&now, &r.renamed), &ctx).await?;
+            }
             count(if bytes == r.text { 1 } else { 0 });
             if hledger {
                 prop_assert!(

@@ -37,7 +37,7 @@ pub fn edit_in_memory(text: &str, entry: usize, edit: &EntryEdit) -> Result<Memo
     let id = j.id_of(index);
     let new_entry = match super::save::patch_checked(j, &before.reader, &id, index, edit) {
         Ok(None) => return Ok(MemoryEdit::Unchanged),
-        Ok(Some(t)) => t,
+        Ok(Some((t, _))) => t,
         Err(e) => return Ok(MemoryEdit::Refused(e.to_string())),
     };
     let e = &j.entries[index as usize];

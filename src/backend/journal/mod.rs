@@ -4,13 +4,16 @@
 //! they change (`patch`, on the reader's own grammar `syntax`), are read back and checked (`verify`), and are saved
 //! (`save`) with a lock and a checked atomic replacement (`write`); if another program changed a file since it was
 //! read — even while tally was writing — tally re-reads it and re-applies the edit by transaction id, or refuses.
-//! Files tally may not write (no permission) are said up front: their transactions are read-only. After a save the
-//! index is rebuilt lazily, on the next read, so a one-shot command pays nothing for it.
+//! Files tally may not write (no permission) are said up front: their transactions are read-only. After its own save
+//! the index follows the new text for the edited entries only (`refresh`); a change made by another program makes it
+//! re-read every file. Every call runs on a blocking thread (`spawn_blocking`): reading, patching and writing never
+//! hold up the async runtime, and reads go on, on the index as it was, while a save writes its files.
 
 pub mod amount;
 mod memory;
 pub mod parse;
 pub mod patch;
+mod refresh;
 mod save;
 pub mod syntax;
 pub mod verify;
@@ -23,19 +26,19 @@ use crate::backend::{
     PageRequest, PeriodSummary, Result, Source, TagInfo, TxnPage, TxnPatch,
 };
 use crate::domain::{Account, Balance, Tag, Transaction, TxnId};
-use crate::query::{Query, TxnView};
+use crate::query::Query;
 use async_trait::async_trait;
 pub use memory::{MemoryEdit, edit_in_memory};
-use patch::EntryEdit;
 use std::path::{Path, PathBuf};
-use std::sync::RwLock;
+use std::sync::{Arc, Mutex, RwLock};
 
 struct Loaded {
     journal: Journal,
     diagnostics: Vec<Diagnostic>,
     /// Reads one entry again as the load did: the editor's read-back check.
     reader: parse::Reader,
-    /// Set after a save: the index no longer matches the file and is rebuilt on the next read.
+    /// Set when a save could not follow its own text (another program's bytes carried over, an interrupted
+    /// multi-file save): the index no longer matches the files and is rebuilt on the next read.
     stale: bool,
 }
 
@@ -64,10 +67,17 @@ impl Loaded {
     }
 }
 
-pub struct JournalBackend {
+/// The journal as the backend's calls share it across blocking threads.
+struct Store {
     path: PathBuf,
     loaded: RwLock<Loaded>,
     matches: MatchCache,
+    /// Held for a whole save (and a reload), so saves apply in order while reads go on.
+    saving: Mutex<()>,
+}
+
+pub struct JournalBackend {
+    store: Arc<Store>,
 }
 
 fn io_error(path: &Path, e: impl std::fmt::Display) -> BackendError {
@@ -84,18 +94,41 @@ impl JournalBackend {
         let path = path.as_ref().to_path_buf();
         let loaded = Loaded::read(&path)?;
         Ok(JournalBackend {
-            path,
-            loaded: RwLock::new(loaded),
-            matches: MatchCache::new(),
+            store: Arc::new(Store {
+                path,
+                loaded: RwLock::new(loaded),
+                matches: MatchCache::new(),
+                saving: Mutex::new(()),
+            }),
         })
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.store.path
     }
 
     /// Problems found while reading, `FILE:LINE:COLUMN: message` each.
     pub fn load_diagnostics(&self) -> Vec<Diagnostic> {
+        self.store.diagnostics()
+    }
+
+    /// Runs `f` on the store on a blocking thread (inline when there is no tokio runtime).
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let store = Arc::clone(&self.store);
+        if tokio::runtime::Handle::try_current().is_err() {
+            return f(&store);
+        }
+        tokio::task::spawn_blocking(move || f(&store))
+            .await
+            .map_err(|e| BackendError::Io(format!("journal task failed: {e}")))?
+    }
+}
+
+impl Store {
+    fn diagnostics(&self) -> Vec<Diagnostic> {
         self.read(|l| Ok(l.diagnostics.clone())).unwrap_or_default()
     }
 
@@ -128,26 +161,28 @@ impl JournalBackend {
         })
     }
 
-    fn transaction_now(&self, id: &TxnId) -> Result<Transaction> {
+    fn transaction(&self, id: &TxnId) -> Result<Transaction> {
         self.read(|l| engine::transaction(&l.journal, id))
     }
-}
 
-fn entry_edit(patch: &TxnPatch, old_category: Option<&str>) -> EntryEdit {
-    EntryEdit {
-        status: patch.status,
-        add_tags: patch.add_tags.clone(),
-        remove_tags: patch.remove_tags.clone(),
-        note: patch.note.clone(),
-        category: match (&patch.category, old_category) {
-            (Some(new), Some(old)) if new != old => Some((old.to_string(), new.clone())),
-            _ => None,
-        },
+    /// Re-reads the files if another program changed them. A save in progress is left alone: it re-reads on its
+    /// own when it must, and a reload now would stop every read until the save is done.
+    fn reload(&self) -> Result<bool> {
+        let Ok(_saving) = self.saving.try_lock() else {
+            return Ok(false);
+        };
+        let touched = {
+            let l = self.loaded.read().map_err(poisoned)?;
+            l.stale || self.touched_on_disk(&l.journal)
+        };
+        if touched {
+            let mut l = self.loaded.write().map_err(poisoned)?;
+            self.reload_now(&mut l)?;
+        }
+        Ok(touched)
     }
-}
 
-#[async_trait]
-impl Backend for JournalBackend {
+    /// The capabilities; editing is off, with the reason, when the main file may not be written.
     fn capabilities(&self) -> Capabilities {
         let mut c = Capabilities {
             edit_status: true,
@@ -164,7 +199,6 @@ impl Backend for JournalBackend {
             label: format!("journal {}", self.path.display()),
             reasons: Default::default(),
         };
-        // A main file tally may not write: editing is off, with the reason, before anyone tries.
         let why = self
             .loaded
             .read()
@@ -191,125 +225,7 @@ impl Backend for JournalBackend {
         c
     }
 
-    async fn diagnostics(&self) -> Vec<Diagnostic> {
-        self.load_diagnostics()
-    }
-
-    async fn accounts(&self) -> Result<Vec<Account>> {
-        self.read(|l| Ok(engine::balances(&l.journal)))
-    }
-
-    async fn transactions(&self, query: &Query, page: PageRequest) -> Result<TxnPage> {
-        self.read(|l| self.matches.page(&l.journal, query, &page))
-    }
-
-    async fn transaction_refs(
-        &self,
-        query: &Query,
-        page: PageRequest,
-    ) -> Result<(Vec<(TxnId, Balance)>, usize)> {
-        self.read(|l| self.matches.refs(&l.journal, query, &page))
-    }
-
-    async fn transaction(&self, id: &TxnId) -> Result<Transaction> {
-        self.transaction_now(id)
-    }
-
-    async fn update_transaction(&self, id: &TxnId, patch: &TxnPatch) -> Result<Transaction> {
-        if patch.archive {
-            return Err(BackendError::Unsupported(
-                "archiving: a journal has no archive (delete the entry from the file)".into(),
-            ));
-        }
-        let current = self.transaction_now(id)?;
-        if let Some(c) = &patch.category
-            && current.category.is_none()
-        {
-            return Err(BackendError::Invalid {
-                param: "category".into(),
-                message: format!("transaction {id} has no category posting to change to {c}"),
-            });
-        }
-        let edit = entry_edit(patch, current.category.as_deref());
-        self.save_edits(std::slice::from_ref(id), &|_| edit.clone())?;
-        // The id survives tag and status edits; a changed note or category gives the transaction a new id.
-        match self.transaction_now(id) {
-            Ok(t) => Ok(t),
-            Err(BackendError::NotFound(_)) => {
-                let mut t = current;
-                t.status = patch.status.unwrap_or(t.status);
-                self.read(|l| {
-                    let j = &l.journal;
-                    let found = j.by_date.iter().rev().map(|&i| j.view(i)).find(|v| {
-                        v.entry.date == t.date
-                            && patch.note.as_deref().is_none_or(|n| v.note() == n.trim())
-                            && v.payee() == t.payee
-                    });
-                    found
-                        .map(|v| v.to_transaction())
-                        .ok_or_else(|| BackendError::NotFound(id.0.clone()))
-                })
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    async fn bulk_tag(&self, ids: &[TxnId], add: &[Tag], remove: &[String]) -> Result<BulkResult> {
-        let edit = EntryEdit {
-            add_tags: add.to_vec(),
-            remove_tags: remove.to_vec(),
-            ..EntryEdit::default()
-        };
-        let changed = self.save_edits(ids, &|_| edit.clone())?;
-        Ok(BulkResult {
-            changed: changed.len(),
-            unchanged: ids.len() - changed.len(),
-        })
-    }
-
-    async fn bulk_update(&self, ids: &[TxnId], patch: &TxnPatch) -> Result<BulkResult> {
-        if patch.archive {
-            return Err(BackendError::Unsupported(
-                "archiving: a journal has no archive (delete the entry from the file)".into(),
-            ));
-        }
-        if patch.category.is_some() {
-            return Err(BackendError::Invalid {
-                param: "category".into(),
-                message: "a category is set one transaction at a time".into(),
-            });
-        }
-        let edit = entry_edit(patch, None);
-        let changed = self.save_edits(ids, &|_| edit.clone())?;
-        Ok(BulkResult {
-            changed: changed.len(),
-            unchanged: ids.len() - changed.len(),
-        })
-    }
-
-    async fn tags(&self) -> Result<Vec<TagInfo>> {
-        self.read(|l| Ok(engine::tags(&l.journal)))
-    }
-
-    async fn summary(&self, query: &Query, group_by: GroupBy) -> Result<Vec<PeriodSummary>> {
-        self.read(|l| self.matches.summary(&l.journal, query, group_by))
-    }
-
-    async fn breakdown(&self, query: &Query, dimension: Dimension) -> Result<Vec<BreakdownRow>> {
-        self.read(|l| self.matches.breakdown(&l.journal, query, dimension))
-    }
-
-    async fn projections(
-        &self,
-        query: &Query,
-        months: u32,
-    ) -> Result<crate::analytics::recurring::Projections> {
-        let samples = self.read(|l| self.matches.samples(&l.journal, query))?;
-        let accounts = self.accounts().await?;
-        Ok(crate::backend::projections_from(samples, &accounts, months))
-    }
-
-    async fn sources(&self) -> Result<Vec<Source>> {
+    fn sources(&self) -> Result<Vec<Source>> {
         self.read(|l| {
             Ok(l.journal
                 .files
@@ -328,17 +244,141 @@ impl Backend for JournalBackend {
                 .collect())
         })
     }
+}
+
+fn refuse_archive(patch: &TxnPatch) -> Result<()> {
+    if patch.archive {
+        return Err(BackendError::Unsupported(
+            "archiving: a journal has no archive (delete the entry from the file)".into(),
+        ));
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Backend for JournalBackend {
+    fn capabilities(&self) -> Capabilities {
+        self.store.capabilities()
+    }
+
+    async fn diagnostics(&self) -> Vec<Diagnostic> {
+        self.blocking(|s| Ok(s.diagnostics()))
+            .await
+            .unwrap_or_default()
+    }
+
+    async fn accounts(&self) -> Result<Vec<Account>> {
+        self.blocking(|s| s.read(|l| Ok(engine::balances(&l.journal))))
+            .await
+    }
+
+    async fn transactions(&self, query: &Query, page: PageRequest) -> Result<TxnPage> {
+        let query = query.clone();
+        self.blocking(move |s| s.read(|l| s.matches.page(&l.journal, &query, &page)))
+            .await
+    }
+
+    async fn transaction_refs(
+        &self,
+        query: &Query,
+        page: PageRequest,
+    ) -> Result<(Vec<(TxnId, Balance)>, usize)> {
+        let query = query.clone();
+        self.blocking(move |s| s.read(|l| s.matches.refs(&l.journal, &query, &page)))
+            .await
+    }
+
+    async fn transaction(&self, id: &TxnId) -> Result<Transaction> {
+        let id = id.clone();
+        self.blocking(move |s| s.transaction(&id)).await
+    }
+
+    async fn update_transaction(&self, id: &TxnId, patch: &TxnPatch) -> Result<Transaction> {
+        refuse_archive(patch)?;
+        let edit = vec![(id.clone(), patch.clone())];
+        let id = id.clone();
+        self.blocking(move |s| {
+            let saved = s.save_edits(save::Batch::Each(&edit))?;
+            // The id survives tag and status edits; a changed note or category gives the transaction a new id.
+            let now = saved
+                .renamed
+                .iter()
+                .find(|(old, _)| *old == id)
+                .map_or(&id, |(_, new)| new);
+            s.transaction(now)
+        })
+        .await
+    }
+
+    async fn bulk_tag(&self, ids: &[TxnId], add: &[Tag], remove: &[String]) -> Result<BulkResult> {
+        let patch = TxnPatch {
+            add_tags: add.to_vec(),
+            remove_tags: remove.to_vec(),
+            ..TxnPatch::default()
+        };
+        self.bulk_update(ids, &patch).await
+    }
+
+    async fn bulk_update(&self, ids: &[TxnId], patch: &TxnPatch) -> Result<BulkResult> {
+        refuse_archive(patch)?;
+        let (ids, patch) = (ids.to_vec(), patch.clone());
+        self.blocking(move |s| {
+            s.save_edits(save::Batch::Same {
+                ids: &ids,
+                patch: &patch,
+            })
+        })
+        .await
+    }
+
+    async fn bulk_patch(&self, edits: &[(TxnId, TxnPatch)]) -> Result<BulkResult> {
+        for (_, patch) in edits {
+            refuse_archive(patch)?;
+        }
+        let edits = edits.to_vec();
+        self.blocking(move |s| s.save_edits(save::Batch::Each(&edits)))
+            .await
+    }
+
+    async fn tags(&self) -> Result<Vec<TagInfo>> {
+        self.blocking(|s| s.read(|l| Ok(engine::tags(&l.journal))))
+            .await
+    }
+
+    async fn summary(&self, query: &Query, group_by: GroupBy) -> Result<Vec<PeriodSummary>> {
+        let query = query.clone();
+        self.blocking(move |s| s.read(|l| s.matches.summary(&l.journal, &query, group_by)))
+            .await
+    }
+
+    async fn breakdown(&self, query: &Query, dimension: Dimension) -> Result<Vec<BreakdownRow>> {
+        let query = query.clone();
+        self.blocking(move |s| s.read(|l| s.matches.breakdown(&l.journal, &query, dimension)))
+            .await
+    }
+
+    async fn projections(
+        &self,
+        query: &Query,
+        months: u32,
+    ) -> Result<crate::analytics::recurring::Projections> {
+        let query = query.clone();
+        self.blocking(move |s| {
+            s.read(|l| {
+                let samples = s.matches.samples(&l.journal, &query)?;
+                let accounts = engine::balances(&l.journal);
+                Ok(crate::backend::projections_from(samples, &accounts, months))
+            })
+        })
+        .await
+    }
+
+    async fn sources(&self) -> Result<Vec<Source>> {
+        self.blocking(|s| s.sources()).await
+    }
 
     async fn reload(&self) -> Result<bool> {
-        let touched = {
-            let l = self.loaded.read().map_err(poisoned)?;
-            l.stale || self.touched_on_disk(&l.journal)
-        };
-        if touched {
-            let mut l = self.loaded.write().map_err(poisoned)?;
-            self.reload_now(&mut l)?;
-        }
-        Ok(touched)
+        self.blocking(|s| s.reload()).await
     }
 }
 

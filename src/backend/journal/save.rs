@@ -10,83 +10,129 @@
 use super::parse::Reader;
 use super::patch::{self, EntryEdit};
 use super::write::{self, Replaced, Snapshot};
-use super::{JournalBackend, Loaded, io_error, poisoned, verify};
+use super::{Loaded, Store, io_error, poisoned, refresh, verify};
 use crate::backend::ledger::{Journal, SourceFile};
-use crate::backend::{BackendError, Result};
+use crate::backend::{BackendError, BulkResult, Result, TxnPatch};
 use crate::domain::TxnId;
 use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::PathBuf;
+use std::time::SystemTime;
 
 /// How many times a save re-reads and re-applies when other programs keep changing the file under it.
 const ATTEMPTS: usize = 5;
 
-/// What one attempt will write: each changed file's index and new text, and the ids that changed.
+/// The edits of one save: one patch for many transactions (a bulk tag), or a patch of its own for each (undo).
+#[derive(Clone, Copy)]
+pub(super) enum Batch<'a> {
+    Same {
+        ids: &'a [TxnId],
+        patch: &'a TxnPatch,
+    },
+    Each(&'a [(TxnId, TxnPatch)]),
+}
+
+impl<'a> Batch<'a> {
+    fn len(&self) -> usize {
+        match self {
+            Batch::Same { ids, .. } => ids.len(),
+            Batch::Each(edits) => edits.len(),
+        }
+    }
+
+    fn get(&self, i: usize) -> (&'a TxnId, &'a TxnPatch) {
+        match *self {
+            Batch::Same { ids, patch } => (&ids[i], patch),
+            Batch::Each(edits) => (&edits[i].0, &edits[i].1),
+        }
+    }
+}
+
+/// One entry's new text in a file's new text: its index, where its old text was, how long the new one is, and
+/// the id hash it reads with now.
+#[derive(Debug, Clone)]
+pub(super) struct Spliced {
+    pub entry: u32,
+    pub old: Range<usize>,
+    pub new_len: usize,
+    pub hash: u64,
+}
+
+/// One file a save rewrites: its new text and the entries spliced into it, in file order.
+pub(super) struct FilePlan {
+    pub file: u32,
+    pub text: String,
+    pub spliced: Vec<Spliced>,
+}
+
+/// What one attempt will write: each changed file's new text, and the ids that changed.
 struct Plan {
-    texts: Vec<(u32, String)>,
+    files: Vec<FilePlan>,
     changed: Vec<TxnId>,
 }
 
-impl JournalBackend {
-    /// Applies the edit `edit_for(id)` to each transaction in `ids`; returns the ids whose text changed.
-    pub(super) fn save_edits(
-        &self,
-        ids: &[TxnId],
-        edit_for: &(dyn Fn(&TxnId) -> EntryEdit + Sync),
-    ) -> Result<Vec<TxnId>> {
-        let mut loaded = self.loaded.write().map_err(poisoned)?;
-        if loaded.stale {
-            self.reload_now(&mut loaded)?;
-        }
-        let _locks = lock_directories(&loaded.journal)?;
+/// What writing a plan came to.
+#[derive(Default)]
+struct Written {
+    /// Files replaced, with their new modification time.
+    done: Vec<(u32, Option<SystemTime>)>,
+    /// Another program's bytes were carried over into a new file: the index cannot follow its own text.
+    recovered: bool,
+    /// The file found changed before its rename (nothing of it replaced).
+    interrupted: Option<PathBuf>,
+}
+
+impl Store {
+    /// Applies each patch of `batch` to its transaction in one save; returns what changed and the ids that did.
+    pub(super) fn save_edits(&self, batch: Batch<'_>) -> Result<BulkResult> {
+        let _saving = self.saving.lock().map_err(poisoned)?;
+        self.make_current(false)?;
+        let _locks = {
+            let l = self.loaded.read().map_err(poisoned)?;
+            lock_directories(&l.journal)?
+        };
         let mut changed: Vec<TxnId> = Vec::new();
         // Ids already counted by an earlier attempt (a set: a bulk edit may name every transaction of the journal).
         let mut counted: FxHashSet<TxnId> = FxHashSet::default();
         for attempt in 1..=ATTEMPTS {
-            if attempt > 1 || changed_on_disk(&loaded.journal)? {
-                // Someone else saved: re-read and re-apply the edit by id (ids survive unrelated edits).
-                self.reload_now(&mut loaded)?;
-            }
-            let plan = plan(&loaded, ids, edit_for, &self.path)?;
+            // Someone else saved: re-read and re-apply the edit by id (ids survive unrelated edits).
+            self.make_current(attempt > 1)?;
+            // Reads go on, on the index as it is, while the files are written.
+            let loaded = self.loaded.read().map_err(poisoned)?;
+            let plan = plan(&loaded, batch, &self.path)?;
             refuse_unwritable(&loaded.journal, &plan)?;
-            let mut wrote = false;
-            let mut interrupted = None;
-            for (file, text) in &plan.texts {
-                let f = &loaded.journal.files[*file as usize];
-                match write::replace_if_unchanged(&f.path, &snapshot(f), text.as_bytes())
-                    .map_err(|e| io_error(&f.path, e))?
-                {
-                    Replaced::Done { window, recovered } => {
-                        wrote = true;
-                        tracing::debug!(
-                            "saved {}: {} bytes, check-to-rename window {window:?}, {recovered} bytes carried over",
-                            f.path.display(),
-                            text.len()
-                        );
-                    }
-                    Replaced::Changed => {
-                        interrupted = Some(f.path.clone());
-                        break;
-                    }
-                }
-            }
-            for id in plan.changed {
+            let written = write_files(&loaded.journal, &plan)?;
+            drop(loaded);
+            let ids: Vec<(TxnId, u64)> = plan
+                .changed
+                .iter()
+                .cloned()
+                .zip(
+                    plan.files
+                        .iter()
+                        .flat_map(|f| f.spliced.iter().map(|s| s.hash)),
+                )
+                .collect();
+            for id in plan.changed.iter() {
                 if counted.insert(id.clone()) {
-                    changed.push(id);
+                    changed.push(id.clone());
                 }
             }
-            if wrote {
-                loaded.stale = true;
-                self.matches.clear();
+            let renamed = self.follow(plan.files, &written, &ids)?;
+            if written.interrupted.is_none() {
+                return Ok(BulkResult {
+                    unchanged: batch.len() - changed.len(),
+                    changed: changed.len(),
+                    renamed,
+                });
             }
-            match interrupted {
-                None => return Ok(changed),
-                Some(path) => tracing::info!(
+            if let Some(path) = &written.interrupted {
+                tracing::info!(
                     "{} changed while saving (attempt {attempt}): re-reading and re-applying the edit",
                     path.display()
-                ),
+                );
             }
         }
         Err(BackendError::Conflict(format!(
@@ -94,6 +140,77 @@ impl JournalBackend {
             self.path.display()
         )))
     }
+
+    /// Re-reads every file when asked to, when the index is stale, or when a file changed on disk.
+    fn make_current(&self, force: bool) -> Result<()> {
+        let needed = {
+            let l = self.loaded.read().map_err(poisoned)?;
+            force || l.stale || changed_on_disk(&l.journal)?
+        };
+        if needed {
+            let mut l = self.loaded.write().map_err(poisoned)?;
+            self.reload_now(&mut l)?;
+        }
+        Ok(())
+    }
+
+    /// Brings the index up to what was written: the edited entries only when every file of the plan was replaced
+    /// with exactly its text, else by re-reading the files. Returns the ids that changed (`ids`: each changed id
+    /// and the hash its entry reads with now, in plan order).
+    fn follow(
+        &self,
+        files: Vec<FilePlan>,
+        written: &Written,
+        ids: &[(TxnId, u64)],
+    ) -> Result<Vec<(TxnId, TxnId)>> {
+        if written.done.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut l = self.loaded.write().map_err(poisoned)?;
+        self.matches.clear();
+        if written.interrupted.is_none() && !written.recovered {
+            let started = std::time::Instant::now();
+            match refresh::follow(&mut l, files, &written.done) {
+                Ok(renamed) => {
+                    tracing::debug!("index followed the save in {:?}", started.elapsed());
+                    return Ok(renamed);
+                }
+                Err(why) => tracing::warn!("re-reading the journal after a save: {why}"),
+            }
+        }
+        self.reload_now(&mut l)?;
+        Ok(refresh::renamed_by_hash(&l.journal, ids))
+    }
+}
+
+/// Writes each file of `plan`, stopping at the first one another program changed meanwhile.
+fn write_files(j: &Journal, plan: &Plan) -> Result<Written> {
+    let mut out = Written::default();
+    for fp in &plan.files {
+        let f = &j.files[fp.file as usize];
+        match write::replace_if_unchanged(&f.path, &snapshot(f), fp.text.as_bytes())
+            .map_err(|e| io_error(&f.path, e))?
+        {
+            Replaced::Done {
+                window,
+                recovered,
+                modified,
+            } => {
+                tracing::debug!(
+                    "saved {}: {} bytes, check-to-rename window {window:?}, {recovered} bytes carried over",
+                    f.path.display(),
+                    fp.text.len()
+                );
+                out.done.push((fp.file, modified));
+                out.recovered |= recovered > 0;
+            }
+            Replaced::Changed => {
+                out.interrupted = Some(f.path.clone());
+                break;
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn snapshot(f: &SourceFile) -> Snapshot {
@@ -135,8 +252,8 @@ fn changed_on_disk(j: &Journal) -> Result<bool> {
 
 /// Refuses, before anything is written, an edit that would have to rewrite a file tally may not write.
 fn refuse_unwritable(j: &Journal, plan: &Plan) -> Result<()> {
-    for (file, _) in &plan.texts {
-        if let Some(why) = &j.files[*file as usize].read_only {
+    for fp in &plan.files {
+        if let Some(why) = &j.files[fp.file as usize].read_only {
             let id = plan
                 .changed
                 .first()
@@ -151,17 +268,34 @@ fn refuse_unwritable(j: &Journal, plan: &Plan) -> Result<()> {
     Ok(())
 }
 
+/// The entry edit a patch asks of a transaction whose category is `old_category`.
+fn entry_edit(id: &TxnId, patch: &TxnPatch, old_category: Option<&str>) -> Result<EntryEdit> {
+    let category = match (&patch.category, old_category) {
+        (Some(new), Some(old)) if new != old => Some((old.to_string(), new.clone())),
+        (Some(new), None) => {
+            return Err(BackendError::Invalid {
+                param: "category".into(),
+                message: format!("transaction {id} has no category posting to change to {new}"),
+            });
+        }
+        _ => None,
+    };
+    Ok(EntryEdit {
+        status: patch.status,
+        add_tags: patch.add_tags.clone(),
+        remove_tags: patch.remove_tags.clone(),
+        note: patch.note.clone(),
+        category,
+    })
+}
+
 /// Finds each transaction by id, patches and checks it; groups the new texts by file.
-fn plan(
-    loaded: &Loaded,
-    ids: &[TxnId],
-    edit_for: &(dyn Fn(&TxnId) -> EntryEdit + Sync),
-    journal_path: &std::path::Path,
-) -> Result<Plan> {
+fn plan(loaded: &Loaded, batch: Batch<'_>, journal_path: &std::path::Path) -> Result<Plan> {
     let j = &loaded.journal;
-    let indices = ids
-        .iter()
-        .map(|id| {
+    let indices = (0..batch.len())
+        .into_par_iter()
+        .map(|i| {
+            let id = batch.get(i).0;
             j.find(id).ok_or_else(|| {
                 BackendError::Conflict(format!(
                     "transaction {id} is no longer in {} (it was changed or removed by another program); nothing was saved",
@@ -171,30 +305,65 @@ fn plan(
         })
         .collect::<Result<Vec<u32>>>()?;
     // Patch and read back in parallel: both are pure functions of the entry's text.
-    let patched: Vec<Option<String>> = ids
-        .par_iter()
-        .zip(indices.par_iter())
-        .map(|(id, &index)| patch_checked(j, &loaded.reader, id, index, &edit_for(id)))
+    let patched: Vec<Option<(String, u64)>> = (0..batch.len())
+        .into_par_iter()
+        .map(|i| {
+            let (id, patch) = batch.get(i);
+            let index = indices[i];
+            let edit = entry_edit(id, patch, j.view(index).category())?;
+            patch_checked(j, &loaded.reader, id, index, &edit)
+        })
         .collect::<Result<_>>()?;
-    let mut per_file: BTreeMap<u32, Vec<(Range<usize>, String)>> = BTreeMap::new();
-    let mut changed = Vec::new();
-    for ((id, &index), p) in ids.iter().zip(&indices).zip(patched) {
-        if let Some(new_text) = p {
-            let e = &j.entries[index as usize];
-            per_file
-                .entry(e.file)
-                .or_default()
-                .push((e.span.0 as usize..e.span.1 as usize, new_text));
-            changed.push(id.clone());
+    let mut per_file: BTreeMap<u32, Vec<(Spliced, String, TxnId)>> = BTreeMap::new();
+    let mut seen: FxHashSet<u32> = FxHashSet::default();
+    for (i, p) in patched.into_iter().enumerate() {
+        let Some((new_text, hash)) = p else {
+            continue;
+        };
+        let index = indices[i];
+        if !seen.insert(index) {
+            return Err(BackendError::Invalid {
+                param: "ids".into(),
+                message: format!(
+                    "transaction {} is named twice in one edit; nothing was saved",
+                    batch.get(i).0
+                ),
+            });
         }
+        let e = &j.entries[index as usize];
+        let spliced = Spliced {
+            entry: index,
+            old: e.span.0 as usize..e.span.1 as usize,
+            new_len: new_text.len(),
+            hash,
+        };
+        per_file
+            .entry(e.file)
+            .or_default()
+            .push((spliced, new_text, batch.get(i).0.clone()));
     }
-    let mut texts = Vec::with_capacity(per_file.len());
-    for (file, edits) in per_file {
+    let mut files = Vec::with_capacity(per_file.len());
+    let mut changed = Vec::new();
+    for (file, mut edits) in per_file {
+        edits.sort_by_key(|(s, _, _)| s.old.start);
         let f = &j.files[file as usize];
-        let text = patch::apply_edits(&f.text, &edits).map_err(|e| io_error(&f.path, e))?;
-        texts.push((file, text));
+        let replacements: Vec<(Range<usize>, String)> = edits
+            .iter_mut()
+            .map(|(s, text, _)| (s.old.clone(), std::mem::take(text)))
+            .collect();
+        let text = patch::apply_edits(&f.text, &replacements).map_err(|e| io_error(&f.path, e))?;
+        let mut spliced = Vec::with_capacity(edits.len());
+        for (s, _, id) in edits {
+            spliced.push(s);
+            changed.push(id);
+        }
+        files.push(FilePlan {
+            file,
+            text,
+            spliced,
+        });
     }
-    Ok(Plan { texts, changed })
+    Ok(Plan { files, changed })
 }
 
 /// The patched text of entry `index` for `edit`, after the read-back check; `None` when nothing changes.
@@ -204,7 +373,7 @@ pub(super) fn patch_checked(
     id: &TxnId,
     index: u32,
     edit: &EntryEdit,
-) -> Result<Option<String>> {
+) -> Result<Option<(String, u64)>> {
     let e = &j.entries[index as usize];
     let text = j.text(e.file, e.span);
     let at = || format!("{}:{}", j.files[e.file as usize].path.display(), e.line);
@@ -230,7 +399,7 @@ pub(super) fn patch_checked(
     let before = reader.read_entry(index, text).map_err(refuse)?;
     let after = reader.read_entry(index, &new_text).map_err(refuse)?;
     verify::check(&before, &after, edit).map_err(refuse)?;
-    Ok(Some(new_text))
+    Ok(Some((new_text, after.hash)))
 }
 
 /// Why a category change must not be saved although the entry itself reads back right: moving a posting from one

@@ -129,7 +129,13 @@ pub fn lock_with_timeout(journal: &Path, timeout: Duration) -> io::Result<WriteL
 pub enum Replaced {
     /// The new content is in place. `window`: from the last check of the old file to the end of the rename.
     /// `recovered`: bytes another program appended to the old file after that check, appended again to the new one.
-    Done { window: Duration, recovered: u64 },
+    /// `modified`: the new file's modification time as written (before any recovered bytes), so the caller's
+    /// snapshot of its own text needs no second look at the file, which another program may already have changed.
+    Done {
+        window: Duration,
+        recovered: u64,
+        modified: Option<SystemTime>,
+    },
     /// The file changed since it was read (found after the new content was written and synced): nothing was
     /// replaced, and the temp file is gone.
     Changed,
@@ -176,6 +182,7 @@ fn replace_checked(
     file.write_all(contents)?;
     copy_ownership_and_mode(&file, Some(&old_meta))?;
     file.sync_all()?;
+    let modified = file.metadata()?.modified().ok();
     drop(file);
     meanwhile();
     // The content, read through the handle opened before writing: catches a rewrite that kept size and mtime.
@@ -197,7 +204,11 @@ fn replace_checked(
     guard.0 = None;
     sync_dir(&dir)?;
     let recovered = recover_tail(&mut old, expected.len, &target)?;
-    Ok(Replaced::Done { window, recovered })
+    Ok(Replaced::Done {
+        window,
+        recovered,
+        modified,
+    })
 }
 
 /// After the rename: bytes appended to the old inode past what was read (a writer that opened the file before the

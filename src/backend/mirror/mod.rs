@@ -396,7 +396,7 @@ impl MirrorBackend {
         self.shared.wake.notify_one();
         Ok(BulkResult {
             changed: ids.len(),
-            unchanged: 0,
+            ..BulkResult::default()
         })
     }
 
@@ -448,6 +448,7 @@ impl MirrorBackend {
         Ok(BulkResult {
             changed,
             unchanged: ids.len() - changed,
+            ..BulkResult::default()
         })
     }
 }

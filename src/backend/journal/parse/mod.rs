@@ -16,7 +16,7 @@ use crate::backend::Diagnostic;
 use crate::backend::ledger::{EntryKind, Journal, SourceFile, Sym};
 use crate::domain::Money;
 use chrono::Datelike;
-use entry::{Block, Chunk};
+pub(crate) use entry::{Block, Chunk};
 use rayon::prelude::*;
 use regex::Regex;
 use std::borrow::Cow;
@@ -383,11 +383,6 @@ impl Reader {
         {
             return Err(format!("line {} would end the transaction early", l.number));
         }
-        let state = self
-            .entry_state
-            .get(index as usize)
-            .and_then(|&s| self.states.get(s as usize))
-            .ok_or("the entry's directive state is unknown")?;
         let block = Block {
             file: 0,
             start: 0,
@@ -396,24 +391,7 @@ impl Reader {
             state: 0,
             kind: EntryKind::Regular,
         };
-        let ctx = entry::BlockCtx {
-            text,
-            block: &block,
-            state,
-            default_year: self.default_year,
-        };
-        let mut chunk = Chunk::default();
-        let mut names = entry::Names {
-            accounts: entry::LocalNames::new(),
-            commodities: entry::LocalNames::new(),
-        };
-        let mut scratch = entry::Scratch::default();
-        ctx.parse(&mut chunk, &mut names, &mut scratch)
-            .map_err(|(line, column, message)| {
-                format!("line {line}, column {column}: {message}")
-            })?;
-        let accounts = names.accounts.into_names();
-        let commodities = names.commodities.into_names();
+        let (chunk, accounts, commodities) = self.parse_block(index, text, &block)?;
         let e = chunk.entries.first().ok_or("no transaction was read")?;
         let span = |s: (u32, u32)| text[s.0 as usize..s.1 as usize].to_string();
         let tags = |r: std::ops::Range<u32>| {
@@ -456,5 +434,42 @@ impl Reader {
             postings,
             hash: e.hash,
         })
+    }
+
+    /// Reads the block `block` of `text` (the whole text of its file) as entry `index` was read: same directive
+    /// state, same default year; spans come out absolute in `text`. Returns the chunk with its local account and
+    /// commodity names. The index follows a save with it, without reading the rest of the file.
+    pub(crate) fn parse_block(
+        &self,
+        index: u32,
+        text: &str,
+        block: &Block,
+    ) -> Result<(Chunk, Vec<String>, Vec<String>), String> {
+        let state = self
+            .entry_state
+            .get(index as usize)
+            .and_then(|&s| self.states.get(s as usize))
+            .ok_or("the entry's directive state is unknown")?;
+        let ctx = entry::BlockCtx {
+            text,
+            block,
+            state,
+            default_year: self.default_year,
+        };
+        let mut chunk = Chunk::default();
+        let mut names = entry::Names {
+            accounts: entry::LocalNames::new(),
+            commodities: entry::LocalNames::new(),
+        };
+        let mut scratch = entry::Scratch::default();
+        ctx.parse(&mut chunk, &mut names, &mut scratch)
+            .map_err(|(line, column, message)| {
+                format!("line {line}, column {column}: {message}")
+            })?;
+        Ok((
+            chunk,
+            names.accounts.into_names(),
+            names.commodities.into_names(),
+        ))
     }
 }
