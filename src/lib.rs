@@ -8,6 +8,8 @@
 //! - `config`: the config file, profiles, theme and keymap overrides.
 //! - `app` and `ui`: the dashboard (state, actions, update, effects; drawing).
 //! - `server`: `tally serve`, any backend behind the tally REST API.
+//! - `ops`: every edit a person can make (status, review, tags, category, note, undo/redo) as one batch write;
+//!   the CLI, the dashboard and `tally serve` all edit through it.
 //! - `cli`: the headless commands; `generate`: deterministic sample journals.
 //! - `text`: text made safe for a terminal (control characters shown, never sent), for `ui`, `cli` and `main`.
 
@@ -18,6 +20,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod generate;
+pub mod ops;
 pub mod query;
 pub mod server;
 pub mod text;

@@ -8,7 +8,7 @@ use super::undo::UndoEntry;
 use crate::backend::{
     BreakdownRow, Capabilities, Dimension, GroupBy, PageRequest, PeriodSummary, TagInfo, TxnPage,
 };
-use crate::domain::{Balance, Status, Tag, TxnId};
+use crate::domain::{Balance, TxnId};
 use crate::query::Query;
 use crossterm::event::KeyEvent;
 use std::sync::Arc;
@@ -76,9 +76,12 @@ pub enum Action {
         done: usize,
         total: usize,
     },
+    /// A write ended: the edits it carried (their sequence numbers; an undo or redo carries its own), and an undo
+    /// entry per edit (one for an undo or redo).
     WriteDone {
         kind: WriteKind,
-        reply: Reply<UndoEntry>,
+        seqs: Vec<u64>,
+        reply: Reply<Vec<UndoEntry>>,
         /// Transactions whose id changed with the write (old, new); reported even when the write failed midway.
         renamed: Vec<(TxnId, TxnId)>,
     },
@@ -131,22 +134,19 @@ pub enum Effect {
         query: Query,
         page: PageRequest,
     },
-    /// One `bulk_tag` call; the runner first records which ids lack the added tags or carry the removed ones, so
-    /// the undo entry reverses exactly what changed.
-    BulkTag {
-        ids: Arc<Vec<TxnId>>,
-        add: Vec<Tag>,
-        remove: Vec<String>,
+    /// An edit for the operations layer. Edits that come in quick succession are written together, in one save.
+    Edit {
+        seq: u64,
+        edit: crate::ops::Edit,
     },
-    SetStatus {
-        ids: Arc<Vec<TxnId>>,
-        status: Status,
-    },
-    /// Write an entry's forward (`New`, `Redo`) or inverse (`Undo`) ops.
-    Apply {
+    /// Undo (`Undo`) or redo (`Redo`) an entry: one write, after the edits asked for before it.
+    Revert {
+        seq: u64,
         kind: WriteKind,
         entry: UndoEntry,
     },
+    /// Write the edits waiting for more company now (quitting, or an undo is waiting for them).
+    FlushEdits,
     Reload,
     /// Sync one source (the account under the cursor), or all of them.
     Sync {
@@ -154,6 +154,7 @@ pub enum Effect {
     },
     /// Archive transactions on the server (confirmed first; cannot be undone).
     Archive {
+        seq: u64,
         ids: Arc<Vec<TxnId>>,
     },
 }

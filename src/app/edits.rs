@@ -2,14 +2,14 @@
 //! pages), the tag, category and note prompts with completion from the backend's tags, and status changes. Each
 //! checks the backend's capabilities first and says why when an action is not available.
 
-use super::action::{Effect, WriteKind};
+use super::action::Effect;
 use super::navigate::move_by;
 use super::state::{Mode, Pane, Prompt, PromptKind, State};
-use super::undo::{EditOp, UndoEntry};
-use super::update::MAX_STATUS_BATCH;
-use crate::backend::{PageRequest, TagInfo, TxnPatch};
+use crate::backend::{PageRequest, TagInfo};
 use crate::config::keymap::Command;
-use crate::domain::{Balance, Status, Tag, TxnId};
+use crate::domain::{Balance, Status, Tag, Transaction, TxnId};
+use crate::ops::{Change, Edit};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 /// Where the last word of tag input starts: after the last blank or comma outside double quotes.
@@ -131,56 +131,65 @@ pub(super) fn submit_prompt(state: &mut State, prompt: Prompt, fx: &mut Vec<Effe
                 state.set_error(format!("not a valid tag name: {bad:?}"));
                 return;
             }
-            state.writes.pending += 1;
-            fx.push(Effect::BulkTag {
-                ids: prompt.targets,
-                add,
-                remove,
-            });
+            push_edit(state, prompt.targets, Change::tags(add, remove), fx);
         }
-        PromptKind::Category | PromptKind::Note => {
-            let Some(id) = prompt.targets.first().cloned() else {
-                return;
-            };
-            let Some(txn) = state.txns.rows.iter().find(|t| t.id == id) else {
-                state.set_error("the transaction is no longer on screen");
-                return;
-            };
-            let (patch, prior, what) = if prompt.kind == PromptKind::Category {
-                let patch = TxnPatch {
-                    category: Some(text.clone()),
-                    ..TxnPatch::default()
-                };
-                let prior = TxnPatch {
-                    category: Some(txn.category.clone().unwrap_or_default()),
-                    ..TxnPatch::default()
-                };
-                (patch, prior, format!("category {text}"))
-            } else {
-                let patch = TxnPatch {
-                    note: Some(text.clone()),
-                    ..TxnPatch::default()
-                };
-                let prior = TxnPatch {
-                    note: Some(txn.note.clone()),
-                    ..TxnPatch::default()
-                };
-                (patch, prior, "note".to_string())
-            };
-            let entry = UndoEntry {
-                label: format!("set {what} on 1 transaction"),
-                forward: vec![EditOp::Patch {
-                    id: id.clone(),
-                    patch,
-                }],
-                inverse: vec![EditOp::Patch { id, patch: prior }],
-            };
-            state.writes.pending += 1;
-            fx.push(Effect::Apply {
-                kind: WriteKind::New,
-                entry,
-            });
+        PromptKind::Category => {
+            push_edit(state, prompt.targets, Change::category(text), fx);
+            advance(state, fx);
         }
+        PromptKind::Note => push_edit(state, prompt.targets, Change::note(text), fx),
+    }
+}
+
+/// The next write's sequence number.
+pub(super) fn next_seq(state: &mut State) -> u64 {
+    state.writes.next_seq += 1;
+    state.writes.next_seq
+}
+
+/// Sends an edit to be saved and shows it at once: the rows on screen change now, and every page that arrives
+/// before the write answers shows it too; the answer confirms it or rolls it back (`forget_edits`).
+pub(super) fn push_edit(
+    state: &mut State,
+    ids: Arc<Vec<TxnId>>,
+    change: Change,
+    fx: &mut Vec<Effect>,
+) {
+    let seq = next_seq(state);
+    let edit = Edit { ids, change };
+    show_edit(&state.capabilities, &edit, &mut state.txns.rows);
+    state.writes.pending += 1;
+    state.writes.optimistic.push((seq, edit.clone()));
+    fx.push(Effect::Edit { seq, edit });
+}
+
+/// Applies `edit` to those of `rows` it names.
+fn show_edit(caps: &crate::backend::Capabilities, edit: &Edit, rows: &mut [Transaction]) {
+    let named: HashSet<&TxnId> = edit.ids.iter().collect();
+    for row in rows
+        .iter_mut()
+        .filter(|r| named.contains(&r.id) && !r.read_only)
+    {
+        *row = crate::ops::preview(row, &edit.change, caps);
+    }
+}
+
+/// Shows the edits not yet saved on rows that just arrived from the backend.
+pub(super) fn show_pending(state: &State, rows: &mut [Transaction]) {
+    for (_, edit) in &state.writes.optimistic {
+        show_edit(&state.capabilities, edit, rows);
+    }
+}
+
+/// The write answered for edits `seqs`: they are no longer shown on top of what the backend says.
+pub(super) fn forget_edits(state: &mut State, seqs: &[u64]) {
+    state.writes.optimistic.retain(|(s, _)| !seqs.contains(s));
+}
+
+/// Reviewing one by one: after an edit of the row under the cursor (no selection), move on to the next.
+fn advance(state: &mut State, fx: &mut Vec<Effect>) {
+    if state.selection.ids.is_empty() && state.focus == Pane::Transactions {
+        move_by(state, 1, fx);
     }
 }
 
@@ -238,51 +247,57 @@ pub(super) fn single_edit_prompt(state: &mut State, command: Command) {
         state.set_error(why);
         return;
     }
-    let Some(txn) = state.current() else {
-        state.set_status("no transaction under the cursor");
-        return;
-    };
-    if txn.read_only {
-        let msg = format!("{} is read-only here: {}", txn.id, txn.source);
-        state.set_error(msg);
-        return;
-    }
-    let current = if kind == PromptKind::Category {
-        txn.category.clone().unwrap_or_default()
+    // A category goes on the selection (or the row under the cursor); a note on the row under the cursor.
+    let many = kind == PromptKind::Category && !state.selection.ids.is_empty();
+    let targets = if many {
+        match targets(state) {
+            Some(ids) => ids,
+            None => return,
+        }
     } else {
-        txn.note.clone()
+        let Some(txn) = state.current() else {
+            state.set_status("no transaction under the cursor");
+            return;
+        };
+        if txn.read_only {
+            let msg = format!("{} is read-only here: {}", txn.id, txn.source);
+            state.set_error(msg);
+            return;
+        }
+        Arc::new(vec![txn.id.clone()])
+    };
+    let current = match (kind, state.current()) {
+        (PromptKind::Category, Some(t)) if !many => t.category.clone().unwrap_or_default(),
+        (PromptKind::Note, Some(t)) => t.note.clone(),
+        _ => String::new(),
     };
     let mut prompt = Prompt {
         kind,
         input: tui_input::Input::new(current),
-        targets: Arc::new(vec![txn.id.clone()]),
+        targets,
         completions: Vec::new(),
     };
     update_completions(&mut prompt, &state.tags, &state.categories);
     state.mode = Mode::Prompt(prompt);
 }
 
+/// `r` (`Change::Reviewed`: cleared and the `review` tag off, in one write) or `!` (pending) on the selection or the
+/// row under the cursor: any number of rows is one batch.
 pub(super) fn set_status(state: &mut State, status: Status, fx: &mut Vec<Effect>) {
     if let Some(why) = unavailable(state, "edit_status", "change status") {
         state.set_error(why);
         return;
     }
+    let change = if status == Status::Cleared {
+        Change::Reviewed
+    } else {
+        Change::status(status)
+    };
     let Some(ids) = targets(state) else {
         return;
     };
-    if ids.len() > MAX_STATUS_BATCH {
-        state.set_error(format!(
-            "{} selected: status changes are one call each, at most {MAX_STATUS_BATCH} at once",
-            ids.len()
-        ));
-        return;
-    }
-    state.writes.pending += 1;
-    fx.push(Effect::SetStatus { ids, status });
-    if state.selection.ids.is_empty() && state.focus == Pane::Transactions {
-        // Reviewing one by one: move on to the next.
-        move_by(state, 1, fx);
-    }
+    push_edit(state, ids, change, fx);
+    advance(state, fx);
 }
 
 pub(super) fn toggle_select(state: &mut State, fx: &mut Vec<Effect>) {

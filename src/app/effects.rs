@@ -2,19 +2,19 @@
 //! Reads of the same kind replace each other: the older task is aborted, page queries run one at a time and one
 //! superseded while waiting is skipped, so typing fast costs the running query plus the last one, not one per key.
 //! Background work (account sparklines, the review count) waits for a quiet moment so it never delays typing.
-//! Writes are never aborted and run one after another, in order. Before a bulk tag the runner records which of the
-//! chosen transactions lack each added tag or carry each removed one, so the undo entry reverses exactly what the
-//! write changed. The price is one extra `tag:NAME` query per tag — cheap next to the write itself.
+//! Writes are never aborted and run one after another, in order: edits, undo and redo go to the batcher (`batch`),
+//! which writes edits typed in quick succession together through the operations layer (`ops`). The runner holds no
+//! domain logic: what an edit means and how it is undone is `ops`'s business.
 
 use super::action::{Action, Effect, Opened, Slot, WriteKind};
+use super::batch::{Batcher, Ends, Queued};
 use super::state::{AccountRow, SPARK_MONTHS};
-use super::undo::{EditOp, UndoEntry};
-use crate::backend::{Backend, BackendError, Dimension, PageRequest, SortKey, TxnPatch};
-use crate::domain::{Balance, Status, Tag, TxnId};
+use crate::backend::{Backend, BackendError, Dimension, PageRequest, SortKey};
+use crate::domain::Balance;
 use crate::query::{DateRange, Query, Term};
 use chrono::{Datelike, Months, NaiveDate};
 use rust_decimal::Decimal;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -68,6 +68,8 @@ pub struct EffectRunner {
     idle: Arc<IdleGate>,
     /// Writes, reloads and syncs: never aborted, tracked only so `busy` can tell when all work is done.
     detached: Vec<JoinHandle<()>>,
+    /// Edits, undo and redo, written in batches; started with the first edit.
+    batcher: Option<Batcher>,
 }
 
 impl EffectRunner {
@@ -85,6 +87,7 @@ impl EffectRunner {
                 quiet: QUIET,
             }),
             detached: Vec::new(),
+            batcher: None,
         }
     }
 
@@ -99,10 +102,23 @@ impl EffectRunner {
 
     /// True while any task this runner started is still running (its reply not yet sent).
     pub fn busy(&self) -> bool {
-        self.slots
-            .values()
-            .chain(&self.detached)
-            .any(|h| !h.is_finished())
+        self.batcher.as_ref().is_some_and(Batcher::busy)
+            || self
+                .slots
+                .values()
+                .chain(&self.detached)
+                .any(|h| !h.is_finished())
+    }
+
+    fn batch(&mut self, q: Queued) {
+        let batcher = self.batcher.get_or_insert_with(|| {
+            Batcher::start(Ends {
+                backend: Arc::clone(&self.backend),
+                actions: self.tx.clone(),
+                write_lock: Arc::clone(&self.write_lock),
+            })
+        });
+        batcher.send(q);
     }
 
     /// What the backend says about itself once opened.
@@ -234,57 +250,9 @@ impl EffectRunner {
             } => self.spawn(Slot::Collect, async move {
                 collect(backend.as_ref(), generation, (&query, page), &tx).await;
             }),
-            Effect::BulkTag { ids, add, remove } => {
-                let lock = Arc::clone(&self.write_lock);
-                self.detach(async move {
-                    let _guard = lock.lock().await;
-                    let mut renamed = Renames::new();
-                    let reply = bulk_tag(backend.as_ref(), ids, (add, remove), (&tx, &mut renamed))
-                        .await
-                        .map_err(|e| e.to_string());
-                    let _ = tx.send(Action::WriteDone {
-                        kind: WriteKind::New,
-                        reply,
-                        renamed: renamed.into_iter().collect(),
-                    });
-                });
-            }
-            Effect::SetStatus { ids, status } => {
-                let lock = Arc::clone(&self.write_lock);
-                self.detach(async move {
-                    let _guard = lock.lock().await;
-                    // A status edit keeps every id: nothing to rename.
-                    let reply = set_status(backend.as_ref(), &ids, status, &tx)
-                        .await
-                        .map_err(|e| e.to_string());
-                    let _ = tx.send(Action::WriteDone {
-                        kind: WriteKind::New,
-                        reply,
-                        renamed: Vec::new(),
-                    });
-                });
-            }
-            Effect::Apply { kind, entry } => {
-                let lock = Arc::clone(&self.write_lock);
-                self.detach(async move {
-                    let _guard = lock.lock().await;
-                    let ops = if kind == WriteKind::Undo {
-                        &entry.inverse
-                    } else {
-                        &entry.forward
-                    };
-                    let mut renamed = Renames::new();
-                    let reply = apply(backend.as_ref(), ops, &entry.label, (&tx, &mut renamed))
-                        .await
-                        .map(|()| entry.clone())
-                        .map_err(|e| e.to_string());
-                    let _ = tx.send(Action::WriteDone {
-                        kind,
-                        reply,
-                        renamed: renamed.into_iter().collect(),
-                    });
-                });
-            }
+            Effect::Edit { seq, edit } => self.batch(Queued::Edit { seq, edit }),
+            Effect::Revert { seq, kind, entry } => self.batch(Queued::Revert { seq, kind, entry }),
+            Effect::FlushEdits => self.batch(Queued::Flush),
             Effect::Reload => {
                 let lock = Arc::clone(&self.write_lock);
                 self.detach(async move {
@@ -309,28 +277,26 @@ impl EffectRunner {
                     let _ = tx.send(Action::Synced(reply.map_err(|e| e.to_string())));
                 });
             }
-            Effect::Archive { ids } => {
+            Effect::Archive { seq, ids } => {
                 let lock = Arc::clone(&self.write_lock);
                 self.detach(async move {
                     let _guard = lock.lock().await;
-                    let patch = TxnPatch {
-                        archive: true,
-                        ..TxnPatch::default()
-                    };
-                    let reply = backend
-                        .bulk_update(&ids, &patch)
+                    let reply = crate::ops::archive(backend.as_ref(), &ids)
                         .await
-                        .map(|r| UndoEntry {
-                            label: format!(
-                                "archived {} on the server (cannot be undone)",
-                                r.changed
-                            ),
-                            forward: Vec::new(),
-                            inverse: Vec::new(),
+                        .map(|r| {
+                            vec![crate::ops::UndoEntry {
+                                label: format!(
+                                    "archived {} on the server (cannot be undone)",
+                                    r.changed
+                                ),
+                                forward: Vec::new(),
+                                inverse: Vec::new(),
+                            }]
                         })
                         .map_err(|e| e.to_string());
                     let _ = tx.send(Action::WriteDone {
                         kind: WriteKind::New,
+                        seqs: vec![seq],
                         reply,
                         renamed: Vec::new(),
                     });
@@ -498,262 +464,5 @@ async fn collect(
                 return;
             }
         }
-    }
-}
-
-/// Each of `ids` that carries a transaction-level tag `name`, with the values it has.
-async fn tag_holders(
-    backend: &dyn Backend,
-    name: &str,
-    ids: &HashSet<&TxnId>,
-) -> Result<HashMap<TxnId, Vec<String>>, BackendError> {
-    let query = Query {
-        terms: vec![Term::Tag {
-            name: name.to_lowercase(),
-            value: None,
-        }],
-        source: format!("tag:{name}"),
-    };
-    let mut out = HashMap::new();
-    let mut offset = 0;
-    loop {
-        let page = backend
-            .transactions(
-                &query,
-                PageRequest {
-                    offset,
-                    limit: COLLECT_PAGE,
-                    ..PageRequest::default()
-                },
-            )
-            .await?;
-        let n = page.items.len();
-        for t in page.items {
-            if !ids.contains(&t.id) {
-                continue;
-            }
-            let values: Vec<String> = t
-                .tags
-                .iter()
-                .filter(|tag| tag.name.eq_ignore_ascii_case(name))
-                .map(|tag| tag.value.clone())
-                .collect();
-            if !values.is_empty() {
-                out.insert(t.id, values);
-            }
-        }
-        offset += n;
-        if n == 0 || offset >= page.total {
-            return Ok(out);
-        }
-    }
-}
-
-async fn bulk_tag(
-    backend: &dyn Backend,
-    ids: Arc<Vec<TxnId>>,
-    (add, remove): (Vec<Tag>, Vec<String>),
-    (tx, renamed): (&UnboundedSender<Action>, &mut Renames),
-) -> Result<UndoEntry, BackendError> {
-    let words: Vec<String> = add
-        .iter()
-        .map(|t| format!("+{t}"))
-        .chain(remove.iter().map(|n| format!("-{n}")))
-        .collect();
-    let label = format!("tag {} on {}", words.join(" "), ids.len());
-    let _ = tx.send(Action::WriteProgress {
-        label: label.clone(),
-        done: 0,
-        total: ids.len(),
-    });
-    let chosen: HashSet<&TxnId> = ids.iter().collect();
-    let mut inverse = Vec::new();
-    for tag in &add {
-        let holders = tag_holders(backend, &tag.name, &chosen).await?;
-        let lacking: Vec<TxnId> = ids
-            .iter()
-            .filter(|id| !holders.contains_key(*id))
-            .cloned()
-            .collect();
-        if !lacking.is_empty() {
-            inverse.push(EditOp::Tags {
-                ids: Arc::new(lacking),
-                add: Vec::new(),
-                remove: vec![tag.name.clone()],
-            });
-        }
-    }
-    for name in &remove {
-        let holders = tag_holders(backend, name, &chosen).await?;
-        let mut by_value: BTreeMap<String, Vec<TxnId>> = BTreeMap::new();
-        for (id, values) in holders {
-            for v in values {
-                by_value.entry(v).or_default().push(id.clone());
-            }
-        }
-        for (value, mut holders) in by_value {
-            holders.sort();
-            inverse.push(EditOp::Tags {
-                ids: Arc::new(holders),
-                add: vec![Tag::new(name.clone(), value)],
-                remove: Vec::new(),
-            });
-        }
-    }
-    let forward = vec![EditOp::Tags { ids, add, remove }];
-    apply(backend, &forward, &label, (tx, renamed)).await?;
-    Ok(UndoEntry {
-        label,
-        forward,
-        inverse,
-    })
-}
-
-async fn set_status(
-    backend: &dyn Backend,
-    ids: &[TxnId],
-    status: Status,
-    tx: &UnboundedSender<Action>,
-) -> Result<UndoEntry, BackendError> {
-    let mut label = format!("mark {} {}", ids.len(), status.name());
-    let mut forward = Vec::new();
-    let mut inverse = Vec::new();
-    let mut read_only = 0;
-    let mut to_change = Vec::new();
-    for (i, id) in ids.iter().enumerate() {
-        let before = backend.transaction(id).await?;
-        if before.read_only {
-            // Skipped rather than failing the whole batch.
-            read_only += 1;
-        } else if before.status != status {
-            to_change.push(id.clone());
-            forward.push(EditOp::Status {
-                id: id.clone(),
-                status,
-            });
-            inverse.push(EditOp::Status {
-                id: id.clone(),
-                status: before.status,
-            });
-        }
-        progress(tx, &label, i + 1, ids.len());
-    }
-    // One batch call: a journal saves once for the whole selection, not once per transaction.
-    if !to_change.is_empty() {
-        let patch = TxnPatch {
-            status: Some(status),
-            ..TxnPatch::default()
-        };
-        backend.bulk_update(&to_change, &patch).await?;
-    }
-    if read_only > 0 {
-        label.push_str(&format!(" ({read_only} read-only skipped)"));
-    }
-    Ok(UndoEntry {
-        label,
-        forward,
-        inverse,
-    })
-}
-
-fn progress(tx: &UnboundedSender<Action>, label: &str, done: usize, total: usize) {
-    if total > 1 && (done.is_multiple_of(50) || done == total) {
-        let _ = tx.send(Action::WriteProgress {
-            label: label.to_string(),
-            done,
-            total,
-        });
-    }
-}
-
-/// Ids that changed because of a write: a journal id hashes the transaction's text, so editing its note or
-/// category gives it a new id. The UI renames them everywhere it keeps ids (undo entries, selection).
-pub type Renames = HashMap<TxnId, TxnId>;
-
-fn note_rename(renamed: &mut Renames, before: &TxnId, after: &TxnId) {
-    if before == after {
-        return;
-    }
-    // A → B then B → C is A → C.
-    let origin = renamed
-        .iter()
-        .find(|(_, to)| *to == before)
-        .map(|(from, _)| from.clone())
-        .unwrap_or_else(|| before.clone());
-    renamed.insert(origin, after.clone());
-}
-
-fn current<'a>(renamed: &'a Renames, id: &'a TxnId) -> &'a TxnId {
-    renamed.get(id).unwrap_or(id)
-}
-
-/// Writes `ops` in order: a tag op is one `bulk_tag` call, or one `update_transaction` per id on backends that
-/// cannot bulk-tag. Ids renamed by an earlier op are followed, and every rename is recorded.
-async fn apply(
-    backend: &dyn Backend,
-    ops: &[EditOp],
-    label: &str,
-    (tx, renamed): (&UnboundedSender<Action>, &mut Renames),
-) -> Result<(), BackendError> {
-    let total: usize = ops.iter().map(EditOp::size).sum();
-    let mut done = 0;
-    let bulk = backend.capabilities().bulk_tag;
-    for op in ops {
-        match op {
-            EditOp::Tags { ids, add, remove } if bulk => {
-                let ids: Vec<TxnId> = ids.iter().map(|id| current(renamed, id).clone()).collect();
-                backend.bulk_tag(&ids, add, remove).await?;
-                done += ids.len();
-                progress(tx, label, done, total);
-            }
-            EditOp::Tags { ids, add, remove } => {
-                let patch = TxnPatch {
-                    add_tags: add.clone(),
-                    remove_tags: remove.clone(),
-                    ..TxnPatch::default()
-                };
-                for id in ids.iter() {
-                    let id = current(renamed, id).clone();
-                    let after = backend.update_transaction(&id, &patch).await?;
-                    note_rename(renamed, &id, &after.id);
-                    done += 1;
-                    progress(tx, label, done, total);
-                }
-            }
-            EditOp::Status { id, status } => {
-                let patch = TxnPatch {
-                    status: Some(*status),
-                    ..TxnPatch::default()
-                };
-                let id = current(renamed, id).clone();
-                let after = backend.update_transaction(&id, &patch).await?;
-                note_rename(renamed, &id, &after.id);
-                done += 1;
-                progress(tx, label, done, total);
-            }
-            EditOp::Patch { id, patch } => {
-                let id = current(renamed, id).clone();
-                let after = backend.update_transaction(&id, patch).await?;
-                note_rename(renamed, &id, &after.id);
-                done += 1;
-                progress(tx, label, done, total);
-            }
-        }
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn renames_chain() {
-        let mut r = Renames::new();
-        note_rename(&mut r, &TxnId::from("a"), &TxnId::from("b"));
-        note_rename(&mut r, &TxnId::from("b"), &TxnId::from("c"));
-        note_rename(&mut r, &TxnId::from("x"), &TxnId::from("x"));
-        assert_eq!(r.len(), 1);
-        assert_eq!(current(&r, &TxnId::from("a")), &TxnId::from("c"));
     }
 }

@@ -6,6 +6,7 @@
 //! at once.
 
 mod action;
+mod batch;
 mod edits;
 mod effects;
 mod navigate;
@@ -22,8 +23,8 @@ pub use state::{
     PROJECTION_MONTHS, Pane, Phase, Prompt, PromptKind, SPARK_MONTHS, Selection, State,
     StateOptions, StatusMessage, TableView, TxnWindow, Writes,
 };
-pub use undo::{EditOp, UNDO_LIMIT, UndoEntry, UndoStack};
-pub use update::{MAX_STATUS_BATCH, RELOAD_EVERY_TICKS, update};
+pub use undo::{UNDO_LIMIT, UndoEntry, UndoStack};
+pub use update::{RELOAD_EVERY_TICKS, update};
 
 use crate::backend::{Backend, BackendError};
 use crate::config::keymap::Keymap;

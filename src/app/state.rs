@@ -223,7 +223,15 @@ pub struct Analytics {
 /// Writes in flight and the progress of a slow one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Writes {
+    /// Edits, undos and redos asked for and not yet answered by the backend.
     pub pending: usize,
+    /// The sequence number the next write gets (its answer names it).
+    pub next_seq: u64,
+    /// Edits shown before they are saved: applied, in order, to the rows on screen and to every page that arrives
+    /// until the write answers (confirmed or rolled back).
+    pub optimistic: Vec<(u64, crate::ops::Edit)>,
+    /// Undo presses waiting for edits still being saved (undo applies to the newest edit, once it is saved).
+    pub undo_waiting: usize,
     /// (label, done, total) of the write that reported progress last.
     pub progress: Option<(String, usize, usize)>,
 }

@@ -1,76 +1,14 @@
-//! Undo and redo of edits made through the backend. An entry records the edit as it was sent (`forward`) and the
-//! edit that reverses exactly what changed (`inverse`) — worked out before writing, so a tag that was already
-//! present is not removed by undo and a removed tag comes back with its old value. Undo sends `inverse` through
-//! the backend; redo sends `forward` again.
+//! The dashboard's undo and redo stacks. An entry (`ops::UndoEntry`) records an edit as it was written (`forward`)
+//! and the patches that reverse exactly what changed (`inverse`), worked out by the operations layer before writing.
+//! Undo writes `inverse` in one batch; redo writes `forward` again. Ids in the stacks follow the renames a write
+//! reports, so they always name transactions as they are now.
 
-use crate::backend::TxnPatch;
-use crate::domain::{Status, Tag, TxnId};
+use crate::domain::TxnId;
+pub use crate::ops::UndoEntry;
 use std::collections::HashMap;
-use std::sync::Arc;
 
 /// How many entries the undo stack keeps.
 pub const UNDO_LIMIT: usize = 100;
-
-/// One write the backend can do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EditOp {
-    /// One `bulk_tag` call.
-    Tags {
-        ids: Arc<Vec<TxnId>>,
-        add: Vec<Tag>,
-        remove: Vec<String>,
-    },
-    /// One `update_transaction` status change.
-    Status { id: TxnId, status: Status },
-    /// One `update_transaction` with a category or note.
-    Patch { id: TxnId, patch: TxnPatch },
-}
-
-impl EditOp {
-    /// Follows id changes (`old → new`) so the op names the transaction as it is now.
-    pub fn rename(&mut self, renamed: &HashMap<TxnId, TxnId>) {
-        match self {
-            EditOp::Tags { ids, .. } => {
-                if ids.iter().any(|id| renamed.contains_key(id)) {
-                    *ids = Arc::new(
-                        ids.iter()
-                            .map(|id| renamed.get(id).unwrap_or(id).clone())
-                            .collect(),
-                    );
-                }
-            }
-            EditOp::Status { id, .. } | EditOp::Patch { id, .. } => {
-                if let Some(new) = renamed.get(id) {
-                    *id = new.clone();
-                }
-            }
-        }
-    }
-
-    /// How many transactions the op touches (for progress).
-    pub fn size(&self) -> usize {
-        match self {
-            EditOp::Tags { ids, .. } => ids.len(),
-            EditOp::Status { .. } | EditOp::Patch { .. } => 1,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UndoEntry {
-    /// What was done, for the status bar: `tag +work on 12`.
-    pub label: String,
-    pub forward: Vec<EditOp>,
-    pub inverse: Vec<EditOp>,
-}
-
-impl UndoEntry {
-    pub fn rename(&mut self, renamed: &HashMap<TxnId, TxnId>) {
-        for op in self.forward.iter_mut().chain(self.inverse.iter_mut()) {
-            op.rename(renamed);
-        }
-    }
-}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UndoStack {

@@ -6,7 +6,7 @@
 
 use super::action::{Action, Effect, Opened, Reply, WriteKind};
 use super::edits::{
-    complete_word, range_select, select_all, set_status, single_edit_prompt, submit_prompt,
+    self, complete_word, range_select, select_all, set_status, single_edit_prompt, submit_prompt,
     targets, toggle_select, unavailable, update_completions,
 };
 use super::navigate::{
@@ -27,9 +27,6 @@ use tui_input::backend::crossterm::to_input_request;
 
 /// Ticks between two live-reload checks (the run loop ticks four times a second).
 pub const RELOAD_EVERY_TICKS: u64 = 6;
-
-/// Most transactions a status change applies to at once (each is one backend call).
-pub const MAX_STATUS_BATCH: usize = 5_000;
 
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     let mut fx = Vec::new();
@@ -84,9 +81,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::WriteDone {
             kind,
+            seqs,
             reply,
             renamed,
-        } => on_write_done(state, (kind, reply), renamed, &mut fx),
+        } => on_write_done(state, (kind, seqs, reply), renamed, &mut fx),
         Action::Reloaded(reply) => {
             state.reload_in_flight = false;
             match reply {
@@ -234,7 +232,10 @@ fn on_page(
             }
             let extend = std::mem::take(&mut state.txns.pending_extend) && !was_awaiting;
             let keep = state.table.top;
-            state.txns.take_page(offset, page.items, extend, keep);
+            let mut items = page.items;
+            // Edits not yet saved show on every page that arrives before their write answers.
+            edits::show_pending(state, &mut items);
+            state.txns.take_page(offset, items, extend, keep);
             state.txns.total = Some(page.total);
             state.txns.sum = page.sum;
             if let Some(id) = state.txns.follow.take()
@@ -373,47 +374,47 @@ fn on_collected(
 
 fn on_write_done(
     state: &mut State,
-    (kind, mut reply): (WriteKind, Reply<UndoEntry>),
+    (kind, seqs, mut reply): (WriteKind, Vec<u64>, Reply<Vec<UndoEntry>>),
     renamed: Vec<(TxnId, TxnId)>,
     fx: &mut Vec<Effect>,
 ) {
     let renamed: HashMap<TxnId, TxnId> = renamed.into_iter().collect();
     state.undo.rename(&renamed);
-    if let Ok(entry) = &mut reply {
-        entry.rename(&renamed);
+    if let Ok(entries) = &mut reply {
+        for entry in entries {
+            entry.rename(&renamed);
+        }
     }
     for (old, new) in &renamed {
         if state.selection.ids.remove(old) {
             state.selection.ids.insert(new.clone());
         }
     }
-    state.writes.pending = state.writes.pending.saturating_sub(1);
+    // Confirmed, or rolled back: either way the rows now come from the backend as they are.
+    edits::forget_edits(state, &seqs);
+    state.writes.pending = state.writes.pending.saturating_sub(seqs.len().max(1));
     state.writes.progress = None;
     state.last_write_tick = Some(state.ticks);
     if reply.is_err() {
         // Stay and show what failed rather than quitting over it.
         state.quit_when_written = false;
+        state.writes.undo_waiting = 0;
     } else if state.quit_when_written && state.writes.pending == 0 {
         state.quit = true;
     }
     match (kind, reply) {
-        (WriteKind::New, Ok(entry)) => {
-            if entry.inverse.is_empty() && entry.forward.is_empty() {
-                state.set_status(entry.label.clone());
-            } else {
-                state.set_status(format!("{} (u to undo)", entry.label));
-            }
-            if !entry.inverse.is_empty() {
-                state.undo.push(entry);
+        (WriteKind::New, Ok(entries)) => saved(state, entries),
+        (WriteKind::Undo, Ok(entries)) => {
+            if let Some(entry) = entries.into_iter().next() {
+                state.set_status(format!("undone: {}", entry.label));
+                state.undo.undone(entry);
             }
         }
-        (WriteKind::Undo, Ok(entry)) => {
-            state.set_status(format!("undone: {}", entry.label));
-            state.undo.undone(entry);
-        }
-        (WriteKind::Redo, Ok(entry)) => {
-            state.set_status(format!("redone: {}", entry.label));
-            state.undo.redone(entry);
+        (WriteKind::Redo, Ok(entries)) => {
+            if let Some(entry) = entries.into_iter().next() {
+                state.set_status(format!("redone: {}", entry.label));
+                state.undo.redone(entry);
+            }
         }
         (_, Err(e)) => state.set_error(format!("write failed: {e}")),
     }
@@ -421,6 +422,71 @@ fn on_write_done(
     if let Some(new) = state.txns.follow.as_ref().and_then(|id| renamed.get(id)) {
         state.txns.follow = Some(new.clone());
     }
+    if state.writes.pending == 0 && state.writes.undo_waiting > 0 {
+        state.writes.undo_waiting -= 1;
+        undo_or_redo(state, WriteKind::Undo, fx);
+    }
+}
+
+/// New edits were saved: each gets its undo entry; the status line says what the last one did.
+fn saved(state: &mut State, entries: Vec<UndoEntry>) {
+    let n = entries.len();
+    let mut last = None;
+    for entry in entries {
+        last = Some(entry.label.clone());
+        if !entry.inverse.is_empty() {
+            state.undo.push(entry);
+        }
+    }
+    let Some(label) = last else {
+        return;
+    };
+    let undo = state.keymap.key_text(Command::Undo);
+    let text = match n {
+        1 if state.undo.can_undo() == 0 => label,
+        1 => format!("{label} ({undo} to undo)"),
+        _ => {
+            format!("{n} edits saved in one write, the last: {label} ({undo} undoes one at a time)")
+        }
+    };
+    state.set_status(text);
+}
+
+/// Undo or redo the newest entry: one write. While edits are still being saved, undo waits for them (they are
+/// written at once) and then applies to the newest.
+fn undo_or_redo(state: &mut State, kind: WriteKind, fx: &mut Vec<Effect>) {
+    if state.writes.pending > 0 {
+        if kind == WriteKind::Undo {
+            state.writes.undo_waiting += 1;
+            state.set_status("saving… the undo follows once the save is done");
+            fx.push(Effect::FlushEdits);
+        } else {
+            state.set_status("saving… redo when the save is done");
+        }
+        return;
+    }
+    let entry = if kind == WriteKind::Undo {
+        state.undo.pop_undo()
+    } else {
+        state.undo.pop_redo()
+    };
+    let Some(entry) = entry else {
+        state.set_status(if kind == WriteKind::Undo {
+            "nothing to undo"
+        } else {
+            "nothing to redo"
+        });
+        return;
+    };
+    let verb = if kind == WriteKind::Undo {
+        "undoing"
+    } else {
+        "redoing"
+    };
+    state.set_status(format!("{verb}: {}", entry.label));
+    state.writes.pending += 1;
+    let seq = edits::next_seq(state);
+    fx.push(Effect::Revert { seq, kind, entry });
 }
 
 fn on_paste(state: &mut State, text: &str, fx: &mut Vec<Effect>) {
@@ -528,7 +594,8 @@ fn prompt_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
         state.mode = Mode::Normal;
         if matches!(key.code, KeyCode::Char('y' | 'Y')) {
             state.writes.pending += 1;
-            fx.push(Effect::Archive { ids });
+            let seq = edits::next_seq(state);
+            fx.push(Effect::Archive { seq, ids });
         } else {
             state.set_status("nothing archived");
         }
@@ -573,6 +640,8 @@ fn run_command(state: &mut State, command: Command, fx: &mut Vec<Effect>) {
         Command::Quit => {
             if state.writes.pending > 0 && !state.quit_when_written {
                 state.quit_when_written = true;
+                // Edits waiting for company are written now.
+                fx.push(Effect::FlushEdits);
                 let key = state.keymap.key_text(Command::Quit);
                 state.set_status(format!(
                     "finishing {} write(s) before quitting… ({key} again quits now)",
@@ -691,28 +760,8 @@ fn run_command(state: &mut State, command: Command, fx: &mut Vec<Effect>) {
             });
             requery(state, fx);
         }
-        Command::Undo => match state.undo.pop_undo() {
-            Some(entry) => {
-                state.writes.pending += 1;
-                state.set_status(format!("undoing: {}", entry.label));
-                fx.push(Effect::Apply {
-                    kind: WriteKind::Undo,
-                    entry,
-                });
-            }
-            None => state.set_status("nothing to undo"),
-        },
-        Command::Redo => match state.undo.pop_redo() {
-            Some(entry) => {
-                state.writes.pending += 1;
-                state.set_status(format!("redoing: {}", entry.label));
-                fx.push(Effect::Apply {
-                    kind: WriteKind::Redo,
-                    entry,
-                });
-            }
-            None => state.set_status("nothing to redo"),
-        },
+        Command::Undo => undo_or_redo(state, WriteKind::Undo, fx),
+        Command::Redo => undo_or_redo(state, WriteKind::Redo, fx),
         Command::Sort => {
             let order = [
                 SortKey::Date,

@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 pub mod conformance;
+pub mod editable;
 pub mod journal;
 pub mod ledger;
 pub mod mirror;
@@ -446,6 +447,16 @@ pub trait Backend: Send + Sync {
     }
 
     async fn transaction(&self, id: &TxnId) -> Result<Transaction>;
+
+    /// What an edit can change about each of `ids`, in the same order; an id not found is an error. The default
+    /// reads each transaction; backends with an index override it with one cheap call.
+    async fn editable(&self, ids: &[TxnId]) -> Result<Vec<editable::Editable>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.push(editable::Editable::of(&self.transaction(id).await?));
+        }
+        Ok(out)
+    }
 
     async fn update_transaction(&self, id: &TxnId, patch: &TxnPatch) -> Result<Transaction>;
 

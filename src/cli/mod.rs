@@ -529,37 +529,8 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
             }
             let q = parse_query(&query)?;
             let add: Vec<Tag> = add.iter().map(|t| Tag::parse(t)).collect();
-            let page = backend.transactions(&q, PageRequest::all()).await?;
-            let ids: Vec<_> = page.items.iter().map(|t| t.id.clone()).collect();
-            if dry_run {
-                let would = page
-                    .items
-                    .iter()
-                    .filter(|t| {
-                        add.iter().any(|a| {
-                            !t.tags
-                                .iter()
-                                .any(|x| x.name.eq_ignore_ascii_case(&a.name) && x.value == a.value)
-                        }) || remove
-                            .iter()
-                            .any(|r| t.tags.iter().any(|x| x.name.eq_ignore_ascii_case(r)))
-                    })
-                    .count();
-                writeln!(
-                    out,
-                    "{would} of {} matching transactions would change (dry run)",
-                    ids.len()
-                )?;
-            } else {
-                let r = backend.bulk_tag(&ids, &add, &remove).await?;
-                flush(backend.as_ref()).await?;
-                writeln!(
-                    out,
-                    "{} transactions changed ({} matched)",
-                    r.changed,
-                    ids.len()
-                )?;
-            }
+            let change = crate::ops::Change::tags(add, remove);
+            edit_matching(backend.as_ref(), &q, &change, dry_run, &mut out).await?;
         }
         Command::Status {
             query,
@@ -568,30 +539,8 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
         } => {
             check_diagnostics(backend.as_ref(), &source, false).await?;
             let q = parse_query(&query)?;
-            let status: Status = set.into();
-            let page = backend.transactions(&q, PageRequest::all()).await?;
-            let todo: Vec<_> = page.items.iter().filter(|t| t.status != status).collect();
-            if dry_run {
-                writeln!(
-                    out,
-                    "{} of {} matching transactions would change (dry run)",
-                    todo.len(),
-                    page.total
-                )?;
-            } else {
-                let patch = crate::backend::TxnPatch {
-                    status: Some(status),
-                    ..Default::default()
-                };
-                let ids: Vec<_> = todo.iter().map(|t| t.id.clone()).collect();
-                let r = backend.bulk_update(&ids, &patch).await?;
-                flush(backend.as_ref()).await?;
-                writeln!(
-                    out,
-                    "{} transactions changed ({} matched)",
-                    r.changed, page.total
-                )?;
-            }
+            let change = crate::ops::Change::status(set.into());
+            edit_matching(backend.as_ref(), &q, &change, dry_run, &mut out).await?;
         }
         Command::Summary {
             group_by,
@@ -629,5 +578,38 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
         }
     }
     out.flush()?;
+    Ok(())
+}
+
+/// Makes `change` to every transaction matching `q` through the operations layer (one write), or with `dry_run`
+/// says how many would change. Prints `N transactions changed (M matched)`.
+async fn edit_matching(
+    backend: &dyn Backend,
+    q: &Query,
+    change: &crate::ops::Change,
+    dry_run: bool,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    let (refs, matched) = backend.transaction_refs(q, PageRequest::all()).await?;
+    let edit = crate::ops::Edit {
+        ids: std::sync::Arc::new(refs.into_iter().map(|(id, _)| id).collect()),
+        change: change.clone(),
+    };
+    if dry_run {
+        let prepared = crate::ops::prepare(backend, std::slice::from_ref(&edit)).await?;
+        writeln!(
+            out,
+            "{} of {matched} matching transactions would change (dry run)",
+            prepared.writes.len()
+        )?;
+        return Ok(());
+    }
+    let applied = crate::ops::apply_all(backend, std::slice::from_ref(&edit)).await?;
+    flush(backend).await?;
+    writeln!(
+        out,
+        "{} transactions changed ({matched} matched)",
+        applied.result.changed
+    )?;
     Ok(())
 }

@@ -242,15 +242,42 @@ pub fn review_needed(
     transfer: bool,
     server_flag: Option<bool>,
 ) -> bool {
+    !review_reasons(status, review_tag, category, transfer, server_flag).is_empty()
+}
+
+/// Why a transaction is in the review queue (empty when it is not): the server's flag when it has one; else
+/// `unmarked` or `pending`, `review tag`, `no category` (none, empty, or `…:unknown`/`…:uncategorized`; a transfer
+/// between the holder's own accounts needs none).
+pub fn review_reasons(
+    status: Status,
+    review_tag: bool,
+    category: Option<&str>,
+    transfer: bool,
+    server_flag: Option<bool>,
+) -> Vec<&'static str> {
+    let mut why = Vec::new();
     if let Some(flag) = server_flag {
-        return flag;
-    }
-    status != Status::Cleared
-        || review_tag
-        || match category {
-            None => !transfer,
-            Some(c) => c.is_empty() || is_unknown_category(c),
+        if flag {
+            why.push("flagged");
         }
+        return why;
+    }
+    match status {
+        Status::Unmarked => why.push("unmarked"),
+        Status::Pending => why.push("pending"),
+        Status::Cleared => {}
+    }
+    if review_tag {
+        why.push("review tag");
+    }
+    let uncategorised = match category {
+        None => !transfer,
+        Some(c) => c.is_empty() || is_unknown_category(c),
+    };
+    if uncategorised {
+        why.push("no category");
+    }
+    why
 }
 
 fn is_unknown_category(c: &str) -> bool {

@@ -427,7 +427,19 @@ pub async fn patch_transaction(
     }
     let backend = s.backend.clone();
     let t = s
-        .write(async move { backend.update_transaction(&id, &patch).await })
+        .write(async move {
+            let change = crate::ops::Change::Patch(patch);
+            let applied =
+                crate::ops::apply(backend.as_ref(), std::slice::from_ref(&id), &change).await?;
+            // A new note or category gives a journal transaction a new id.
+            let now = applied
+                .result
+                .renamed
+                .iter()
+                .find(|(old, _)| *old == id)
+                .map_or(&id, |(_, new)| new);
+            backend.transaction(now).await
+        })
         .await?;
     json_bytes(&Data { data: TxnOut(&t) }, 2048)
 }
@@ -459,23 +471,21 @@ pub async fn bulk_tag(
         return Err(ApiError::param("add", "give tags to 'add' and/or 'remove'"));
     }
     let ids: Vec<TxnId> = ids.into_iter().map(TxnId).collect();
-    // All or nothing: every id must exist before anything is written.
-    for id in &ids {
-        match s.backend.transaction(id).await {
-            Ok(_) => {}
-            Err(crate::backend::BackendError::NotFound(_)) => {
-                return Err(ApiError::not_found(format!(
-                    "transaction {id} not found; nothing was changed"
-                ))
-                .with_param("ids"));
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
     let backend = s.backend.clone();
+    // All or nothing: the operations layer reads every id before anything is written.
     let r = s
-        .write(async move { backend.bulk_tag(&ids, &add, &remove).await })
-        .await?;
+        .write(async move {
+            let change = crate::ops::Change::tags(add, remove);
+            crate::ops::apply(backend.as_ref(), &ids, &change).await
+        })
+        .await
+        .map_err(|e| match e.code {
+            "not_found" => {
+                ApiError::not_found(format!("{}; nothing was changed", e.message)).with_param("ids")
+            }
+            _ => e,
+        })?
+        .result;
     Ok(json(BulkTagResult {
         changed: r.changed,
         unchanged: r.unchanged,

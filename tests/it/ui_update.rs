@@ -5,13 +5,14 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use rust_decimal::Decimal;
 use std::sync::Arc;
 use tally::app::{
-    Action, EditOp, Effect, Mode, Opened, PAGE_ROWS, Pane, Phase, RELOAD_EVERY_TICKS, State,
-    StateOptions, UndoEntry, WriteKind, update,
+    Action, Effect, Mode, Opened, PAGE_ROWS, Pane, Phase, RELOAD_EVERY_TICKS, State, StateOptions,
+    UndoEntry, WriteKind, update,
 };
 use tally::backend::{Capabilities, TagInfo, TxnPage};
 use tally::config::Config;
 use tally::config::keymap::Keymap;
 use tally::domain::{Balance, Money, Posting, PostingKind, Status, Tag, Transaction, TxnId};
+use tally::ops::{Change, Edit};
 use tally::query::Term;
 
 fn txn(i: usize) -> Transaction {
@@ -406,86 +407,64 @@ fn bulk_tag_prompt_completes_and_sends_one_bulk_tag() {
     update(&mut s, key('1'));
     let fx = update(&mut s, code(KeyCode::Enter));
     assert!(matches!(s.mode, Mode::Normal));
-    let bulk: Vec<_> = fx
-        .iter()
-        .filter_map(|e| match e {
-            Effect::BulkTag { ids, add, remove } => {
-                Some((ids.clone(), add.clone(), remove.clone()))
-            }
-            _ => None,
-        })
-        .collect();
-    assert_eq!(bulk.len(), 1, "one bulk_tag call");
-    let (ids, add, remove) = &bulk[0];
-    assert_eq!(ids.len(), 3);
-    assert_eq!(add, &vec![Tag::new("work", ""), Tag::new("x", "1")]);
-    assert!(remove.is_empty());
+    let bulk = edits(&fx);
+    assert_eq!(bulk.len(), 1, "one edit");
+    assert_eq!(bulk[0].ids.len(), 3);
+    assert_eq!(
+        bulk[0].change,
+        Change::tags(vec![Tag::new("work", ""), Tag::new("x", "1")], vec![])
+    );
     assert_eq!(s.writes.pending, 1);
 }
 
 #[test]
 fn undo_and_redo_go_through_the_backend() {
     let mut s = ready(10, true);
-    let ids = Arc::new(vec![TxnId("t1".into()), TxnId("t2".into())]);
+    let tags = |add: &[&str], remove: &[&str]| tally::backend::TxnPatch {
+        add_tags: add.iter().map(|n| Tag::new(*n, "")).collect(),
+        remove_tags: remove.iter().map(|n| n.to_string()).collect(),
+        ..Default::default()
+    };
     let entry = UndoEntry {
         label: "tag +work on 2".into(),
-        forward: vec![EditOp::Tags {
-            ids: ids.clone(),
-            add: vec![Tag::new("work", "")],
-            remove: vec![],
-        }],
+        forward: vec![(TxnId("t1".into()), tags(&["work"], &[]))],
         // t2 already had the tag: undo removes it from t1 only.
-        inverse: vec![EditOp::Tags {
-            ids: Arc::new(vec![TxnId("t1".into())]),
-            add: vec![],
-            remove: vec!["work".into()],
-        }],
+        inverse: vec![(TxnId("t1".into()), tags(&[], &["work"]))],
     };
     s.writes.pending = 1;
-    let fx = update(
-        &mut s,
-        Action::WriteDone {
-            kind: WriteKind::New,
-            reply: Ok(entry.clone()),
-            renamed: vec![],
-        },
-    );
+    let fx = update(&mut s, done(WriteKind::New, 1, Ok(vec![entry.clone()])));
     assert_eq!(s.writes.pending, 0);
     assert!(page_effect(&fx).is_some(), "refreshed after the write");
     assert_eq!(s.undo.can_undo(), 1);
     let fx = update(&mut s, key('u'));
-    assert_eq!(
-        fx,
-        vec![Effect::Apply {
+    let [
+        Effect::Revert {
+            seq,
             kind: WriteKind::Undo,
-            entry: entry.clone()
-        }]
-    );
-    update(
-        &mut s,
-        Action::WriteDone {
-            kind: WriteKind::Undo,
-            reply: Ok(entry.clone()),
-            renamed: vec![],
+            entry: undone,
         },
-    );
+    ] = fx.as_slice()
+    else {
+        panic!("one undo: {fx:?}");
+    };
+    assert_eq!(undone, &entry);
+    let seq = *seq;
+    update(&mut s, done(WriteKind::Undo, seq, Ok(vec![entry.clone()])));
     assert_eq!((s.undo.can_undo(), s.undo.can_redo()), (0, 1));
     let fx = update(&mut s, ctrl('r'));
-    assert_eq!(
-        fx,
-        vec![Effect::Apply {
+    let [
+        Effect::Revert {
+            seq,
             kind: WriteKind::Redo,
-            entry: entry.clone()
-        }]
-    );
-    update(
-        &mut s,
-        Action::WriteDone {
-            kind: WriteKind::Redo,
-            reply: Err("disk full".into()),
-            renamed: vec![],
+            entry: redone,
         },
-    );
+    ] = fx.as_slice()
+    else {
+        panic!("one redo: {fx:?}");
+    };
+    assert_eq!(redone, &entry);
+    let seq = *seq;
+    update(&mut s, done(WriteKind::Redo, seq, Err("disk full".into())));
     assert!(
         s.last_error
             .as_deref()
@@ -527,26 +506,19 @@ fn missing_capabilities_are_explained_not_ignored() {
 fn review_keys_mark_and_move_on() {
     let mut s = ready(10, true);
     let fx = update(&mut s, key('r'));
-    let marks: Vec<_> = fx
-        .iter()
-        .filter_map(|e| match e {
-            Effect::SetStatus { ids, status } => Some((ids.clone(), *status)),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(
-        marks,
-        vec![(Arc::new(vec![TxnId("t0".into())]), Status::Cleared)]
-    );
+    let marks = edits(&fx);
+    assert_eq!(marks.len(), 1);
+    assert_eq!(marks[0].ids, Arc::new(vec![TxnId("t0".into())]));
+    assert_eq!(marks[0].change, Change::Reviewed);
+    // Shown at once, before the write answers.
+    assert_eq!(s.txns.rows[0].status, Status::Cleared);
     assert_eq!(s.table.cursor, 1);
     let fx = update(&mut s, key('!'));
-    assert!(fx.iter().any(|e| matches!(
-        e,
-        Effect::SetStatus {
-            status: Status::Pending,
-            ..
-        }
-    )));
+    assert!(
+        edits(&fx)
+            .iter()
+            .any(|e| e.change == Change::status(Status::Pending))
+    );
     let fx = update(&mut s, key('R'));
     assert!(s.filter.review);
     let (_, _, terms) = page_effect(&fx).expect("queue query");
@@ -797,37 +769,26 @@ fn ids_renamed_by_a_write_are_followed_in_undo_and_selection() {
     };
     let entry = UndoEntry {
         label: "set note on 1 transaction".into(),
-        forward: vec![EditOp::Patch {
-            id: TxnId("t0".into()),
-            patch: patch("gift"),
-        }],
-        inverse: vec![EditOp::Patch {
-            id: TxnId("t0".into()),
-            patch: patch(""),
-        }],
+        forward: vec![(TxnId("t0".into()), patch("gift"))],
+        inverse: vec![(TxnId("t0".into()), patch(""))],
     };
     s.writes.pending = 1;
     update(
         &mut s,
         Action::WriteDone {
             kind: WriteKind::New,
-            reply: Ok(entry),
+            seqs: vec![1],
+            reply: Ok(vec![entry]),
             renamed: vec![(TxnId("t0".into()), TxnId("t0-v2".into()))],
         },
     );
     assert!(s.selection.ids.contains(&TxnId("t0-v2".into())));
     assert!(!s.selection.ids.contains(&TxnId("t0".into())));
     let fx = update(&mut s, key('u'));
-    let Some(Effect::Apply { entry, .. }) = fx.first() else {
+    let Some(Effect::Revert { entry, .. }) = fx.first() else {
         panic!("undo expected: {fx:?}");
     };
-    assert_eq!(
-        entry.inverse,
-        vec![EditOp::Patch {
-            id: TxnId("t0-v2".into()),
-            patch: patch(""),
-        }]
-    );
+    assert_eq!(entry.inverse, vec![(TxnId("t0-v2".into()), patch(""))]);
 }
 
 #[test]
@@ -843,26 +804,24 @@ fn reviewing_in_the_queue_keeps_the_cursor_on_the_next_transaction() {
             reply: Ok(page(0, 5)),
         },
     );
-    update(&mut s, key('r'));
+    let fx = update(&mut s, key('r'));
+    let seq = edit_seqs(&fx)[0];
     assert_eq!(s.current().map(|t| t.id.0.clone()), Some("t1".into()));
-    s.writes.pending = 1;
+    let status = |st: Status| tally::backend::TxnPatch {
+        status: Some(st),
+        ..Default::default()
+    };
     update(
         &mut s,
-        Action::WriteDone {
-            kind: WriteKind::New,
-            reply: Ok(UndoEntry {
-                label: "mark 1 cleared".into(),
-                forward: vec![EditOp::Status {
-                    id: TxnId("t0".into()),
-                    status: Status::Cleared,
-                }],
-                inverse: vec![EditOp::Status {
-                    id: TxnId("t0".into()),
-                    status: Status::Unmarked,
-                }],
-            }),
-            renamed: vec![],
-        },
+        done(
+            WriteKind::New,
+            seq,
+            Ok(vec![UndoEntry {
+                label: "reviewed 1".into(),
+                forward: vec![(TxnId("t0".into()), status(Status::Cleared))],
+                inverse: vec![(TxnId("t0".into()), status(Status::Unmarked))],
+            }]),
+        ),
     );
     // t0 left the queue: the refreshed page starts at t1.
     let generation = s.gens.page;
@@ -884,42 +843,43 @@ fn reviewing_in_the_queue_keeps_the_cursor_on_the_next_transaction() {
 #[test]
 fn quitting_waits_for_writes_in_flight_unless_asked_twice() {
     let mut s = ready(5, true);
-    update(&mut s, key('r'));
+    let fx = update(&mut s, key('r'));
+    let seq = edit_seqs(&fx)[0];
     assert_eq!(s.writes.pending, 1);
-    update(&mut s, key('q'));
+    let fx = update(&mut s, key('q'));
     assert!(!s.quit, "waits for the write");
+    assert!(
+        fx.contains(&Effect::FlushEdits),
+        "the waiting edits are written now: {fx:?}"
+    );
     assert!(
         s.status
             .as_ref()
             .is_some_and(|m| m.text.contains("finishing 1 write"))
     );
-    update(
-        &mut s,
-        Action::WriteDone {
-            kind: WriteKind::New,
-            reply: Err("disk full".into()),
-            renamed: vec![],
-        },
-    );
+    update(&mut s, done(WriteKind::New, seq, Err("disk full".into())));
+    // Rolled back: the row shows what the backend says again once the page comes back.
+    assert!(s.writes.optimistic.is_empty());
     assert!(!s.quit, "a failed write stays on screen");
     assert!(
         s.last_error
             .as_deref()
             .is_some_and(|e| e.contains("disk full"))
     );
-    update(&mut s, key('r'));
+    let fx = update(&mut s, key('r'));
+    let seq = edit_seqs(&fx)[0];
     update(&mut s, key('q'));
     update(
         &mut s,
-        Action::WriteDone {
-            kind: WriteKind::New,
-            reply: Ok(UndoEntry {
+        done(
+            WriteKind::New,
+            seq,
+            Ok(vec![UndoEntry {
                 label: "mark 1 cleared".into(),
                 forward: vec![],
                 inverse: vec![],
-            }),
-            renamed: vec![],
-        },
+            }]),
+        ),
     );
     assert!(s.quit, "quits once written");
 
@@ -975,7 +935,7 @@ fn a_server_s_own_reason_is_shown_for_what_it_cannot_do() {
         },
     );
     let fx = update(&mut s, key('r'));
-    assert!(!fx.iter().any(|e| matches!(e, Effect::SetStatus { .. })));
+    assert!(edits(&fx).is_empty());
     let msg = s.status.clone().expect("reason shown");
     assert_eq!(
         msg.text,
@@ -1014,9 +974,9 @@ fn the_category_prompt_completes_whole_names_from_the_server_s_categories() {
     assert_eq!(p.input.value(), "Food & Drink", "Tab takes the whole name");
     let fx = update(&mut s, code(KeyCode::Enter));
     assert!(
-        fx.iter().any(|e| matches!(e, Effect::Apply { entry, .. }
-            if matches!(&entry.forward[0], EditOp::Patch { patch, .. }
-                if patch.category.as_deref() == Some("Food & Drink")))),
+        edits(&fx)
+            .iter()
+            .any(|e| e.change == Change::category("Food & Drink")),
         "{fx:?}"
     );
 }
@@ -1091,16 +1051,16 @@ fn a_tag_name_with_blanks_completes_quoted_and_stays_one_tag() {
     };
     assert_eq!(p.input.value(), "trip:lisbon \"Work expense\" ");
     let fx = update(&mut s, code(KeyCode::Enter));
-    let add = fx
-        .iter()
-        .find_map(|e| match e {
-            Effect::BulkTag { add, .. } => Some(add.clone()),
-            _ => None,
-        })
-        .expect("one bulk tag");
+    let change = edits(&fx)
+        .first()
+        .map(|e| e.change.clone())
+        .expect("one edit");
     assert_eq!(
-        add,
-        vec![Tag::new("trip", "lisbon"), Tag::new("Work expense", "")]
+        change,
+        Change::tags(
+            vec![Tag::new("trip", "lisbon"), Tag::new("Work expense", "")],
+            vec![]
+        )
     );
 }
 
@@ -1125,31 +1085,31 @@ fn archiving_asks_first_and_cannot_be_undone() {
     assert!(fx.is_empty() && matches!(s.mode, Mode::Normal), "n cancels");
     update(&mut s, key('X'));
     let fx = update(&mut s, key('y'));
-    let ids = fx
+    let (seq, ids) = fx
         .iter()
         .find_map(|e| match e {
-            Effect::Archive { ids } => Some(ids.clone()),
+            Effect::Archive { seq, ids } => Some((*seq, ids.clone())),
             _ => None,
         })
         .expect("y archives");
     assert_eq!(ids.len(), 2);
     update(
         &mut s,
-        Action::WriteDone {
-            kind: WriteKind::New,
-            reply: Ok(UndoEntry {
+        done(
+            WriteKind::New,
+            seq,
+            Ok(vec![UndoEntry {
                 label: "archived 2 on the server (cannot be undone)".into(),
                 forward: vec![],
                 inverse: vec![],
-            }),
-            renamed: vec![],
-        },
+            }]),
+        ),
     );
     let msg = s.status.clone().expect("said");
     assert!(!msg.text.contains("u to undo"), "{}", msg.text);
     let fx = update(&mut s, key('u'));
     assert!(
-        !fx.iter().any(|e| matches!(e, Effect::Apply { .. })),
+        !fx.iter().any(|e| matches!(e, Effect::Revert { .. })),
         "nothing to undo"
     );
 }
@@ -1212,4 +1172,33 @@ fn a_read_only_source_says_why_as_soon_as_it_opens() {
     // An editable source says nothing.
     let s = ready(10, true);
     assert!(s.status.is_none());
+}
+
+/// The edits among `fx`.
+fn edits(fx: &[Effect]) -> Vec<&Edit> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Edit { edit, .. } => Some(edit),
+            _ => None,
+        })
+        .collect()
+}
+
+fn edit_seqs(fx: &[Effect]) -> Vec<u64> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Edit { seq, .. } => Some(*seq),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The answer to write `seq`.
+fn done(kind: WriteKind, seq: u64, reply: Result<Vec<UndoEntry>, String>) -> Action {
+    Action::WriteDone {
+        kind,
+        seqs: vec![seq],
+        reply,
+        renamed: vec![],
+    }
 }

@@ -293,6 +293,24 @@ impl Backend for JournalBackend {
         self.blocking(move |s| s.transaction(&id)).await
     }
 
+    async fn editable(&self, ids: &[TxnId]) -> Result<Vec<crate::backend::editable::Editable>> {
+        use rayon::prelude::*;
+        let ids = ids.to_vec();
+        self.blocking(move |s| {
+            s.read(|l| {
+                let j = &l.journal;
+                ids.par_iter()
+                    .map(|id| {
+                        j.find(id)
+                            .map(|i| j.view(i).editable())
+                            .ok_or_else(|| BackendError::NotFound(id.0.clone()))
+                    })
+                    .collect()
+            })
+        })
+        .await
+    }
+
     async fn update_transaction(&self, id: &TxnId, patch: &TxnPatch) -> Result<Transaction> {
         refuse_archive(patch)?;
         let edit = vec![(id.clone(), patch.clone())];

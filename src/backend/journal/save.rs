@@ -88,7 +88,7 @@ impl Store {
     /// Applies each patch of `batch` to its transaction in one save; returns what changed and the ids that did.
     pub(super) fn save_edits(&self, batch: Batch<'_>) -> Result<BulkResult> {
         let _saving = self.saving.lock().map_err(poisoned)?;
-        self.make_current(false)?;
+        let mut reread = self.make_current(false)?;
         let _locks = {
             let l = self.loaded.read().map_err(poisoned)?;
             lock_directories(&l.journal)?
@@ -98,10 +98,10 @@ impl Store {
         let mut counted: FxHashSet<TxnId> = FxHashSet::default();
         for attempt in 1..=ATTEMPTS {
             // Someone else saved: re-read and re-apply the edit by id (ids survive unrelated edits).
-            self.make_current(attempt > 1)?;
+            reread |= self.make_current(attempt > 1)?;
             // Reads go on, on the index as it is, while the files are written.
             let loaded = self.loaded.read().map_err(poisoned)?;
-            let plan = plan(&loaded, batch, &self.path)?;
+            let plan = plan(&loaded, batch, (&self.path, reread))?;
             refuse_unwritable(&loaded.journal, &plan)?;
             let written = write_files(&loaded.journal, &plan)?;
             drop(loaded);
@@ -141,8 +141,9 @@ impl Store {
         )))
     }
 
-    /// Re-reads every file when asked to, when the index is stale, or when a file changed on disk.
-    fn make_current(&self, force: bool) -> Result<()> {
+    /// Re-reads every file when asked to, when the index is stale, or when a file changed on disk; says whether it
+    /// did.
+    fn make_current(&self, force: bool) -> Result<bool> {
         let needed = {
             let l = self.loaded.read().map_err(poisoned)?;
             force || l.stale || changed_on_disk(&l.journal)?
@@ -151,7 +152,7 @@ impl Store {
             let mut l = self.loaded.write().map_err(poisoned)?;
             self.reload_now(&mut l)?;
         }
-        Ok(())
+        Ok(needed)
     }
 
     /// Brings the index up to what was written: the edited entries only when every file of the plan was replaced
@@ -290,17 +291,27 @@ fn entry_edit(id: &TxnId, patch: &TxnPatch, old_category: Option<&str>) -> Resul
 }
 
 /// Finds each transaction by id, patches and checks it; groups the new texts by file.
-fn plan(loaded: &Loaded, batch: Batch<'_>, journal_path: &std::path::Path) -> Result<Plan> {
+/// `reread`: the files were read again during this save (another program changed them), so an id not found was
+/// most likely changed or removed by it.
+fn plan(
+    loaded: &Loaded,
+    batch: Batch<'_>,
+    (journal_path, reread): (&std::path::Path, bool),
+) -> Result<Plan> {
     let j = &loaded.journal;
     let indices = (0..batch.len())
         .into_par_iter()
         .map(|i| {
             let id = batch.get(i).0;
             j.find(id).ok_or_else(|| {
-                BackendError::Conflict(format!(
-                    "transaction {id} is no longer in {} (it was changed or removed by another program); nothing was saved",
-                    journal_path.display()
-                ))
+                if reread {
+                    BackendError::Conflict(format!(
+                        "transaction {id} is no longer in {} (it was changed or removed by another program); nothing was saved",
+                        journal_path.display()
+                    ))
+                } else {
+                    BackendError::NotFound(id.0.clone())
+                }
             })
         })
         .collect::<Result<Vec<u32>>>()?;

@@ -391,6 +391,32 @@ impl<'a> EntryView<'a> {
         self.journal.id_of(self.index)
     }
 
+    /// What an edit can change (`to_transaction` without the postings' amounts and names).
+    pub fn editable(&self) -> crate::backend::editable::Editable {
+        let j = self.journal;
+        let read_only = match self.server_row() {
+            Some(row) => row.read_only,
+            None => {
+                self.entry.kind != EntryKind::Regular
+                    || j.files[self.entry.file as usize].read_only.is_some()
+            }
+        };
+        crate::backend::editable::Editable {
+            id: self.id(),
+            status: self.entry.status,
+            tags: self.txn_tags().iter().map(|t| self.tag(t)).collect(),
+            posting_tags: self
+                .postings()
+                .iter()
+                .flat_map(|p| &j.tags[p.tags.start as usize..p.tags.end as usize])
+                .map(|t| self.tag(t))
+                .collect(),
+            category: self.category().map(str::to_string),
+            note: TxnView::note(self).to_string(),
+            read_only,
+        }
+    }
+
     pub fn to_transaction(&self) -> Transaction {
         let j = self.journal;
         let e = self.entry;

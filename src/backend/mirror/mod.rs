@@ -495,6 +495,18 @@ impl Backend for MirrorBackend {
         self.shared.read(|j| engine::transaction(j, id))
     }
 
+    async fn editable(&self, ids: &[TxnId]) -> Result<Vec<crate::backend::editable::Editable>> {
+        self.shared.read(|j| {
+            ids.iter()
+                .map(|id| {
+                    j.find(id)
+                        .map(|i| j.view(i).editable())
+                        .ok_or_else(|| BackendError::NotFound(id.0.clone()))
+                })
+                .collect()
+        })
+    }
+
     async fn update_transaction(&self, id: &TxnId, patch: &TxnPatch) -> Result<Transaction> {
         self.edit(std::slice::from_ref(id), patch).await?;
         self.transaction(id).await

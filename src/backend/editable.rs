@@ -1,0 +1,239 @@
+//! What an edit can change about a transaction, and the rules by which a `TxnPatch` changes it — the same rules the
+//! journal editor follows (`journal::verify`): a tag is removed by name in any case, from the transaction and its
+//! postings; an added tag replaces one of exactly that name; a note is trimmed; a category renames the category
+//! posting. With them the operations layer works out, before writing, what each transaction will look like and the
+//! patch that brings it back (`TxnPatch::between`), and the dashboard shows an edit before it is saved.
+
+use super::TxnPatch;
+use crate::domain::{Status, Tag, Transaction, TxnId};
+use serde::{Deserialize, Serialize};
+
+/// The editable part of a transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Editable {
+    pub id: TxnId,
+    pub status: Status,
+    /// Transaction-level tags, as written.
+    pub tags: Vec<Tag>,
+    /// Tags written on postings (removing a tag removes these too).
+    pub posting_tags: Vec<Tag>,
+    pub category: Option<String>,
+    pub note: String,
+    pub read_only: bool,
+}
+
+impl Editable {
+    pub fn of(t: &Transaction) -> Editable {
+        Editable {
+            id: t.id.clone(),
+            status: t.status,
+            tags: t.tags.clone(),
+            posting_tags: t.postings.iter().flat_map(|p| p.tags.clone()).collect(),
+            category: t.category.clone(),
+            note: t.note.clone(),
+            read_only: t.read_only,
+        }
+    }
+
+    pub fn has_tag(&self, name: &str) -> bool {
+        self.tags
+            .iter()
+            .chain(&self.posting_tags)
+            .any(|t| t.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The transaction after `patch`.
+    pub fn patched(&self, patch: &TxnPatch) -> Editable {
+        let mut after = self.clone();
+        if let Some(s) = patch.status {
+            after.status = s;
+        }
+        after.tags = patched_tags(&self.tags, patch);
+        after.posting_tags.retain(|t| !removes(patch, &t.name));
+        if let Some(c) = &patch.category
+            && self.category.is_some()
+        {
+            after.category = Some(c.clone());
+        }
+        if let Some(n) = &patch.note {
+            after.note = n.trim().to_string();
+        }
+        after
+    }
+}
+
+fn removes(patch: &TxnPatch, name: &str) -> bool {
+    patch
+        .remove_tags
+        .iter()
+        .any(|r| r.trim().eq_ignore_ascii_case(name.trim()))
+}
+
+/// Transaction-level tags after `patch` (as `journal::verify::expected_tags`, keeping the written order).
+pub fn patched_tags(before: &[Tag], patch: &TxnPatch) -> Vec<Tag> {
+    let mut tags: Vec<Tag> = before
+        .iter()
+        .filter(|t| !removes(patch, &t.name))
+        .cloned()
+        .collect();
+    for add in &patch.add_tags {
+        let (name, value) = (add.name.trim(), add.value.trim());
+        let exclusive = removes(patch, name);
+        if !exclusive && tags.iter().any(|t| t.name == name && t.value == value) {
+            continue;
+        }
+        tags.retain(|t| t.name != name);
+        tags.push(Tag::new(name, value));
+    }
+    tags
+}
+
+impl TxnPatch {
+    /// The patch that turns `from` into `to` (both the same transaction): what undo sends, and the smallest write
+    /// of an edit. Tags are compared by name in any case; a name whose tags differ is removed and its tags in `to`
+    /// added back (a tag that was on a posting comes back on the transaction). Empty when they are the same.
+    pub fn between(from: &Editable, to: &Editable) -> TxnPatch {
+        let mut p = TxnPatch::default();
+        if from.status != to.status {
+            p.status = Some(to.status);
+        }
+        let lower = |t: &Tag| t.name.trim().to_lowercase();
+        let mut names: Vec<String> = from
+            .tags
+            .iter()
+            .chain(&from.posting_tags)
+            .chain(&to.tags)
+            .chain(&to.posting_tags)
+            .map(lower)
+            .collect();
+        names.sort();
+        names.dedup();
+        for name in names {
+            let of = |e: &Editable, posting: bool| {
+                let list = if posting { &e.posting_tags } else { &e.tags };
+                let mut v: Vec<(String, String)> = list
+                    .iter()
+                    .filter(|t| lower(t) == name)
+                    .map(|t| (t.name.trim().to_string(), t.value.trim().to_string()))
+                    .collect();
+                v.sort();
+                v
+            };
+            if of(from, false) == of(to, false) && of(from, true) == of(to, true) {
+                continue;
+            }
+            if from.has_tag(&name) {
+                p.remove_tags.push(name.clone());
+            }
+            let mut back = of(to, false);
+            for t in of(to, true) {
+                if !back.contains(&t) {
+                    back.push(t);
+                }
+            }
+            p.add_tags
+                .extend(back.into_iter().map(|(n, v)| Tag::new(n, v)));
+        }
+        if from.category != to.category
+            && let Some(c) = &to.category
+        {
+            p.category = Some(c.clone());
+        }
+        if from.note != to.note {
+            p.note = Some(to.note.clone());
+        }
+        p
+    }
+}
+
+impl Transaction {
+    /// The transaction as it will be after `patch` (what the dashboard shows before the write confirms it).
+    pub fn patched(&self, patch: &TxnPatch) -> Transaction {
+        let after = Editable::of(self).patched(patch);
+        let mut t = self.clone();
+        t.status = after.status;
+        t.tags = after.tags;
+        for p in &mut t.postings {
+            p.tags.retain(|tag| !removes(patch, &tag.name));
+        }
+        if let (Some(old), Some(new)) = (&self.category, &after.category)
+            && old != new
+        {
+            for p in t.postings.iter_mut().filter(|p| p.account == *old) {
+                p.account = new.clone();
+            }
+        }
+        t.category = after.category;
+        t.note = after.note;
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn editable(tags: &[(&str, &str)], posting: &[(&str, &str)]) -> Editable {
+        Editable {
+            id: TxnId::from("a"),
+            status: Status::Unmarked,
+            tags: tags.iter().map(|(n, v)| Tag::new(*n, *v)).collect(),
+            posting_tags: posting.iter().map(|(n, v)| Tag::new(*n, *v)).collect(),
+            category: Some("expenses:food".into()),
+            note: String::new(),
+            read_only: false,
+        }
+    }
+
+    #[test]
+    fn between_undoes_what_a_patch_did() {
+        let before = editable(&[("Review", ""), ("trip", "paris")], &[("review", "x")]);
+        let patch = TxnPatch {
+            status: Some(Status::Cleared),
+            add_tags: vec![Tag::new("trip", "rome"), Tag::new("work", "")],
+            remove_tags: vec!["review".into()],
+            category: Some("expenses:dining".into()),
+            note: Some(" lunch ".into()),
+            ..TxnPatch::default()
+        };
+        let after = before.patched(&patch);
+        assert_eq!(after.status, Status::Cleared);
+        assert_eq!(
+            after.tags,
+            vec![Tag::new("trip", "rome"), Tag::new("work", "")]
+        );
+        assert!(after.posting_tags.is_empty());
+        assert_eq!(after.note, "lunch");
+        let back = TxnPatch::between(&after, &before);
+        let restored = after.patched(&back);
+        assert_eq!(restored.status, before.status);
+        assert_eq!(restored.category, before.category);
+        assert_eq!(restored.note, before.note);
+        let mut tags: Vec<Tag> = restored
+            .tags
+            .iter()
+            .chain(&restored.posting_tags)
+            .cloned()
+            .collect();
+        tags.sort();
+        // The posting's tag comes back on the transaction: same names and values, one level up.
+        let mut want = vec![
+            Tag::new("Review", ""),
+            Tag::new("review", "x"),
+            Tag::new("trip", "paris"),
+        ];
+        want.sort();
+        assert_eq!(tags, want);
+        assert!(TxnPatch::between(&before, &before).is_empty());
+    }
+
+    #[test]
+    fn adding_a_tag_that_is_there_changes_nothing() {
+        let before = editable(&[("work", "")], &[]);
+        let patch = TxnPatch {
+            add_tags: vec![Tag::new("work", "")],
+            ..TxnPatch::default()
+        };
+        assert!(TxnPatch::between(&before, &before.patched(&patch)).is_empty());
+    }
+}
