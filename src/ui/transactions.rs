@@ -119,7 +119,8 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     let mut header = vec!["", "Date", "", "Payee / description", "Category", "Amount"];
     if inner.width >= 70 {
         widths.push(Constraint::Fill(2));
-        header.push("Tags");
+        // In the review queue the last column says why each row is there (what `r` or `c` would settle).
+        header.push(if state.filter.review { "Why" } else { "Tags" });
     }
     let ncols = widths.len();
     // The sorted column carries the direction.
@@ -227,7 +228,15 @@ fn txn_row<'a>(t: &Transaction, state: &State, theme: &Theme, ncols: usize) -> R
             .alignment(Alignment::Right),
         ),
     ];
-    if ncols > 6 {
+    if ncols > 6 && state.filter.review {
+        let why = crate::ops::review_reasons(t);
+        cells.push(if why.is_empty() {
+            // Reviewed here, waiting for the write and the refresh that takes it out of the queue.
+            Cell::from(Span::styled("done", theme.dim))
+        } else {
+            Cell::from(Span::styled(why.join(", "), theme.accent))
+        });
+    } else if ncols > 6 {
         let tags = t
             .tags
             .iter()

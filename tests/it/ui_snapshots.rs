@@ -391,3 +391,102 @@ async fn every_size_mode_and_pane_draws() {
         }
     }
 }
+
+/// Moves the cursor to the first row whose description contains `text` and whose date is `date`.
+async fn cursor_to(h: &mut Harness, date: &str, text: &str) {
+    h.keys("g").await;
+    for _ in 0..h.state.total() {
+        if h.state
+            .current()
+            .is_some_and(|t| t.date.to_string() == date && t.description.contains(text))
+        {
+            return;
+        }
+        h.keys("j").await;
+    }
+    panic!("no {date} {text} in the table:\n{}", h.screen());
+}
+
+/// Issue 10, on the path a person uses: the review queue drains. `r` on a row in the queue for its `review` tag
+/// shows it reviewed at once, then clears the status and takes the tag off in one save, and the row leaves the
+/// queue; a row still without a category stays, saying so in the Why column, and `c` takes it out.
+#[tokio::test]
+async fn the_review_queue_drains() {
+    let mut h = Harness::open((120, 40)).await;
+    let path = h._dir.path().join("ui.journal");
+    h.keys("R").await;
+    let queued = h.state.total();
+    cursor_to(&mut h, "2025-03-09", "Netflix").await;
+    assert!(h.screen().contains("review tag"), "{}", h.screen());
+    // On the next frame, before the write answers: shown reviewed.
+    let fx = update(
+        &mut h.state,
+        Action::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::NONE)),
+    );
+    let reviewed = h
+        .state
+        .txns
+        .rows
+        .iter()
+        .find(|t| t.date.to_string() == "2025-03-09")
+        .expect("row");
+    assert!(!reviewed.has_tag("review"), "{reviewed:?}");
+    let runner = h.runner.as_mut().expect("runner");
+    fx.into_iter().for_each(|e| runner.run(e));
+    h.settle().await;
+    assert_eq!(h.state.total(), queued - 1, "{}", h.screen());
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(
+        text.contains("2025-03-09 * Netflix  ; trip:lisbon\n"),
+        "{text}"
+    );
+
+    // Reviewed but still uncategorised: it stays, and says why.
+    cursor_to(&mut h, "2025-03-11", "POS DEBIT").await;
+    h.keys("r").await;
+    assert_eq!(h.state.total(), queued - 1, "stays: no category");
+    cursor_to(&mut h, "2025-03-11", "POS DEBIT").await;
+    let row = h.screen();
+    let line = row
+        .lines()
+        .find(|l| l.contains("2025-03-11"))
+        .expect("row on screen");
+    assert!(
+        line.contains("no category") && !line.contains("pending"),
+        "{line}"
+    );
+    // A category takes it out.
+    h.keys("c").await;
+    let Mode::Prompt(p) = &mut h.state.mode else {
+        panic!("category prompt");
+    };
+    p.input = tui_input::Input::new("expenses:fees".into());
+    h.key(KeyCode::Enter).await;
+    assert_eq!(h.state.total(), queued - 2, "{}", h.screen());
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(
+        text.contains("2025-03-11 * POS DEBIT 4821\n    expenses:fees"),
+        "{text}"
+    );
+    // hledger reads what the dashboard wrote.
+    let out = std::process::Command::new("hledger")
+        .arg("-f")
+        .arg(&path)
+        .args(["print", "desc:netflix", "date:2025-03-09"])
+        .output()
+        .expect("run hledger");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // And u undoes the category, then the review, one write each.
+    h.keys("u").await;
+    assert_eq!(h.state.total(), queued - 1);
+    h.keys("u").await;
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(
+        text.contains("2025-03-11 ! POS DEBIT 4821\n    expenses:unknown"),
+        "{text}"
+    );
+}
