@@ -24,6 +24,7 @@ mod rest_killed;
 mod rest_params;
 mod rest_patch;
 mod rest_rate_limit;
+mod review_perf;
 mod save_races;
 mod serve_concurrency;
 mod serve_edges;

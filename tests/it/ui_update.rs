@@ -1202,3 +1202,45 @@ fn done(kind: WriteKind, seq: u64, reply: Result<Vec<UndoEntry>, String>) -> Act
         renamed: vec![],
     }
 }
+
+/// Issue 10: an edit shows on the next frame; a page that arrives before the write answers still shows it; a
+/// failed write rolls it back — the refreshed page shows what the backend has — with the error in the status line.
+#[test]
+fn edits_show_at_once_and_roll_back_when_the_write_fails() {
+    let mut s = ready(10, true);
+    let fx = update(&mut s, key('r'));
+    let seq = edit_seqs(&fx)[0];
+    assert_eq!(
+        s.txns.rows[0].status,
+        Status::Cleared,
+        "shown before it is saved"
+    );
+    // A page that was in flight arrives with the old data: the edit still shows.
+    let fx = update(&mut s, key('R'));
+    let (generation, offset, _) = page_effect(&fx).expect("queue page");
+    update(
+        &mut s,
+        Action::Page {
+            generation,
+            offset,
+            reply: Ok(page(offset, 10)),
+        },
+    );
+    assert_eq!(s.txns.rows[0].status, Status::Cleared, "still shown");
+    let fx = update(&mut s, done(WriteKind::New, seq, Err("disk full".into())));
+    assert!(
+        s.last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("disk full"))
+    );
+    let (generation, offset, _) = page_effect(&fx).expect("refreshed after the failed write");
+    update(
+        &mut s,
+        Action::Page {
+            generation,
+            offset,
+            reply: Ok(page(offset, 10)),
+        },
+    );
+    assert_eq!(s.txns.rows[0].status, Status::Unmarked, "rolled back");
+}

@@ -3,45 +3,118 @@
 //! hash), and every later entry of the same file has its byte spans and line number shifted by what the edits before
 //! it added or removed. Amounts are kept: an edit never changes one (the read-back check made sure). Anything
 //! unexpected is an error, and the caller re-reads the files instead. Ids follow: an entry whose hash changed gets
-//! its new id, and so does an identical twin whose occurrence number moved with it.
+//! its new id, and so does an identical twin whose occurrence number moved with it. The work is done in two steps
+//! so reads never wait for it: `prepare` builds the new entry and tag tables beside the old ones (readers go on
+//! meanwhile), and `install` swaps them in under the write lock, which takes microseconds.
 
 use super::Loaded;
 use super::parse::Block;
 use super::save::{FilePlan, Spliced};
-use crate::backend::ledger::{EntryKind, Journal, Span, content_hash, format_id, parse_id};
+use crate::backend::Diagnostic;
+use crate::backend::ledger::{
+    Entry, EntryKind, IdIndex, Journal, Span, TagRec, content_hash, format_id, parse_id,
+};
 use crate::domain::TxnId;
 use rustc_hash::{FxHashMap, FxHashSet};
+use std::ops::Range;
 use std::time::SystemTime;
 
-/// Follows the save of `files` (each replaced with exactly its text; `done` gives each file's new modification
-/// time). Returns the ids that changed, `(old, new)`.
-pub(super) fn follow(
-    l: &mut Loaded,
+/// The index after a save, built beside the one in use.
+pub(super) struct Followed {
+    entries: Vec<Entry>,
+    tags: Vec<TagRec>,
+    diagnostics: Vec<Diagnostic>,
+    /// Each rewritten file: its index, new text, modification time and content hash.
+    files: Vec<(u32, String, Option<SystemTime>, u128)>,
+    /// Postings of edited entries: index, account name now, tags (a range into `tags`).
+    postings: Vec<(u32, String, Range<u32>)>,
+    /// The ids that may change, by entry index (empty when no hash changed), and the id index that names them
+    /// now (built here, off the write lock).
+    at_risk: FxHashMap<u32, TxnId>,
+    ids: Option<IdIndex>,
+}
+
+/// Builds the index that follows the save of `files` (each replaced with exactly its text; `done` gives each
+/// file's new modification time), without touching the one in use.
+pub(super) fn prepare(
+    l: &Loaded,
     files: Vec<FilePlan>,
     done: &[(u32, Option<SystemTime>)],
-) -> Result<Vec<(TxnId, TxnId)>, String> {
-    let before = ids_at_risk(&l.journal, &files);
+) -> Result<Followed, String> {
+    let j = &l.journal;
+    let mut out = Followed {
+        entries: j.entries.clone(),
+        tags: j.tags.clone(),
+        diagnostics: l.diagnostics.clone(),
+        files: Vec::with_capacity(files.len()),
+        postings: Vec::new(),
+        at_risk: ids_at_risk(j, &files),
+        ids: None,
+    };
     for fp in files {
         let modified = done
             .iter()
             .find(|(f, _)| *f == fp.file)
             .ok_or("a planned file was not written")?
             .1;
-        follow_file(l, fp, modified)?;
+        follow_file(l, fp, modified, &mut out)?;
     }
-    if before.is_empty() {
-        return Ok(Vec::new());
+    if !out.at_risk.is_empty() {
+        out.ids = Some(IdIndex::build(&out.entries));
     }
-    l.journal.ids = Default::default();
-    let mut renamed: Vec<(TxnId, TxnId)> = before
+    Ok(out)
+}
+
+/// What `install` replaced: freed by the caller once the write lock is released (unmapping a hundred megabytes
+/// takes milliseconds no reader should wait for).
+pub(super) struct Replaced {
+    _entries: Vec<Entry>,
+    _tags: Vec<TagRec>,
+    _texts: Vec<String>,
+    _ids: Option<IdIndex>,
+}
+
+/// Puts the followed index in place; returns the ids that changed, `(old, new)`, and what it replaced.
+pub(super) fn install(l: &mut Loaded, f: Followed) -> (Vec<(TxnId, TxnId)>, Replaced) {
+    let j = &mut l.journal;
+    let mut old = Replaced {
+        _entries: std::mem::replace(&mut j.entries, f.entries),
+        _tags: std::mem::replace(&mut j.tags, f.tags),
+        _texts: Vec::new(),
+        _ids: None,
+    };
+    l.diagnostics = f.diagnostics;
+    for (file, text, mtime, hash) in f.files {
+        let sf = &mut j.files[file as usize];
+        sf.len = text.len() as u64;
+        old._texts.push(std::mem::replace(&mut sf.text, text));
+        sf.mtime = mtime;
+        sf.hash = hash;
+    }
+    for (index, name, tags) in f.postings {
+        let account = j.accounts.intern(&name);
+        while j.account_kinds.len() < j.accounts.names.len() {
+            let n = &j.accounts.names[j.account_kinds.len()];
+            j.account_kinds.push(crate::domain::account_kind(n));
+        }
+        let p = &mut j.postings[index as usize];
+        p.account = account;
+        p.tags = tags;
+    }
+    let Some(ids) = f.ids else {
+        return (Vec::new(), old);
+    };
+    old._ids = std::mem::replace(&mut j.ids, std::sync::OnceLock::from(ids)).into_inner();
+    let mut renamed: Vec<(TxnId, TxnId)> = f
+        .at_risk
         .into_iter()
         .filter_map(|(index, old)| {
-            let new = l.journal.id_of(index);
+            let new = j.id_of(index);
             (new != old).then_some((old, new))
         })
         .collect();
     renamed.sort();
-    Ok(renamed)
+    (renamed, old)
 }
 
 /// The ids, by entry index, of every entry whose id a save of `files` may change: the edited entries whose hash
@@ -134,37 +207,46 @@ fn shift_span(span: &mut Span, by: i64) {
     }
 }
 
-fn follow_file(l: &mut Loaded, fp: FilePlan, modified: Option<SystemTime>) -> Result<(), String> {
+fn follow_file(
+    l: &Loaded,
+    fp: FilePlan,
+    modified: Option<SystemTime>,
+    out: &mut Followed,
+) -> Result<(), String> {
+    let j = &l.journal;
     let file = fp.file;
-    let shifts = Shifts::new(&l.journal, &l.journal.files[file as usize].text, &fp);
-    shift_entries(&mut l.journal, file, &shifts, &fp.spliced);
-    let path = l.journal.files[file as usize].path.display().to_string();
-    for d in l.diagnostics.iter_mut().filter(|d| d.file == path) {
+    let shifts = Shifts::new(j, &j.files[file as usize].text, &fp);
+    shift_entries(j, file, &shifts, (&fp.spliced, out));
+    let path = j.files[file as usize].path.display().to_string();
+    for d in out.diagnostics.iter_mut().filter(|d| d.file == path) {
         let k = shifts.before_line(d.line as u32);
         d.line = (d.line as i64 + shifts.line_delta[k]) as usize;
     }
-    let f = &mut l.journal.files[file as usize];
-    f.text = fp.text;
-    f.len = f.text.len() as u64;
-    f.mtime = modified;
-    f.hash = content_hash(f.text.as_bytes());
     for (k, sp) in fp.spliced.iter().enumerate() {
-        reread(l, file, sp, (shifts.bytes[k], shifts.line_delta[k]))?;
+        reread(
+            l,
+            (file, &fp.text),
+            sp,
+            (shifts.bytes[k], shifts.line_delta[k]),
+            out,
+        )?;
     }
+    let hash = content_hash(fp.text.as_bytes());
+    out.files.push((file, fp.text, modified, hash));
     Ok(())
 }
 
-/// Moves every entry of `file` that follows an edit by what the edits before it added; the edited entries are
-/// left for `reread`.
-fn shift_entries(j: &mut Journal, file: u32, shifts: &Shifts, spliced: &[Spliced]) {
+/// Moves every entry of `file` that follows an edit by what the edits before it added (in `out`'s copies of the
+/// entry and tag tables); the edited entries are left for `reread`.
+fn shift_entries(
+    j: &Journal,
+    file: u32,
+    shifts: &Shifts,
+    (spliced, out): (&[Spliced], &mut Followed),
+) {
     let edited: FxHashSet<u32> = spliced.iter().map(|s| s.entry).collect();
-    let Journal {
-        entries,
-        postings,
-        tags,
-        ..
-    } = j;
-    for (index, e) in entries.iter_mut().enumerate() {
+    let tags = &mut out.tags;
+    for (index, e) in out.entries.iter_mut().enumerate() {
         if e.file != file || edited.contains(&(index as u32)) {
             continue;
         }
@@ -186,13 +268,11 @@ fn shift_entries(j: &mut Journal, file: u32, shifts: &Shifts, spliced: &[Spliced
         if e.kind != EntryKind::Regular {
             continue;
         }
-        let mut ranges = vec![e.tags.clone()];
-        ranges.extend(
-            postings[e.postings.start as usize..e.postings.end as usize]
-                .iter()
-                .map(|p| p.tags.clone()),
-        );
-        for r in ranges {
+        let own = std::iter::once(e.tags.clone());
+        let postings = j.postings[e.postings.start as usize..e.postings.end as usize]
+            .iter()
+            .map(|p| p.tags.clone());
+        for r in own.chain(postings) {
             for t in &mut tags[r.start as usize..r.end as usize] {
                 t.name = (shift(t.name.0, by), shift(t.name.1, by));
                 t.value = (shift(t.value.0, by), shift(t.value.1, by));
@@ -201,11 +281,16 @@ fn shift_entries(j: &mut Journal, file: u32, shifts: &Shifts, spliced: &[Spliced
     }
 }
 
-/// Reads the edited entry where it now stands and takes from it what an edit may change: status, code,
-/// description, tags, each posting's account and tags, the id hash.
-fn reread(l: &mut Loaded, file: u32, sp: &Spliced, (by, lines): (i64, i64)) -> Result<(), String> {
-    let j = &mut l.journal;
-    let old = j.entries[sp.entry as usize].clone();
+/// Reads the edited entry where it now stands in the new `text` of `file` and takes from it what an edit may
+/// change: status, code, description, tags, each posting's account and tags, the id hash.
+fn reread(
+    l: &Loaded,
+    (file, text): (u32, &str),
+    sp: &Spliced,
+    (by, lines): (i64, i64),
+    out: &mut Followed,
+) -> Result<(), String> {
+    let old = &l.journal.entries[sp.entry as usize];
     let start = (sp.old.start as i64 + by) as usize;
     let block = Block {
         file,
@@ -215,7 +300,6 @@ fn reread(l: &mut Loaded, file: u32, sp: &Spliced, (by, lines): (i64, i64)) -> R
         state: 0,
         kind: EntryKind::Regular,
     };
-    let text = &j.files[file as usize].text;
     let (chunk, accounts, _) = l.reader.parse_block(sp.entry, text, &block)?;
     let new = chunk
         .entries
@@ -227,27 +311,21 @@ fn reread(l: &mut Loaded, file: u32, sp: &Spliced, (by, lines): (i64, i64)) -> R
             block.line
         ));
     }
-    let t0 = j.tags.len() as u32;
-    j.tags
-        .extend_from_slice(&chunk.tags[new.tags.start as usize..new.tags.end as usize]);
-    let tags = t0..j.tags.len() as u32;
+    let mut append = |r: &Range<u32>| {
+        let t0 = out.tags.len() as u32;
+        out.tags
+            .extend_from_slice(&chunk.tags[r.start as usize..r.end as usize]);
+        t0..out.tags.len() as u32
+    };
+    let tags = append(&new.tags);
     for k in 0..new.postings.len() {
         let np = &chunk.postings[new.postings.start as usize + k];
-        let t0 = j.tags.len() as u32;
-        j.tags
-            .extend_from_slice(&chunk.tags[np.tags.start as usize..np.tags.end as usize]);
-        let t1 = j.tags.len() as u32;
-        let name = &accounts[np.account as usize];
-        let account = j.accounts.intern(name);
-        while j.account_kinds.len() < j.accounts.names.len() {
-            let n = &j.accounts.names[j.account_kinds.len()];
-            j.account_kinds.push(crate::domain::account_kind(n));
-        }
-        let op = &mut j.postings[old.postings.start as usize + k];
-        op.tags = t0..t1;
-        op.account = account;
+        let range = append(&np.tags);
+        let name = accounts[np.account as usize].clone();
+        out.postings
+            .push((old.postings.start + k as u32, name, range));
     }
-    let e = &mut j.entries[sp.entry as usize];
+    let e = &mut out.entries[sp.entry as usize];
     e.span = new.span;
     e.line = new.line;
     e.status = new.status;

@@ -167,18 +167,35 @@ impl Store {
         if written.done.is_empty() {
             return Ok(Vec::new());
         }
-        let mut l = self.loaded.write().map_err(poisoned)?;
-        self.matches.clear();
         if written.interrupted.is_none() && !written.recovered {
             let started = std::time::Instant::now();
-            match refresh::follow(&mut l, files, &written.done) {
-                Ok(renamed) => {
-                    tracing::debug!("index followed the save in {:?}", started.elapsed());
+            // Built beside the index in use: reads go on meanwhile.
+            let followed = {
+                let l = self.loaded.read().map_err(poisoned)?;
+                refresh::prepare(&l, files, &written.done)
+            };
+            match followed {
+                Ok(followed) => {
+                    let prepared = started.elapsed();
+                    let (renamed, replaced) = {
+                        let mut l = self.loaded.write().map_err(poisoned)?;
+                        let out = refresh::install(&mut l, followed);
+                        self.matches.keep_unaffected_by_edits();
+                        out
+                    };
+                    tracing::debug!(
+                        "index followed the save: prepared in {prepared:?}, installed in {:?}",
+                        started.elapsed() - prepared
+                    );
+                    drop(replaced);
                     return Ok(renamed);
                 }
                 Err(why) => tracing::warn!("re-reading the journal after a save: {why}"),
             }
         }
+        let mut l = self.loaded.write().map_err(poisoned)?;
+        self.matches.clear();
+        l.stale = true;
         self.reload_now(&mut l)?;
         Ok(refresh::renamed_by_hash(&l.journal, ids))
     }

@@ -11,7 +11,7 @@ use crate::backend::{
     TagInfo, TxnPage,
 };
 use crate::domain::{Account, Balance, TxnId};
-use crate::query::{Query, TxnView};
+use crate::query::{Query, Term, TxnView};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -24,6 +24,7 @@ const MATCH_SETS: usize = 4;
 struct MatchSet {
     key: String,
     query: Query,
+    sort: SortKey,
     indices: Arc<Vec<u32>>,
     sum: Balance,
 }
@@ -48,6 +49,26 @@ impl MatchCache {
     pub fn clear(&self) {
         if let Ok(mut m) = self.sets.lock() {
             m.clear();
+        }
+    }
+
+    /// Forgets the match sets an edit of status, tags, category or note may change, and keeps those it cannot: a
+    /// query on dates, amounts and commodities only, in date or amount order (an edit never changes an amount or a
+    /// date, nor adds or removes a transaction). The unfiltered listing, which every `tally serve` client asks
+    /// for, stays ready through a save.
+    pub fn keep_unaffected_by_edits(&self) {
+        fn unaffected(t: &Term) -> bool {
+            match t {
+                Term::Date(_) | Term::Amount { .. } | Term::Commodity(_) => true,
+                Term::Not(inner) => unaffected(inner),
+                _ => false,
+            }
+        }
+        if let Ok(mut m) = self.sets.lock() {
+            m.retain(|set| {
+                matches!(set.sort, SortKey::Date | SortKey::Amount)
+                    && set.query.terms.iter().all(unaffected)
+            });
         }
     }
 
@@ -93,6 +114,7 @@ impl MatchCache {
             MatchSet {
                 key,
                 query: query.clone(),
+                sort: page.sort,
                 indices: indices.clone(),
                 sum: sum.clone(),
             },

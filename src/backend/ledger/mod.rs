@@ -172,7 +172,7 @@ pub struct IdIndex {
 }
 
 impl IdIndex {
-    fn build(entries: &[Entry]) -> IdIndex {
+    pub(crate) fn build(entries: &[Entry]) -> IdIndex {
         use rayon::prelude::*;
         let mut sorted: Vec<(u64, u32, u32)> = entries
             .iter()
