@@ -85,7 +85,7 @@ async fn dashboard(global: cli::GlobalArgs, config: Config) -> Result<()> {
     let source = cli::resolve_source(&global, &config)?;
     let source_label = source.label();
     let open = Box::pin(async move {
-        cli::open_backend(&source, tally::backend::mirror::Wait::FirstPage)
+        cli::open_backend(&source, tally::backend::mirror::Wait::FirstPage, false)
             .await
             .map_err(|e| match e {
                 cli::CliError::Backend(b) => b,

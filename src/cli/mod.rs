@@ -303,13 +303,20 @@ pub fn resolve_source(global: &GlobalArgs, config: &Config) -> Result<Source, Cl
 
 /// Opens the backend for a source. A server that cannot run tally's queries is opened through its mirror; `wait`
 /// says whether to wait for a complete sync (headless commands) or only for the first page (the dashboard).
-pub async fn open_backend(source: &Source, wait: Wait) -> Result<Arc<dyn Backend>, CliError> {
+/// `one_shot`: a command that exits after its edit (a journal then skips following its own save).
+pub async fn open_backend(
+    source: &Source,
+    wait: Wait,
+    one_shot: bool,
+) -> Result<Arc<dyn Backend>, CliError> {
     match source {
         Source::Journal(p) => {
             let p = p.clone();
-            let journal = tokio::task::spawn_blocking(move || JournalBackend::open(p))
-                .await
-                .map_err(|e| CliError::Usage(format!("loading failed: {e}")))??;
+            let journal = tokio::task::spawn_blocking(move || {
+                JournalBackend::open(p).map(|j| if one_shot { j.one_shot() } else { j })
+            })
+            .await
+            .map_err(|e| CliError::Usage(format!("loading failed: {e}")))??;
             Ok(Arc::new(journal))
         }
         Source::Rest(r) => {
@@ -468,7 +475,8 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
         crate::server::init_stderr_log();
     }
     let source = resolve_source(global, config)?;
-    let backend = open_backend(&source, Wait::Complete).await?;
+    let one_shot = !matches!(command, Command::Serve(_));
+    let backend = open_backend(&source, Wait::Complete, one_shot).await?;
     let out = std::io::stdout();
     let terminal = std::io::IsTerminal::is_terminal(&out);
     let mut out = std::io::BufWriter::new(out.lock());

@@ -74,6 +74,9 @@ struct Store {
     matches: MatchCache,
     /// Held for a whole save (and a reload), so saves apply in order while reads go on.
     saving: Mutex<()>,
+    /// After a save the index follows the new text (`refresh`); off for a command that exits after its edit,
+    /// which then leaves the index stale (re-read only if something reads it again).
+    follow: bool,
 }
 
 pub struct JournalBackend {
@@ -99,8 +102,18 @@ impl JournalBackend {
                 loaded: RwLock::new(loaded),
                 matches: MatchCache::new(),
                 saving: Mutex::new(()),
+                follow: true,
             }),
         })
+    }
+
+    /// The same backend for a command that exits after one edit: a save does not make the index follow it (ids a
+    /// save renames are then not reported).
+    pub fn one_shot(mut self) -> JournalBackend {
+        if let Some(store) = Arc::get_mut(&mut self.store) {
+            store.follow = false;
+        }
+        self
     }
 
     pub fn path(&self) -> &Path {

@@ -167,6 +167,12 @@ impl Store {
         if written.done.is_empty() {
             return Ok(Vec::new());
         }
+        if !self.follow {
+            let mut l = self.loaded.write().map_err(poisoned)?;
+            l.stale = true;
+            self.matches.clear();
+            return Ok(Vec::new());
+        }
         if written.interrupted.is_none() && !written.recovered {
             let started = std::time::Instant::now();
             // Built beside the index in use: reads go on meanwhile.
