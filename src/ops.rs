@@ -271,12 +271,12 @@ fn still_queued(
         .iter()
         .filter(|id| {
             let e = &now[slot[id]];
-            !e.read_only && e.category.as_deref().is_none_or(str::is_empty)
+            !e.read_only && e.needs_category()
         })
         .count();
     if uncategorised > 0 {
         entry.label.push_str(&format!(
-            " ({uncategorised} still without a category stay in the queue)"
+            " ({uncategorised} without a category stay in the queue until they get one)"
         ));
     }
 }

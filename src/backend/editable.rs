@@ -20,6 +20,9 @@ pub struct Editable {
     pub category: Option<String>,
     pub note: String,
     pub read_only: bool,
+    /// A transfer between the holder's own accounts: it needs no category to leave the review queue.
+    #[serde(default)]
+    pub transfer: bool,
 }
 
 impl Editable {
@@ -32,7 +35,25 @@ impl Editable {
             category: t.category.clone(),
             note: t.note.clone(),
             read_only: t.read_only,
+            transfer: t.postings.len() >= 2
+                && t.postings.iter().all(|p| {
+                    p.account_kind
+                        .unwrap_or_else(|| crate::domain::account_kind(&p.account))
+                        .is_real()
+                }),
         }
+    }
+
+    /// Whether it stays in the review queue for want of a category (none, or an "unknown" one) once reviewed.
+    pub fn needs_category(&self) -> bool {
+        crate::domain::review_reasons(
+            Status::Cleared,
+            false,
+            self.category.as_deref(),
+            self.transfer,
+            None,
+        )
+        .contains(&"no category")
     }
 
     pub fn has_tag(&self, name: &str) -> bool {
@@ -182,6 +203,7 @@ mod tests {
             category: Some("expenses:food".into()),
             note: String::new(),
             read_only: false,
+            transfer: false,
         }
     }
 

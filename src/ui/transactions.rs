@@ -117,10 +117,20 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         Constraint::Length(u16::try_from(amount_w).unwrap_or(16)),
     ];
     let mut header = vec!["", "Date", "", "Payee / description", "Category", "Amount"];
-    if inner.width >= 70 {
+    if inner.width >= 70 && state.filter.review {
+        // In the review queue the last column says why each row is there (what `r` or `c` would settle), as wide
+        // as the widest reason on screen (up to 22 columns: "pending, no category" fits).
+        let why_w = (state.table.top..(state.table.top + rows_on_screen).min(total))
+            .filter_map(|i| state.txns.get(i))
+            .map(|t| crate::ops::review_reasons(t).join(", ").width())
+            .max()
+            .unwrap_or(0)
+            .clamp(4, 22);
+        widths.push(Constraint::Length(u16::try_from(why_w).unwrap_or(22)));
+        header.push("Why");
+    } else if inner.width >= 70 {
         widths.push(Constraint::Fill(2));
-        // In the review queue the last column says why each row is there (what `r` or `c` would settle).
-        header.push(if state.filter.review { "Why" } else { "Tags" });
+        header.push("Tags");
     }
     let ncols = widths.len();
     // The sorted column carries the direction.

@@ -414,6 +414,10 @@ impl<'a> EntryView<'a> {
             category: self.category().map(str::to_string),
             note: TxnView::note(self).to_string(),
             read_only,
+            transfer: {
+                let postings = self.postings();
+                postings.len() >= 2 && postings.iter().all(|p| self.kind(p).is_real())
+            },
         }
     }
 
