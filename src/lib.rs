@@ -2,7 +2,7 @@
 //!
 //! - `domain`: money, transactions, accounts, tags, status (no I/O).
 //! - `query`: the query language, its parser and matcher.
-//! - `backend`: the `Backend` trait every data source implements, its conformance suite, the journal file backend
+//! - `backend`: the `Backend` trait every data source implements, the journal file backend
 //!   (`backend::journal`) and the REST client (`backend::rest`).
 //! - `analytics`: summaries and breakdowns computed from transactions, for backends without server analytics.
 //! - `config`: the config file, profiles, theme and keymap overrides.

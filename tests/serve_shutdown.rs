@@ -2,15 +2,18 @@
 //! request still completes with 200, `serve` returns cleanly, and hledger sees every tag in the file. (Its own test
 //! binary: it sends SIGTERM to this process, which `serve` has taken over.)
 
+#[path = "it/conformance_suite.rs"]
+#[allow(dead_code)]
+mod conformance_suite;
 #[path = "it/rest_support/mod.rs"]
 mod rest_support;
 
+use crate::conformance_suite::hledger_count;
 use rest_support::KEY;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 use tally::backend::Backend;
-use tally::backend::conformance::hledger_count;
 use tally::backend::journal::JournalBackend;
 use tally::generate::{GenerateOptions, generate};
 use tally::server::{ServeArgs, serve_on};

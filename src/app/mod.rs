@@ -7,6 +7,7 @@
 
 mod action;
 mod batch;
+mod commands;
 mod edits;
 mod effects;
 mod navigate;

@@ -1,26 +1,19 @@
 //! `update(&mut State, Action) -> Vec<Effect>`: the only place the dashboard's state changes. It is synchronous and
 //! does no I/O: backend work is returned as `Effect`s and comes back later as `Action`s carrying the generation of
 //! their request, so a reply to an older filter or page is recognised and dropped. Per keystroke it does O(visible)
-//! work only — the backend filters, counts and sums. This file dispatches actions, keys and commands; selection and
-//! edits live in `edits`, cursor and paging in `navigate`, the requests in `requests`.
+//! work only — the backend filters, counts and sums. This file dispatches actions and keys; each command's handler
+//! is in `commands`, selection and edits in `edits`, cursor and paging in `navigate`, the requests in `requests`.
 
 use super::action::{Action, Effect, Opened, Reply, WriteKind};
-use super::edits::{
-    self, complete_word, range_select, select_all, set_status, single_edit_prompt, submit_prompt,
-    targets, toggle_select, unavailable, update_completions,
-};
-use super::navigate::{
-    clamp_cursor, ensure_window, move_by, move_period, page_rows, scroll_into_view, set_group,
-};
-use super::requests::{
-    fetch_accounts, fetch_analytics, fetch_review_count, period_end, refresh, requery,
-};
-use super::state::{AccountRow, MAX_PERIODS, Mode, Pane, Phase, Prompt, PromptKind, State};
+use super::commands::run_command;
+use super::edits::{self, complete_word, submit_prompt, update_completions};
+use super::navigate::{clamp_cursor, ensure_window, scroll_into_view};
+use super::requests::{fetch_accounts, fetch_review_count, refresh, requery};
+use super::state::{AccountRow, MAX_PERIODS, Mode, Phase, PromptKind, State};
 use super::undo::UndoEntry;
-use crate::backend::{BreakdownRow, Dimension, GroupBy, PeriodSummary, SortKey, TagInfo, TxnPage};
+use crate::backend::{BreakdownRow, PeriodSummary, TagInfo, TxnPage};
 use crate::config::keymap::Command;
-use crate::domain::{Balance, Status, TxnId};
-use crate::query::Query;
+use crate::domain::{Balance, TxnId};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use std::collections::HashMap;
 use tui_input::backend::crossterm::to_input_request;
@@ -269,29 +262,6 @@ fn on_page(
     }
 }
 
-/// Commands that act on rows wait while the rows on screen belong to the previous query.
-fn waits_for_rows(command: Command) -> bool {
-    matches!(
-        command,
-        Command::MoveDown
-            | Command::MoveUp
-            | Command::Top
-            | Command::Bottom
-            | Command::PageDown
-            | Command::PageUp
-            | Command::OpenDetail
-            | Command::ToggleSelect
-            | Command::RangeSelect
-            | Command::SelectAll
-            | Command::AddTag
-            | Command::RemoveTag
-            | Command::SetCategory
-            | Command::SetNote
-            | Command::MarkReviewed
-            | Command::MarkPending
-    )
-}
-
 /// Most commands kept while waiting for a query.
 const MAX_DEFERRED: usize = 64;
 
@@ -454,7 +424,7 @@ fn saved(state: &mut State, entries: Vec<UndoEntry>) {
 
 /// Undo or redo the newest entry: one write. While edits are still being saved, undo waits for them (they are
 /// written at once) and then applies to the newest.
-fn undo_or_redo(state: &mut State, kind: WriteKind, fx: &mut Vec<Effect>) {
+pub(super) fn undo_or_redo(state: &mut State, kind: WriteKind, fx: &mut Vec<Effect>) {
     if state.writes.pending > 0 {
         if kind == WriteKind::Undo {
             state.writes.undo_waiting += 1;
@@ -530,7 +500,7 @@ fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
         Mode::Normal => {
             state.status = None;
             match state.keymap.command_for(&key) {
-                Some(command) if state.txns.awaiting_query && waits_for_rows(command) => {
+                Some(command) if state.txns.awaiting_query && command.waits_for_rows() => {
                     if state.deferred.len() < MAX_DEFERRED {
                         state.deferred.push(command);
                     }
@@ -571,7 +541,7 @@ fn filter_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
 
 /// The filter text changed: parse it; a good query replaces the applied one (and is fetched), a bad one leaves the
 /// last good result on screen and shows the error.
-fn filter_changed(state: &mut State, fx: &mut Vec<Effect>) {
+pub(super) fn filter_changed(state: &mut State, fx: &mut Vec<Effect>) {
     match crate::query::parse(state.filter.input.value()) {
         Ok(q) => {
             state.filter.error = None;
@@ -624,233 +594,5 @@ fn prompt_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
                 update_completions(prompt, &state.tags, &state.categories);
             }
         }
-    }
-}
-
-fn run_command(state: &mut State, command: Command, fx: &mut Vec<Effect>) {
-    if state.phase != Phase::Ready && !matches!(command, Command::Quit | Command::Help) {
-        state.set_status(match &state.phase {
-            Phase::Loading => "still loading…".to_string(),
-            Phase::Failed(_) => "the data source could not be opened; q quits".to_string(),
-            Phase::Ready => String::new(),
-        });
-        return;
-    }
-    match command {
-        Command::Quit => {
-            if state.writes.pending > 0 && !state.quit_when_written {
-                state.quit_when_written = true;
-                // Edits waiting for company are written now.
-                fx.push(Effect::FlushEdits);
-                let key = state.keymap.key_text(Command::Quit);
-                state.set_status(format!(
-                    "finishing {} write(s) before quitting… ({key} again quits now)",
-                    state.writes.pending
-                ));
-            } else {
-                state.quit = true;
-            }
-        }
-        Command::Help => state.mode = Mode::Help,
-        Command::MoveDown => move_by(state, 1, fx),
-        Command::MoveUp => move_by(state, -1, fx),
-        Command::PageDown => {
-            let rows = page_rows(state) as isize;
-            move_by(state, rows, fx);
-        }
-        Command::PageUp => {
-            let rows = page_rows(state) as isize;
-            move_by(state, -rows, fx);
-        }
-        Command::Top => move_by(state, isize::MIN / 2, fx),
-        Command::Bottom => move_by(state, isize::MAX / 2, fx),
-        Command::NextPane | Command::PrevPane => {
-            let i = Pane::ORDER
-                .iter()
-                .position(|p| *p == state.focus)
-                .unwrap_or(0);
-            let n = Pane::ORDER.len();
-            let next = if command == Command::NextPane {
-                (i + 1) % n
-            } else {
-                (i + n - 1) % n
-            };
-            state.focus = Pane::ORDER[next];
-            scroll_into_view(state);
-            ensure_window(state, fx);
-        }
-        Command::OpenDetail => match state.focus {
-            Pane::Accounts => {
-                if let Some(row) = state.accounts.get(state.account_cursor) {
-                    let name = row.account.name.clone();
-                    let text = if name.contains(char::is_whitespace) {
-                        format!("acct:\"{name}\"")
-                    } else {
-                        format!("acct:{name}")
-                    };
-                    state.filter.input = tui_input::Input::new(text);
-                    state.focus = Pane::Transactions;
-                    filter_changed(state, fx);
-                }
-            }
-            Pane::Transactions => state.focus = Pane::Detail,
-            Pane::Detail => state.focus = Pane::Transactions,
-            Pane::Analytics => {
-                // Drill down: the table shows the highlighted period.
-                if let Some(p) = state
-                    .analytics
-                    .period
-                    .and_then(|p| state.analytics.periods.get(p))
-                {
-                    let end = period_end(p.start, state.analytics.group_by);
-                    let current = state.filter.input.value().trim();
-                    let term = format!("date:{}..{end}", p.start);
-                    let text = if current.is_empty() {
-                        term
-                    } else {
-                        format!("{current} {term}")
-                    };
-                    state.filter.input = tui_input::Input::new(text);
-                    state.focus = Pane::Transactions;
-                    filter_changed(state, fx);
-                }
-            }
-        },
-        Command::Filter => state.mode = Mode::Filter,
-        Command::Back => back(state, fx),
-        Command::ToggleSelect => toggle_select(state, fx),
-        Command::RangeSelect => range_select(state, fx),
-        Command::SelectAll => select_all(state, fx),
-        Command::AddTag | Command::RemoveTag => {
-            if let Some(why) = unavailable(state, "edit_tags", "edit tags") {
-                state.set_error(why);
-                return;
-            }
-            let Some(targets) = targets(state) else {
-                return;
-            };
-            let kind = if command == Command::AddTag {
-                PromptKind::AddTag
-            } else {
-                PromptKind::RemoveTag
-            };
-            let mut prompt = Prompt {
-                kind,
-                input: tui_input::Input::default(),
-                targets,
-                completions: Vec::new(),
-            };
-            update_completions(&mut prompt, &state.tags, &state.categories);
-            state.mode = Mode::Prompt(prompt);
-        }
-        Command::SetCategory | Command::SetNote => single_edit_prompt(state, command),
-        Command::MarkReviewed => set_status(state, Status::Cleared, fx),
-        Command::MarkPending => set_status(state, Status::Pending, fx),
-        Command::ReviewQueue => {
-            state.filter.review = !state.filter.review;
-            let what = state
-                .capabilities
-                .reason("review_queue")
-                .unwrap_or("unmarked or pending, uncategorised, or tagged review")
-                .to_string();
-            state.set_status(if state.filter.review {
-                format!("review queue: {what} (R to leave)")
-            } else {
-                "review queue off".to_string()
-            });
-            requery(state, fx);
-        }
-        Command::Undo => undo_or_redo(state, WriteKind::Undo, fx),
-        Command::Redo => undo_or_redo(state, WriteKind::Redo, fx),
-        Command::Sort => {
-            let order = [
-                SortKey::Date,
-                SortKey::Amount,
-                SortKey::Payee,
-                SortKey::Status,
-                SortKey::Category,
-            ];
-            let i = order
-                .iter()
-                .position(|k| *k == state.table.sort)
-                .unwrap_or(0);
-            state.table.sort = order[(i + 1) % order.len()];
-            state.table.ascending = !matches!(state.table.sort, SortKey::Date | SortKey::Amount);
-            state.set_status(format!("sorted by {}", state.table.sort.name()));
-            requery(state, fx);
-        }
-        Command::ReverseSort => {
-            state.table.ascending = !state.table.ascending;
-            requery(state, fx);
-        }
-        Command::GroupDay => set_group(state, GroupBy::Day, fx),
-        Command::GroupWeek => set_group(state, GroupBy::Week, fx),
-        Command::GroupMonth => set_group(state, GroupBy::Month, fx),
-        Command::GroupYear => set_group(state, GroupBy::Year, fx),
-        Command::PrevPeriod => move_period(state, -1, fx),
-        Command::NextPeriod => move_period(state, 1, fx),
-        Command::NextDimension => {
-            state.analytics.dimension = match state.analytics.dimension {
-                Dimension::Category => Dimension::Tag,
-                Dimension::Tag => Dimension::Payee,
-                Dimension::Payee => Dimension::Account,
-                Dimension::Account => Dimension::Category,
-            };
-            fetch_analytics(state, fx);
-        }
-        Command::Sync => {
-            if let Some(why) = unavailable(state, "sync", "sync") {
-                state.set_error(why);
-            } else {
-                // On the accounts pane: that account (a bank connection to sync); elsewhere: everything.
-                let source = (state.focus == Pane::Accounts)
-                    .then(|| state.accounts.get(state.account_cursor))
-                    .flatten()
-                    .map(|row| row.account.id.clone())
-                    .filter(|id| !id.is_empty());
-                state.set_status("syncing…");
-                fx.push(Effect::Sync { source });
-            }
-        }
-        Command::Archive => {
-            if let Some(why) = unavailable(state, "archive", "archive") {
-                state.set_error(why);
-                return;
-            }
-            let Some(targets) = targets(state) else {
-                return;
-            };
-            state.mode = Mode::Prompt(Prompt {
-                kind: PromptKind::ConfirmArchive,
-                input: tui_input::Input::default(),
-                targets,
-                completions: Vec::new(),
-            });
-        }
-    }
-}
-
-fn back(state: &mut State, fx: &mut Vec<Effect>) {
-    if state.focus == Pane::Detail {
-        state.focus = Pane::Transactions;
-    } else if state.selection.collecting.is_some() {
-        state.gens.collect = state.gens.bump();
-        state.selection.collecting = None;
-        state.set_status("selection stopped");
-    } else if !state.selection.ids.is_empty() {
-        let n = state.selection.ids.len();
-        state.selection = Default::default();
-        state.set_status(format!("{n} unselected"));
-    } else if !state.filter.input.value().is_empty()
-        || state.filter.review
-        || state.filter.error.is_some()
-    {
-        state.filter.input = tui_input::Input::default();
-        state.filter.error = None;
-        state.filter.review = false;
-        state.filter.applied = Query::all();
-        requery(state, fx);
-    } else {
-        state.dirty = false;
     }
 }

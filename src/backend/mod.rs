@@ -11,7 +11,6 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-pub mod conformance;
 pub mod editable;
 pub mod journal;
 pub mod ledger;
@@ -381,6 +380,13 @@ pub fn projections_from(samples: Vec<Sample>, accounts: &[Account], months: u32)
 pub enum BackendError {
     #[error("{0}")]
     Io(String),
+    /// A file could not be read or written: which, and the operating system's error (kept as the source).
+    #[error("{}: {source}", path.display())]
+    File {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("transaction {0} not found")]
     NotFound(String),
     #[error("not supported by this backend: {0}")]

@@ -1,5 +1,6 @@
-//! The dashboard keymap: every `Command` the dashboard understands, the default bindings (embedded below as TOML, the
-//! same syntax users write under `[keys]` in the config file), and user overrides merged over them. An override
+//! The dashboard keymap: every `Command` the dashboard understands, declared in one table (`commands!`: name, default
+//! keys in the syntax users write under `[keys]` in the config file, help text, footer word, whether it waits for
+//! rows), and user overrides merged over the defaults. An override
 //! replaces all default keys of that command. Help (`?`) and the footer are generated from the active keymap, so they
 //! never disagree with what the keys do. Shift+arrow bindings are refused: many terminals, tmux and SSH sessions
 //! do not deliver them reliably, so no action may depend on them. `Ctrl-c` always quits (raw mode turns it into a key)
@@ -10,247 +11,119 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// One thing a key can do in the dashboard.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Command {
-    MoveDown,
-    MoveUp,
-    Top,
-    Bottom,
-    PageDown,
-    PageUp,
-    NextPane,
-    PrevPane,
-    OpenDetail,
-    Filter,
-    Back,
-    ToggleSelect,
-    RangeSelect,
-    SelectAll,
-    AddTag,
-    RemoveTag,
-    SetCategory,
-    SetNote,
-    MarkReviewed,
-    MarkPending,
-    ReviewQueue,
-    Undo,
-    Redo,
-    Sort,
-    ReverseSort,
-    GroupDay,
-    GroupWeek,
-    GroupMonth,
-    GroupYear,
-    PrevPeriod,
-    NextPeriod,
-    NextDimension,
-    Sync,
-    Archive,
-    Help,
-    Quit,
+/// Declares the dashboard's commands from one table: each row gives the variant, its name in the config file's
+/// `[keys]` table, its default keys (config syntax), its help text, its place in the footer (priority and word; 0 is
+/// not in the footer) and whether it waits for rows on screen (pressed while a new query runs, it is kept until the
+/// rows arrive). The keymap, help, footer, config validation and `update`'s deferral all read this table; adding a
+/// command is one row here and one arm in `app::update::run_command`.
+macro_rules! commands {
+    ($($variant:ident: $name:literal, [$($key:literal),*], $help:literal, footer($prio:literal, $word:literal), rows($rows:literal);)*) => {
+        /// One thing a key can do in the dashboard.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Command {
+            $($variant,)*
+        }
+
+        /// Every command, in the order help lists them (the table's order).
+        pub const COMMANDS: &[CommandInfo] = &[
+            $(CommandInfo {
+                command: Command::$variant,
+                name: $name,
+                keys: &[$($key),*],
+                help: $help,
+                footer: ($prio, $word),
+                waits_for_rows: $rows,
+            },)*
+        ];
+    };
+}
+
+/// One row of the command table.
+#[derive(Debug)]
+pub struct CommandInfo {
+    pub command: Command,
+    /// The name used in the config file's `[keys]` table.
+    pub name: &'static str,
+    /// The default keys, in the config file's syntax.
+    pub keys: &'static [&'static str],
+    /// What the command does, as help shows it.
+    pub help: &'static str,
+    /// The footer's priority (1 first; 0: not in the footer) and the short word it shows.
+    pub footer: (u8, &'static str),
+    /// Pressed while a new query is running, the command waits for its rows.
+    pub waits_for_rows: bool,
+}
+
+commands! {
+    MoveDown: "move_down", ["j", "Down"], "move down", footer(0, ""), rows(true);
+    MoveUp: "move_up", ["k", "Up"], "move up", footer(0, ""), rows(true);
+    Top: "top", ["g", "Home"], "go to the top", footer(0, ""), rows(true);
+    Bottom: "bottom", ["G", "End"], "go to the bottom", footer(0, ""), rows(true);
+    PageDown: "page_down", ["PageDown", "Ctrl-d"], "page down", footer(0, ""), rows(true);
+    PageUp: "page_up", ["PageUp", "Ctrl-u"], "page up", footer(0, ""), rows(true);
+    NextPane: "next_pane", ["Tab"], "next pane", footer(8, "pane"), rows(false);
+    PrevPane: "prev_pane", ["BackTab"], "previous pane", footer(0, ""), rows(false);
+    OpenDetail: "open_detail", ["Enter"], "detail / drill down", footer(0, ""), rows(true);
+    Filter: "filter", ["/"], "filter (query language)", footer(2, "filter"), rows(false);
+    Back: "back", ["Esc"], "unselect / clear filter", footer(0, ""), rows(false);
+    ReviewQueue: "review_queue", ["R"], "review queue on/off", footer(3, "review"), rows(false);
+    MarkReviewed: "mark_reviewed", ["r"], "mark reviewed (cleared)", footer(4, "reviewed"), rows(true);
+    MarkPending: "mark_pending", ["!"], "mark pending", footer(0, ""), rows(true);
+    ToggleSelect: "toggle_select", ["Space"], "select / unselect", footer(5, "select"), rows(true);
+    RangeSelect: "range_select", ["v"], "select range to here", footer(0, ""), rows(true);
+    SelectAll: "select_all", ["Ctrl-a"], "select all matching", footer(0, ""), rows(true);
+    AddTag: "add_tag", ["t"], "add tag", footer(6, "tag"), rows(true);
+    RemoveTag: "remove_tag", ["T"], "remove tag", footer(0, ""), rows(true);
+    SetCategory: "set_category", ["c"], "set category", footer(0, ""), rows(true);
+    SetNote: "set_note", ["n"], "set note", footer(0, ""), rows(true);
+    Undo: "undo", ["u"], "undo", footer(7, "undo"), rows(false);
+    Redo: "redo", ["Ctrl-r"], "redo", footer(0, ""), rows(false);
+    Sort: "sort", ["s"], "sort by next column", footer(0, ""), rows(false);
+    ReverseSort: "reverse_sort", ["o"], "reverse sort order", footer(0, ""), rows(false);
+    GroupDay: "group_day", ["1"], "analytics by day", footer(0, ""), rows(false);
+    GroupWeek: "group_week", ["2"], "analytics by week", footer(0, ""), rows(false);
+    GroupMonth: "group_month", ["3"], "analytics by month", footer(0, ""), rows(false);
+    GroupYear: "group_year", ["4"], "analytics by year", footer(0, ""), rows(false);
+    PrevPeriod: "prev_period", ["["], "previous period", footer(0, ""), rows(false);
+    NextPeriod: "next_period", ["]"], "next period", footer(0, ""), rows(false);
+    NextDimension: "next_dimension", ["b"], "next breakdown dimension", footer(9, "breakdown"), rows(false);
+    Sync: "sync", ["S"], "sync with the server", footer(0, ""), rows(false);
+    Archive: "archive", ["X"], "archive (asks; no undo)", footer(0, ""), rows(false);
+    Help: "help", ["?", "F1"], "help", footer(1, "help"), rows(false);
+    Quit: "quit", ["q", "Ctrl-c"], "quit", footer(10, "quit"), rows(false);
 }
 
 impl Command {
+    /// Its row of the command table.
+    pub fn info(self) -> &'static CommandInfo {
+        // The enum is declared from the table in the same order.
+        &COMMANDS[self as usize]
+    }
+
     /// Every command, in the order help lists them.
-    pub const ALL: [Command; 36] = [
-        Command::MoveDown,
-        Command::MoveUp,
-        Command::Top,
-        Command::Bottom,
-        Command::PageDown,
-        Command::PageUp,
-        Command::NextPane,
-        Command::PrevPane,
-        Command::OpenDetail,
-        Command::Filter,
-        Command::Back,
-        Command::ReviewQueue,
-        Command::MarkReviewed,
-        Command::MarkPending,
-        Command::ToggleSelect,
-        Command::RangeSelect,
-        Command::SelectAll,
-        Command::AddTag,
-        Command::RemoveTag,
-        Command::SetCategory,
-        Command::SetNote,
-        Command::Undo,
-        Command::Redo,
-        Command::Sort,
-        Command::ReverseSort,
-        Command::GroupDay,
-        Command::GroupWeek,
-        Command::GroupMonth,
-        Command::GroupYear,
-        Command::PrevPeriod,
-        Command::NextPeriod,
-        Command::NextDimension,
-        Command::Sync,
-        Command::Archive,
-        Command::Help,
-        Command::Quit,
-    ];
+    pub fn all() -> impl Iterator<Item = Command> {
+        COMMANDS.iter().map(|c| c.command)
+    }
 
     /// The name used in the config file's `[keys]` table.
     pub fn name(self) -> &'static str {
-        match self {
-            Command::MoveDown => "move_down",
-            Command::MoveUp => "move_up",
-            Command::Top => "top",
-            Command::Bottom => "bottom",
-            Command::PageDown => "page_down",
-            Command::PageUp => "page_up",
-            Command::NextPane => "next_pane",
-            Command::PrevPane => "prev_pane",
-            Command::OpenDetail => "open_detail",
-            Command::Filter => "filter",
-            Command::Back => "back",
-            Command::ToggleSelect => "toggle_select",
-            Command::RangeSelect => "range_select",
-            Command::SelectAll => "select_all",
-            Command::AddTag => "add_tag",
-            Command::RemoveTag => "remove_tag",
-            Command::SetCategory => "set_category",
-            Command::SetNote => "set_note",
-            Command::MarkReviewed => "mark_reviewed",
-            Command::MarkPending => "mark_pending",
-            Command::ReviewQueue => "review_queue",
-            Command::Undo => "undo",
-            Command::Redo => "redo",
-            Command::Sort => "sort",
-            Command::ReverseSort => "reverse_sort",
-            Command::GroupDay => "group_day",
-            Command::GroupWeek => "group_week",
-            Command::GroupMonth => "group_month",
-            Command::GroupYear => "group_year",
-            Command::PrevPeriod => "prev_period",
-            Command::NextPeriod => "next_period",
-            Command::NextDimension => "next_dimension",
-            Command::Sync => "sync",
-            Command::Archive => "archive",
-            Command::Help => "help",
-            Command::Quit => "quit",
-        }
+        self.info().name
     }
 
     pub fn from_name(name: &str) -> Option<Command> {
-        Command::ALL.into_iter().find(|c| c.name() == name)
+        COMMANDS.iter().find(|c| c.name == name).map(|c| c.command)
     }
 
     /// What the command does, as help shows it.
     pub fn description(self) -> &'static str {
-        match self {
-            Command::MoveDown => "move down",
-            Command::MoveUp => "move up",
-            Command::Top => "go to the top",
-            Command::Bottom => "go to the bottom",
-            Command::PageDown => "page down",
-            Command::PageUp => "page up",
-            Command::NextPane => "next pane",
-            Command::PrevPane => "previous pane",
-            Command::OpenDetail => "detail / drill down",
-            Command::Filter => "filter (query language)",
-            Command::Back => "unselect / clear filter",
-            Command::ToggleSelect => "select / unselect",
-            Command::RangeSelect => "select range to here",
-            Command::SelectAll => "select all matching",
-            Command::AddTag => "add tag",
-            Command::RemoveTag => "remove tag",
-            Command::SetCategory => "set category",
-            Command::SetNote => "set note",
-            Command::MarkReviewed => "mark reviewed (cleared)",
-            Command::MarkPending => "mark pending",
-            Command::ReviewQueue => "review queue on/off",
-            Command::Undo => "undo",
-            Command::Redo => "redo",
-            Command::Sort => "sort by next column",
-            Command::ReverseSort => "reverse sort order",
-            Command::GroupDay => "analytics by day",
-            Command::GroupWeek => "analytics by week",
-            Command::GroupMonth => "analytics by month",
-            Command::GroupYear => "analytics by year",
-            Command::PrevPeriod => "previous period",
-            Command::NextPeriod => "next period",
-            Command::NextDimension => "next breakdown dimension",
-            Command::Sync => "sync with the server",
-            Command::Archive => "archive (asks; no undo)",
-            Command::Help => "help",
-            Command::Quit => "quit",
-        }
+        self.info().help
     }
 
-    /// The short word the footer uses.
-    fn footer_word(self) -> &'static str {
-        match self {
-            Command::Filter => "filter",
-            Command::ReviewQueue => "review",
-            Command::MarkReviewed => "reviewed",
-            Command::ToggleSelect => "select",
-            Command::AddTag => "tag",
-            Command::Undo => "undo",
-            Command::NextPane => "pane",
-            Command::NextDimension => "breakdown",
-            Command::Help => "help",
-            Command::Quit => "quit",
-            other => other.name(),
-        }
+    /// Pressed while a new query runs, the command waits for the rows.
+    pub fn waits_for_rows(self) -> bool {
+        self.info().waits_for_rows
     }
 }
-
-/// The commands the footer advertises, most important first; it shows as many as fit.
-const FOOTER: [Command; 10] = [
-    Command::Help,
-    Command::Filter,
-    Command::ReviewQueue,
-    Command::MarkReviewed,
-    Command::ToggleSelect,
-    Command::AddTag,
-    Command::Undo,
-    Command::NextPane,
-    Command::NextDimension,
-    Command::Quit,
-];
-
-/// The default bindings, in the syntax of the config file's `[keys]` table.
-pub const DEFAULT_KEYS: &str = r#"
-move_down = ["j", "Down"]
-move_up = ["k", "Up"]
-top = ["g", "Home"]
-bottom = ["G", "End"]
-page_down = ["PageDown", "Ctrl-d"]
-page_up = ["PageUp", "Ctrl-u"]
-next_pane = ["Tab"]
-prev_pane = ["BackTab"]
-open_detail = ["Enter"]
-filter = ["/"]
-back = ["Esc"]
-toggle_select = ["Space"]
-range_select = ["v"]
-select_all = ["Ctrl-a"]
-add_tag = ["t"]
-remove_tag = ["T"]
-set_category = ["c"]
-set_note = ["n"]
-mark_reviewed = ["r"]
-mark_pending = ["!"]
-review_queue = ["R"]
-undo = ["u"]
-redo = ["Ctrl-r"]
-sort = ["s"]
-reverse_sort = ["o"]
-group_day = ["1"]
-group_week = ["2"]
-group_month = ["3"]
-group_year = ["4"]
-prev_period = ["["]
-next_period = ["]"]
-next_dimension = ["b"]
-sync = ["S"]
-archive = ["X"]
-help = ["?", "F1"]
-quit = ["q", "Ctrl-c"]
-"#;
 
 /// A key plus modifiers, normalised so that `T` and `Shift-t` are the same chord.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -400,24 +273,18 @@ impl Default for Keymap {
 }
 
 impl Keymap {
-    /// The embedded defaults (`DEFAULT_KEYS`).
+    /// The default keys of the command table (`COMMANDS`).
     pub fn defaults() -> Keymap {
-        // The embedded table is checked by the `every_command_has_a_default_key` test.
-        let table: toml::Table = toml::from_str(DEFAULT_KEYS).unwrap_or_default();
-        let bindings = Command::ALL
-            .into_iter()
-            .map(|command| {
-                let keys = table
-                    .get(command.name())
-                    .and_then(toml::Value::as_array)
-                    .map(|keys| {
-                        keys.iter()
-                            .filter_map(toml::Value::as_str)
-                            .filter_map(|k| KeyChord::parse(k).ok())
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                (command, keys)
+        // The table's keys are checked by the `every_command_has_a_default_key` test.
+        let bindings = COMMANDS
+            .iter()
+            .map(|c| {
+                let keys = c
+                    .keys
+                    .iter()
+                    .filter_map(|k| KeyChord::parse(k).ok())
+                    .collect();
+                (c.command, keys)
             })
             .collect();
         Keymap { bindings }
@@ -499,7 +366,7 @@ impl Keymap {
             .join("/")
     }
 
-    /// Help lines: `(keys, description)` for every bound command, in `Command::ALL` order. The four grouping
+    /// Help lines: `(keys, description)` for every bound command, in the command table's order. The four grouping
     /// commands and the two period commands share one line each, so help fits an 80×24 terminal.
     pub fn help_lines(&self) -> Vec<(String, String)> {
         const GROUPS: [Command; 4] = [
@@ -518,7 +385,7 @@ impl Keymap {
             }
         };
         let mut out = Vec::new();
-        for c in Command::ALL {
+        for c in Command::all() {
             if self.keys_for(c).is_empty() {
                 continue;
             }
@@ -542,12 +409,14 @@ impl Keymap {
 
     /// The footer's items: the most useful commands with their first key (`/ filter`), most important first.
     pub fn footer_items(&self) -> Vec<(Command, String)> {
-        FOOTER
+        let mut shown: Vec<&CommandInfo> = COMMANDS.iter().filter(|c| c.footer.0 > 0).collect();
+        shown.sort_by_key(|c| c.footer.0);
+        shown
             .into_iter()
             .filter_map(|c| {
-                self.keys_for(c)
+                self.keys_for(c.command)
                     .first()
-                    .map(|k| (c, format!("{k} {}", c.footer_word())))
+                    .map(|k| (c.command, format!("{k} {}", c.footer.1)))
             })
             .collect()
     }
@@ -585,8 +454,14 @@ mod tests {
     #[test]
     fn every_command_has_a_default_key() {
         let map = Keymap::defaults();
-        for c in Command::ALL {
+        for c in Command::all() {
             assert!(!map.keys_for(c).is_empty(), "{} unbound", c.name());
+            assert_eq!(
+                map.keys_for(c).len(),
+                c.info().keys.len(),
+                "{}: a default key does not parse",
+                c.name()
+            );
         }
     }
 

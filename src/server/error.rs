@@ -67,6 +67,7 @@ impl From<BackendError> for ApiError {
                 )
             },
             BackendError::Io(_)
+            | BackendError::File { .. }
             | BackendError::Http { .. }
             | BackendError::Network { .. }
             | BackendError::Parse(_) => {

@@ -367,12 +367,11 @@ pub async fn serve_on(
     let addr = listener.local_addr()?;
     let limits = args.limits();
     tracing::info!(
-        %addr,
-        label = %state.backend.capabilities().label,
+        label = %crate::text::clean(&state.backend.capabilities().label),
         header_timeout_s = args.header_timeout,
         idle_timeout_s = args.idle_timeout,
         max_connections = args.max_connections,
-        "tally serve listening"
+        "tally serve listening on http://{addr}/api/v1 (OpenAPI at /api/v1/openapi.json); Ctrl-C to stop"
     );
     if let Some(files) = listen::open_file_limit()
         && args.max_connections as u64 + 64 > files
@@ -383,10 +382,6 @@ pub async fn serve_on(
             "--max-connections is close to the open-file limit (ulimit -n): new clients may be refused by the system"
         );
     }
-    eprintln!(
-        "tally serve: {} on http://{addr}/api/v1 (OpenAPI at /api/v1/openapi.json); Ctrl-C to stop",
-        crate::text::clean(&state.backend.capabilities().label)
-    );
     // Edits made to the ledger by other programs (an editor, hledger-ui) reach remote clients within seconds.
     let watcher = {
         let state = state.clone();

@@ -322,7 +322,7 @@ fn help_documents_every_command() {
 fn projections_list_recurring_transactions_and_project_balances() {
     let dir = tempfile::tempdir().expect("tempdir");
     let journal = dir.path().join("ledger.journal");
-    std::fs::write(&journal, tally::backend::conformance::FIXTURE).expect("write");
+    std::fs::write(&journal, crate::conformance_suite::FIXTURE).expect("write");
     let out = tally()
         .args([
             "-f",

@@ -1,12 +1,12 @@
-//! The backend conformance suite (`tally::backend::conformance`) on every backend tally ships with a server for:
+//! The backend conformance suite (`crate::conformance_suite`) on every backend tally ships with a server for:
 //! the journal on a temp copy of the fixture, and the REST client talking to `tally serve` (the real router on
 //! 127.0.0.1) in front of a journal on another copy. Both must pass the same scenarios, and the REST backend must
 //! answer every read exactly as the journal it serves.
 
 use crate::rest_support;
 
+use crate::conformance_suite::{FIXTURE, Hledger, assert_same, run_all};
 use rest_support::{KEY, client, journal_copy, serve_fixture};
-use tally::backend::conformance::{FIXTURE, Hledger, assert_same, run_all};
 use tally::backend::journal::JournalBackend;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

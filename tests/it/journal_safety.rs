@@ -5,6 +5,7 @@
 //! before), kill -9 in the middle of a save, and files or directories tally may not write.
 
 use crate::cli::tally;
+use crate::conformance_suite::{hledger_balances, hledger_count};
 use crate::rest_support::{KEY, raw, serve_text};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -13,7 +14,6 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 use tally::backend::Backend;
 use tally::backend::TxnPatch;
-use tally::backend::conformance::{hledger_balances, hledger_count};
 use tally::backend::journal::JournalBackend;
 use tally::query::Query;
 
@@ -255,7 +255,7 @@ fn temp_files_left_by_a_crash_are_not_read_and_are_cleaned() {
     assert!(text.contains("900") && !text.contains("1800"), "{text}");
     if hledger_present() {
         let theirs = hledger_balances(&main);
-        let rent = tally::backend::conformance::non_zero(&theirs["expenses:rent"]);
+        let rent = crate::conformance_suite::non_zero(&theirs["expenses:rent"]);
         assert_eq!(rent, [("$".to_string(), rust_decimal::Decimal::from(900))]);
     }
     assert!(!leftover.exists(), "the leftover is removed on open");

@@ -2,6 +2,7 @@
 //! `cargo test` spends on 2 cores. Each module was a test file of its own and keeps its name; `rest_support` and
 //! `servers` are the shared set-up (a `tally serve` on loopback; test servers for the finance APIs).
 
+mod conformance_suite;
 mod rest_support;
 mod servers;
 

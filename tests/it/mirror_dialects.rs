@@ -7,6 +7,7 @@
 
 use crate::servers;
 
+use crate::conformance_suite::{Balances, Oracle, run_all};
 use async_trait::async_trait;
 use rust_decimal::Decimal;
 use servers::finwise::{FinWiseOptions, FinWiseServer};
@@ -16,7 +17,6 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use tally::backend::conformance::{Balances, Oracle, run_all};
 use tally::backend::mirror::{MirrorBackend, MirrorOptions, Wait};
 use tally::backend::rest::RestOptions;
 use tally::backend::rest::dialect::Dialect;

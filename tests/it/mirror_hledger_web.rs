@@ -6,11 +6,11 @@
 
 use crate::servers;
 
+use crate::conformance_suite::{FIXTURE, Hledger, QUERY_FORMS, run_all};
 use assert_cmd::Command;
 use servers::hledger_web::HledgerWeb;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use tally::backend::conformance::{FIXTURE, Hledger, QUERY_FORMS, run_all};
 use tally::backend::journal::JournalBackend;
 use tally::backend::mirror::{MirrorBackend, MirrorOptions, Wait};
 use tally::backend::rest::RestOptions;

@@ -7,12 +7,12 @@
 
 use crate::servers;
 
+use crate::conformance_suite::{Balances, Oracle, run_all};
 use async_trait::async_trait;
 use rust_decimal::Decimal;
 use servers::sure::{Fault, SureData, SureOptions, SureServer, minor_digits};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use tally::backend::conformance::{Balances, Oracle, run_all};
 use tally::backend::mirror::{MirrorBackend, MirrorOptions, Wait};
 use tally::backend::rest::RestOptions;
 use tally::backend::rest::sure::Sure;

@@ -4,10 +4,10 @@
 
 use crate::rest_support;
 
+use crate::conformance_suite::{FIXTURE, hledger_count};
 use reqwest::Method;
 use rest_support::{KEY, client, raw, serve_fixture};
 use serde_json::json;
-use tally::backend::conformance::{FIXTURE, hledger_count};
 use tally::backend::{Backend, BackendError};
 use tally::domain::{Tag, TxnId};
 use tally::query;

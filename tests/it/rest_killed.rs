@@ -5,10 +5,10 @@
 
 use crate::rest_support;
 
+use crate::conformance_suite::{FIXTURE, hledger_count};
 use rest_support::proxy::{Fault, Proxy};
 use rest_support::{KEY, options, serve_fixture};
 use std::time::{Duration, Instant};
-use tally::backend::conformance::{FIXTURE, hledger_count};
 use tally::backend::rest::RestBackend;
 use tally::backend::{Backend, BackendError, PageRequest, TxnPatch};
 use tally::domain::{Status, Tag, TxnId};

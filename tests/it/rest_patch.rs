@@ -3,10 +3,10 @@
 
 use crate::rest_support;
 
+use crate::conformance_suite::hledger_count;
 use reqwest::Method;
 use rest_support::{KEY, raw, serve_fixture};
 use serde_json::{Value, json};
-use tally::backend::conformance::hledger_count;
 
 async fn patch(base: &str, id: &str, body: Value) -> Value {
     let (status, _, answer) = raw(

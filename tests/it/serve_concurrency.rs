@@ -4,9 +4,9 @@
 
 use crate::rest_support;
 
+use crate::conformance_suite::hledger_count;
 use rest_support::{KEY, client, serve_fixture};
 use std::sync::Arc;
-use tally::backend::conformance::hledger_count;
 use tally::backend::journal::JournalBackend;
 use tally::backend::{Backend, PageRequest, TxnPatch};
 use tally::domain::{Status, Tag};
@@ -60,7 +60,7 @@ async fn concurrent_edits_are_all_applied() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_refuses_to_run_without_keys_or_an_address() {
-    let (_dir, path) = rest_support::journal_copy(tally::backend::conformance::FIXTURE);
+    let (_dir, path) = rest_support::journal_copy(crate::conformance_suite::FIXTURE);
     let backend: Arc<dyn Backend> = Arc::new(JournalBackend::open(&path).expect("opens"));
     let args = ServeArgs {
         bind: "127.0.0.1:0".into(),
@@ -96,7 +96,7 @@ async fn serve_refuses_to_run_without_keys_or_an_address() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn edits_made_by_other_programs_reach_clients() {
-    let (_dir, path) = rest_support::journal_copy(tally::backend::conformance::FIXTURE);
+    let (_dir, path) = rest_support::journal_copy(crate::conformance_suite::FIXTURE);
     let backend: Arc<dyn Backend> = Arc::new(JournalBackend::open(&path).expect("opens"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -8,6 +8,7 @@
 
 use crate::rest_support;
 
+use crate::conformance_suite::FIXTURE;
 use rest_support::KEY;
 use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
@@ -16,7 +17,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tally::backend::Backend;
-use tally::backend::conformance::FIXTURE;
 use tally::backend::journal::JournalBackend;
 use tally::server::{ServeArgs, serve_on};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -46,7 +46,7 @@ impl Loaded {
     /// Loads the journal, removes temp files a crashed save left beside its files, and notes which files tally
     /// may not write.
     fn read(path: &Path) -> Result<Loaded> {
-        let mut l = parse::load(path).map_err(|e| io_error(path, e))?;
+        let mut l = parse::load(path).map_err(|e| file_error(path, e))?;
         for f in &mut l.journal.files {
             if let Ok(removed) = write::clean_leftovers(&f.path) {
                 for r in removed {
@@ -85,6 +85,14 @@ pub struct JournalBackend {
 
 fn io_error(path: &Path, e: impl std::fmt::Display) -> BackendError {
     BackendError::Io(format!("{}: {e}", path.display()))
+}
+
+/// A file's I/O error, kept as the error's source.
+fn file_error(path: &Path, source: std::io::Error) -> BackendError {
+    BackendError::File {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 fn poisoned<T>(_: T) -> BackendError {

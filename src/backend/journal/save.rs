@@ -10,7 +10,7 @@
 use super::parse::Reader;
 use super::patch::{self, EntryEdit};
 use super::write::{self, Replaced, Snapshot};
-use super::{Loaded, Store, io_error, poisoned, refresh, verify};
+use super::{Loaded, Store, file_error, io_error, poisoned, refresh, verify};
 use crate::backend::ledger::{Journal, SourceFile};
 use crate::backend::{BackendError, BulkResult, Result, TxnPatch};
 use crate::domain::TxnId;
@@ -213,7 +213,7 @@ fn write_files(j: &Journal, plan: &Plan) -> Result<Written> {
     for fp in &plan.files {
         let f = &j.files[fp.file as usize];
         match write::replace_if_unchanged(&f.path, &snapshot(f), fp.text.as_bytes())
-            .map_err(|e| io_error(&f.path, e))?
+            .map_err(|e| file_error(&f.path, e))?
         {
             Replaced::Done {
                 window,
@@ -250,9 +250,9 @@ fn lock_directories(j: &Journal) -> Result<Vec<write::WriteLock>> {
     let mut locked: Vec<PathBuf> = Vec::new();
     let mut locks = Vec::new();
     for f in &j.files {
-        let dir = write::lock_path(&f.path).map_err(|e| io_error(&f.path, e))?;
+        let dir = write::lock_path(&f.path).map_err(|e| file_error(&f.path, e))?;
         if !locked.contains(&dir) {
-            locks.push(write::lock(&f.path).map_err(|e| io_error(&f.path, e))?);
+            locks.push(write::lock(&f.path).map_err(|e| file_error(&f.path, e))?);
             locked.push(dir);
         }
     }

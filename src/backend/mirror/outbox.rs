@@ -38,7 +38,9 @@ fn next(e: &BackendError) -> Next {
         BackendError::RateLimited { retry_after, .. } => {
             Next::Wait(Duration::from_secs(*retry_after))
         }
-        BackendError::Network { .. } | BackendError::Io(_) => Next::Retry,
+        BackendError::Network { .. } | BackendError::Io(_) | BackendError::File { .. } => {
+            Next::Retry
+        }
         BackendError::Http { status, .. } if *status >= 500 || *status == 408 => Next::Retry,
         other => Next::Fail(other.to_string()),
     }

@@ -4,12 +4,12 @@
 
 pub mod proxy;
 
+use crate::conformance_suite::FIXTURE;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tally::backend::Backend;
-use tally::backend::conformance::FIXTURE;
 use tally::backend::journal::JournalBackend;
 use tally::backend::rest::{RestBackend, RestOptions};
 use tally::server::{ServerState, router};

@@ -9,18 +9,18 @@
 //! twice on one ledger. `assert_same` compares two backends over the same data call by call, which is how "the
 //! remote ledger shows exactly what the local file shows" is checked.
 
-use crate::analytics;
-use crate::backend::{
-    Backend, BackendError, BreakdownRow, Dimension, GroupBy, PageRequest, SortKey, TxnPage,
-    TxnPatch,
-};
-use crate::domain::{Balance, Status, Tag, Transaction, TxnId};
-use crate::query::{self, Query};
 use async_trait::async_trait;
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
+use tally::analytics;
+use tally::backend::{
+    Backend, BackendError, BreakdownRow, Dimension, GroupBy, PageRequest, SortKey, TxnPage,
+    TxnPatch,
+};
+use tally::domain::{Balance, Status, Tag, Transaction, TxnId};
+use tally::query::{self, Query};
 
 /// Non-zero balances per commodity, by account name.
 pub type Balances = BTreeMap<String, Vec<(String, Decimal)>>;
@@ -259,7 +259,7 @@ pub async fn accounts_match_oracle(b: &dyn Backend, oracle: &dyn Oracle) {
     for a in accounts.iter().filter(|_| oracle.hledger_names()) {
         ensure!(
             s,
-            a.kind == crate::domain::account_kind(&a.name),
+            a.kind == tally::domain::account_kind(&a.name),
             "{} has kind {:?}",
             a.name,
             a.kind
@@ -701,7 +701,7 @@ async fn unchanged_others(s: &str, b: &dyn Backend, before: &[Transaction], edit
 pub async fn update_status(
     b: &dyn Backend,
     oracle: &dyn Oracle,
-    caps: &crate::backend::Capabilities,
+    caps: &tally::backend::Capabilities,
 ) {
     let s = "update status";
     let full = all(b, &Query::all()).await.items;
@@ -781,7 +781,7 @@ pub async fn update_status(
 pub async fn add_remove_tag(
     b: &dyn Backend,
     oracle: &dyn Oracle,
-    caps: &crate::backend::Capabilities,
+    caps: &tally::backend::Capabilities,
 ) {
     let s = "add/remove tag";
     let full = all(b, &Query::all()).await.items;
@@ -852,7 +852,7 @@ pub async fn add_remove_tag(
 pub async fn bulk_tag_round_trip(
     b: &dyn Backend,
     oracle: &dyn Oracle,
-    caps: &crate::backend::Capabilities,
+    caps: &tally::backend::Capabilities,
 ) {
     let s = "bulk tag";
     let full = all(b, &Query::all()).await.items;
@@ -918,7 +918,7 @@ pub async fn bulk_tag_round_trip(
     );
 }
 
-pub async fn capabilities_are_honest(b: &dyn Backend, caps: &crate::backend::Capabilities) {
+pub async fn capabilities_are_honest(b: &dyn Backend, caps: &tally::backend::Capabilities) {
     let s = "capabilities";
     ensure!(s, !caps.label.is_empty(), "the label is empty");
     let created = b.create_tag("conformancenew").await;
@@ -1080,7 +1080,7 @@ pub async fn assert_same(a: &dyn Backend, b: &dyn Backend) {
         ),
         "capabilities differ: {ca:?} vs {cb:?}"
     );
-    let names = |v: Option<Vec<crate::backend::Source>>| {
+    let names = |v: Option<Vec<tally::backend::Source>>| {
         v.map(|v| {
             v.into_iter()
                 .map(|x| (x.name, x.kind, x.status))

@@ -1,0 +1,260 @@
+//! One handler per dashboard command, and `run_command`, which dispatches a command to its handler. The commands
+//! themselves — names, default keys, help and footer words — are the table in `config::keymap`; adding a command is
+//! a row there and a handler here.
+
+use super::action::{Effect, WriteKind};
+use super::edits::{
+    range_select, select_all, set_status, single_edit_prompt, targets, toggle_select, unavailable,
+    update_completions,
+};
+use super::navigate::{
+    ensure_window, move_by, move_period, page_rows, scroll_into_view, set_group,
+};
+use super::requests::{fetch_analytics, period_end, requery};
+use super::state::{Mode, Pane, Phase, Prompt, PromptKind, State};
+use super::update::{filter_changed, undo_or_redo};
+use crate::backend::{Dimension, GroupBy, SortKey};
+use crate::config::keymap::Command;
+use crate::domain::Status;
+use crate::query::Query;
+
+pub(super) fn run_command(state: &mut State, command: Command, fx: &mut Vec<Effect>) {
+    if state.phase != Phase::Ready && !matches!(command, Command::Quit | Command::Help) {
+        state.set_status(match &state.phase {
+            Phase::Loading => "still loading…".to_string(),
+            Phase::Failed(_) => "the data source could not be opened; q quits".to_string(),
+            Phase::Ready => String::new(),
+        });
+        return;
+    }
+    match command {
+        Command::Quit => quit(state, fx),
+        Command::Help => state.mode = Mode::Help,
+        Command::MoveDown => move_by(state, 1, fx),
+        Command::MoveUp => move_by(state, -1, fx),
+        Command::PageDown => move_by(state, page_rows(state) as isize, fx),
+        Command::PageUp => move_by(state, -(page_rows(state) as isize), fx),
+        Command::Top => move_by(state, isize::MIN / 2, fx),
+        Command::Bottom => move_by(state, isize::MAX / 2, fx),
+        Command::NextPane => cycle_pane(state, 1, fx),
+        Command::PrevPane => cycle_pane(state, -1, fx),
+        Command::OpenDetail => open_detail(state, fx),
+        Command::Filter => state.mode = Mode::Filter,
+        Command::Back => back(state, fx),
+        Command::ToggleSelect => toggle_select(state, fx),
+        Command::RangeSelect => range_select(state, fx),
+        Command::SelectAll => select_all(state, fx),
+        Command::AddTag => tag_prompt(state, PromptKind::AddTag),
+        Command::RemoveTag => tag_prompt(state, PromptKind::RemoveTag),
+        Command::SetCategory | Command::SetNote => single_edit_prompt(state, command),
+        Command::MarkReviewed => set_status(state, Status::Cleared, fx),
+        Command::MarkPending => set_status(state, Status::Pending, fx),
+        Command::ReviewQueue => review_queue(state, fx),
+        Command::Undo => undo_or_redo(state, WriteKind::Undo, fx),
+        Command::Redo => undo_or_redo(state, WriteKind::Redo, fx),
+        Command::Sort => next_sort(state, fx),
+        Command::ReverseSort => {
+            state.table.ascending = !state.table.ascending;
+            requery(state, fx);
+        }
+        Command::GroupDay => set_group(state, GroupBy::Day, fx),
+        Command::GroupWeek => set_group(state, GroupBy::Week, fx),
+        Command::GroupMonth => set_group(state, GroupBy::Month, fx),
+        Command::GroupYear => set_group(state, GroupBy::Year, fx),
+        Command::PrevPeriod => move_period(state, -1, fx),
+        Command::NextPeriod => move_period(state, 1, fx),
+        Command::NextDimension => next_dimension(state, fx),
+        Command::Sync => sync(state, fx),
+        Command::Archive => archive_prompt(state),
+    }
+}
+
+/// `q`: quits, or first saves what waits and lets writes in flight finish (pressed again, it quits at once).
+fn quit(state: &mut State, fx: &mut Vec<Effect>) {
+    if state.writes.pending > 0 && !state.quit_when_written {
+        state.quit_when_written = true;
+        // Edits waiting for company are written now.
+        fx.push(Effect::FlushEdits);
+        let key = state.keymap.key_text(Command::Quit);
+        state.set_status(format!(
+            "finishing {} write(s) before quitting… ({key} again quits now)",
+            state.writes.pending
+        ));
+    } else {
+        state.quit = true;
+    }
+}
+
+fn cycle_pane(state: &mut State, step: isize, fx: &mut Vec<Effect>) {
+    let n = Pane::ORDER.len() as isize;
+    let i = Pane::ORDER
+        .iter()
+        .position(|p| *p == state.focus)
+        .unwrap_or(0) as isize;
+    state.focus = Pane::ORDER[(i + step).rem_euclid(n) as usize];
+    scroll_into_view(state);
+    ensure_window(state, fx);
+}
+
+/// `Enter`: the detail of the row; on an account or a highlighted period, the table filtered by it.
+fn open_detail(state: &mut State, fx: &mut Vec<Effect>) {
+    let text = match state.focus {
+        Pane::Transactions => {
+            state.focus = Pane::Detail;
+            return;
+        }
+        Pane::Detail => {
+            state.focus = Pane::Transactions;
+            return;
+        }
+        Pane::Accounts => {
+            let Some(row) = state.accounts.get(state.account_cursor) else {
+                return;
+            };
+            let name = &row.account.name;
+            if name.contains(char::is_whitespace) {
+                format!("acct:\"{name}\"")
+            } else {
+                format!("acct:{name}")
+            }
+        }
+        Pane::Analytics => {
+            // Drill down: the table shows the highlighted period.
+            let Some(p) = state
+                .analytics
+                .period
+                .and_then(|p| state.analytics.periods.get(p))
+            else {
+                return;
+            };
+            let end = period_end(p.start, state.analytics.group_by);
+            let current = state.filter.input.value().trim();
+            let term = format!("date:{}..{end}", p.start);
+            if current.is_empty() {
+                term
+            } else {
+                format!("{current} {term}")
+            }
+        }
+    };
+    state.filter.input = tui_input::Input::new(text);
+    state.focus = Pane::Transactions;
+    filter_changed(state, fx);
+}
+
+fn tag_prompt(state: &mut State, kind: PromptKind) {
+    if let Some(why) = unavailable(state, "edit_tags", "edit tags") {
+        state.set_error(why);
+        return;
+    }
+    let Some(targets) = targets(state) else {
+        return;
+    };
+    let mut prompt = Prompt {
+        kind,
+        input: tui_input::Input::default(),
+        targets,
+        completions: Vec::new(),
+    };
+    update_completions(&mut prompt, &state.tags, &state.categories);
+    state.mode = Mode::Prompt(prompt);
+}
+
+fn review_queue(state: &mut State, fx: &mut Vec<Effect>) {
+    state.filter.review = !state.filter.review;
+    let what = state
+        .capabilities
+        .reason("review_queue")
+        .unwrap_or("unmarked or pending, uncategorised, or tagged review")
+        .to_string();
+    state.set_status(if state.filter.review {
+        format!("review queue: {what} (R to leave)")
+    } else {
+        "review queue off".to_string()
+    });
+    requery(state, fx);
+}
+
+fn next_sort(state: &mut State, fx: &mut Vec<Effect>) {
+    let order = [
+        SortKey::Date,
+        SortKey::Amount,
+        SortKey::Payee,
+        SortKey::Status,
+        SortKey::Category,
+    ];
+    let i = order
+        .iter()
+        .position(|k| *k == state.table.sort)
+        .unwrap_or(0);
+    state.table.sort = order[(i + 1) % order.len()];
+    state.table.ascending = !matches!(state.table.sort, SortKey::Date | SortKey::Amount);
+    state.set_status(format!("sorted by {}", state.table.sort.name()));
+    requery(state, fx);
+}
+
+fn next_dimension(state: &mut State, fx: &mut Vec<Effect>) {
+    state.analytics.dimension = match state.analytics.dimension {
+        Dimension::Category => Dimension::Tag,
+        Dimension::Tag => Dimension::Payee,
+        Dimension::Payee => Dimension::Account,
+        Dimension::Account => Dimension::Category,
+    };
+    fetch_analytics(state, fx);
+}
+
+fn sync(state: &mut State, fx: &mut Vec<Effect>) {
+    if let Some(why) = unavailable(state, "sync", "sync") {
+        state.set_error(why);
+        return;
+    }
+    // On the accounts pane: that account (a bank connection to sync); elsewhere: everything.
+    let source = (state.focus == Pane::Accounts)
+        .then(|| state.accounts.get(state.account_cursor))
+        .flatten()
+        .map(|row| row.account.id.clone())
+        .filter(|id| !id.is_empty());
+    state.set_status("syncing…");
+    fx.push(Effect::Sync { source });
+}
+
+fn archive_prompt(state: &mut State) {
+    if let Some(why) = unavailable(state, "archive", "archive") {
+        state.set_error(why);
+        return;
+    }
+    let Some(targets) = targets(state) else {
+        return;
+    };
+    state.mode = Mode::Prompt(Prompt {
+        kind: PromptKind::ConfirmArchive,
+        input: tui_input::Input::default(),
+        targets,
+        completions: Vec::new(),
+    });
+}
+
+fn back(state: &mut State, fx: &mut Vec<Effect>) {
+    if state.focus == Pane::Detail {
+        state.focus = Pane::Transactions;
+    } else if state.selection.collecting.is_some() {
+        state.gens.collect = state.gens.bump();
+        state.selection.collecting = None;
+        state.set_status("selection stopped");
+    } else if !state.selection.ids.is_empty() {
+        let n = state.selection.ids.len();
+        state.selection = Default::default();
+        state.set_status(format!("{n} unselected"));
+    } else if !state.filter.input.value().is_empty()
+        || state.filter.review
+        || state.filter.error.is_some()
+    {
+        state.filter.input = tui_input::Input::default();
+        state.filter.error = None;
+        state.filter.review = false;
+        state.filter.applied = Query::all();
+        requery(state, fx);
+    } else {
+        state.dirty = false;
+    }
+}
