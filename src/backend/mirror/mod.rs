@@ -687,11 +687,23 @@ impl Backend for MirrorBackend {
 
     async fn flush(&self) -> Result<()> {
         let mut rx = self.shared.activity.subscribe();
-        let done = rx
-            .wait_for(|a| a.queued == 0)
-            .await
-            .map_err(|_| BackendError::Io("the outbox stopped".into()))?
-            .clone();
+        let done = loop {
+            let done = rx
+                .wait_for(|a| a.queued == 0)
+                .await
+                .map_err(|_| BackendError::Io("the outbox stopped".into()))?
+                .clone();
+            // The count says nothing waits; the stored queue must agree (an edit stored but not yet counted).
+            let waiting = self
+                .shared
+                .store(|s| Ok(s.pending()?.iter().filter(|i| i.failed.is_none()).count()))?;
+            if waiting == 0 {
+                break done;
+            }
+            rx.changed()
+                .await
+                .map_err(|_| BackendError::Io("the outbox stopped".into()))?;
+        };
         if done.failed > 0 {
             return Err(BackendError::Conflict(format!(
                 "{} edit(s) were refused by {}: {} (they stay queued; a sync retries them)",

@@ -50,26 +50,32 @@ fn next(e: &BackendError) -> Next {
 pub(super) async fn run(shared: Arc<Shared>) {
     let mut backoff = Duration::from_secs(1);
     loop {
-        let pending = match shared.store(|s| s.pending()) {
-            Ok(p) => p,
+        // Read the queue and say its size under the store's lock: an edit queued meanwhile adds itself to the count
+        // after its rows are stored, so the count never drops to zero with an edit waiting (`flush` relies on it).
+        let queue = shared.store(|s| {
+            let pending = s.pending()?;
+            let failed = pending.iter().filter(|i| i.failed.is_some()).count();
+            let queue: VecDeque<OutboxItem> =
+                pending.into_iter().filter(|i| i.failed.is_none()).collect();
+            let queued = queue.len();
+            shared.note(|a| {
+                a.queued = queued;
+                a.failed = failed;
+                if queued == 0 {
+                    a.sent = 0;
+                    a.paused_until = None;
+                }
+            });
+            Ok(queue)
+        });
+        let queue = match queue {
+            Ok(q) => q,
             Err(e) => {
                 shared.note(|a| a.write_error = Some(e.to_string()));
                 tokio::time::sleep(Duration::from_secs(5)).await;
                 continue;
             }
         };
-        let failed = pending.iter().filter(|i| i.failed.is_some()).count();
-        let queue: VecDeque<OutboxItem> =
-            pending.into_iter().filter(|i| i.failed.is_none()).collect();
-        let queued = queue.len();
-        shared.note(|a| {
-            a.queued = queued;
-            a.failed = failed;
-            if queued == 0 {
-                a.sent = 0;
-                a.paused_until = None;
-            }
-        });
         if queue.is_empty() {
             shared.wake.notified().await;
             continue;
