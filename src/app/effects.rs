@@ -10,7 +10,7 @@ use super::action::{Action, Effect, Opened, Slot, WriteKind};
 use super::batch::{Batcher, Ends, Queued};
 use super::state::{AccountRow, SPARK_MONTHS};
 use crate::backend::{Backend, BackendError, Dimension, PageRequest, SortKey};
-use crate::domain::Balance;
+use crate::domain::{Balance, TxnId};
 use crate::query::{DateRange, Query, Term};
 use chrono::{Datelike, Months, NaiveDate};
 use rust_decimal::Decimal;
@@ -132,35 +132,12 @@ impl EffectRunner {
     }
 
     pub fn run(&mut self, effect: Effect) {
-        let backend = Arc::clone(&self.backend);
-        let tx = self.tx.clone();
         match effect {
             Effect::FetchPage {
                 generation,
                 query,
                 page,
-            } => {
-                self.idle.touch();
-                self.latest_page.store(generation, Ordering::SeqCst);
-                let (lock, latest) = (Arc::clone(&self.page_lock), Arc::clone(&self.latest_page));
-                self.spawn(Slot::Page, async move {
-                    // One page query at a time; one that was superseded while waiting is skipped, so a burst of
-                    // keystrokes costs the query running now plus the last one.
-                    let _running = lock.lock().await;
-                    if latest.load(Ordering::SeqCst) != generation {
-                        return;
-                    }
-                    let reply = backend
-                        .transactions(&query, page)
-                        .await
-                        .map_err(|e| e.to_string());
-                    let _ = tx.send(Action::Page {
-                        generation,
-                        offset: page.offset,
-                        reply,
-                    });
-                });
-            }
+            } => self.fetch_page(generation, query, page),
             Effect::FetchAnalytics {
                 generation,
                 query,
@@ -168,7 +145,7 @@ impl EffectRunner {
                 breakdown_query,
                 dimension,
             } => {
-                let idle = Arc::clone(&self.idle);
+                let (backend, tx, idle) = self.ends();
                 self.spawn(Slot::Analytics, async move {
                     // Analytics can wait until typing pauses: the table and its count come first.
                     idle.wait(ANALYTICS_DELAY).await;
@@ -183,126 +160,167 @@ impl EffectRunner {
                 });
             }
             Effect::FetchAccounts { generation } => {
-                let idle = Arc::clone(&self.idle);
+                let (backend, tx, idle) = self.ends();
                 self.spawn(Slot::Accounts, async move {
                     fetch_accounts(backend.as_ref(), generation, (&tx, &idle)).await;
                 });
             }
-            Effect::FetchReviewCount { generation } => {
-                let idle = Arc::clone(&self.idle);
-                self.spawn(Slot::Review, async move {
-                    idle.wait(idle.quiet).await;
-                    let query = Query {
-                        terms: vec![Term::IsReview],
-                        source: "is:review".into(),
-                    };
-                    let page = PageRequest {
-                        limit: 1,
-                        ..PageRequest::default()
-                    };
-                    let reply = backend
-                        .transactions(&query, page)
-                        .await
-                        .map(|p| p.total)
-                        .map_err(|e| e.to_string());
-                    let _ = tx.send(Action::ReviewCount { generation, reply });
-                });
-            }
-            Effect::FetchTags => {
-                // Tags only feed completion: they wait for the table to be quiet, like the other background work.
-                let idle = Arc::clone(&self.idle);
-                self.spawn(Slot::Tags, async move {
-                    idle.wait(idle.quiet).await;
-                    let reply = backend.tags().await.map_err(|e| e.to_string());
-                    let _ = tx.send(Action::Tags(reply));
-                })
-            }
-            Effect::FetchCategories => {
-                let idle = Arc::clone(&self.idle);
-                self.spawn(Slot::Categories, async move {
-                    idle.wait(idle.quiet).await;
-                    let reply = backend.categories().await.map_err(|e| e.to_string());
-                    let _ = tx.send(Action::Categories(reply));
-                })
-            }
-            Effect::FetchProjections => {
-                let idle = Arc::clone(&self.idle);
-                self.spawn(Slot::Projections, async move {
-                    idle.wait(idle.quiet).await;
-                    let reply = backend
-                        .projections(&Query::all(), super::state::PROJECTION_MONTHS)
-                        .await
-                        .map_err(|e| e.to_string());
-                    let _ = tx.send(Action::Projections(reply));
-                })
-            }
+            Effect::FetchReviewCount { generation } => self.fetch_review_count(generation),
+            Effect::FetchTags => self.when_quiet(Slot::Tags, |b| async move {
+                Action::Tags(b.tags().await.map_err(|e| e.to_string()))
+            }),
+            Effect::FetchCategories => self.when_quiet(Slot::Categories, |b| async move {
+                Action::Categories(b.categories().await.map_err(|e| e.to_string()))
+            }),
+            Effect::FetchProjections => self.when_quiet(Slot::Projections, |b| async move {
+                let reply = b
+                    .projections(&Query::all(), super::state::PROJECTION_MONTHS)
+                    .await;
+                Action::Projections(reply.map_err(|e| e.to_string()))
+            }),
             Effect::PollActivity => {
-                let now = backend.activity();
+                let now = self.backend.activity();
                 if now != self.activity {
                     self.activity = now.clone();
-                    let _ = tx.send(Action::Activity(now));
+                    let _ = self.tx.send(Action::Activity(now));
                 }
             }
             Effect::Collect {
                 generation,
                 query,
                 page,
-            } => self.spawn(Slot::Collect, async move {
-                collect(backend.as_ref(), generation, (&query, page), &tx).await;
-            }),
+            } => {
+                let (backend, tx, _) = self.ends();
+                self.spawn(Slot::Collect, async move {
+                    collect(backend.as_ref(), generation, (&query, page), &tx).await;
+                });
+            }
             Effect::Edit { seq, edit } => self.batch(Queued::Edit { seq, edit }),
             Effect::Revert { seq, kind, entry } => self.batch(Queued::Revert { seq, kind, entry }),
             Effect::FlushEdits => self.batch(Queued::Flush),
-            Effect::Reload => {
-                let lock = Arc::clone(&self.write_lock);
-                self.detach(async move {
-                    // Never reload in the middle of our own write.
-                    let _guard = lock.lock().await;
-                    let reply = backend.reload().await.map_err(|e| e.to_string());
-                    let _ = tx.send(Action::Reloaded(reply));
-                });
-            }
-            Effect::Sync { source } => {
-                self.detach(async move {
-                    let reply = match source {
-                        Some(id) => backend.sync(&id).await.map(|s| {
-                            if s.status == "ok" {
-                                format!("synced {}", s.name)
-                            } else {
-                                format!("{}: {}", s.name, s.status)
-                            }
-                        }),
-                        None => backend.sync_all().await,
-                    };
-                    let _ = tx.send(Action::Synced(reply.map_err(|e| e.to_string())));
-                });
-            }
-            Effect::Archive { seq, ids } => {
-                let lock = Arc::clone(&self.write_lock);
-                self.detach(async move {
-                    let _guard = lock.lock().await;
-                    let reply = crate::ops::archive(backend.as_ref(), &ids)
-                        .await
-                        .map(|r| {
-                            vec![crate::ops::UndoEntry {
-                                label: format!(
-                                    "archived {} on the server (cannot be undone)",
-                                    r.changed
-                                ),
-                                forward: Vec::new(),
-                                inverse: Vec::new(),
-                            }]
-                        })
-                        .map_err(|e| e.to_string());
-                    let _ = tx.send(Action::WriteDone {
-                        kind: WriteKind::New,
-                        seqs: vec![seq],
-                        reply,
-                        renamed: Vec::new(),
-                    });
-                });
-            }
+            Effect::Reload => self.reload(),
+            Effect::Sync { source } => self.sync(source),
+            Effect::Archive { seq, ids } => self.archive(seq, ids),
         }
+    }
+
+    /// What a task needs: the backend, where its reply goes, and the idle gate.
+    fn ends(&self) -> (Arc<dyn Backend>, UnboundedSender<Action>, Arc<IdleGate>) {
+        (
+            Arc::clone(&self.backend),
+            self.tx.clone(),
+            Arc::clone(&self.idle),
+        )
+    }
+
+    fn fetch_page(&mut self, generation: u64, query: Query, page: PageRequest) {
+        self.idle.touch();
+        self.latest_page.store(generation, Ordering::SeqCst);
+        let (lock, latest) = (Arc::clone(&self.page_lock), Arc::clone(&self.latest_page));
+        let (backend, tx, _) = self.ends();
+        self.spawn(Slot::Page, async move {
+            // One page query at a time; one that was superseded while waiting is skipped, so a burst of
+            // keystrokes costs the query running now plus the last one.
+            let _running = lock.lock().await;
+            if latest.load(Ordering::SeqCst) != generation {
+                return;
+            }
+            let reply = backend
+                .transactions(&query, page)
+                .await
+                .map_err(|e| e.to_string());
+            let _ = tx.send(Action::Page {
+                generation,
+                offset: page.offset,
+                reply,
+            });
+        });
+    }
+
+    fn fetch_review_count(&mut self, generation: u64) {
+        self.when_quiet(Slot::Review, move |b| async move {
+            let query = Query {
+                terms: vec![Term::IsReview],
+                source: "is:review".into(),
+            };
+            let page = PageRequest {
+                limit: 1,
+                ..PageRequest::default()
+            };
+            let reply = b
+                .transactions(&query, page)
+                .await
+                .map(|p| p.total)
+                .map_err(|e| e.to_string());
+            Action::ReviewCount { generation, reply }
+        });
+    }
+
+    /// Background work: waits until the table has been quiet, then sends what `work` answers.
+    fn when_quiet<F>(
+        &mut self,
+        slot: Slot,
+        work: impl FnOnce(Arc<dyn Backend>) -> F + Send + 'static,
+    ) where
+        F: Future<Output = Action> + Send + 'static,
+    {
+        let (backend, tx, idle) = self.ends();
+        self.spawn(slot, async move {
+            idle.wait(idle.quiet).await;
+            let _ = tx.send(work(backend).await);
+        });
+    }
+
+    fn reload(&mut self) {
+        let lock = Arc::clone(&self.write_lock);
+        let (backend, tx, _) = self.ends();
+        self.detach(async move {
+            // Never reload in the middle of our own write.
+            let _guard = lock.lock().await;
+            let reply = backend.reload().await.map_err(|e| e.to_string());
+            let _ = tx.send(Action::Reloaded(reply));
+        });
+    }
+
+    fn sync(&mut self, source: Option<String>) {
+        let (backend, tx, _) = self.ends();
+        self.detach(async move {
+            let reply = match source {
+                Some(id) => backend.sync(&id).await.map(|s| {
+                    if s.status == "ok" {
+                        format!("synced {}", s.name)
+                    } else {
+                        format!("{}: {}", s.name, s.status)
+                    }
+                }),
+                None => backend.sync_all().await,
+            };
+            let _ = tx.send(Action::Synced(reply.map_err(|e| e.to_string())));
+        });
+    }
+
+    fn archive(&mut self, seq: u64, ids: Arc<Vec<TxnId>>) {
+        let lock = Arc::clone(&self.write_lock);
+        let (backend, tx, _) = self.ends();
+        self.detach(async move {
+            let _guard = lock.lock().await;
+            let reply = crate::ops::archive(backend.as_ref(), &ids)
+                .await
+                .map(|r| {
+                    vec![crate::ops::UndoEntry {
+                        label: format!("archived {} on the server (cannot be undone)", r.changed),
+                        forward: Vec::new(),
+                        inverse: Vec::new(),
+                    }]
+                })
+                .map_err(|e| e.to_string());
+            let _ = tx.send(Action::WriteDone {
+                kind: WriteKind::New,
+                seqs: vec![seq],
+                reply,
+                renamed: Vec::new(),
+            });
+        });
     }
 
     fn detach(&mut self, task: impl Future<Output = ()> + Send + 'static) {

@@ -85,12 +85,25 @@ impl Capabilities {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum SortKey {
     #[default]
     Date,
     Amount,
+    #[strum(to_string = "payee", serialize = "description")]
     Payee,
     Status,
     Category,
@@ -98,24 +111,11 @@ pub enum SortKey {
 
 impl SortKey {
     pub fn parse(s: &str) -> Option<SortKey> {
-        match s {
-            "date" => Some(SortKey::Date),
-            "amount" => Some(SortKey::Amount),
-            "payee" | "description" => Some(SortKey::Payee),
-            "status" => Some(SortKey::Status),
-            "category" => Some(SortKey::Category),
-            _ => None,
-        }
+        s.parse().ok()
     }
 
     pub fn name(self) -> &'static str {
-        match self {
-            SortKey::Date => "date",
-            SortKey::Amount => "amount",
-            SortKey::Payee => "payee",
-            SortKey::Status => "status",
-            SortKey::Category => "category",
-        }
+        self.into()
     }
 }
 
@@ -203,34 +203,39 @@ pub struct BulkResult {
     pub renamed: Vec<(TxnId, TxnId)>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum GroupBy {
+    #[strum(to_string = "day", serialize = "daily")]
     Day,
+    #[strum(to_string = "week", serialize = "weekly")]
     Week,
     #[default]
+    #[strum(to_string = "month", serialize = "monthly")]
     Month,
+    #[strum(to_string = "year", serialize = "yearly")]
     Year,
 }
 
 impl GroupBy {
     pub fn parse(s: &str) -> Option<GroupBy> {
-        match s {
-            "day" | "daily" => Some(GroupBy::Day),
-            "week" | "weekly" => Some(GroupBy::Week),
-            "month" | "monthly" => Some(GroupBy::Month),
-            "year" | "yearly" => Some(GroupBy::Year),
-            _ => None,
-        }
+        s.parse().ok()
     }
 
     pub fn name(self) -> &'static str {
-        match self {
-            GroupBy::Day => "day",
-            GroupBy::Week => "week",
-            GroupBy::Month => "month",
-            GroupBy::Year => "year",
-        }
+        self.into()
     }
 }
 
@@ -246,34 +251,38 @@ pub struct PeriodSummary {
     pub count: usize,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Dimension {
     #[default]
     Category,
     Tag,
+    #[strum(to_string = "account", serialize = "source")]
     Account,
+    #[strum(to_string = "payee", serialize = "merchant")]
     Payee,
 }
 
 impl Dimension {
     pub fn parse(s: &str) -> Option<Dimension> {
-        match s {
-            "category" => Some(Dimension::Category),
-            "tag" => Some(Dimension::Tag),
-            "account" | "source" => Some(Dimension::Account),
-            "payee" | "merchant" => Some(Dimension::Payee),
-            _ => None,
-        }
+        s.parse().ok()
     }
 
     pub fn name(self) -> &'static str {
-        match self {
-            Dimension::Category => "category",
-            Dimension::Tag => "tag",
-            Dimension::Account => "account",
-            Dimension::Payee => "payee",
-        }
+        self.into()
     }
 }
 
@@ -585,5 +594,40 @@ pub trait Backend: Send + Sync {
     /// were refused, with the reason. Backends that write at once have nothing to wait for.
     async fn flush(&self) -> Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enum_names_and_aliases_parse_back() {
+        use {Dimension as D, GroupBy as G, SortKey as S};
+        for k in [S::Date, S::Amount, S::Payee, S::Status, S::Category] {
+            assert_eq!(S::parse(k.name()), Some(k));
+        }
+        assert_eq!(
+            (S::parse("description"), S::Payee.name()),
+            (Some(S::Payee), "payee")
+        );
+        for (g, alias) in [
+            (G::Day, "daily"),
+            (G::Week, "weekly"),
+            (G::Month, "monthly"),
+            (G::Year, "yearly"),
+        ] {
+            assert_eq!((G::parse(g.name()), G::parse(alias)), (Some(g), Some(g)));
+        }
+        assert_eq!(G::Month.name(), "month");
+        assert_eq!(
+            (D::parse("source"), D::Account.name()),
+            (Some(D::Account), "account")
+        );
+        assert_eq!(
+            (D::parse("merchant"), D::Payee.name()),
+            (Some(D::Payee), "payee")
+        );
+        assert_eq!((D::parse("tag"), D::parse("Tag")), (Some(D::Tag), None));
     }
 }

@@ -123,7 +123,10 @@ fn available_profiles(names: &[String]) -> String {
 }
 
 /// The pane focused when the dashboard starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, strum::EnumString, strum::IntoStaticStr,
+)]
+#[strum(serialize_all = "lowercase")]
 pub enum View {
     Accounts,
     #[default]
@@ -141,50 +144,43 @@ impl View {
     ];
 
     pub fn parse(s: &str) -> Option<View> {
-        View::ALL.into_iter().find(|v| v.name() == s)
+        s.parse().ok()
     }
 
     pub fn name(self) -> &'static str {
-        match self {
-            View::Accounts => "accounts",
-            View::Transactions => "transactions",
-            View::Analytics => "analytics",
-            View::Review => "review",
-        }
+        self.into()
     }
 }
 
 /// The colour theme. `NO_COLOR` (see [`no_color`]) overrides any of these with monochrome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, strum::EnumString, strum::IntoStaticStr,
+)]
+#[strum(serialize_all = "lowercase")]
 pub enum ThemeName {
     #[default]
     Dark,
     Light,
     /// Only the 16 basic ANSI colours, for terminals without 256/true colour.
+    #[strum(serialize = "16")]
     Ansi16,
 }
 
 impl ThemeName {
     pub fn parse(s: &str) -> Option<ThemeName> {
-        match s {
-            "dark" => Some(ThemeName::Dark),
-            "light" => Some(ThemeName::Light),
-            "16" => Some(ThemeName::Ansi16),
-            _ => None,
-        }
+        s.parse().ok()
     }
 
     pub fn name(self) -> &'static str {
-        match self {
-            ThemeName::Dark => "dark",
-            ThemeName::Light => "light",
-            ThemeName::Ansi16 => "16",
-        }
+        self.into()
     }
 }
 
 /// Which REST API a server speaks (see `api/DIALECTS.md`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, strum::EnumString, strum::IntoStaticStr,
+)]
+#[strum(serialize_all = "kebab-case")]
 pub enum Dialect {
     /// tally's own API, also what `tally serve` speaks.
     #[default]
@@ -207,18 +203,11 @@ impl Dialect {
     ];
 
     pub fn parse(s: &str) -> Option<Dialect> {
-        Dialect::ALL.into_iter().find(|d| d.name() == s)
+        s.parse().ok()
     }
 
     pub fn name(self) -> &'static str {
-        match self {
-            Dialect::Tally => "tally",
-            Dialect::Sure => "sure",
-            Dialect::Finwise => "finwise",
-            Dialect::Finx => "finx",
-            Dialect::Synci => "synci",
-            Dialect::HledgerWeb => "hledger-web",
-        }
+        self.into()
     }
 
     /// hledger-web has no authentication (access is controlled by its bind address); every other dialect needs a key.
@@ -618,6 +607,23 @@ pub fn is_loopback_host(host: &str) -> bool {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn setting_names_parse_back() {
+        for v in View::ALL {
+            assert_eq!(View::parse(v.name()), Some(v));
+        }
+        for d in Dialect::ALL {
+            assert_eq!(Dialect::parse(d.name()), Some(d));
+        }
+        assert_eq!(Dialect::HledgerWeb.name(), "hledger-web");
+        assert_eq!(
+            (ThemeName::parse("16"), ThemeName::Ansi16.name()),
+            (Some(ThemeName::Ansi16), "16")
+        );
+        assert_eq!(ThemeName::parse("dark"), Some(ThemeName::Dark));
+        assert_eq!(ThemeName::parse("ansi16"), None);
+    }
 
     #[test]
     fn url_checks() {
