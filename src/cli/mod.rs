@@ -448,26 +448,7 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
         output,
     } = &command
     {
-        let opts = crate::generate::GenerateOptions {
-            transactions: *transactions,
-            seed: *seed,
-            ..crate::generate::GenerateOptions::default()
-        };
-        return match output {
-            Some(path) => {
-                let file = std::fs::File::create(path)?;
-                let mut w = std::io::BufWriter::new(file);
-                crate::generate::generate(&opts, &mut w)?;
-                w.flush()?;
-                Ok(())
-            }
-            None => {
-                let mut w = std::io::BufWriter::new(std::io::stdout().lock());
-                crate::generate::generate(&opts, &mut w)?;
-                w.flush()?;
-                Ok(())
-            }
-        };
+        return generate(*transactions, *seed, output.as_deref());
     }
     if std::env::var_os("TALLY_LOG").is_some() {
         // Headless commands log nothing unless asked: `TALLY_LOG=debug tally tag ...` shows how a save went
@@ -479,31 +460,24 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
     let backend = open_backend(&source, Wait::Complete, one_shot).await?;
     let out = std::io::stdout();
     let terminal = std::io::IsTerminal::is_terminal(&out);
-    let mut out = std::io::BufWriter::new(out.lock());
+    let mut ctx = Ctx {
+        backend,
+        source: &source,
+        out: std::io::BufWriter::new(out.lock()),
+        terminal,
+    };
     match command {
         Command::Generate { .. } => {}
-        Command::Serve(args) => {
-            crate::server::init_stderr_log();
-            let diags = backend.diagnostics().await;
-            for d in &diags {
-                eprintln!("{}", clean(&d.to_string()));
-            }
-            let keys = config.serve.accepted_keys();
-            let mut args = args;
-            if args.requests_per_minute.is_none() {
-                args.requests_per_minute = Some(config.serve.requests_per_minute);
-            }
-            crate::server::serve(args, keys, backend).await?;
-        }
+        Command::Serve(args) => serve(&ctx, args, config).await?,
         Command::Balances { format } => {
-            check_diagnostics(backend.as_ref(), &source, true).await?;
-            let accounts = backend.accounts().await?;
-            output::balances(&mut out, &accounts, format, terminal)?;
+            ctx.checked(true).await?;
+            let accounts = ctx.backend.accounts().await?;
+            output::balances(&mut ctx.out, &accounts, format, ctx.terminal)?;
         }
         Command::Accounts { format } => {
-            check_diagnostics(backend.as_ref(), &source, true).await?;
-            let accounts = backend.accounts().await?;
-            output::accounts(&mut out, &accounts, format, terminal)?;
+            ctx.checked(true).await?;
+            let accounts = ctx.backend.accounts().await?;
+            output::accounts(&mut ctx.out, &accounts, format, ctx.terminal)?;
         }
         Command::Transactions {
             query,
@@ -511,44 +485,22 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
             limit,
             sort,
             ascending,
-        } => {
-            let q = parse_query(&query)?;
-            check_diagnostics(backend.as_ref(), &source, true).await?;
-            let page = PageRequest {
-                offset: 0,
-                limit: limit.unwrap_or(usize::MAX),
-                sort: SortKey::parse(&format!("{sort:?}").to_lowercase()).unwrap_or_default(),
-                ascending,
-            };
-            let page = backend.transactions(&q, page).await?;
-            output::transactions(&mut out, &page, format, terminal)?;
-        }
+        } => transactions(&mut ctx, &query, format, (limit, sort, ascending)).await?,
         Command::Tag {
             query,
             add,
             remove,
             dry_run,
-        } => {
-            check_diagnostics(backend.as_ref(), &source, false).await?;
-            if add.is_empty() && remove.is_empty() {
-                return Err(CliError::Usage(
-                    "tag: give --add TAG and/or --remove TAG".into(),
-                ));
-            }
-            let q = parse_query(&query)?;
-            let add: Vec<Tag> = add.iter().map(|t| Tag::parse(t)).collect();
-            let change = crate::ops::Change::tags(add, remove);
-            edit_matching(backend.as_ref(), &q, &change, dry_run, &mut out).await?;
-        }
+        } => tag(&mut ctx, &query, (add, remove), dry_run).await?,
         Command::Status {
             query,
             set,
             dry_run,
         } => {
-            check_diagnostics(backend.as_ref(), &source, false).await?;
-            let q = parse_query(&query)?;
+            ctx.checked(false).await?;
             let change = crate::ops::Change::status(set.into());
-            edit_matching(backend.as_ref(), &q, &change, dry_run, &mut out).await?;
+            let q = parse_query(&query)?;
+            edit_matching(ctx.backend.as_ref(), &q, &change, dry_run, &mut ctx.out).await?;
         }
         Command::Summary {
             group_by,
@@ -557,20 +509,22 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
             query,
             format,
         } => {
-            check_diagnostics(backend.as_ref(), &source, true).await?;
+            ctx.checked(true).await?;
             let q = with_range(&query, &from, &to)?;
-            let rows = backend.summary(&q, group_by.into()).await?;
-            output::summary(&mut out, &rows, format, terminal)?;
+            let rows = ctx.backend.summary(&q, group_by.into()).await?;
+            output::summary(&mut ctx.out, &rows, format, ctx.terminal)?;
         }
         Command::Projections {
             months,
             query,
             format,
         } => {
-            check_diagnostics(backend.as_ref(), &source, true).await?;
-            let q = parse_query(&query)?;
-            let p = backend.projections(&q, months).await?;
-            output::projections(&mut out, &p, format, terminal)?;
+            ctx.checked(true).await?;
+            let p = ctx
+                .backend
+                .projections(&parse_query(&query)?, months)
+                .await?;
+            output::projections(&mut ctx.out, &p, format, ctx.terminal)?;
         }
         Command::Breakdown {
             by,
@@ -579,14 +533,104 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
             to,
             format,
         } => {
-            check_diagnostics(backend.as_ref(), &source, true).await?;
+            ctx.checked(true).await?;
             let q = with_range(&query, &from, &to)?;
-            let rows = backend.breakdown(&q, by.into()).await?;
-            output::breakdown(&mut out, &rows, format, terminal)?;
+            let rows = ctx.backend.breakdown(&q, by.into()).await?;
+            output::breakdown(&mut ctx.out, &rows, format, ctx.terminal)?;
         }
     }
-    out.flush()?;
+    ctx.out.flush()?;
     Ok(())
+}
+
+/// What a headless command works with: the backend, where its data came from, and where it prints.
+struct Ctx<'a, W: Write> {
+    backend: Arc<dyn Backend>,
+    source: &'a Source,
+    out: W,
+    terminal: bool,
+}
+
+impl<W: Write> Ctx<'_, W> {
+    /// Prints the ledger's problems on stderr; with `fatal` (read commands), any problem fails the command.
+    async fn checked(&self, fatal: bool) -> Result<(), CliError> {
+        check_diagnostics(self.backend.as_ref(), self.source, fatal).await
+    }
+}
+
+/// `tally generate`: a deterministic sample journal to a file or stdout.
+fn generate(
+    transactions: usize,
+    seed: u64,
+    output: Option<&std::path::Path>,
+) -> Result<(), CliError> {
+    let opts = crate::generate::GenerateOptions {
+        transactions,
+        seed,
+        ..crate::generate::GenerateOptions::default()
+    };
+    let mut w: Box<dyn Write> = match output {
+        Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path)?)),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    crate::generate::generate(&opts, &mut w)?;
+    w.flush()?;
+    Ok(())
+}
+
+/// `tally serve`: the backend behind the REST API until Ctrl-C or SIGTERM.
+async fn serve<W: Write>(
+    ctx: &Ctx<'_, W>,
+    mut args: crate::server::ServeArgs,
+    config: &Config,
+) -> Result<(), CliError> {
+    crate::server::init_stderr_log();
+    for d in ctx.backend.diagnostics().await {
+        tracing::warn!("{}", clean(&d.to_string()));
+    }
+    let keys = config.serve.accepted_keys();
+    if args.requests_per_minute.is_none() {
+        args.requests_per_minute = Some(config.serve.requests_per_minute);
+    }
+    crate::server::serve(args, keys, Arc::clone(&ctx.backend)).await?;
+    Ok(())
+}
+
+async fn transactions<W: Write>(
+    ctx: &mut Ctx<'_, W>,
+    query: &str,
+    format: Format,
+    (limit, sort, ascending): (Option<usize>, SortArg, bool),
+) -> Result<(), CliError> {
+    let q = parse_query(query)?;
+    ctx.checked(true).await?;
+    let page = PageRequest {
+        offset: 0,
+        limit: limit.unwrap_or(usize::MAX),
+        sort: SortKey::parse(&format!("{sort:?}").to_lowercase()).unwrap_or_default(),
+        ascending,
+    };
+    let page = ctx.backend.transactions(&q, page).await?;
+    output::transactions(&mut ctx.out, &page, format, ctx.terminal)?;
+    Ok(())
+}
+
+async fn tag<W: Write>(
+    ctx: &mut Ctx<'_, W>,
+    query: &str,
+    (add, remove): (Vec<String>, Vec<String>),
+    dry_run: bool,
+) -> Result<(), CliError> {
+    ctx.checked(false).await?;
+    if add.is_empty() && remove.is_empty() {
+        return Err(CliError::Usage(
+            "tag: give --add TAG and/or --remove TAG".into(),
+        ));
+    }
+    let q = parse_query(query)?;
+    let add: Vec<Tag> = add.iter().map(|t| Tag::parse(t)).collect();
+    let change = crate::ops::Change::tags(add, remove);
+    edit_matching(ctx.backend.as_ref(), &q, &change, dry_run, &mut ctx.out).await
 }
 
 /// Makes `change` to every transaction matching `q` through the operations layer (one write), or with `dry_run`
