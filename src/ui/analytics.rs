@@ -6,7 +6,7 @@
 use super::text::{bar, clean, fit, is_negative, money, pad_end, pad_start, sparkline};
 use super::theme::Theme;
 use super::{pane_block, title};
-use crate::app::{Pane, Phase, State, period_end};
+use crate::app::{Analytics, Pane, Phase, State, period_end};
 use crate::backend::{Dimension, GroupBy, PeriodSummary};
 use crate::config::keymap::Command;
 use crate::domain::{Balance, account_kind};
@@ -97,15 +97,56 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         return;
     }
     let width = usize::from(inner.width);
-    let mut lines = Vec::new();
     let Some(commodity) = main_commodity(&a.periods, &state.accounts) else {
-        lines.push(Line::styled(
-            "No income or spending for this filter.",
-            theme.dim,
-        ));
-        frame.render_widget(Paragraph::new(lines), inner);
+        let empty = Line::styled("No income or spending for this filter.", theme.dim);
+        frame.render_widget(Paragraph::new(vec![empty]), inner);
         return;
     };
+    let mut lines = trend_lines(a, &commodity, width, theme);
+    lines.push(Line::styled(fit(&keys_line(state), width), theme.dim));
+    let scope = match a.period.and_then(|p| a.periods.get(p)) {
+        Some(p) => format!(
+            "{} {}..{}",
+            a.dimension.name(),
+            p.start,
+            period_end(p.start, a.group_by)
+        ),
+        None => format!("{} (whole filter)", a.dimension.name()),
+    };
+    lines.push(Line::styled(
+        fit(&format!("By {scope}"), width),
+        theme.header,
+    ));
+    let room = usize::from(inner.height).saturating_sub(lines.len());
+    // Recurring transactions found in the history get the last lines when there is room for them and a few bars.
+    let recurring = &state.projections.recurring;
+    let recurring_lines = if recurring.is_empty() || room < 8 {
+        0
+    } else {
+        recurring.len().min(room / 3) + 1
+    };
+    lines.extend(breakdown_lines(
+        a,
+        &commodity,
+        (width, room - recurring_lines),
+        theme,
+    ));
+    if recurring_lines > 0 {
+        lines.resize(usize::from(inner.height) - recurring_lines, Line::raw(""));
+        lines.push(Line::styled(
+            fit("Recurring (from the history)", width),
+            theme.header,
+        ));
+        for r in recurring.iter().take(recurring_lines - 1) {
+            lines.push(recurring_line(r, width, theme));
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// Income, spending and net per period as sparklines with the highlighted period's (or the total) figure, and the
+/// axis under them: a caret under the highlighted period, or the range shown.
+fn trend_lines<'a>(a: &Analytics, commodity: &str, width: usize, theme: &Theme) -> Vec<Line<'a>> {
     let label_w = 9;
     let value_w = 14;
     let spark_w = width.saturating_sub(label_w + value_w + 2).max(1);
@@ -113,10 +154,11 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     let shown = &a.periods[start..];
     let focus_period = a.period.and_then(|p| a.periods.get(p));
     let pick = |p: &PeriodSummary, which: usize| match which {
-        0 => p.income.get(&commodity),
-        1 => p.spending.get(&commodity),
-        _ => p.net.get(&commodity),
+        0 => p.income.get(commodity),
+        1 => p.spending.get(commodity),
+        _ => p.net.get(commodity),
     };
+    let mut lines = Vec::new();
     for (which, name) in ["income", "spending", "net"].into_iter().enumerate() {
         let values: Vec<f64> = shown.iter().map(|p| f(pick(p, which))).collect();
         let figure = match focus_period {
@@ -124,7 +166,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
             None => shown.iter().map(|p| pick(p, which)).sum(),
         };
         let mut b = Balance::new();
-        b.add(figure, &commodity);
+        b.add(figure, commodity);
         let style = match which {
             0 => theme.positive,
             1 => theme.negative,
@@ -144,7 +186,6 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         spans.push(Span::styled(pad_start(&money(&b), value_w), style));
         lines.push(Line::from(spans));
     }
-    // The axis: a caret under the highlighted period, or the range shown.
     let mut axis = " ".repeat(label_w);
     match (a.period, shown.first(), shown.last()) {
         (Some(p), _, _) if p >= start => {
@@ -165,7 +206,12 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         _ => {}
     }
     lines.push(Line::styled(fit(&axis, width), theme.dim));
-    let keys = format!(
+    lines
+}
+
+/// The pane's keys, as bound: `[/] period  1-4 group  b breakdown`.
+fn keys_line(state: &State) -> String {
+    format!(
         "{} period  {}-{} group  {} breakdown",
         [Command::PrevPeriod, Command::NextPeriod]
             .map(|c| state.keymap.key_text(c))
@@ -173,76 +219,55 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         state.keymap.key_text(Command::GroupDay),
         state.keymap.key_text(Command::GroupYear),
         state.keymap.key_text(Command::NextDimension),
-    );
-    lines.push(Line::styled(fit(&keys, width), theme.dim));
-    let scope = match focus_period {
-        Some(p) => format!(
-            "{} {}..{}",
-            a.dimension.name(),
-            p.start,
-            period_end(p.start, a.group_by)
-        ),
-        None => format!("{} (whole filter)", a.dimension.name()),
-    };
-    lines.push(Line::styled(
-        fit(&format!("By {scope}"), width),
-        theme.header,
-    ));
-    let mut room = usize::from(inner.height).saturating_sub(lines.len());
-    // Recurring transactions found in the history get the last lines when there is room for them and a few bars.
-    let recurring = &state.projections.recurring;
-    let recurring_lines = if recurring.is_empty() || room < 8 {
-        0
-    } else {
-        recurring.len().min(room / 3) + 1
-    };
-    room -= recurring_lines;
+    )
+}
+
+/// The breakdown's bars, largest first, as many as `room` lines hold.
+fn breakdown_lines<'a>(
+    a: &Analytics,
+    commodity: &str,
+    (width, room): (usize, usize),
+    theme: &Theme,
+) -> Vec<Line<'a>> {
     let max = a
         .breakdown
         .iter()
-        .map(|r| r.total.get(&commodity).abs())
+        .map(|r| r.total.get(commodity).abs())
         .max()
         .unwrap_or_default();
     let key_w = (width / 3).clamp(6, 24);
     let amount_w = 13;
     let bar_w = width.saturating_sub(key_w + amount_w + 2).max(1);
-    for row in a.breakdown.iter().take(room) {
-        let total = row.total.get(&commodity);
-        let frac = if max.is_zero() {
-            0.0
-        } else {
-            f(total.abs()) / f(max)
-        };
-        let shown_total = if total.is_zero() {
-            money(&row.total)
-        } else {
-            let mut b = Balance::new();
-            b.add(total, &commodity);
-            money(&b)
-        };
-        lines.push(Line::from(vec![
-            Span::raw(format!(
-                "{} ",
-                pad_end(&fit(&clean(bar_key(&row.key, a.dimension)), key_w), key_w)
-            )),
-            Span::styled(format!("{:<bar_w$}", bar(frac, bar_w)), theme.bar),
-            Span::styled(
-                format!(" {}", pad_start(&fit(&shown_total, amount_w), amount_w)),
-                theme.amount(is_negative(&row.total)),
-            ),
-        ]));
-    }
-    if recurring_lines > 0 {
-        lines.resize(usize::from(inner.height) - recurring_lines, Line::raw(""));
-        lines.push(Line::styled(
-            fit("Recurring (from the history)", width),
-            theme.header,
-        ));
-        for r in recurring.iter().take(recurring_lines - 1) {
-            lines.push(recurring_line(r, width, theme));
-        }
-    }
-    frame.render_widget(Paragraph::new(lines), inner);
+    a.breakdown
+        .iter()
+        .take(room)
+        .map(|row| {
+            let total = row.total.get(commodity);
+            let frac = if max.is_zero() {
+                0.0
+            } else {
+                f(total.abs()) / f(max)
+            };
+            let shown_total = if total.is_zero() {
+                money(&row.total)
+            } else {
+                let mut b = Balance::new();
+                b.add(total, commodity);
+                money(&b)
+            };
+            Line::from(vec![
+                Span::raw(format!(
+                    "{} ",
+                    pad_end(&fit(&clean(bar_key(&row.key, a.dimension)), key_w), key_w)
+                )),
+                Span::styled(format!("{:<bar_w$}", bar(frac, bar_w)), theme.bar),
+                Span::styled(
+                    format!(" {}", pad_start(&fit(&shown_total, amount_w), amount_w)),
+                    theme.amount(is_negative(&row.total)),
+                ),
+            ])
+        })
+        .collect()
 }
 
 /// "Netflix      monthly   -$15.49 12-07": what, how often, how much, when next.

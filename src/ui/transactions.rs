@@ -28,39 +28,9 @@ pub fn format_date(date: NaiveDate, format: &str) -> String {
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     let focused = matches!(state.focus, Pane::Transactions);
-    match &state.phase {
-        Phase::Loading => {
-            let block = pane_block(
-                Line::from(title("Transactions", focused, theme)),
-                focused,
-                theme,
-            );
-            let inner = block.inner(area);
-            frame.render_widget(block, area);
-            let text = format!("{} Loading {}…", spinner(state), clean(&state.source_label));
-            let r = centered(inner, u16::try_from(text.width()).unwrap_or(u16::MAX), 1);
-            frame.render_widget(Span::styled(text, theme.accent), r);
-            return;
-        }
-        Phase::Failed(message) => {
-            let block = pane_block(
-                Line::from(title("Transactions", focused, theme)),
-                focused,
-                theme,
-            );
-            let inner = block.inner(area);
-            frame.render_widget(block, area);
-            let lines = vec![
-                Line::styled("Could not open the data source:", theme.error),
-                Line::raw(""),
-                Line::styled(clean(message).into_owned(), theme.text),
-                Line::raw(""),
-                Line::styled("q quits", theme.dim),
-            ];
-            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
-            return;
-        }
-        Phase::Ready => {}
+    if state.phase != Phase::Ready {
+        draw_not_ready(frame, area, state, (focused, theme));
+        return;
     }
     let total = state.txns.total.unwrap_or(0);
     let mut head = vec![title("Transactions", focused, theme)];
@@ -94,68 +64,8 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         return;
     }
     let rows_on_screen = usize::from(inner.height.saturating_sub(1));
-    let date_w = format_date(NaiveDate::MIN.max(state.today), &state.date_format)
-        .width()
-        .max(8);
-    let wide = inner.width >= 100;
-    // The amount column fits the widest amount on screen: an amount is never cut (a cut minus sign would turn
-    // money out into money in); the description gives way.
-    let widest = (state.table.top..(state.table.top + rows_on_screen).min(total))
-        .filter_map(|i| state.txns.get(i))
-        .map(|t| money(&t.amount()).width())
-        .max()
-        .unwrap_or(0);
-    let amount_w = widest
-        .max(if wide { 16 } else { 12 })
-        .min(usize::from(inner.width) / 2);
-    let mut widths = vec![
-        Constraint::Length(1),
-        Constraint::Length(u16::try_from(date_w).unwrap_or(10)),
-        Constraint::Length(1),
-        Constraint::Fill(4),
-        Constraint::Fill(2),
-        Constraint::Length(u16::try_from(amount_w).unwrap_or(16)),
-    ];
-    let mut header = vec!["", "Date", "", "Payee / description", "Category", "Amount"];
-    if inner.width >= 70 && state.filter.review {
-        // In the review queue the last column says why each row is there (what `r` or `c` would settle), as wide
-        // as the widest reason on screen (up to 22 columns: "pending, no category" fits).
-        let why_w = (state.table.top..(state.table.top + rows_on_screen).min(total))
-            .filter_map(|i| state.txns.get(i))
-            .map(|t| crate::ops::review_reasons(t).join(", ").width())
-            .max()
-            .unwrap_or(0)
-            .clamp(4, 22);
-        widths.push(Constraint::Length(u16::try_from(why_w).unwrap_or(22)));
-        header.push("Why");
-    } else if inner.width >= 70 {
-        widths.push(Constraint::Fill(2));
-        header.push("Tags");
-    }
+    let (widths, header) = columns(state, inner.width, (total, rows_on_screen), theme);
     let ncols = widths.len();
-    // The sorted column carries the direction.
-    let sorted = match state.table.sort {
-        SortKey::Date => 1,
-        SortKey::Status => 2,
-        SortKey::Payee => 3,
-        SortKey::Category => 4,
-        SortKey::Amount => 5,
-    };
-    let arrow = if state.table.ascending { "▲" } else { "▼" };
-    let header = Row::new(header.into_iter().enumerate().map(|(i, h)| {
-        let text = match (i == sorted, h.is_empty()) {
-            (false, _) => h.to_string(),
-            (true, true) => arrow.to_string(),
-            (true, false) if i == 5 => format!("{arrow}{h}"),
-            (true, false) => format!("{h}{arrow}"),
-        };
-        if i == 5 {
-            Cell::from(Line::from(text).alignment(Alignment::Right))
-        } else {
-            Cell::from(text)
-        }
-    }))
-    .style(theme.header);
     let mut rows = Vec::with_capacity(rows_on_screen);
     for i in state.table.top..(state.table.top + rows_on_screen).min(total) {
         let row = match state.txns.get(i) {
@@ -179,6 +89,112 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     }
     let table = Table::new(rows, widths).header(header).column_spacing(1);
     frame.render_widget(table, inner);
+}
+
+/// The table's columns for what is on screen: their widths and the header row (the sorted column carries the
+/// direction). The amount column fits the widest amount on screen; in the review queue the last column says why.
+fn columns<'a>(
+    state: &State,
+    inner_width: u16,
+    (total, rows_on_screen): (usize, usize),
+    theme: &Theme,
+) -> (Vec<Constraint>, Row<'a>) {
+    let date_w = format_date(NaiveDate::MIN.max(state.today), &state.date_format)
+        .width()
+        .max(8);
+    let wide = inner_width >= 100;
+    // The amount column fits the widest amount on screen: an amount is never cut (a cut minus sign would turn
+    // money out into money in); the description gives way.
+    let widest = (state.table.top..(state.table.top + rows_on_screen).min(total))
+        .filter_map(|i| state.txns.get(i))
+        .map(|t| money(&t.amount()).width())
+        .max()
+        .unwrap_or(0);
+    let amount_w = widest
+        .max(if wide { 16 } else { 12 })
+        .min(usize::from(inner_width) / 2);
+    let mut widths = vec![
+        Constraint::Length(1),
+        Constraint::Length(u16::try_from(date_w).unwrap_or(10)),
+        Constraint::Length(1),
+        Constraint::Fill(4),
+        Constraint::Fill(2),
+        Constraint::Length(u16::try_from(amount_w).unwrap_or(16)),
+    ];
+    let mut header = vec!["", "Date", "", "Payee / description", "Category", "Amount"];
+    if inner_width >= 70 && state.filter.review {
+        // In the review queue the last column says why each row is there (what `r` or `c` would settle), as wide
+        // as the widest reason on screen (up to 22 columns: "pending, no category" fits).
+        let why_w = (state.table.top..(state.table.top + rows_on_screen).min(total))
+            .filter_map(|i| state.txns.get(i))
+            .map(|t| crate::ops::review_reasons(t).join(", ").width())
+            .max()
+            .unwrap_or(0)
+            .clamp(4, 22);
+        widths.push(Constraint::Length(u16::try_from(why_w).unwrap_or(22)));
+        header.push("Why");
+    } else if inner_width >= 70 {
+        widths.push(Constraint::Fill(2));
+        header.push("Tags");
+    }
+    // The sorted column carries the direction.
+    let sorted = match state.table.sort {
+        SortKey::Date => 1,
+        SortKey::Status => 2,
+        SortKey::Payee => 3,
+        SortKey::Category => 4,
+        SortKey::Amount => 5,
+    };
+    let arrow = if state.table.ascending { "▲" } else { "▼" };
+    let header = Row::new(header.into_iter().enumerate().map(|(i, h)| {
+        let text = match (i == sorted, h.is_empty()) {
+            (false, _) => h.to_string(),
+            (true, true) => arrow.to_string(),
+            (true, false) if i == 5 => format!("{arrow}{h}"),
+            (true, false) => format!("{h}{arrow}"),
+        };
+        if i == 5 {
+            Cell::from(Line::from(text).alignment(Alignment::Right))
+        } else {
+            Cell::from(text)
+        }
+    }))
+    .style(theme.header);
+    (widths, header)
+}
+
+/// The pane while the data source opens, or when it could not be opened.
+fn draw_not_ready(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    state: &State,
+    (focused, theme): (bool, &Theme),
+) {
+    let block = pane_block(
+        Line::from(title("Transactions", focused, theme)),
+        focused,
+        theme,
+    );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    match &state.phase {
+        Phase::Loading => {
+            let text = format!("{} Loading {}…", spinner(state), clean(&state.source_label));
+            let r = centered(inner, u16::try_from(text.width()).unwrap_or(u16::MAX), 1);
+            frame.render_widget(Span::styled(text, theme.accent), r);
+        }
+        Phase::Failed(message) => {
+            let lines = vec![
+                Line::styled("Could not open the data source:", theme.error),
+                Line::raw(""),
+                Line::styled(clean(message).into_owned(), theme.text),
+                Line::raw(""),
+                Line::styled("q quits", theme.dim),
+            ];
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+        }
+        Phase::Ready => {}
+    }
 }
 
 fn txn_row<'a>(t: &Transaction, state: &State, theme: &Theme, ncols: usize) -> Row<'a> {
