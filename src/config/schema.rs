@@ -194,65 +194,26 @@ impl Walker<'_> {
                     }
                 }
                 "default_view" => {
-                    if let Some(s) = self.string(value, name) {
-                        match View::parse(&s) {
-                            Some(v) => config.default_view = v,
-                            None => self.problem(
-                                value.span(),
-                                name,
-                                format!(
-                                    "unknown view \"{s}\" (expected {})",
-                                    one_of(&View::ALL.map(View::name))
-                                ),
-                            ),
-                        }
+                    let expected = one_of(&View::ALL.map(View::name));
+                    if let Some(v) = self.choice(value, name, View::parse, ("view", &expected)) {
+                        config.default_view = v;
                     }
                 }
                 "default_group_by" => {
-                    if let Some(s) = self.string(value, name) {
-                        match GroupBy::parse(&s) {
-                            Some(g) => config.default_group_by = g,
-                            None => self.problem(
-                                value.span(),
-                                name,
-                                format!(
-                                    "unknown period \"{s}\" (expected {})",
-                                    one_of(&["day", "week", "month", "year"])
-                                ),
-                            ),
-                        }
+                    let expected = one_of(&["day", "week", "month", "year"]);
+                    if let Some(g) = self.choice(value, name, GroupBy::parse, ("period", &expected))
+                    {
+                        config.default_group_by = g;
                     }
                 }
                 "theme" => {
-                    let text = match value.get_ref() {
-                        DeValue::Integer(i) => Some(i.as_str().to_string()),
-                        _ => self.string(value, name),
-                    };
-                    if let Some(s) = text {
-                        match ThemeName::parse(&s) {
-                            Some(t) => config.theme = t,
-                            None => self.problem(
-                                value.span(),
-                                name,
-                                format!("unknown theme \"{s}\" (expected dark, light or 16)"),
-                            ),
-                        }
+                    let expected = "dark, light or 16";
+                    if let Some(t) = self.choice(value, name, ThemeName::parse, ("theme", expected))
+                    {
+                        config.theme = t;
                     }
                 }
-                "profiles" => {
-                    if let Some(table) = self.table(value, name) {
-                        for (pkey, pvalue) in table.iter() {
-                            let pname = pkey.get_ref().as_ref();
-                            let path = format!("profiles.{pname}");
-                            if let Some(ptable) = self.table(pvalue, &path)
-                                && let Some(profile) =
-                                    self.profile(ptable, pkey.span(), &path, base_dir)
-                            {
-                                config.profiles.insert(pname.to_string(), profile);
-                            }
-                        }
-                    }
-                }
+                "profiles" => self.profiles(value, base_dir, &mut config),
                 "serve" => {
                     if let Some(table) = self.table(value, name) {
                         self.serve(table, &mut config);
@@ -266,31 +227,76 @@ impl Walker<'_> {
                 _ => self.unknown_key(key, name, TOP_KEYS),
             }
         }
-        if let Some(value) = default_profile
-            && let Some(name) = self.non_empty_string(value, "default_profile")
-        {
-            // A profile that failed its own checks is already reported; don't report it twice.
-            let defined = root
-                .get("profiles")
-                .and_then(|p| p.get_ref().as_table())
-                .is_some_and(|t| t.get(name.as_str()).is_some());
-            if defined {
-                config.default_profile = Some(name);
-            } else {
-                let names: Vec<&str> = config.profiles.keys().map(String::as_str).collect();
-                let known = if names.is_empty() {
-                    "no profiles are defined".to_string()
-                } else {
-                    format!("profiles: {}", names.join(", "))
-                };
-                self.problem(
-                    value.span(),
-                    "default_profile",
-                    format!("no profile named \"{name}\" ({known})"),
-                );
-            }
+        if let Some(value) = default_profile {
+            self.default_profile(value, root, &mut config);
         }
         config
+    }
+
+    /// A setting that takes one of a few names (for `theme` a number is read as its text: `theme = 16`); `what`
+    /// names the kind of value and the expected ones for the message.
+    fn choice<T>(
+        &mut self,
+        value: &Value<'_>,
+        name: &str,
+        parse: fn(&str) -> Option<T>,
+        (what, expected): (&str, &str),
+    ) -> Option<T> {
+        let text = match value.get_ref() {
+            DeValue::Integer(i) if name == "theme" => Some(i.as_str().to_string()),
+            _ => self.string(value, name),
+        }?;
+        let parsed = parse(&text);
+        if parsed.is_none() {
+            self.problem(
+                value.span(),
+                name,
+                format!("unknown {what} \"{text}\" (expected {expected})"),
+            );
+        }
+        parsed
+    }
+
+    fn profiles(&mut self, value: &Value<'_>, base_dir: &Path, config: &mut Config) {
+        let Some(table) = self.table(value, "profiles") else {
+            return;
+        };
+        for (pkey, pvalue) in table.iter() {
+            let pname = pkey.get_ref().as_ref();
+            let path = format!("profiles.{pname}");
+            if let Some(ptable) = self.table(pvalue, &path)
+                && let Some(profile) = self.profile(ptable, pkey.span(), &path, base_dir)
+            {
+                config.profiles.insert(pname.to_string(), profile);
+            }
+        }
+    }
+
+    /// `default_profile` must name a profile of the file.
+    fn default_profile(&mut self, value: &Value<'_>, root: &DeTable<'_>, config: &mut Config) {
+        let Some(name) = self.non_empty_string(value, "default_profile") else {
+            return;
+        };
+        // A profile that failed its own checks is already reported; don't report it twice.
+        let defined = root
+            .get("profiles")
+            .and_then(|p| p.get_ref().as_table())
+            .is_some_and(|t| t.get(name.as_str()).is_some());
+        if defined {
+            config.default_profile = Some(name);
+        } else {
+            let names: Vec<&str> = config.profiles.keys().map(String::as_str).collect();
+            let known = if names.is_empty() {
+                "no profiles are defined".to_string()
+            } else {
+                format!("profiles: {}", names.join(", "))
+            };
+            self.problem(
+                value.span(),
+                "default_profile",
+                format!("no profile named \"{name}\" ({known})"),
+            );
+        }
     }
 
     fn profile(
