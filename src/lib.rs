@@ -6,7 +6,7 @@
 //!   (`backend::journal`) and the REST client (`backend::rest`).
 //! - `analytics`: summaries and breakdowns computed from transactions, for backends without server analytics.
 //! - `config`: the config file, profiles, theme and keymap overrides.
-//! - `app` and `ui`: the dashboard (state, actions, update, effects; drawing).
+//! - `app` and `ui`: the dashboard (state, actions, update, effects; drawing); `tui`: the terminal loop that joins them.
 //! - `server`: `tally serve`, any backend behind the tally REST API.
 //! - `ops`: every edit a person can make (status, review, tags, category, note, undo/redo) as one batch write;
 //!   the CLI, the dashboard and `tally serve` all edit through it.
@@ -20,8 +20,10 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod generate;
+pub mod layout;
 pub mod ops;
 pub mod query;
 pub mod server;
 pub mod text;
+pub mod tui;
 pub mod ui;

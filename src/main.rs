@@ -92,7 +92,7 @@ async fn dashboard(global: cli::GlobalArgs, config: Config) -> Result<()> {
                 other => tally::backend::BackendError::Io(other.to_string()),
             })
     });
-    tally::app::run_dashboard(tally::app::DashboardOptions {
+    tally::tui::run_dashboard(tally::tui::DashboardOptions {
         open,
         config,
         source_label,

@@ -8,11 +8,7 @@ use super::state::{PAGE_ROWS, Pane, State};
 use crate::backend::GroupBy;
 
 pub(super) fn page_rows(state: &State) -> usize {
-    crate::ui::layout::table_rows(state.size, filter_rows(state)).max(1)
-}
-
-pub(super) fn filter_rows(state: &State) -> u16 {
-    if state.filter.error.is_some() { 2 } else { 1 }
+    crate::layout::table_rows(state.size, state.filter_rows()).max(1)
 }
 
 pub(super) fn move_by(state: &mut State, delta: isize, fx: &mut Vec<Effect>) {

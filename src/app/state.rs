@@ -36,31 +36,7 @@ pub enum Phase {
     Failed(String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Pane {
-    Accounts,
-    Transactions,
-    Detail,
-    Analytics,
-}
-
-impl Pane {
-    pub const ORDER: [Pane; 4] = [
-        Pane::Transactions,
-        Pane::Detail,
-        Pane::Analytics,
-        Pane::Accounts,
-    ];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Pane::Accounts => "Accounts",
-            Pane::Transactions => "Transactions",
-            Pane::Detail => "Detail",
-            Pane::Analytics => "Analytics",
-        }
-    }
-}
+pub use crate::layout::Pane;
 
 /// What a text prompt edits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -397,6 +373,11 @@ impl State {
 
     pub fn total(&self) -> usize {
         self.txns.total.unwrap_or(0)
+    }
+
+    /// Rows the filter bar takes: one, or two when a query error is shown under the input.
+    pub fn filter_rows(&self) -> u16 {
+        if self.filter.error.is_some() { 2 } else { 1 }
     }
 
     pub fn set_status(&mut self, text: impl Into<String>) {

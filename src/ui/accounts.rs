@@ -5,8 +5,9 @@
 use super::text::{fit, is_negative, level_sparkline, money, pad_end};
 use super::theme::Theme;
 use super::{pane_block, title};
-use crate::app::{PROJECTION_MONTHS, Pane, Phase, SPARK_MONTHS, State};
+use crate::app::{PROJECTION_MONTHS, Phase, SPARK_MONTHS, State};
 use crate::domain::Account;
+use crate::layout::Pane;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};

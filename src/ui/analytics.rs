@@ -6,10 +6,11 @@
 use super::text::{bar, clean, fit, is_negative, money, pad_end, pad_start, sparkline};
 use super::theme::Theme;
 use super::{pane_block, title};
-use crate::app::{Analytics, Pane, Phase, State, period_end};
+use crate::app::{Analytics, Phase, State, period_end};
 use crate::backend::{Dimension, GroupBy, PeriodSummary};
 use crate::config::keymap::Command;
 use crate::domain::{Balance, account_kind};
+use crate::layout::Pane;
 use chrono::{Datelike, NaiveDate};
 use ratatui::Frame;
 use ratatui::layout::Rect;

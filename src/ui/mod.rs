@@ -8,14 +8,14 @@ pub mod analytics;
 pub mod detail;
 pub mod filter_bar;
 pub mod help;
-pub mod layout;
 pub mod prompt;
 pub mod status_bar;
 pub mod text;
 pub mod theme;
 pub mod transactions;
 
-use crate::app::{Mode, Pane, State};
+use crate::app::{Mode, State};
+use crate::layout::Pane;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::Style;
@@ -26,8 +26,7 @@ use theme::Theme;
 /// Draws the whole screen for `state`.
 pub fn draw(frame: &mut Frame<'_>, state: &State) {
     let theme = Theme::new(state.theme, state.no_color);
-    let filter_rows = if state.filter.error.is_some() { 2 } else { 1 };
-    let areas = layout::areas(frame.area(), state.focus, filter_rows);
+    let areas = crate::layout::areas(frame.area(), state.focus, state.filter_rows());
     filter_bar::draw(frame, areas.filter, state, &theme);
     if let Some(tabs) = areas.tabs {
         draw_tabs(frame, tabs, state, &theme);

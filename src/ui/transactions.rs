@@ -5,9 +5,10 @@
 use super::text::{clean, fit, is_negative, money, thousands};
 use super::theme::Theme;
 use super::{centered, pane_block, status_bar::spinner, title};
-use crate::app::{Pane, Phase, State};
+use crate::app::{Phase, State};
 use crate::backend::SortKey;
 use crate::domain::{Status, Transaction};
+use crate::layout::Pane;
 use chrono::NaiveDate;
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Rect};

@@ -681,10 +681,10 @@ fn resize_keeps_the_cursor_visible() {
         update(&mut s, key('j'));
     }
     update(&mut s, Action::Resize(40, 10));
-    let rows = tally::ui::layout::table_rows((40, 10), 1);
+    let rows = tally::layout::table_rows((40, 10), 1);
     assert!(s.table.cursor >= s.table.top && s.table.cursor < s.table.top + rows);
     update(&mut s, Action::Resize(200, 60));
-    let rows = tally::ui::layout::table_rows((200, 60), 1);
+    let rows = tally::layout::table_rows((200, 60), 1);
     assert!(s.table.cursor >= s.table.top && s.table.cursor < s.table.top + rows);
 }
 
@@ -743,7 +743,7 @@ fn a_server_that_caps_its_pages_is_paged_until_the_viewport_is_full() {
     for _ in 0..10 {
         fx = serve(&mut s, &fx, &mut asked);
     }
-    let rows = tally::ui::layout::table_rows(s.size, 1);
+    let rows = tally::layout::table_rows(s.size, 1);
     assert!(s.txns.covers(0, rows), "viewport filled: {:?}", asked);
     assert!(page_effect(&fx).is_none(), "then quiet");
     let mut sorted = asked.clone();

@@ -1,9 +1,35 @@
-//! Where each pane goes for a terminal size. Pure arithmetic on rectangles, shared by drawing and by `update` (which
-//! needs the table's visible row count to scroll and to fetch the right page). Wide terminals show every pane at
-//! once; narrow ones (80×24 included) show a tab strip and the focused pane only.
+//! The dashboard's panes and where each goes for a terminal size. Pure arithmetic on rectangles, below both `app`
+//! (which needs the table's visible row count to scroll and to fetch the right page) and `ui` (which draws into the
+//! areas). Wide terminals show every pane at once; narrow ones (80×24 included) show a tab strip and the focused
+//! pane only.
 
-use crate::app::Pane;
 use ratatui::layout::{Constraint, Layout, Rect};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Pane {
+    Accounts,
+    Transactions,
+    Detail,
+    Analytics,
+}
+
+impl Pane {
+    pub const ORDER: [Pane; 4] = [
+        Pane::Transactions,
+        Pane::Detail,
+        Pane::Analytics,
+        Pane::Accounts,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Accounts => "Accounts",
+            Pane::Transactions => "Transactions",
+            Pane::Detail => "Detail",
+            Pane::Analytics => "Analytics",
+        }
+    }
+}
 
 /// Terminals at least this wide and tall get the side-by-side layout.
 pub const WIDE_MIN: (u16, u16) = (120, 32);
