@@ -292,25 +292,21 @@ fn refuse_unwritable(j: &Journal, plan: &Plan) -> Result<()> {
     Ok(())
 }
 
-/// The entry edit a patch asks of a transaction whose category is `old_category`.
+/// The entry edit a patch asks of a transaction whose category is `old_category` (`EntryEdit::from_patch`; setting
+/// the category it already has renames nothing).
 fn entry_edit(id: &TxnId, patch: &TxnPatch, old_category: Option<&str>) -> Result<EntryEdit> {
-    let category = match (&patch.category, old_category) {
-        (Some(new), Some(old)) if new != old => Some((old.to_string(), new.clone())),
-        (Some(new), None) => {
-            return Err(BackendError::Invalid {
-                param: "category".into(),
-                message: format!("transaction {id} has no category posting to change to {new}"),
-            });
-        }
-        _ => None,
-    };
-    Ok(EntryEdit {
-        status: patch.status,
-        add_tags: patch.add_tags.clone(),
-        remove_tags: patch.remove_tags.clone(),
-        note: patch.note.clone(),
-        category,
-    })
+    let mut edit =
+        EntryEdit::from_patch(patch, old_category).map_err(|_| BackendError::Invalid {
+            param: "category".into(),
+            message: format!(
+                "transaction {id} has no category posting to change to {}",
+                patch.category.as_deref().unwrap_or_default()
+            ),
+        })?;
+    if edit.category.as_ref().is_some_and(|(old, new)| old == new) {
+        edit.category = None;
+    }
+    Ok(edit)
 }
 
 /// Finds each transaction by id, patches and checks it; groups the new texts by file.
