@@ -407,41 +407,16 @@ impl Walker<'_> {
                     .non_empty_string(value, &kpath)
                     .map(|u| url = Some((u, value.span())))
                     .is_some(),
-                "dialect" => match self.string(value, &kpath) {
-                    Some(s) => match Dialect::parse(&s) {
-                        Some(d) => {
-                            profile.dialect = d;
-                            true
-                        }
-                        None => {
-                            self.problem(
-                                value.span(),
-                                &kpath,
-                                format!(
-                                    "unknown dialect \"{s}\" (expected {})",
-                                    one_of(&Dialect::ALL.map(Dialect::name))
-                                ),
-                            );
-                            false
-                        }
-                    },
-                    None => false,
-                },
-                "api_key_env" => match self.non_empty_string(value, &kpath) {
-                    Some(var) if var.contains(['=', '\0']) || var.trim() != var => {
-                        self.problem(
-                            value.span(),
-                            &kpath,
-                            format!("\"{var}\" is not an environment variable name"),
-                        );
-                        false
-                    }
-                    Some(var) => {
-                        profile.api_key_env = var;
-                        true
-                    }
-                    None => false,
-                },
+                "dialect" => {
+                    let expected = one_of(&Dialect::ALL.map(Dialect::name));
+                    self.choice(value, &kpath, Dialect::parse, ("dialect", &expected))
+                        .map(|d| profile.dialect = d)
+                        .is_some()
+                }
+                "api_key_env" => self
+                    .env_var_name(value, &kpath)
+                    .map(|var| profile.api_key_env = var)
+                    .is_some(),
                 "api_key_cmd" => self
                     .non_empty_string(value, &kpath)
                     .map(|cmd| profile.api_key_cmd = Some(cmd))
@@ -458,16 +433,13 @@ impl Walker<'_> {
                     .integer(value, &kpath, 1)
                     .map(|n| profile.timeout = Duration::from_secs(u64::from(n)))
                     .is_some(),
-                other => {
-                    if JOURNAL_KEYS.contains(&other) {
-                        self.problem(
-                            key.span(),
-                            &kpath,
-                            "only used by journal profiles".to_string(),
-                        );
-                    } else {
-                        self.unknown_key(key, &kpath, REST_KEYS);
-                    }
+                other if JOURNAL_KEYS.contains(&other) => {
+                    let message = "only used by journal profiles".to_string();
+                    self.problem(key.span(), &kpath, message);
+                    false
+                }
+                _ => {
+                    self.unknown_key(key, &kpath, REST_KEYS);
                     false
                 }
             };
@@ -491,6 +463,20 @@ impl Walker<'_> {
             }
         }
         ok.then_some(ProfileBackend::Rest(profile))
+    }
+
+    /// The name of an environment variable (no `=`, NUL or surrounding blanks).
+    fn env_var_name(&mut self, value: &Value<'_>, path: &str) -> Option<String> {
+        let var = self.non_empty_string(value, path)?;
+        if var.contains(['=', '\0']) || var.trim() != var {
+            self.problem(
+                value.span(),
+                path,
+                format!("\"{var}\" is not an environment variable name"),
+            );
+            return None;
+        }
+        Some(var)
     }
 
     fn serve(&mut self, table: &DeTable<'_>, config: &mut Config) {
