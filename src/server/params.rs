@@ -152,6 +152,33 @@ pub fn build_query(p: &Params) -> Result<Query, ApiError> {
         terms: Vec::new(),
         text: Vec::new(),
     };
+    date_terms(p, &mut b)?;
+    if let Some(src) = p.text("source") {
+        let q = quote(src).map(|q| format!("acct:{q}"));
+        b.push(Term::Account(src.to_lowercase()), q);
+    }
+    amount_terms(p, &mut b)?;
+    if let Some(tags) = p.text("tags") {
+        tag_terms(tags, &mut b)?;
+    }
+    if let Some(search) = p.text("search") {
+        let text = quote(search).map(|q| format!("desc:{q}"));
+        b.push(Term::Desc(search.to_lowercase()), text);
+    }
+    if let Some(q) = p.text("q") {
+        let parsed =
+            query::parse(q).map_err(|e| ApiError::param("q", format!("invalid query: {e}")))?;
+        b.terms.extend(parsed.terms);
+        b.text.push(parsed.source);
+    }
+    Ok(Query {
+        terms: b.terms,
+        source: b.text.join(" "),
+    })
+}
+
+/// `start_date`/`end_date` (inclusive on the wire) as one date range.
+fn date_terms(p: &Params, b: &mut Builder) -> Result<(), ApiError> {
     let start = p.date("start_date")?;
     let end = p.date("end_date")?;
     if let (Some(s), Some(e)) = (start, end)
@@ -179,10 +206,11 @@ pub fn build_query(p: &Params) -> Result<Query, ApiError> {
             Some(format!("date:{}..{}", fmt(start), fmt(end_excl))),
         );
     }
-    if let Some(src) = p.text("source") {
-        let q = quote(src).map(|q| format!("acct:{q}"));
-        b.push(Term::Account(src.to_lowercase()), q);
-    }
+    Ok(())
+}
+
+/// `min_amount`/`max_amount` as amount terms (signed when written with a sign, as `amt:` is).
+fn amount_terms(p: &Params, b: &mut Builder) -> Result<(), ApiError> {
     let min = p.amount("min_amount")?;
     let max = p.amount("max_amount")?;
     if let (Some(lo), Some(hi)) = (min, max)
@@ -210,43 +238,33 @@ pub fn build_query(p: &Params) -> Result<Query, ApiError> {
             );
         }
     }
-    if let Some(tags) = p.text("tags") {
-        for id in tags.split(',').map(str::trim).filter(|t| !t.is_empty()) {
-            let (name, value) = match id.split_once(['=', ':']) {
-                Some((n, v)) => (n.trim(), Some(v.trim())),
-                None => (id, None),
-            };
-            if name.is_empty() {
-                return Err(ApiError::param("tags", format!("empty tag name in {id:?}")));
-            }
-            let text = match value {
-                Some(v) => quote(&format!("{name}={v}")),
-                None => quote(name),
-            }
-            .map(|q| format!("tag:{q}"));
-            b.push(
-                Term::Tag {
-                    name: name.to_lowercase(),
-                    value: value.map(str::to_lowercase),
-                },
-                text,
-            );
+    Ok(())
+}
+
+/// `tags=a,b=c` as tag terms.
+fn tag_terms(tags: &str, b: &mut Builder) -> Result<(), ApiError> {
+    for id in tags.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        let (name, value) = match id.split_once(['=', ':']) {
+            Some((n, v)) => (n.trim(), Some(v.trim())),
+            None => (id, None),
+        };
+        if name.is_empty() {
+            return Err(ApiError::param("tags", format!("empty tag name in {id:?}")));
         }
+        let text = match value {
+            Some(v) => quote(&format!("{name}={v}")),
+            None => quote(name),
+        }
+        .map(|q| format!("tag:{q}"));
+        b.push(
+            Term::Tag {
+                name: name.to_lowercase(),
+                value: value.map(str::to_lowercase),
+            },
+            text,
+        );
     }
-    if let Some(search) = p.text("search") {
-        let text = quote(search).map(|q| format!("desc:{q}"));
-        b.push(Term::Desc(search.to_lowercase()), text);
-    }
-    if let Some(q) = p.text("q") {
-        let parsed =
-            query::parse(q).map_err(|e| ApiError::param("q", format!("invalid query: {e}")))?;
-        b.terms.extend(parsed.terms);
-        b.text.push(parsed.source);
-    }
-    Ok(Query {
-        terms: b.terms,
-        source: b.text.join(" "),
-    })
+    Ok(())
 }
 
 /// `sort` (date, amount, payee, status, category) and `order` (asc, desc; newest/largest first by default).
