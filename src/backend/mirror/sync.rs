@@ -7,7 +7,7 @@
 //! halfway (an error page, a cut connection, a missing field) leaves the mirror file as it was.
 
 use super::{Shared, change};
-use crate::backend::rest::dialect::{RemoteTxn, SyncScope, TxnBatch};
+use crate::backend::rest::dialect::{CatalogData, RemoteTxn, SyncScope, TxnBatch};
 use crate::backend::{BackendError, Result, TxnPatch};
 use chrono::{DateTime, Days, Utc};
 use std::collections::{HashMap, HashSet};
@@ -78,6 +78,45 @@ fn queued_edits(shared: &Shared) -> Result<HashMap<String, Vec<TxnPatch>>> {
     Ok(by_id)
 }
 
+/// The mirrored transactions within `scope` the server no longer has (not `seen` in this sync).
+fn gone(shared: &Shared, scope: SyncScope, seen: &HashSet<String>) -> Result<Vec<String>> {
+    shared.read(|j| {
+        Ok(j.by_date
+            .iter()
+            .filter(|&&i| match scope {
+                SyncScope::All => true,
+                SyncScope::Since(d) => j.entries[i as usize].date >= d,
+            })
+            .map(|&i| j.id_of(i).0)
+            .filter(|id| !seen.contains(id))
+            .collect())
+    })
+}
+
+/// Edits still queued for the server show on what it sent: archived transactions stay out of sight, the rest get
+/// their queued patches again.
+fn with_queued_edits(
+    shared: &Shared,
+    fetched: &mut Vec<RemoteTxn>,
+    catalog: &CatalogData,
+) -> Result<()> {
+    let queued = queued_edits(shared)?;
+    let hidden: HashSet<&str> = queued
+        .iter()
+        .filter(|(_, ps)| ps.iter().any(|p| p.archive))
+        .map(|(id, _)| id.as_str())
+        .collect();
+    fetched.retain(|r| !hidden.contains(r.txn.id.0.as_str()));
+    for r in fetched.iter_mut() {
+        if let Some(patches) = queued.get(&r.txn.id.0) {
+            for p in patches {
+                r.txn = change::apply(&r.txn, p, catalog, shared.dialect.as_ref());
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn fetch_and_store(
     shared: &Arc<Shared>,
     mode: Mode,
@@ -114,36 +153,12 @@ async fn fetch_and_store(
             .transactions(scope, &catalog, &mut sink)
             .await?;
     }
-    let deletes: Vec<String> = shared.read(|j| {
-        Ok(j.by_date
-            .iter()
-            .filter(|&&i| match scope {
-                SyncScope::All => true,
-                SyncScope::Since(d) => j.entries[i as usize].date >= d,
-            })
-            .map(|&i| j.id_of(i).0)
-            .filter(|id| !seen.contains(id))
-            .collect())
-    })?;
+    let deletes = gone(shared, scope, &seen)?;
     if scope == SyncScope::All {
         shared.dialect.settle(&mut fetched, &mut catalog);
         shared.catalog.set(catalog.clone());
     }
-    let queued = queued_edits(shared)?;
-    // Transactions archived here but not yet on the server stay out of sight.
-    let hidden: HashSet<&str> = queued
-        .iter()
-        .filter(|(_, ps)| ps.iter().any(|p| p.archive))
-        .map(|(id, _)| id.as_str())
-        .collect();
-    fetched.retain(|r| !hidden.contains(r.txn.id.0.as_str()));
-    for r in &mut fetched {
-        if let Some(patches) = queued.get(&r.txn.id.0) {
-            for p in patches {
-                r.txn = change::apply(&r.txn, p, &catalog, shared.dialect.as_ref());
-            }
-        }
-    }
+    with_queued_edits(shared, &mut fetched, &catalog)?;
     // Only what changed goes to the index (an unchanged refresh must not make the screen reload).
     let changed: Vec<RemoteTxn> = shared.read(|j| {
         Ok(fetched
