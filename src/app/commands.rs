@@ -75,7 +75,7 @@ fn quit(state: &mut State, fx: &mut Vec<Effect>) {
         state.quit_when_written = true;
         // Edits waiting for company are written now.
         fx.push(Effect::FlushEdits);
-        let key = state.keymap.key_text(Command::Quit);
+        let key = state.settings.keymap.key_text(Command::Quit);
         state.set_status(format!(
             "finishing {} write(s) before quitting… ({key} again quits now)",
             state.writes.pending
@@ -238,7 +238,7 @@ fn back(state: &mut State, fx: &mut Vec<Effect>) {
     if state.focus == Pane::Detail {
         state.focus = Pane::Transactions;
     } else if state.selection.collecting.is_some() {
-        state.gens.collect = state.gens.bump();
+        state.requests.gens.collect = state.requests.gens.bump();
         state.selection.collecting = None;
         state.set_status("selection stopped");
     } else if !state.selection.ids.is_empty() {

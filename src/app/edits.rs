@@ -354,10 +354,10 @@ pub(super) fn select_all(state: &mut State, fx: &mut Vec<Effect>) {
 }
 
 pub(super) fn collect(state: &mut State, offset: usize, limit: usize, fx: &mut Vec<Effect>) {
-    state.gens.collect = state.gens.bump();
+    state.requests.gens.collect = state.requests.gens.bump();
     state.selection.collecting = Some((state.selection.ids.len(), limit));
     fx.push(Effect::Collect {
-        generation: state.gens.collect,
+        generation: state.requests.gens.collect,
         query: state.effective_query(),
         page: PageRequest {
             offset,

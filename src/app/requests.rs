@@ -21,11 +21,11 @@ pub(super) fn request_rows(
     extend: bool,
     fx: &mut Vec<Effect>,
 ) {
-    state.gens.page = state.gens.bump();
+    state.requests.gens.page = state.requests.gens.bump();
     state.txns.pending_offset = Some(offset);
     state.txns.pending_extend = extend;
     fx.push(Effect::FetchPage {
-        generation: state.gens.page,
+        generation: state.requests.gens.page,
         query: state.effective_query(),
         page: PageRequest {
             offset,
@@ -63,21 +63,21 @@ pub(super) fn refresh(state: &mut State, fx: &mut Vec<Effect>) {
 }
 
 pub(super) fn fetch_accounts(state: &mut State, fx: &mut Vec<Effect>) {
-    state.gens.accounts = state.gens.bump();
+    state.requests.gens.accounts = state.requests.gens.bump();
     fx.push(Effect::FetchAccounts {
-        generation: state.gens.accounts,
+        generation: state.requests.gens.accounts,
     });
 }
 
 pub(super) fn fetch_review_count(state: &mut State, fx: &mut Vec<Effect>) {
-    state.gens.review = state.gens.bump();
+    state.requests.gens.review = state.requests.gens.bump();
     fx.push(Effect::FetchReviewCount {
-        generation: state.gens.review,
+        generation: state.requests.gens.review,
     });
 }
 
 pub(super) fn fetch_analytics(state: &mut State, fx: &mut Vec<Effect>) {
-    state.gens.analytics = state.gens.bump();
+    state.requests.gens.analytics = state.requests.gens.bump();
     let query = state.effective_query();
     let breakdown_query = match state
         .analytics
@@ -98,7 +98,7 @@ pub(super) fn fetch_analytics(state: &mut State, fx: &mut Vec<Effect>) {
         None => query.clone(),
     };
     fx.push(Effect::FetchAnalytics {
-        generation: state.gens.analytics,
+        generation: state.requests.gens.analytics,
         query,
         group_by: state.analytics.group_by,
         breakdown_query,

@@ -246,23 +246,45 @@ pub struct StateOptions {
     pub no_color: bool,
 }
 
+/// What the dashboard was started with: the source's name, today, the date format, keys and colours. Set once.
 #[derive(Debug, Clone)]
-pub struct State {
+pub struct Settings {
     pub source_label: String,
     pub today: NaiveDate,
     pub date_format: String,
     pub keymap: Keymap,
     pub theme: ThemeName,
     pub no_color: bool,
+}
+
+/// The bookkeeping of requests and time: each request kind's generation (a reply to an older one is dropped), the
+/// ticks, the live-reload check in flight, commands waiting for rows, and whether the background data was asked for.
+#[derive(Debug, Clone, Default)]
+pub struct Requests {
+    pub gens: Generations,
+    pub ticks: u64,
+    pub reload_in_flight: bool,
+    /// The tick at which our own last write finished: a reload right after it is our own change, not someone else's.
+    pub last_write_tick: Option<u64>,
+    /// Accounts, review count and tags were asked for (after the first page: the table comes first).
+    pub background_requested: bool,
+    /// Row commands typed while a new query was on its way, replayed when its first page arrives (so
+    /// `/coffee Enter Space` selects the first coffee, not whatever row was there before).
+    pub deferred: Vec<crate::config::keymap::Command>,
+}
+
+/// Everything the dashboard knows: its settings, the data loaded from the backend, what is on screen (focus, mode,
+/// filter, table, selection), the writes in flight and the request bookkeeping.
+#[derive(Debug, Clone)]
+pub struct State {
+    pub settings: Settings,
+    pub requests: Requests,
     pub phase: Phase,
     pub capabilities: Capabilities,
     /// Problems the backend reported while loading (journal syntax), shown as the first status message.
     pub diagnostics: usize,
     pub focus: Pane,
     pub mode: Mode,
-    /// Row commands typed while a new query was on its way, replayed when its first page arrives (so
-    /// `/coffee Enter Space` selects the first coffee, not whatever row was there before).
-    pub deferred: Vec<crate::config::keymap::Command>,
     pub filter: Filter,
     pub txns: TxnWindow,
     pub table: TableView,
@@ -284,13 +306,6 @@ pub struct State {
     pub last_error: Option<String>,
     /// Terminal size (columns, rows).
     pub size: (u16, u16),
-    pub gens: Generations,
-    pub ticks: u64,
-    pub reload_in_flight: bool,
-    /// The tick at which our own last write finished: a reload right after it is our own change, not someone else's.
-    pub last_write_tick: Option<u64>,
-    /// Accounts, review count and tags were asked for (after the first page: the table comes first).
-    pub background_requested: bool,
     pub quit: bool,
     /// Quit was asked while writes were in flight: quit when they are done (a second quit does not wait).
     pub quit_when_written: bool,
@@ -310,18 +325,20 @@ impl State {
             View::Transactions | View::Review => Pane::Transactions,
         };
         State {
-            source_label: opts.source_label.clone(),
-            today: opts.today,
-            date_format: config.date_format.clone(),
-            keymap: opts.keymap,
-            theme: config.theme,
-            no_color: opts.no_color,
+            settings: Settings {
+                source_label: opts.source_label.clone(),
+                today: opts.today,
+                date_format: config.date_format.clone(),
+                keymap: opts.keymap,
+                theme: config.theme,
+                no_color: opts.no_color,
+            },
+            requests: Requests::default(),
             phase: Phase::Loading,
             capabilities: Capabilities::read_only(opts.source_label),
             diagnostics: 0,
             focus,
             mode: Mode::Normal,
-            deferred: Vec::new(),
             filter: Filter {
                 review: config.default_view == View::Review,
                 ..Filter::default()
@@ -342,11 +359,6 @@ impl State {
             status: None,
             last_error: None,
             size: (80, 24),
-            gens: Generations::default(),
-            ticks: 0,
-            reload_in_flight: false,
-            last_write_tick: None,
-            background_requested: false,
             quit: false,
             quit_when_written: false,
             dirty: true,

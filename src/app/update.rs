@@ -45,7 +45,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Analytics { generation, reply } => on_analytics(state, generation, reply),
         Action::Accounts { generation, reply } => on_accounts(state, generation, reply),
         Action::ReviewCount { generation, reply } => {
-            if generation == state.gens.review {
+            if generation == state.requests.gens.review {
                 match reply {
                     Ok(n) => state.review_count = Some(n),
                     Err(e) => state.set_error(format!("review queue: {e}")),
@@ -79,12 +79,13 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             renamed,
         } => on_write_done(state, (kind, seqs, reply), renamed, &mut fx),
         Action::Reloaded(reply) => {
-            state.reload_in_flight = false;
+            state.requests.reload_in_flight = false;
             match reply {
                 Ok(true) => {
                     let ours = state
+                        .requests
                         .last_write_tick
-                        .is_some_and(|t| state.ticks <= t + 2 * RELOAD_EVERY_TICKS);
+                        .is_some_and(|t| state.requests.ticks <= t + 2 * RELOAD_EVERY_TICKS);
                     if !ours {
                         state.set_status(if state.capabilities.watch {
                             "the data changed on disk: reloaded"
@@ -127,7 +128,7 @@ fn on_activity(state: &mut State, a: crate::backend::Activity) {
         && let Some(e) = now.write_error.clone()
     {
         let n = now.failed;
-        let key = state.keymap.key_text(Command::Sync);
+        let key = state.settings.keymap.key_text(Command::Sync);
         state.set_error(format!("{n} edit(s) refused ({key} retries): {e}"));
     }
     if was.syncing.is_some()
@@ -139,7 +140,7 @@ fn on_activity(state: &mut State, a: crate::backend::Activity) {
 }
 
 fn on_tick(state: &mut State, fx: &mut Vec<Effect>) {
-    state.ticks += 1;
+    state.requests.ticks += 1;
     if state.phase == Phase::Ready {
         fx.push(Effect::PollActivity);
     }
@@ -151,11 +152,11 @@ fn on_tick(state: &mut State, fx: &mut Vec<Effect>) {
         state.dirty = true;
     }
     if state.phase == Phase::Ready
-        && state.ticks.is_multiple_of(RELOAD_EVERY_TICKS)
-        && !state.reload_in_flight
+        && state.requests.ticks.is_multiple_of(RELOAD_EVERY_TICKS)
+        && !state.requests.reload_in_flight
         && state.writes.pending == 0
     {
-        state.reload_in_flight = true;
+        state.requests.reload_in_flight = true;
         fx.push(Effect::Reload);
         // The first page failed (a server was down): try again now and then.
         if state.txns.total.is_none() && state.txns.pending_offset.is_none() {
@@ -181,8 +182,8 @@ fn on_opened(state: &mut State, reply: Reply<Opened>, fx: &mut Vec<Effect>) {
     match reply {
         Ok(opened) => {
             state.phase = Phase::Ready;
-            state.source_label = if opened.capabilities.label.is_empty() {
-                state.source_label.clone()
+            state.settings.source_label = if opened.capabilities.label.is_empty() {
+                state.settings.source_label.clone()
             } else {
                 opened.capabilities.label.clone()
             };
@@ -213,7 +214,7 @@ fn on_page(
     reply: Reply<TxnPage>,
     fx: &mut Vec<Effect>,
 ) {
-    if generation != state.gens.page {
+    if generation != state.requests.gens.page {
         return;
     }
     state.txns.pending_offset = None;
@@ -237,9 +238,9 @@ fn on_page(
             {
                 state.table.cursor = state.txns.offset + i;
             }
-            if !state.background_requested {
+            if !state.requests.background_requested {
                 // The table first; the rest once it is on screen.
-                state.background_requested = true;
+                state.requests.background_requested = true;
                 fetch_accounts(state, fx);
                 fetch_review_count(state, fx);
                 fx.push(Effect::FetchTags);
@@ -250,13 +251,13 @@ fn on_page(
             scroll_into_view(state);
             ensure_window(state, fx);
             if was_awaiting {
-                for command in std::mem::take(&mut state.deferred) {
+                for command in std::mem::take(&mut state.requests.deferred) {
                     run_command(state, command, fx);
                 }
             }
         }
         Err(e) => {
-            state.deferred.clear();
+            state.requests.deferred.clear();
             state.set_error(format!("transactions: {e}"));
         }
     }
@@ -270,7 +271,7 @@ fn on_analytics(
     generation: u64,
     reply: Reply<(Vec<PeriodSummary>, Vec<BreakdownRow>)>,
 ) {
-    if generation != state.gens.analytics {
+    if generation != state.requests.gens.analytics {
         return;
     }
     match reply {
@@ -290,7 +291,7 @@ fn on_analytics(
 }
 
 fn on_accounts(state: &mut State, generation: u64, reply: Reply<Vec<AccountRow>>) {
-    if generation != state.gens.accounts {
+    if generation != state.requests.gens.accounts {
         return;
     }
     match reply {
@@ -321,7 +322,7 @@ fn on_collected(
     (total, done): (usize, bool),
     reply: Reply<()>,
 ) {
-    if generation != state.gens.collect {
+    if generation != state.requests.gens.collect {
         return;
     }
     if let Err(e) = reply {
@@ -364,7 +365,7 @@ fn on_write_done(
     edits::forget_edits(state, &seqs);
     state.writes.pending = state.writes.pending.saturating_sub(seqs.len().max(1));
     state.writes.progress = None;
-    state.last_write_tick = Some(state.ticks);
+    state.requests.last_write_tick = Some(state.requests.ticks);
     if reply.is_err() {
         // Stay and show what failed rather than quitting over it.
         state.quit_when_written = false;
@@ -411,7 +412,7 @@ fn saved(state: &mut State, entries: Vec<UndoEntry>) {
     let Some(label) = last else {
         return;
     };
-    let undo = state.keymap.key_text(Command::Undo);
+    let undo = state.settings.keymap.key_text(Command::Undo);
     let text = match n {
         1 if state.undo.can_undo() == 0 => label,
         1 => format!("{label} ({undo} to undo)"),
@@ -499,10 +500,10 @@ fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
         Mode::Prompt(_) => prompt_key(state, key, fx),
         Mode::Normal => {
             state.status = None;
-            match state.keymap.command_for(&key) {
+            match state.settings.keymap.command_for(&key) {
                 Some(command) if state.txns.awaiting_query && command.waits_for_rows() => {
-                    if state.deferred.len() < MAX_DEFERRED {
-                        state.deferred.push(command);
+                    if state.requests.deferred.len() < MAX_DEFERRED {
+                        state.requests.deferred.push(command);
                     }
                 }
                 Some(command) => run_command(state, command, fx),

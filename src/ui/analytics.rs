@@ -215,11 +215,11 @@ fn keys_line(state: &State) -> String {
     format!(
         "{} period  {}-{} group  {} breakdown",
         [Command::PrevPeriod, Command::NextPeriod]
-            .map(|c| state.keymap.key_text(c))
+            .map(|c| state.settings.keymap.key_text(c))
             .join("/"),
-        state.keymap.key_text(Command::GroupDay),
-        state.keymap.key_text(Command::GroupYear),
-        state.keymap.key_text(Command::NextDimension),
+        state.settings.keymap.key_text(Command::GroupDay),
+        state.settings.keymap.key_text(Command::GroupYear),
+        state.settings.keymap.key_text(Command::NextDimension),
     )
 }
 

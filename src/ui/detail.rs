@@ -26,7 +26,10 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     let width = usize::from(inner.width);
     let mut lines = Vec::new();
     let mut head = vec![
-        Span::styled(format_date(t.date, &state.date_format), theme.header),
+        Span::styled(
+            format_date(t.date, &state.settings.date_format),
+            theme.header,
+        ),
         Span::raw(" "),
         Span::styled(format!("[{}]", t.status.name()), theme.accent),
     ];

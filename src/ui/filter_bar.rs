@@ -40,6 +40,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     )];
     if value.is_empty() && !editing {
         let key = state
+            .settings
             .keymap
             .key_text(crate::config::keymap::Command::Filter);
         spans.push(Span::styled(

@@ -11,7 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
-    let entries = state.keymap.help_lines();
+    let entries = state.settings.keymap.help_lines();
     let popup = centered(
         area,
         area.width.saturating_sub(2).min(120),

@@ -25,7 +25,7 @@ use theme::Theme;
 
 /// Draws the whole screen for `state`.
 pub fn draw(frame: &mut Frame<'_>, state: &State) {
-    let theme = Theme::new(state.theme, state.no_color);
+    let theme = Theme::new(state.settings.theme, state.settings.no_color);
     let areas = crate::layout::areas(frame.area(), state.focus, state.filter_rows());
     filter_bar::draw(frame, areas.filter, state, &theme);
     if let Some(tabs) = areas.tabs {
@@ -65,6 +65,7 @@ fn draw_tabs(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         spans.push(Span::raw(" "));
     }
     let keys = state
+        .settings
         .keymap
         .key_text(crate::config::keymap::Command::NextPane);
     spans.push(Span::styled(format!("({keys} switches)"), theme.dim));

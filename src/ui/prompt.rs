@@ -62,7 +62,10 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, (state, prompt): (&State, &Prompt
         theme.dim,
     ));
     lines.push(Line::raw(""));
-    let undo = state.keymap.key_text(crate::config::keymap::Command::Undo);
+    let undo = state
+        .settings
+        .keymap
+        .key_text(crate::config::keymap::Command::Undo);
     lines.push(Line::styled(
         fit(
             &format!("Enter applies · Esc cancels · {undo} undoes afterwards"),

@@ -15,14 +15,14 @@ use unicode_width::UnicodeWidthStr;
 const SPINNER: [char; 8] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧'];
 
 pub fn spinner(state: &State) -> char {
-    SPINNER[(state.ticks % SPINNER.len() as u64) as usize]
+    SPINNER[(state.requests.ticks % SPINNER.len() as u64) as usize]
 }
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     let width = usize::from(area.width);
     let sep = || Span::styled(" │ ", theme.dim);
     let mut spans = vec![Span::styled(
-        fit(&state.source_label, (width / 4).max(8)),
+        fit(&state.settings.source_label, (width / 4).max(8)),
         theme.accent,
     )];
     match &state.phase {
@@ -205,7 +205,7 @@ pub fn draw_footer(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &The
     }
     let mut spans: Vec<Span<'_>> = Vec::new();
     let mut used = 0;
-    for (command, item) in state.keymap.footer_items() {
+    for (command, item) in state.settings.keymap.footer_items() {
         let extra = if spans.is_empty() { 0 } else { 2 };
         if used + extra + item.width() > width {
             break;

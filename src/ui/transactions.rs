@@ -100,9 +100,12 @@ fn columns<'a>(
     (total, rows_on_screen): (usize, usize),
     theme: &Theme,
 ) -> (Vec<Constraint>, Row<'a>) {
-    let date_w = format_date(NaiveDate::MIN.max(state.today), &state.date_format)
-        .width()
-        .max(8);
+    let date_w = format_date(
+        NaiveDate::MIN.max(state.settings.today),
+        &state.settings.date_format,
+    )
+    .width()
+    .max(8);
     let wide = inner_width >= 100;
     // The amount column fits the widest amount on screen: an amount is never cut (a cut minus sign would turn
     // money out into money in); the description gives way.
@@ -180,7 +183,11 @@ fn draw_not_ready(
     frame.render_widget(block, area);
     match &state.phase {
         Phase::Loading => {
-            let text = format!("{} Loading {}…", spinner(state), clean(&state.source_label));
+            let text = format!(
+                "{} Loading {}…",
+                spinner(state),
+                clean(&state.settings.source_label)
+            );
             let r = centered(inner, u16::try_from(text.width()).unwrap_or(u16::MAX), 1);
             frame.render_widget(Span::styled(text, theme.accent), r);
         }
@@ -211,7 +218,7 @@ fn txn_row<'a>(t: &Transaction, state: &State, theme: &Theme, ncols: usize) -> R
         Status::Pending => "!",
         Status::Unmarked => " ",
     };
-    let date_style = if t.date > state.today {
+    let date_style = if t.date > state.settings.today {
         theme.dim
     } else {
         theme.text
@@ -241,7 +248,7 @@ fn txn_row<'a>(t: &Transaction, state: &State, theme: &Theme, ncols: usize) -> R
     let mut cells = vec![
         Cell::from(mark),
         Cell::from(Span::styled(
-            format_date(t.date, &state.date_format),
+            format_date(t.date, &state.settings.date_format),
             date_style,
         )),
         Cell::from(status),

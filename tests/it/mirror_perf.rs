@@ -185,9 +185,9 @@ async fn filter_keystroke_on_a_100k_mirror() {
     for c in "starbucks".chars() {
         let t = Instant::now();
         s.apply(key(c));
-        let generation = s.state.gens.page;
+        let generation = s.state.requests.gens.page;
         s.until("a filter page", |st| {
-            st.txns.pending_offset.is_none() && st.gens.page == generation
+            st.txns.pending_offset.is_none() && st.requests.gens.page == generation
         })
         .await;
         terminal

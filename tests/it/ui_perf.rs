@@ -97,9 +97,9 @@ async fn million_transaction_targets() {
     for c in "safeway".chars() {
         let t = Instant::now();
         s.apply(key(c));
-        let generation = s.state.gens.page;
+        let generation = s.state.requests.gens.page;
         s.until("a filter page", |st| {
-            st.txns.pending_offset.is_none() && st.gens.page == generation
+            st.txns.pending_offset.is_none() && st.requests.gens.page == generation
         })
         .await;
         terminal
@@ -177,9 +177,9 @@ async fn million_transaction_targets() {
     s.apply(key('/'));
     let t = Instant::now();
     s.apply(key('e'));
-    let generation = s.state.gens.page;
+    let generation = s.state.requests.gens.page;
     s.until("a filter page", |st| {
-        st.txns.pending_offset.is_none() && st.gens.page == generation
+        st.txns.pending_offset.is_none() && st.requests.gens.page == generation
     })
     .await;
     terminal

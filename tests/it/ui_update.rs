@@ -523,7 +523,7 @@ fn review_keys_mark_and_move_on() {
     assert!(s.filter.review);
     let (_, _, terms) = page_effect(&fx).expect("queue query");
     assert_eq!(terms, vec![Term::IsReview]);
-    let generation = s.gens.review;
+    let generation = s.requests.gens.review;
     update(
         &mut s,
         Action::ReviewCount {
@@ -542,7 +542,7 @@ fn live_reload_keeps_filter_and_selection() {
         update(&mut s, key(c));
     }
     update(&mut s, code(KeyCode::Enter));
-    let (generation, offset) = (s.gens.page, 0);
+    let (generation, offset) = (s.requests.gens.page, 0);
     update(
         &mut s,
         Action::Page {
@@ -583,7 +583,7 @@ fn accounts_pane_enter_filters_the_table() {
         },
         history: vec![],
     };
-    let generation = s.gens.accounts;
+    let generation = s.requests.gens.accounts;
     update(
         &mut s,
         Action::Accounts {
@@ -613,7 +613,7 @@ fn analytics_keys_change_grouping_and_period() {
             ..
         }
     )));
-    let stale = s.gens.analytics;
+    let stale = s.requests.gens.analytics;
     let fx = update(&mut s, key('b'));
     assert!(fx.iter().any(|e| matches!(
         e,
@@ -638,7 +638,7 @@ fn analytics_keys_change_grouping_and_period() {
         net: Balance::new(),
         count: 1,
     };
-    let generation = s.gens.analytics;
+    let generation = s.requests.gens.analytics;
     update(
         &mut s,
         Action::Analytics {
@@ -694,7 +694,7 @@ fn row_keys_typed_before_the_new_query_answers_apply_to_its_rows() {
     update(&mut s, key('/'));
     update(&mut s, key('x'));
     update(&mut s, code(KeyCode::Enter));
-    let generation = s.gens.page;
+    let generation = s.requests.gens.page;
     // Space and j arrive before the page: nothing is selected from the old rows.
     update(&mut s, key(' '));
     update(&mut s, key(' '));
@@ -795,7 +795,7 @@ fn ids_renamed_by_a_write_are_followed_in_undo_and_selection() {
 fn reviewing_in_the_queue_keeps_the_cursor_on_the_next_transaction() {
     let mut s = ready(5, true);
     update(&mut s, key('R'));
-    let generation = s.gens.page;
+    let generation = s.requests.gens.page;
     update(
         &mut s,
         Action::Page {
@@ -824,7 +824,7 @@ fn reviewing_in_the_queue_keeps_the_cursor_on_the_next_transaction() {
         ),
     );
     // t0 left the queue: the refreshed page starts at t1.
-    let generation = s.gens.page;
+    let generation = s.requests.gens.page;
     let mut reply = page(0, 5);
     reply.items.remove(0);
     reply.total = 4;
@@ -925,7 +925,7 @@ fn a_server_s_own_reason_is_shown_for_what_it_cannot_do() {
         "Sure has no cleared/pending status".into(),
     );
     update(&mut s, opened(c));
-    let (generation, offset, _) = (s.gens.page, 0, ());
+    let (generation, offset, _) = (s.requests.gens.page, 0, ());
     update(
         &mut s,
         Action::Page {
@@ -1120,7 +1120,7 @@ fn sync_on_the_accounts_pane_asks_for_that_account_elsewhere_for_everything() {
     s.capabilities.sync = true;
     let mut bal = Balance::new();
     bal.add(Decimal::new(100, 0), "EUR");
-    let generation = s.gens.accounts;
+    let generation = s.requests.gens.accounts;
     update(
         &mut s,
         Action::Accounts {
