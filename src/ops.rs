@@ -144,11 +144,6 @@ impl UndoEntry {
             }
         }
     }
-
-    /// How many transactions the edit changed.
-    pub fn changed(&self) -> usize {
-        self.forward.len()
-    }
 }
 
 /// What a batch of edits did: an undo entry per edit (in order) and the write's result.
@@ -347,16 +342,11 @@ pub fn preview(t: &Transaction, change: &Change, caps: &Capabilities) -> Transac
 
 /// Why a transaction is in the review queue, for the queue's column: `pending`, `review tag`, `no category`…
 pub fn review_reasons(t: &Transaction) -> Vec<&'static str> {
-    let kind = |p: &crate::domain::Posting| {
-        p.account_kind
-            .unwrap_or_else(|| crate::domain::account_kind(&p.account))
-    };
-    let transfer = t.postings.len() >= 2 && t.postings.iter().all(|p| kind(p).is_real());
     crate::domain::review_reasons(
         t.status,
         t.has_tag(REVIEW_TAG),
         t.category.as_deref(),
-        transfer,
+        t.is_transfer(),
         t.needs_review,
     )
 }

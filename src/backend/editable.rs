@@ -35,12 +35,7 @@ impl Editable {
             category: t.category.clone(),
             note: t.note.clone(),
             read_only: t.read_only,
-            transfer: t.postings.len() >= 2
-                && t.postings.iter().all(|p| {
-                    p.account_kind
-                        .unwrap_or_else(|| crate::domain::account_kind(&p.account))
-                        .is_real()
-                }),
+            transfer: t.is_transfer(),
         }
     }
 

@@ -177,6 +177,12 @@ pub struct Transaction {
 }
 
 impl Transaction {
+    /// A transfer between the holder's own accounts (two or more postings, all to real accounts): it needs no
+    /// category to leave the review queue.
+    pub fn is_transfer(&self) -> bool {
+        self.postings.len() >= 2 && self.postings.iter().all(|p| p.account_kind().is_real())
+    }
+
     pub fn has_tag(&self, name: &str) -> bool {
         self.tags.iter().any(|t| t.name.eq_ignore_ascii_case(name))
             || self
