@@ -108,7 +108,7 @@ fn open_detail(state: &mut State, fx: &mut Vec<Effect>) {
             return;
         }
         Pane::Accounts => {
-            let Some(row) = state.accounts.get(state.account_cursor) else {
+            let Some(row) = state.data.accounts.get(state.account_cursor) else {
                 return;
             };
             let name = &row.account.name;
@@ -156,13 +156,14 @@ fn tag_prompt(state: &mut State, kind: PromptKind) {
         targets,
         completions: Vec::new(),
     };
-    update_completions(&mut prompt, &state.tags, &state.categories);
+    update_completions(&mut prompt, &state.data.tags, &state.data.categories);
     state.mode = Mode::Prompt(prompt);
 }
 
 fn review_queue(state: &mut State, fx: &mut Vec<Effect>) {
     state.filter.review = !state.filter.review;
     let what = state
+        .data
         .capabilities
         .reason("review_queue")
         .unwrap_or("unmarked or pending, uncategorised, or tagged review")
@@ -210,7 +211,7 @@ fn sync(state: &mut State, fx: &mut Vec<Effect>) {
     }
     // On the accounts pane: that account (a bank connection to sync); elsewhere: everything.
     let source = (state.focus == Pane::Accounts)
-        .then(|| state.accounts.get(state.account_cursor))
+        .then(|| state.data.accounts.get(state.account_cursor))
         .flatten()
         .map(|row| row.account.id.clone())
         .filter(|id| !id.is_empty());

@@ -157,7 +157,7 @@ pub(super) fn push_edit(
 ) {
     let seq = next_seq(state);
     let edit = Edit { ids, change };
-    show_edit(&state.capabilities, &edit, &mut state.txns.rows);
+    show_edit(&state.data.capabilities, &edit, &mut state.txns.rows);
     state.writes.pending += 1;
     state.writes.optimistic.push((seq, edit.clone()));
     fx.push(Effect::Edit { seq, edit });
@@ -177,7 +177,7 @@ fn show_edit(caps: &crate::backend::Capabilities, edit: &Edit, rows: &mut [Trans
 /// Shows the edits not yet saved on rows that just arrived from the backend.
 pub(super) fn show_pending(state: &State, rows: &mut [Transaction]) {
     for (_, edit) in &state.writes.optimistic {
-        show_edit(&state.capabilities, edit, rows);
+        show_edit(&state.data.capabilities, edit, rows);
     }
 }
 
@@ -196,7 +196,7 @@ fn advance(state: &mut State, fx: &mut Vec<Effect>) {
 /// `Some(reason)` when the backend lacks `capability` (a `Capabilities` field name): the backend's own reason
 /// when it gives one, else which backend cannot.
 pub(super) fn unavailable(state: &State, capability: &str, what: &str) -> Option<String> {
-    let caps = &state.capabilities;
+    let caps = &state.data.capabilities;
     if caps.has(capability) {
         None
     } else {
@@ -277,7 +277,7 @@ pub(super) fn single_edit_prompt(state: &mut State, command: Command) {
         targets,
         completions: Vec::new(),
     };
-    update_completions(&mut prompt, &state.tags, &state.categories);
+    update_completions(&mut prompt, &state.data.tags, &state.data.categories);
     state.mode = Mode::Prompt(prompt);
 }
 

@@ -14,7 +14,7 @@ pub(super) fn page_rows(state: &State) -> usize {
 pub(super) fn move_by(state: &mut State, delta: isize, fx: &mut Vec<Effect>) {
     match state.focus {
         Pane::Accounts => {
-            let n = state.accounts.len();
+            let n = state.data.accounts.len();
             if n > 0 {
                 state.account_cursor = state.account_cursor.saturating_add_signed(delta).min(n - 1);
             }

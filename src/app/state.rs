@@ -273,25 +273,15 @@ pub struct Requests {
     pub deferred: Vec<crate::config::keymap::Command>,
 }
 
-/// Everything the dashboard knows: its settings, the data loaded from the backend, what is on screen (focus, mode,
-/// filter, table, selection), the writes in flight and the request bookkeeping.
+/// What the backend said about itself and the ledger besides the table: what it can do, its problems, the accounts
+/// (with sparkline histories), the review queue's size, tags and categories for completion, its background
+/// activity, and the recurring transactions with projected balances.
 #[derive(Debug, Clone)]
-pub struct State {
-    pub settings: Settings,
-    pub requests: Requests,
-    pub phase: Phase,
+pub struct LedgerData {
     pub capabilities: Capabilities,
     /// Problems the backend reported while loading (journal syntax), shown as the first status message.
     pub diagnostics: usize,
-    pub focus: Pane,
-    pub mode: Mode,
-    pub filter: Filter,
-    pub txns: TxnWindow,
-    pub table: TableView,
-    pub selection: Selection,
     pub accounts: Vec<AccountRow>,
-    pub account_cursor: usize,
-    pub analytics: Analytics,
     pub review_count: Option<usize>,
     pub tags: Vec<TagInfo>,
     /// Categories a transaction can be given, for completion.
@@ -300,6 +290,24 @@ pub struct State {
     pub activity: crate::backend::Activity,
     /// Recurring transactions found in the history and each account's projected balance.
     pub projections: crate::analytics::recurring::Projections,
+}
+
+/// Everything the dashboard knows: its settings, the data loaded from the backend, what is on screen (focus, mode,
+/// filter, table, selection), the writes in flight and the request bookkeeping.
+#[derive(Debug, Clone)]
+pub struct State {
+    pub settings: Settings,
+    pub requests: Requests,
+    pub phase: Phase,
+    pub data: LedgerData,
+    pub focus: Pane,
+    pub mode: Mode,
+    pub filter: Filter,
+    pub txns: TxnWindow,
+    pub table: TableView,
+    pub selection: Selection,
+    pub account_cursor: usize,
+    pub analytics: Analytics,
     pub undo: UndoStack,
     pub writes: Writes,
     pub status: Option<StatusMessage>,
@@ -335,8 +343,16 @@ impl State {
             },
             requests: Requests::default(),
             phase: Phase::Loading,
-            capabilities: Capabilities::read_only(opts.source_label),
-            diagnostics: 0,
+            data: LedgerData {
+                capabilities: Capabilities::read_only(opts.source_label),
+                diagnostics: 0,
+                accounts: Vec::new(),
+                review_count: None,
+                tags: Vec::new(),
+                categories: Vec::new(),
+                activity: Default::default(),
+                projections: Default::default(),
+            },
             focus,
             mode: Mode::Normal,
             filter: Filter {
@@ -346,14 +362,8 @@ impl State {
             txns: TxnWindow::default(),
             table: TableView::default(),
             selection: Selection::default(),
-            accounts: Vec::new(),
             account_cursor: 0,
             analytics,
-            review_count: None,
-            tags: Vec::new(),
-            categories: Vec::new(),
-            activity: Default::default(),
-            projections: Default::default(),
             undo: UndoStack::default(),
             writes: Writes::default(),
             status: None,

@@ -47,19 +47,19 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::ReviewCount { generation, reply } => {
             if generation == state.requests.gens.review {
                 match reply {
-                    Ok(n) => state.review_count = Some(n),
+                    Ok(n) => state.data.review_count = Some(n),
                     Err(e) => state.set_error(format!("review queue: {e}")),
                 }
             }
         }
         Action::Tags(reply) => on_tags(state, reply),
         Action::Categories(reply) => match reply {
-            Ok(c) => state.categories = c,
+            Ok(c) => state.data.categories = c,
             Err(e) => state.set_error(format!("categories: {e}")),
         },
         Action::Activity(a) => on_activity(state, a),
         Action::Projections(reply) => match reply {
-            Ok(p) => state.projections = p,
+            Ok(p) => state.data.projections = p,
             Err(e) => tracing::warn!("projections: {e}"),
         },
         Action::Collected {
@@ -87,7 +87,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                         .last_write_tick
                         .is_some_and(|t| state.requests.ticks <= t + 2 * RELOAD_EVERY_TICKS);
                     if !ours {
-                        state.set_status(if state.capabilities.watch {
+                        state.set_status(if state.data.capabilities.watch {
                             "the data changed on disk: reloaded"
                         } else {
                             "new data from the server: reloaded"
@@ -112,7 +112,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
 
 /// What the backend does in the background changed: a sync's progress or end, edits sent or refused.
 fn on_activity(state: &mut State, a: crate::backend::Activity) {
-    let was = std::mem::replace(&mut state.activity, a.clone());
+    let was = std::mem::replace(&mut state.data.activity, a.clone());
     let now = &a;
     if let Some(note) = &now.note
         && was.note.as_ref() != Some(note)
@@ -132,8 +132,8 @@ fn on_activity(state: &mut State, a: crate::backend::Activity) {
         state.set_error(format!("{n} edit(s) refused ({key} retries): {e}"));
     }
     if was.syncing.is_some()
-        && state.activity.syncing.is_none()
-        && state.activity.sync_error.is_none()
+        && state.data.activity.syncing.is_none()
+        && state.data.activity.sync_error.is_none()
     {
         state.set_status("synced with the server");
     }
@@ -187,14 +187,14 @@ fn on_opened(state: &mut State, reply: Reply<Opened>, fx: &mut Vec<Effect>) {
             } else {
                 opened.capabilities.label.clone()
             };
-            state.capabilities = opened.capabilities;
-            state.diagnostics = opened.diagnostics;
+            state.data.capabilities = opened.capabilities;
+            state.data.diagnostics = opened.diagnostics;
             if let Some(first) = opened.first_diagnostic {
                 state.set_error(format!(
                     "{} problem(s) while loading; first: {first}",
                     opened.diagnostics
                 ));
-            } else if let Some(why) = read_only_reason(&state.capabilities) {
+            } else if let Some(why) = read_only_reason(&state.data.capabilities) {
                 // Said at once, not at the first edit: the footer greys the edit keys, this says why.
                 state.set_status(format!("read-only: {why}"));
             }
@@ -296,10 +296,10 @@ fn on_accounts(state: &mut State, generation: u64, reply: Reply<Vec<AccountRow>>
     }
     match reply {
         Ok(rows) => {
-            state.accounts = rows;
+            state.data.accounts = rows;
             state.account_cursor = state
                 .account_cursor
-                .min(state.accounts.len().saturating_sub(1));
+                .min(state.data.accounts.len().saturating_sub(1));
         }
         Err(e) => state.set_error(format!("accounts: {e}")),
     }
@@ -309,7 +309,7 @@ fn on_tags(state: &mut State, reply: Reply<Vec<TagInfo>>) {
     match reply {
         Ok(mut tags) => {
             tags.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
-            state.tags = tags;
+            state.data.tags = tags;
         }
         Err(e) => state.set_error(format!("tags: {e}")),
     }
@@ -476,7 +476,7 @@ fn on_paste(state: &mut State, text: &str, fx: &mut Vec<Effect>) {
             for c in clean.chars() {
                 p.input.handle(tui_input::InputRequest::InsertChar(c));
             }
-            update_completions(p, &state.tags, &state.categories);
+            update_completions(p, &state.data.tags, &state.data.categories);
         }
         Mode::Normal | Mode::Help => {}
     }
@@ -581,7 +581,7 @@ fn prompt_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
                 } else {
                     complete_word(&mut prompt.input, &first);
                 }
-                update_completions(prompt, &state.tags, &state.categories);
+                update_completions(prompt, &state.data.tags, &state.data.categories);
             }
         }
         KeyCode::Enter => {
@@ -592,7 +592,7 @@ fn prompt_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
         _ => {
             if let Some(req) = to_input_request(&Event::Key(key)) {
                 prompt.input.handle(req);
-                update_completions(prompt, &state.tags, &state.categories);
+                update_completions(prompt, &state.data.tags, &state.data.categories);
             }
         }
     }

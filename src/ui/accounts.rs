@@ -28,7 +28,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     if state.phase != Phase::Ready {
         return;
     }
-    if state.accounts.is_empty() {
+    if state.data.accounts.is_empty() {
         frame.render_widget(
             Span::styled("No asset or liability accounts.", theme.dim),
             inner,
@@ -47,7 +47,14 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     };
     let top = state.account_cursor.saturating_sub(height - 1);
     let mut lines = Vec::new();
-    for (i, row) in state.accounts.iter().enumerate().skip(top).take(height) {
+    for (i, row) in state
+        .data
+        .accounts
+        .iter()
+        .enumerate()
+        .skip(top)
+        .take(height)
+    {
         let balance = money(&row.account.balance);
         let name_w = width.saturating_sub(balance.width() + spark_w + 2).max(4);
         let mut spans = vec![Span::raw(pad_end(&fit(&row.account.name, name_w), name_w))];
@@ -91,6 +98,7 @@ fn projection(state: &State, account: &Account, months: usize) -> Vec<Decimal> {
         return Vec::new();
     };
     state
+        .data
         .projections
         .accounts
         .iter()

@@ -98,7 +98,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         return;
     }
     let width = usize::from(inner.width);
-    let Some(commodity) = main_commodity(&a.periods, &state.accounts) else {
+    let Some(commodity) = main_commodity(&a.periods, &state.data.accounts) else {
         let empty = Line::styled("No income or spending for this filter.", theme.dim);
         frame.render_widget(Paragraph::new(vec![empty]), inner);
         return;
@@ -120,7 +120,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     ));
     let room = usize::from(inner.height).saturating_sub(lines.len());
     // Recurring transactions found in the history get the last lines when there is room for them and a few bars.
-    let recurring = &state.projections.recurring;
+    let recurring = &state.data.projections.recurring;
     let recurring_lines = if recurring.is_empty() || room < 8 {
         0
     } else {

@@ -70,7 +70,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
                 spans.push(Span::styled(text, theme.selected));
             }
             spans.push(sep());
-            let review = state.review_count.map_or("…".to_string(), thousands);
+            let review = state.data.review_count.map_or("…".to_string(), thousands);
             spans.push(Span::styled(format!("review {review}"), theme.accent));
             for (text, error) in activity(state, chrono::Utc::now()) {
                 spans.push(sep());
@@ -122,7 +122,7 @@ pub fn age(since: chrono::TimeDelta) -> String {
 /// What the backend does in the background, as status-bar pieces (text, is an error): a mirror's sync progress or
 /// age, edits being sent (or held by the server's rate limit), edits the server refused.
 pub fn activity(state: &State, now: chrono::DateTime<chrono::Utc>) -> Vec<(String, bool)> {
-    let a = &state.activity;
+    let a = &state.data.activity;
     let mut out = Vec::new();
     match (a.syncing, a.synced_at) {
         (Some((got, Some(total))), _) => out.push((
@@ -214,8 +214,8 @@ pub fn draw_footer(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &The
             spans.push(Span::raw("  "));
         }
         used += extra + item.width();
-        let available =
-            state.phase == Phase::Ready && capable(&state.capabilities, command) != Some(false);
+        let available = state.phase == Phase::Ready
+            && capable(&state.data.capabilities, command) != Some(false);
         let (key, word) = item.split_once(' ').unwrap_or((item.as_str(), ""));
         let (key_style, word_style) =
             if available || command == Command::Help || command == Command::Quit {

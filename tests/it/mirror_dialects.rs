@@ -634,7 +634,7 @@ async fn drawn_harmlessly(backend: Arc<dyn Backend>) {
     for e in update(&mut state, Action::Opened(Ok(opened))) {
         runner.run(e);
     }
-    while state.txns.total.is_none() || state.accounts.is_empty() {
+    while state.txns.total.is_none() || state.data.accounts.is_empty() {
         let a = tokio::time::timeout(Duration::from_secs(30), rx.recv())
             .await
             .expect("a reply")

@@ -165,7 +165,7 @@ async fn review_queue() {
         let mut h = Harness::open(size).await;
         h.keys("R").await;
         assert!(h.state.filter.review);
-        assert_eq!(Some(h.state.total()), h.state.review_count);
+        assert_eq!(Some(h.state.total()), h.state.data.review_count);
         insta::assert_snapshot!(format!("review_queue_{}x{}", size.0, size.1), h.screen());
     }
 }

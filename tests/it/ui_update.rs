@@ -531,7 +531,7 @@ fn review_keys_mark_and_move_on() {
             reply: Ok(7),
         },
     );
-    assert_eq!(s.review_count, Some(7));
+    assert_eq!(s.data.review_count, Some(7));
 }
 
 #[test]
@@ -946,7 +946,7 @@ fn a_server_s_own_reason_is_shown_for_what_it_cannot_do() {
 #[test]
 fn the_category_prompt_completes_whole_names_from_the_server_s_categories() {
     let mut s = ready(10, true);
-    s.capabilities.edit_category = true;
+    s.data.capabilities.edit_category = true;
     update(
         &mut s,
         Action::Categories(Ok(vec![
@@ -1076,7 +1076,7 @@ fn archiving_asks_first_and_cannot_be_undone() {
         "a journal cannot archive: {:?}",
         s.status
     );
-    s.capabilities.archive = true;
+    s.data.capabilities.archive = true;
     update(&mut s, key(' '));
     update(&mut s, key(' '));
     update(&mut s, key('X'));
@@ -1117,7 +1117,7 @@ fn archiving_asks_first_and_cannot_be_undone() {
 #[test]
 fn sync_on_the_accounts_pane_asks_for_that_account_elsewhere_for_everything() {
     let mut s = ready(10, true);
-    s.capabilities.sync = true;
+    s.data.capabilities.sync = true;
     let mut bal = Balance::new();
     bal.add(Decimal::new(100, 0), "EUR");
     let generation = s.requests.gens.accounts;
