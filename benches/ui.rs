@@ -73,7 +73,7 @@ fn loaded_state(size: (u16, u16)) -> State {
             no_color: false,
         },
     );
-    s.size = size;
+    s.screen.size = size;
     let fx = update(
         &mut s,
         Action::Opened(Ok(Opened {

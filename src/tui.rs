@@ -141,7 +141,7 @@ pub async fn run_dashboard(opts: DashboardOptions) -> Result<(), AppError> {
     let mut terminal = ratatui::try_init()?;
     install_panic_flag();
     let size = terminal.size()?;
-    state.size = (size.width, size.height);
+    state.screen.size = (size.width, size.height);
 
     let (tx, rx) = mpsc::unbounded_channel();
     let stop = Arc::new(AtomicBool::new(false));

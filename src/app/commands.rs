@@ -29,7 +29,7 @@ pub(super) fn run_command(state: &mut State, command: Command, fx: &mut Vec<Effe
     }
     match command {
         Command::Quit => quit(state, fx),
-        Command::Help => state.mode = Mode::Help,
+        Command::Help => state.screen.mode = Mode::Help,
         Command::MoveDown => move_by(state, 1, fx),
         Command::MoveUp => move_by(state, -1, fx),
         Command::PageDown => move_by(state, page_rows(state) as isize, fx),
@@ -39,7 +39,7 @@ pub(super) fn run_command(state: &mut State, command: Command, fx: &mut Vec<Effe
         Command::NextPane => cycle_pane(state, 1, fx),
         Command::PrevPane => cycle_pane(state, -1, fx),
         Command::OpenDetail => open_detail(state, fx),
-        Command::Filter => state.mode = Mode::Filter,
+        Command::Filter => state.screen.mode = Mode::Filter,
         Command::Back => back(state, fx),
         Command::ToggleSelect => toggle_select(state, fx),
         Command::RangeSelect => range_select(state, fx),
@@ -54,7 +54,7 @@ pub(super) fn run_command(state: &mut State, command: Command, fx: &mut Vec<Effe
         Command::Redo => undo_or_redo(state, WriteKind::Redo, fx),
         Command::Sort => next_sort(state, fx),
         Command::ReverseSort => {
-            state.table.ascending = !state.table.ascending;
+            state.screen.table.ascending = !state.screen.table.ascending;
             requery(state, fx);
         }
         Command::GroupDay => set_group(state, GroupBy::Day, fx),
@@ -89,26 +89,26 @@ fn cycle_pane(state: &mut State, step: isize, fx: &mut Vec<Effect>) {
     let n = Pane::ORDER.len() as isize;
     let i = Pane::ORDER
         .iter()
-        .position(|p| *p == state.focus)
+        .position(|p| *p == state.screen.focus)
         .unwrap_or(0) as isize;
-    state.focus = Pane::ORDER[(i + step).rem_euclid(n) as usize];
+    state.screen.focus = Pane::ORDER[(i + step).rem_euclid(n) as usize];
     scroll_into_view(state);
     ensure_window(state, fx);
 }
 
 /// `Enter`: the detail of the row; on an account or a highlighted period, the table filtered by it.
 fn open_detail(state: &mut State, fx: &mut Vec<Effect>) {
-    let text = match state.focus {
+    let text = match state.screen.focus {
         Pane::Transactions => {
-            state.focus = Pane::Detail;
+            state.screen.focus = Pane::Detail;
             return;
         }
         Pane::Detail => {
-            state.focus = Pane::Transactions;
+            state.screen.focus = Pane::Transactions;
             return;
         }
         Pane::Accounts => {
-            let Some(row) = state.data.accounts.get(state.account_cursor) else {
+            let Some(row) = state.data.accounts.get(state.screen.account_cursor) else {
                 return;
             };
             let name = &row.account.name;
@@ -138,7 +138,7 @@ fn open_detail(state: &mut State, fx: &mut Vec<Effect>) {
         }
     };
     state.filter.input = tui_input::Input::new(text);
-    state.focus = Pane::Transactions;
+    state.screen.focus = Pane::Transactions;
     filter_changed(state, fx);
 }
 
@@ -157,7 +157,7 @@ fn tag_prompt(state: &mut State, kind: PromptKind) {
         completions: Vec::new(),
     };
     update_completions(&mut prompt, &state.data.tags, &state.data.categories);
-    state.mode = Mode::Prompt(prompt);
+    state.screen.mode = Mode::Prompt(prompt);
 }
 
 fn review_queue(state: &mut State, fx: &mut Vec<Effect>) {
@@ -186,11 +186,12 @@ fn next_sort(state: &mut State, fx: &mut Vec<Effect>) {
     ];
     let i = order
         .iter()
-        .position(|k| *k == state.table.sort)
+        .position(|k| *k == state.screen.table.sort)
         .unwrap_or(0);
-    state.table.sort = order[(i + 1) % order.len()];
-    state.table.ascending = !matches!(state.table.sort, SortKey::Date | SortKey::Amount);
-    state.set_status(format!("sorted by {}", state.table.sort.name()));
+    state.screen.table.sort = order[(i + 1) % order.len()];
+    state.screen.table.ascending =
+        !matches!(state.screen.table.sort, SortKey::Date | SortKey::Amount);
+    state.set_status(format!("sorted by {}", state.screen.table.sort.name()));
     requery(state, fx);
 }
 
@@ -210,8 +211,8 @@ fn sync(state: &mut State, fx: &mut Vec<Effect>) {
         return;
     }
     // On the accounts pane: that account (a bank connection to sync); elsewhere: everything.
-    let source = (state.focus == Pane::Accounts)
-        .then(|| state.data.accounts.get(state.account_cursor))
+    let source = (state.screen.focus == Pane::Accounts)
+        .then(|| state.data.accounts.get(state.screen.account_cursor))
         .flatten()
         .map(|row| row.account.id.clone())
         .filter(|id| !id.is_empty());
@@ -227,7 +228,7 @@ fn archive_prompt(state: &mut State) {
     let Some(targets) = targets(state) else {
         return;
     };
-    state.mode = Mode::Prompt(Prompt {
+    state.screen.mode = Mode::Prompt(Prompt {
         kind: PromptKind::ConfirmArchive,
         input: tui_input::Input::default(),
         targets,
@@ -236,15 +237,15 @@ fn archive_prompt(state: &mut State) {
 }
 
 fn back(state: &mut State, fx: &mut Vec<Effect>) {
-    if state.focus == Pane::Detail {
-        state.focus = Pane::Transactions;
-    } else if state.selection.collecting.is_some() {
+    if state.screen.focus == Pane::Detail {
+        state.screen.focus = Pane::Transactions;
+    } else if state.screen.selection.collecting.is_some() {
         state.requests.gens.collect = state.requests.gens.bump();
-        state.selection.collecting = None;
+        state.screen.selection.collecting = None;
         state.set_status("selection stopped");
-    } else if !state.selection.ids.is_empty() {
-        let n = state.selection.ids.len();
-        state.selection = Default::default();
+    } else if !state.screen.selection.ids.is_empty() {
+        let n = state.screen.selection.ids.len();
+        state.screen.selection = Default::default();
         state.set_status(format!("{n} unselected"));
     } else if !state.filter.input.value().is_empty()
         || state.filter.review

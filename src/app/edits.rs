@@ -188,7 +188,7 @@ pub(super) fn forget_edits(state: &mut State, seqs: &[u64]) {
 
 /// Reviewing one by one: after an edit of the row under the cursor (no selection), move on to the next.
 fn advance(state: &mut State, fx: &mut Vec<Effect>) {
-    if state.selection.ids.is_empty() && state.focus == Pane::Transactions {
+    if state.screen.selection.ids.is_empty() && state.screen.focus == Pane::Transactions {
         move_by(state, 1, fx);
     }
 }
@@ -209,12 +209,12 @@ pub(super) fn unavailable(state: &State, capability: &str, what: &str) -> Option
 
 /// The transactions an edit applies to: the selection, or else the row under the cursor.
 pub(super) fn targets(state: &mut State) -> Option<Arc<Vec<TxnId>>> {
-    if state.selection.collecting.is_some() {
+    if state.screen.selection.collecting.is_some() {
         state.set_status("still selecting… wait for it to finish or press Esc");
         return None;
     }
-    if !state.selection.ids.is_empty() {
-        let mut ids: Vec<TxnId> = state.selection.ids.iter().cloned().collect();
+    if !state.screen.selection.ids.is_empty() {
+        let mut ids: Vec<TxnId> = state.screen.selection.ids.iter().cloned().collect();
         ids.sort();
         return Some(Arc::new(ids));
     }
@@ -248,7 +248,7 @@ pub(super) fn single_edit_prompt(state: &mut State, command: Command) {
         return;
     }
     // A category goes on the selection (or the row under the cursor); a note on the row under the cursor.
-    let many = kind == PromptKind::Category && !state.selection.ids.is_empty();
+    let many = kind == PromptKind::Category && !state.screen.selection.ids.is_empty();
     let targets = if many {
         match targets(state) {
             Some(ids) => ids,
@@ -278,7 +278,7 @@ pub(super) fn single_edit_prompt(state: &mut State, command: Command) {
         completions: Vec::new(),
     };
     update_completions(&mut prompt, &state.data.tags, &state.data.categories);
-    state.mode = Mode::Prompt(prompt);
+    state.screen.mode = Mode::Prompt(prompt);
 }
 
 /// `r` (`Change::Reviewed`: cleared and the `review` tag off, in one write) or `!` (pending) on the selection or the
@@ -305,46 +305,50 @@ pub(super) fn toggle_select(state: &mut State, fx: &mut Vec<Effect>) {
         return;
     };
     let (id, amount) = (t.id.clone(), t.amount());
-    if state.selection.ids.remove(&id) {
+    if state.screen.selection.ids.remove(&id) {
         let mut neg = Balance::new();
         for m in amount.amounts() {
             neg.add(-m.quantity, &m.commodity);
         }
-        state.selection.sum.merge(&neg);
+        state.screen.selection.sum.merge(&neg);
     } else {
-        state.selection.ids.insert(id);
-        state.selection.sum.merge(&amount);
+        state.screen.selection.ids.insert(id);
+        state.screen.selection.sum.merge(&amount);
     }
-    state.selection.anchor = Some(state.table.cursor);
+    state.screen.selection.anchor = Some(state.screen.table.cursor);
     move_by(state, 1, fx);
 }
 
 pub(super) fn range_select(state: &mut State, fx: &mut Vec<Effect>) {
-    let anchor = state.selection.anchor.unwrap_or(state.table.cursor);
-    let (start, end) = if anchor <= state.table.cursor {
-        (anchor, state.table.cursor + 1)
+    let anchor = state
+        .screen
+        .selection
+        .anchor
+        .unwrap_or(state.screen.table.cursor);
+    let (start, end) = if anchor <= state.screen.table.cursor {
+        (anchor, state.screen.table.cursor + 1)
     } else {
-        (state.table.cursor, anchor + 1)
+        (state.screen.table.cursor, anchor + 1)
     };
     let end = end.min(state.total());
     if state.txns.covers(start, end) {
         for i in start..end {
             if let Some(t) = state.txns.get(i) {
                 let (id, amount) = (t.id.clone(), t.amount());
-                if state.selection.ids.insert(id) {
-                    state.selection.sum.merge(&amount);
+                if state.screen.selection.ids.insert(id) {
+                    state.screen.selection.sum.merge(&amount);
                 }
             }
         }
-        state.set_status(format!("{} selected", state.selection.ids.len()));
+        state.set_status(format!("{} selected", state.screen.selection.ids.len()));
     } else {
         collect(state, start, end - start, fx);
     }
-    state.selection.anchor = Some(state.table.cursor);
+    state.screen.selection.anchor = Some(state.screen.table.cursor);
 }
 
 pub(super) fn select_all(state: &mut State, fx: &mut Vec<Effect>) {
-    state.selection = Default::default();
+    state.screen.selection = Default::default();
     let total = state.total();
     if total == 0 {
         state.set_status("nothing matches: nothing selected");
@@ -355,15 +359,15 @@ pub(super) fn select_all(state: &mut State, fx: &mut Vec<Effect>) {
 
 pub(super) fn collect(state: &mut State, offset: usize, limit: usize, fx: &mut Vec<Effect>) {
     state.requests.gens.collect = state.requests.gens.bump();
-    state.selection.collecting = Some((state.selection.ids.len(), limit));
+    state.screen.selection.collecting = Some((state.screen.selection.ids.len(), limit));
     fx.push(Effect::Collect {
         generation: state.requests.gens.collect,
         query: state.effective_query(),
         page: PageRequest {
             offset,
             limit,
-            sort: state.table.sort,
-            ascending: state.table.ascending,
+            sort: state.screen.table.sort,
+            ascending: state.screen.table.ascending,
         },
     });
 }

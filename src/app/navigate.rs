@@ -8,15 +8,19 @@ use super::state::{PAGE_ROWS, Pane, State};
 use crate::backend::GroupBy;
 
 pub(super) fn page_rows(state: &State) -> usize {
-    crate::layout::table_rows(state.size, state.filter_rows()).max(1)
+    crate::layout::table_rows(state.screen.size, state.filter_rows()).max(1)
 }
 
 pub(super) fn move_by(state: &mut State, delta: isize, fx: &mut Vec<Effect>) {
-    match state.focus {
+    match state.screen.focus {
         Pane::Accounts => {
             let n = state.data.accounts.len();
             if n > 0 {
-                state.account_cursor = state.account_cursor.saturating_add_signed(delta).min(n - 1);
+                state.screen.account_cursor = state
+                    .screen
+                    .account_cursor
+                    .saturating_add_signed(delta)
+                    .min(n - 1);
             }
         }
         Pane::Analytics => {
@@ -29,7 +33,8 @@ pub(super) fn move_by(state: &mut State, delta: isize, fx: &mut Vec<Effect>) {
             if total == 0 {
                 return;
             }
-            state.table.cursor = state
+            state.screen.table.cursor = state
+                .screen
                 .table
                 .cursor
                 .saturating_add_signed(delta)
@@ -42,13 +47,13 @@ pub(super) fn move_by(state: &mut State, delta: isize, fx: &mut Vec<Effect>) {
 
 pub(super) fn clamp_cursor(state: &mut State) {
     let total = state.total();
-    state.table.cursor = state.table.cursor.min(total.saturating_sub(1));
+    state.screen.table.cursor = state.screen.table.cursor.min(total.saturating_sub(1));
 }
 
 /// Moves the viewport so the cursor is visible.
 pub(super) fn scroll_into_view(state: &mut State) {
     let rows = page_rows(state);
-    let t = &mut state.table;
+    let t = &mut state.screen.table;
     if t.cursor < t.top {
         t.top = t.cursor;
     } else if t.cursor >= t.top + rows {
@@ -65,8 +70,8 @@ pub(super) fn ensure_window(state: &mut State, fx: &mut Vec<Effect>) {
     };
     let rows = page_rows(state);
     let margin = rows.min(PAGE_ROWS / 8);
-    let start = state.table.top.saturating_sub(margin);
-    let end = (state.table.top + rows + margin).min(total);
+    let start = state.screen.table.top.saturating_sub(margin);
+    let end = (state.screen.table.top + rows + margin).min(total);
     if state.txns.covers(start, end) || start >= end {
         return;
     }
@@ -74,6 +79,7 @@ pub(super) fn ensure_window(state: &mut State, fx: &mut Vec<Effect>) {
     let (offset, limit, extend) = if state.txns.rows.is_empty() || end <= w0 || start >= w1 {
         // Far from what is loaded: a fresh page centred on the viewport.
         let offset = state
+            .screen
             .table
             .top
             .saturating_sub((PAGE_ROWS.saturating_sub(rows)) / 2);

@@ -30,8 +30,8 @@ pub(super) fn request_rows(
         page: PageRequest {
             offset,
             limit,
-            sort: state.table.sort,
-            ascending: state.table.ascending,
+            sort: state.screen.table.sort,
+            ascending: state.screen.table.ascending,
         },
     });
 }
@@ -39,8 +39,8 @@ pub(super) fn request_rows(
 /// The query or sort changed: back to the top, fetch the first page and the analytics.
 pub(super) fn requery(state: &mut State, fx: &mut Vec<Effect>) {
     state.txns.awaiting_query = true;
-    state.table.cursor = 0;
-    state.table.top = 0;
+    state.screen.table.cursor = 0;
+    state.screen.table.top = 0;
     state.analytics.period = None;
     fetch_page(state, 0, fx);
     fetch_analytics(state, fx);
@@ -50,6 +50,7 @@ pub(super) fn requery(state: &mut State, fx: &mut Vec<Effect>) {
 pub(super) fn refresh(state: &mut State, fx: &mut Vec<Effect>) {
     state.txns.follow = state.current().map(|t| t.id.clone());
     let offset = state
+        .screen
         .table
         .top
         .saturating_sub((PAGE_ROWS.saturating_sub(page_rows(state))) / 2);

@@ -292,6 +292,19 @@ pub struct LedgerData {
     pub projections: crate::analytics::recurring::Projections,
 }
 
+/// What is on screen and where the person is in it: the focused pane, the mode (normal, filter, prompt, help), the
+/// table's cursor, scroll and sort, the selection, the accounts pane's cursor, and the terminal's size.
+#[derive(Debug, Clone)]
+pub struct Screen {
+    pub focus: Pane,
+    pub mode: Mode,
+    pub table: TableView,
+    pub selection: Selection,
+    pub account_cursor: usize,
+    /// Terminal size (columns, rows).
+    pub size: (u16, u16),
+}
+
 /// Everything the dashboard knows: its settings, the data loaded from the backend, what is on screen (focus, mode,
 /// filter, table, selection), the writes in flight and the request bookkeeping.
 #[derive(Debug, Clone)]
@@ -300,20 +313,14 @@ pub struct State {
     pub requests: Requests,
     pub phase: Phase,
     pub data: LedgerData,
-    pub focus: Pane,
-    pub mode: Mode,
+    pub screen: Screen,
     pub filter: Filter,
     pub txns: TxnWindow,
-    pub table: TableView,
-    pub selection: Selection,
-    pub account_cursor: usize,
     pub analytics: Analytics,
     pub undo: UndoStack,
     pub writes: Writes,
     pub status: Option<StatusMessage>,
     pub last_error: Option<String>,
-    /// Terminal size (columns, rows).
-    pub size: (u16, u16),
     pub quit: bool,
     /// Quit was asked while writes were in flight: quit when they are done (a second quit does not wait).
     pub quit_when_written: bool,
@@ -353,22 +360,24 @@ impl State {
                 activity: Default::default(),
                 projections: Default::default(),
             },
-            focus,
-            mode: Mode::Normal,
+            screen: Screen {
+                focus,
+                mode: Mode::Normal,
+                table: TableView::default(),
+                selection: Selection::default(),
+                account_cursor: 0,
+                size: (80, 24),
+            },
             filter: Filter {
                 review: config.default_view == View::Review,
                 ..Filter::default()
             },
             txns: TxnWindow::default(),
-            table: TableView::default(),
-            selection: Selection::default(),
-            account_cursor: 0,
             analytics,
             undo: UndoStack::default(),
             writes: Writes::default(),
             status: None,
             last_error: None,
-            size: (80, 24),
             quit: false,
             quit_when_written: false,
             dirty: true,
@@ -390,7 +399,7 @@ impl State {
 
     /// The transaction under the table cursor, if its page is loaded.
     pub fn current(&self) -> Option<&Transaction> {
-        self.txns.get(self.table.cursor)
+        self.txns.get(self.screen.table.cursor)
     }
 
     pub fn total(&self) -> usize {

@@ -31,7 +31,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Key(key) => on_key(state, key, &mut fx),
         Action::Paste(text) => on_paste(state, &text, &mut fx),
         Action::Resize(w, h) => {
-            state.size = (w, h);
+            state.screen.size = (w, h);
             scroll_into_view(state);
             ensure_window(state, &mut fx);
         }
@@ -146,7 +146,7 @@ fn on_tick(state: &mut State, fx: &mut Vec<Effect>) {
     }
     let busy = state.phase == Phase::Loading
         || state.writes.pending > 0
-        || state.selection.collecting.is_some()
+        || state.screen.selection.collecting.is_some()
         || state.txns.pending_offset.is_some();
     if busy {
         state.dirty = true;
@@ -225,7 +225,7 @@ fn on_page(
                 state.txns.short_at = Some(offset);
             }
             let extend = std::mem::take(&mut state.txns.pending_extend) && !was_awaiting;
-            let keep = state.table.top;
+            let keep = state.screen.table.top;
             let mut items = page.items;
             // Edits not yet saved show on every page that arrives before their write answers.
             edits::show_pending(state, &mut items);
@@ -236,7 +236,7 @@ fn on_page(
                 && !was_awaiting
                 && let Some(i) = state.txns.rows.iter().position(|t| t.id == id)
             {
-                state.table.cursor = state.txns.offset + i;
+                state.screen.table.cursor = state.txns.offset + i;
             }
             if !state.requests.background_requested {
                 // The table first; the rest once it is on screen.
@@ -297,7 +297,8 @@ fn on_accounts(state: &mut State, generation: u64, reply: Reply<Vec<AccountRow>>
     match reply {
         Ok(rows) => {
             state.data.accounts = rows;
-            state.account_cursor = state
+            state.screen.account_cursor = state
+                .screen
                 .account_cursor
                 .min(state.data.accounts.len().saturating_sub(1));
         }
@@ -326,20 +327,20 @@ fn on_collected(
         return;
     }
     if let Err(e) = reply {
-        state.selection.collecting = None;
+        state.screen.selection.collecting = None;
         state.set_error(format!("selecting: {e}"));
         return;
     }
     for (id, amount) in items {
-        if state.selection.ids.insert(id) {
-            state.selection.sum.merge(&amount);
+        if state.screen.selection.ids.insert(id) {
+            state.screen.selection.sum.merge(&amount);
         }
     }
     if done {
-        state.selection.collecting = None;
-        state.set_status(format!("{} selected", state.selection.ids.len()));
+        state.screen.selection.collecting = None;
+        state.set_status(format!("{} selected", state.screen.selection.ids.len()));
     } else {
-        state.selection.collecting = Some((state.selection.ids.len(), total));
+        state.screen.selection.collecting = Some((state.screen.selection.ids.len(), total));
     }
 }
 
@@ -357,8 +358,8 @@ fn on_write_done(
         }
     }
     for (old, new) in &renamed {
-        if state.selection.ids.remove(old) {
-            state.selection.ids.insert(new.clone());
+        if state.screen.selection.ids.remove(old) {
+            state.screen.selection.ids.insert(new.clone());
         }
     }
     // Confirmed, or rolled back: either way the rows now come from the backend as they are.
@@ -462,7 +463,7 @@ pub(super) fn undo_or_redo(state: &mut State, kind: WriteKind, fx: &mut Vec<Effe
 
 fn on_paste(state: &mut State, text: &str, fx: &mut Vec<Effect>) {
     let clean: String = text.chars().filter(|c| !c.is_control()).collect();
-    match &mut state.mode {
+    match &mut state.screen.mode {
         Mode::Filter => {
             for c in clean.chars() {
                 state
@@ -492,9 +493,9 @@ fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
         state.quit = true;
         return;
     }
-    match state.mode {
+    match state.screen.mode {
         Mode::Help => {
-            state.mode = Mode::Normal;
+            state.screen.mode = Mode::Normal;
         }
         Mode::Filter => filter_key(state, key, fx),
         Mode::Prompt(_) => prompt_key(state, key, fx),
@@ -515,7 +516,7 @@ fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
 
 fn filter_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
     match key.code {
-        KeyCode::Esc | KeyCode::Enter => state.mode = Mode::Normal,
+        KeyCode::Esc | KeyCode::Enter => state.screen.mode = Mode::Normal,
         KeyCode::Down | KeyCode::Up | KeyCode::PageDown | KeyCode::PageUp => {
             // Let people scroll the result without leaving the filter.
             let cmd = match key.code {
@@ -556,13 +557,13 @@ pub(super) fn filter_changed(state: &mut State, fx: &mut Vec<Effect>) {
 }
 
 fn prompt_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
-    let Mode::Prompt(prompt) = &mut state.mode else {
+    let Mode::Prompt(prompt) = &mut state.screen.mode else {
         return;
     };
     if prompt.kind == PromptKind::ConfirmArchive {
         // One key: y archives, anything else cancels.
         let ids = prompt.targets.clone();
-        state.mode = Mode::Normal;
+        state.screen.mode = Mode::Normal;
         if matches!(key.code, KeyCode::Char('y' | 'Y')) {
             state.writes.pending += 1;
             let seq = edits::next_seq(state);
@@ -573,7 +574,7 @@ fn prompt_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
         return;
     }
     match key.code {
-        KeyCode::Esc => state.mode = Mode::Normal,
+        KeyCode::Esc => state.screen.mode = Mode::Normal,
         KeyCode::Tab => {
             if let Some(first) = prompt.completions.first().cloned() {
                 if prompt.kind == PromptKind::Category {
@@ -586,7 +587,7 @@ fn prompt_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
         }
         KeyCode::Enter => {
             let prompt = prompt.clone();
-            state.mode = Mode::Normal;
+            state.screen.mode = Mode::Normal;
             submit_prompt(state, prompt, fx);
         }
         _ => {

@@ -17,7 +17,7 @@ use rust_decimal::prelude::ToPrimitive;
 use unicode_width::UnicodeWidthStr;
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
-    let focused = matches!(state.focus, Pane::Accounts);
+    let focused = matches!(state.screen.focus, Pane::Accounts);
     let block = pane_block(
         Line::from(title("Accounts", focused, theme)),
         focused,
@@ -45,7 +45,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     } else {
         (0, 0)
     };
-    let top = state.account_cursor.saturating_sub(height - 1);
+    let top = state.screen.account_cursor.saturating_sub(height - 1);
     let mut lines = Vec::new();
     for (i, row) in state
         .data
@@ -84,7 +84,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
             spans.push(Span::styled(next, theme.dim));
         }
         let mut line = Line::from(spans);
-        if focused && i == state.account_cursor {
+        if focused && i == state.screen.account_cursor {
             line = line.style(theme.cursor);
         }
         lines.push(line);

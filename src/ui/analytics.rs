@@ -80,7 +80,7 @@ fn f(d: Decimal) -> f64 {
 }
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
-    let focused = matches!(state.focus, Pane::Analytics);
+    let focused = matches!(state.screen.focus, Pane::Analytics);
     let a = &state.analytics;
     let head = format!(
         "Analytics · by {} · {}",

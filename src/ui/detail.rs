@@ -15,7 +15,7 @@ use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
-    let focused = matches!(state.focus, Pane::Detail);
+    let focused = matches!(state.screen.focus, Pane::Detail);
     let block = pane_block(Line::from(title("Detail", focused, theme)), focused, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);

@@ -14,15 +14,19 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     if area.height == 0 || area.width < 4 {
         return;
     }
-    let editing = matches!(state.mode, Mode::Filter);
+    let editing = matches!(state.screen.mode, Mode::Filter);
     let mut right = Vec::new();
     if state.filter.review {
         right.push(Span::styled(" REVIEW QUEUE ", theme.cursor));
         right.push(Span::raw(" "));
     }
-    let arrow = if state.table.ascending { "↑" } else { "↓" };
+    let arrow = if state.screen.table.ascending {
+        "↑"
+    } else {
+        "↓"
+    };
     right.push(Span::styled(
-        format!("sort {} {arrow}", state.table.sort.name()),
+        format!("sort {} {arrow}", state.screen.table.sort.name()),
         theme.dim,
     ));
     let right_width: usize = right.iter().map(|s| s.content.width()).sum();

@@ -26,7 +26,7 @@ use theme::Theme;
 /// Draws the whole screen for `state`.
 pub fn draw(frame: &mut Frame<'_>, state: &State) {
     let theme = Theme::new(state.settings.theme, state.settings.no_color);
-    let areas = crate::layout::areas(frame.area(), state.focus, state.filter_rows());
+    let areas = crate::layout::areas(frame.area(), state.screen.focus, state.filter_rows());
     filter_bar::draw(frame, areas.filter, state, &theme);
     if let Some(tabs) = areas.tabs {
         draw_tabs(frame, tabs, state, &theme);
@@ -45,7 +45,7 @@ pub fn draw(frame: &mut Frame<'_>, state: &State) {
     }
     status_bar::draw(frame, areas.status, state, &theme);
     status_bar::draw_footer(frame, areas.footer, state, &theme);
-    match &state.mode {
+    match &state.screen.mode {
         Mode::Help => help::draw(frame, frame.area(), state, &theme),
         Mode::Prompt(p) => prompt::draw(frame, frame.area(), (state, p), &theme),
         Mode::Normal | Mode::Filter => {}
@@ -56,7 +56,7 @@ pub fn draw(frame: &mut Frame<'_>, state: &State) {
 fn draw_tabs(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     let mut spans = Vec::new();
     for pane in Pane::ORDER {
-        let style = if pane == state.focus {
+        let style = if pane == state.screen.focus {
             theme.cursor
         } else {
             theme.dim

@@ -52,9 +52,10 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
                 }
                 None => spans.push(Span::styled(format!("{} …", spinner(state)), theme.dim)),
             }
-            if !state.selection.ids.is_empty() || state.selection.collecting.is_some() {
+            if !state.screen.selection.ids.is_empty() || state.screen.selection.collecting.is_some()
+            {
                 spans.push(sep());
-                let text = match state.selection.collecting {
+                let text = match state.screen.selection.collecting {
                     Some((got, total)) => format!(
                         "{} selecting {}/{}",
                         spinner(state),
@@ -63,8 +64,8 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
                     ),
                     None => format!(
                         "{} selected Σ {}",
-                        thousands(state.selection.ids.len()),
-                        money(&state.selection.sum)
+                        thousands(state.screen.selection.ids.len()),
+                        money(&state.screen.selection.sum)
                     ),
                 };
                 spans.push(Span::styled(text, theme.selected));
@@ -180,7 +181,7 @@ pub fn capable(caps: &Capabilities, command: Command) -> Option<bool> {
 
 pub fn draw_footer(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     let width = usize::from(area.width);
-    let fixed: Option<&str> = match state.mode {
+    let fixed: Option<&str> = match state.screen.mode {
         Mode::Filter => Some(
             "Enter/Esc done  ↑/↓ scroll  terms: words acct: desc: payee: tag:NAME amt:>50 date:2025-03 status:! cur: not: is:review",
         ),
@@ -190,7 +191,7 @@ pub fn draw_footer(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &The
         Mode::Help => Some("any key closes help"),
         Mode::Normal => None,
     };
-    if let (Mode::Normal, Some(message)) = (&state.mode, &state.status) {
+    if let (Mode::Normal, Some(message)) = (&state.screen.mode, &state.status) {
         let style = if message.error {
             theme.error
         } else {

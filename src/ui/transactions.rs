@@ -28,7 +28,7 @@ pub fn format_date(date: NaiveDate, format: &str) -> String {
 }
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
-    let focused = matches!(state.focus, Pane::Transactions);
+    let focused = matches!(state.screen.focus, Pane::Transactions);
     if state.phase != Phase::Ready {
         draw_not_ready(frame, area, state, (focused, theme));
         return;
@@ -45,7 +45,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
             } else {
                 format!(
                     " {} of {} ",
-                    thousands(state.table.cursor + 1),
+                    thousands(state.screen.table.cursor + 1),
                     thousands(total)
                 )
             },
@@ -68,7 +68,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     let (widths, header) = columns(state, inner.width, (total, rows_on_screen), theme);
     let ncols = widths.len();
     let mut rows = Vec::with_capacity(rows_on_screen);
-    for i in state.table.top..(state.table.top + rows_on_screen).min(total) {
+    for i in state.screen.table.top..(state.screen.table.top + rows_on_screen).min(total) {
         let row = match state.txns.get(i) {
             Some(t) => txn_row(t, state, theme, ncols),
             None => Row::new([Cell::from(""), Cell::from(Span::styled("…", theme.dim))]),
@@ -76,10 +76,12 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         let selected = state
             .txns
             .get(i)
-            .is_some_and(|t| state.selection.ids.contains(&t.id));
-        let style = if i == state.table.cursor && (focused || matches!(state.focus, Pane::Detail)) {
+            .is_some_and(|t| state.screen.selection.ids.contains(&t.id));
+        let style = if i == state.screen.table.cursor
+            && (focused || matches!(state.screen.focus, Pane::Detail))
+        {
             theme.cursor
-        } else if i == state.table.cursor {
+        } else if i == state.screen.table.cursor {
             theme.cursor.patch(theme.dim)
         } else if selected {
             theme.selected
@@ -109,7 +111,7 @@ fn columns<'a>(
     let wide = inner_width >= 100;
     // The amount column fits the widest amount on screen: an amount is never cut (a cut minus sign would turn
     // money out into money in); the description gives way.
-    let widest = (state.table.top..(state.table.top + rows_on_screen).min(total))
+    let widest = (state.screen.table.top..(state.screen.table.top + rows_on_screen).min(total))
         .filter_map(|i| state.txns.get(i))
         .map(|t| money(&t.amount()).width())
         .max()
@@ -129,7 +131,7 @@ fn columns<'a>(
     if inner_width >= 70 && state.filter.review {
         // In the review queue the last column says why each row is there (what `r` or `c` would settle), as wide
         // as the widest reason on screen (up to 22 columns: "pending, no category" fits).
-        let why_w = (state.table.top..(state.table.top + rows_on_screen).min(total))
+        let why_w = (state.screen.table.top..(state.screen.table.top + rows_on_screen).min(total))
             .filter_map(|i| state.txns.get(i))
             .map(|t| crate::ops::review_reasons(t).join(", ").width())
             .max()
@@ -142,14 +144,18 @@ fn columns<'a>(
         header.push("Tags");
     }
     // The sorted column carries the direction.
-    let sorted = match state.table.sort {
+    let sorted = match state.screen.table.sort {
         SortKey::Date => 1,
         SortKey::Status => 2,
         SortKey::Payee => 3,
         SortKey::Category => 4,
         SortKey::Amount => 5,
     };
-    let arrow = if state.table.ascending { "▲" } else { "▼" };
+    let arrow = if state.screen.table.ascending {
+        "▲"
+    } else {
+        "▼"
+    };
     let header = Row::new(header.into_iter().enumerate().map(|(i, h)| {
         let text = match (i == sorted, h.is_empty()) {
             (false, _) => h.to_string(),
@@ -206,7 +212,7 @@ fn draw_not_ready(
 }
 
 fn txn_row<'a>(t: &Transaction, state: &State, theme: &Theme, ncols: usize) -> Row<'a> {
-    let mark = if state.selection.ids.contains(&t.id) {
+    let mark = if state.screen.selection.ids.contains(&t.id) {
         "●"
     } else if t.read_only {
         "∅"

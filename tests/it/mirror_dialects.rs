@@ -630,7 +630,7 @@ async fn drawn_harmlessly(backend: Arc<dyn Backend>) {
             no_color: true,
         },
     );
-    state.size = (120, 34);
+    state.screen.size = (120, 34);
     for e in update(&mut state, Action::Opened(Ok(opened))) {
         runner.run(e);
     }

@@ -44,7 +44,7 @@ impl Session {
                 no_color: false,
             },
         );
-        state.size = (120, 34);
+        state.screen.size = (120, 34);
         Session {
             state,
             runner: EffectRunner::new(backend, tx),

@@ -46,7 +46,7 @@ impl Session {
                 no_color: false,
             },
         );
-        state.size = (160, 48);
+        state.screen.size = (160, 48);
         let mut s = Session {
             state,
             runner: EffectRunner::new(backend, tx),
@@ -127,8 +127,10 @@ impl Session {
 
     async fn select_all(&mut self) {
         self.ctrl('a');
-        self.until("the selection", |st| st.selection.collecting.is_none())
-            .await;
+        self.until("the selection", |st| {
+            st.screen.selection.collecting.is_none()
+        })
+        .await;
     }
 }
 
@@ -186,7 +188,7 @@ async fn review_500_rows_of_100k() {
         let mut s = Session::open(&ui).await;
         s.filter(query).await;
         s.select_all().await;
-        let rows = s.state.selection.ids.len();
+        let rows = s.state.screen.selection.ids.len();
         let started = Instant::now();
         s.key('r');
         s.written().await;
@@ -239,7 +241,7 @@ async fn review_on_1m() {
         .await
         .expect("refs");
     drop(backend);
-    s.state.selection.ids = refs.into_iter().map(|(id, _)| id).collect();
+    s.state.screen.selection.ids = refs.into_iter().map(|(id, _)| id).collect();
     let started = Instant::now();
     s.key('r');
     s.written().await;

@@ -81,7 +81,7 @@ async fn million_transaction_targets() {
         runner: EffectRunner::new(backend, tx),
         rx,
     };
-    s.state.size = (160, 48);
+    s.state.screen.size = (160, 48);
     s.apply(Action::Opened(Ok(opened)));
     s.until("the first page", |st| st.txns.total.is_some())
         .await;
@@ -162,14 +162,14 @@ async fn million_transaction_targets() {
         KeyCode::Char('a'),
         KeyModifiers::CONTROL,
     )));
-    s.until("select all", |st| st.selection.collecting.is_none())
+    s.until("select all", |st| st.screen.selection.collecting.is_none())
         .await;
     println!(
         "select all {} matches: {:?}",
-        s.state.selection.ids.len(),
+        s.state.screen.selection.ids.len(),
         t.elapsed()
     );
-    assert_eq!(s.state.selection.ids.len(), s.state.total());
+    assert_eq!(s.state.screen.selection.ids.len(), s.state.total());
 
     // The first keystroke once the dashboard has settled (its background analytics done): a whole-ledger scan.
     // Typed right after loading, it shares the two cores with those analytics (the `s` above).

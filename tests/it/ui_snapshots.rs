@@ -33,7 +33,7 @@ fn new_state(size: (u16, u16)) -> State {
             no_color: true,
         },
     );
-    state.size = size;
+    state.screen.size = size;
     state
 }
 
@@ -110,7 +110,7 @@ impl Harness {
 }
 
 fn screen(state: &State) -> String {
-    let (w, h) = state.size;
+    let (w, h) = state.screen.size;
     let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
     terminal.draw(|f| tally::ui::draw(f, state)).expect("draw");
     let buf = terminal.backend().buffer();
@@ -177,7 +177,7 @@ async fn multi_select_with_tag_popup() {
         h.keys("   jj ").await;
         h.key(KeyCode::Char('v')).await;
         h.keys("tw").await;
-        assert!(matches!(h.state.mode, Mode::Prompt(_)));
+        assert!(matches!(h.state.screen.mode, Mode::Prompt(_)));
         insta::assert_snapshot!(format!("tag_popup_{}x{}", size.0, size.1), h.screen());
     }
 }
@@ -204,7 +204,7 @@ async fn narrow_terminal_and_panes() {
     insta::assert_snapshot!("accounts_80x24", h.screen());
     // Tiny sizes must draw without panicking.
     for size in [(20, 6), (1, 1), (0, 0)] {
-        h.state.size = size;
+        h.state.screen.size = size;
         let _ = screen(&h.state);
     }
 }
@@ -330,7 +330,7 @@ async fn zero_width_characters_keep_columns_aligned() {
     }
     // The same on the accounts pane of a narrow screen (one pane at a time).
     h.send(Action::Resize(80, 24)).await;
-    h.state.focus = tally::app::Pane::Accounts;
+    h.state.screen.focus = tally::app::Pane::Accounts;
     let screen = h.screen();
     let ends: Vec<usize> = screen
         .lines()
@@ -367,7 +367,7 @@ async fn every_size_mode_and_pane_draws() {
                     &mut st,
                     Action::Key(KeyEvent::new(KeyCode::Char('t'), KeyModifiers::NONE)),
                 );
-                assert!(matches!(st.mode, Mode::Prompt(_)));
+                assert!(matches!(st.screen.mode, Mode::Prompt(_)));
             }
             "filter" => {
                 update(
@@ -381,10 +381,10 @@ async fn every_size_mode_and_pane_draws() {
     }
     for st in &mut states {
         for pane in tally::app::Pane::ORDER {
-            st.focus = pane;
+            st.screen.focus = pane;
             for w in (0..=125).step_by(5) {
                 for hgt in (0..=50).step_by(5) {
-                    st.size = (w, hgt);
+                    st.screen.size = (w, hgt);
                     let _ = screen(st);
                 }
             }
@@ -457,7 +457,7 @@ async fn the_review_queue_drains() {
     );
     // A category takes it out.
     h.keys("c").await;
-    let Mode::Prompt(p) = &mut h.state.mode else {
+    let Mode::Prompt(p) = &mut h.state.screen.mode else {
         panic!("category prompt");
     };
     p.input = tui_input::Input::new("expenses:fees".into());

@@ -94,7 +94,7 @@ fn new_state() -> State {
             no_color: true,
         },
     );
-    s.size = (80, 24);
+    s.screen.size = (80, 24);
     s
 }
 
@@ -246,7 +246,7 @@ fn a_bad_query_keeps_the_last_good_result() {
     update(&mut s, code(KeyCode::Backspace));
     assert!(s.filter.error.is_none());
     update(&mut s, code(KeyCode::Enter));
-    assert!(matches!(s.mode, Mode::Normal));
+    assert!(matches!(s.screen.mode, Mode::Normal));
 }
 
 #[test]
@@ -257,9 +257,9 @@ fn scrolling_a_million_matches_fetches_only_pages_near_the_viewport() {
     for _ in 0..5 {
         assert!(page_effect(&update(&mut s, key('j'))).is_none());
     }
-    assert_eq!(s.table.cursor, 5);
+    assert_eq!(s.screen.table.cursor, 5);
     let fx = update(&mut s, key('G'));
-    assert_eq!(s.table.cursor, 999_999);
+    assert_eq!(s.screen.table.cursor, 999_999);
     let (generation, offset, _) = page_effect(&fx).expect("page near the end");
     assert!(
         offset < 999_999 && offset + PAGE_ROWS >= 999_999,
@@ -280,7 +280,7 @@ fn scrolling_a_million_matches_fetches_only_pages_near_the_viewport() {
     assert_eq!(s.current().map(|t| t.id.0.clone()), Some("t999999".into()));
     assert!(s.txns.rows.len() <= tally::app::MAX_WINDOW);
     update(&mut s, key('g'));
-    assert_eq!((s.table.cursor, s.table.top), (0, 0));
+    assert_eq!((s.screen.table.cursor, s.screen.table.top), (0, 0));
 }
 
 #[test]
@@ -288,26 +288,26 @@ fn toggling_selects_and_sums_and_esc_clears() {
     let mut s = ready(10, true);
     update(&mut s, key(' '));
     update(&mut s, key(' '));
-    assert_eq!(s.selection.ids.len(), 2);
-    assert_eq!(s.table.cursor, 2);
+    assert_eq!(s.screen.selection.ids.len(), 2);
+    assert_eq!(s.screen.table.cursor, 2);
     // t0 is -1.00, t1 -2.00
-    assert_eq!(s.selection.sum.get("$"), Decimal::new(-300, 2));
+    assert_eq!(s.screen.selection.sum.get("$"), Decimal::new(-300, 2));
     update(&mut s, key('k'));
     update(&mut s, key(' '));
-    assert_eq!(s.selection.ids.len(), 1);
-    assert_eq!(s.selection.sum.get("$"), Decimal::new(-100, 2));
+    assert_eq!(s.screen.selection.ids.len(), 1);
+    assert_eq!(s.screen.selection.sum.get("$"), Decimal::new(-100, 2));
     update(&mut s, key('j'));
     update(&mut s, key('j'));
     update(&mut s, key('j'));
     update(&mut s, key('v'));
     assert_eq!(
-        s.selection.ids.len(),
+        s.screen.selection.ids.len(),
         6,
         "t0 plus the range t1..=t5 from the last toggled row"
     );
     update(&mut s, code(KeyCode::Esc));
-    assert!(s.selection.ids.is_empty());
-    assert!(s.selection.sum.is_zero());
+    assert!(s.screen.selection.ids.is_empty());
+    assert!(s.screen.selection.sum.is_zero());
 }
 
 #[test]
@@ -324,7 +324,7 @@ fn select_all_collects_ids_in_pages_and_ignores_stale_batches() {
         })
         .expect("collect");
     assert_eq!(limit, 1_000_000);
-    assert_eq!(s.selection.collecting, Some((0, 1_000_000)));
+    assert_eq!(s.screen.selection.collecting, Some((0, 1_000_000)));
     let batch = |range: std::ops::Range<usize>| {
         range
             .map(|i| {
@@ -344,10 +344,10 @@ fn select_all_collects_ids_in_pages_and_ignores_stale_batches() {
             reply: Ok(()),
         },
     );
-    assert_eq!(s.selection.collecting, Some((20_000, 1_000_000)));
+    assert_eq!(s.screen.selection.collecting, Some((20_000, 1_000_000)));
     // Editing waits for the selection to finish.
     update(&mut s, key('t'));
-    assert!(matches!(s.mode, Mode::Normal));
+    assert!(matches!(s.screen.mode, Mode::Normal));
     update(
         &mut s,
         Action::Collected {
@@ -358,7 +358,7 @@ fn select_all_collects_ids_in_pages_and_ignores_stale_batches() {
             reply: Ok(()),
         },
     );
-    assert_eq!(s.selection.ids.len(), 20_000);
+    assert_eq!(s.screen.selection.ids.len(), 20_000);
     update(
         &mut s,
         Action::Collected {
@@ -369,8 +369,8 @@ fn select_all_collects_ids_in_pages_and_ignores_stale_batches() {
             reply: Ok(()),
         },
     );
-    assert_eq!(s.selection.collecting, None);
-    assert_eq!(s.selection.ids.len(), 20_005);
+    assert_eq!(s.screen.selection.collecting, None);
+    assert_eq!(s.screen.selection.ids.len(), 20_005);
 }
 
 #[test]
@@ -395,7 +395,7 @@ fn bulk_tag_prompt_completes_and_sends_one_bulk_tag() {
     update(&mut s, key(' '));
     update(&mut s, key(' '));
     update(&mut s, key('t'));
-    let Mode::Prompt(p) = &s.mode else {
+    let Mode::Prompt(p) = &s.screen.mode else {
         panic!("tag prompt expected");
     };
     assert_eq!(p.targets.len(), 3);
@@ -406,7 +406,7 @@ fn bulk_tag_prompt_completes_and_sends_one_bulk_tag() {
     update(&mut s, key(':'));
     update(&mut s, key('1'));
     let fx = update(&mut s, code(KeyCode::Enter));
-    assert!(matches!(s.mode, Mode::Normal));
+    assert!(matches!(s.screen.mode, Mode::Normal));
     let bulk = edits(&fx);
     assert_eq!(bulk.len(), 1, "one edit");
     assert_eq!(bulk[0].ids.len(), 3);
@@ -483,7 +483,7 @@ fn missing_capabilities_are_explained_not_ignored() {
     let mut s = ready(10, false);
     let fx = update(&mut s, key('t'));
     assert!(fx.is_empty());
-    assert!(matches!(s.mode, Mode::Normal));
+    assert!(matches!(s.screen.mode, Mode::Normal));
     let msg = s.status.clone().expect("reason shown");
     assert!(msg.error);
     assert!(msg.text.contains("cannot edit tags"), "{}", msg.text);
@@ -512,7 +512,7 @@ fn review_keys_mark_and_move_on() {
     assert_eq!(marks[0].change, Change::Reviewed);
     // Shown at once, before the write answers.
     assert_eq!(s.txns.rows[0].status, Status::Cleared);
-    assert_eq!(s.table.cursor, 1);
+    assert_eq!(s.screen.table.cursor, 1);
     let fx = update(&mut s, key('!'));
     assert!(
         edits(&fx)
@@ -561,7 +561,7 @@ fn live_reload_keeps_filter_and_selection() {
     let fx = update(&mut s, Action::Reloaded(Ok(true)));
     let (_, _, terms) = page_effect(&fx).expect("re-query");
     assert_eq!(terms, vec![Term::Text("shop".into())]);
-    assert_eq!(s.selection.ids.len(), 1);
+    assert_eq!(s.screen.selection.ids.len(), 1);
     assert_eq!(s.filter.input.value(), "shop");
     s.dirty = false;
     let fx = update(&mut s, Action::Reloaded(Ok(false)));
@@ -591,12 +591,12 @@ fn accounts_pane_enter_filters_the_table() {
             reply: Ok(vec![row("assets:checking"), row("liabilities:credit card")]),
         },
     );
-    while s.focus != Pane::Accounts {
+    while s.screen.focus != Pane::Accounts {
         update(&mut s, code(KeyCode::Tab));
     }
     update(&mut s, key('j'));
     let fx = update(&mut s, code(KeyCode::Enter));
-    assert_eq!(s.focus, Pane::Transactions);
+    assert_eq!(s.screen.focus, Pane::Transactions);
     assert_eq!(s.filter.input.value(), "acct:\"liabilities:credit card\"");
     let (_, _, terms) = page_effect(&fx).expect("filtered");
     assert_eq!(terms.len(), 1);
@@ -665,11 +665,11 @@ fn analytics_keys_change_grouping_and_period() {
         "{breakdown_terms:?}"
     );
     // Enter on the highlighted period filters the table to it.
-    while s.focus != Pane::Analytics {
+    while s.screen.focus != Pane::Analytics {
         update(&mut s, code(KeyCode::Tab));
     }
     let fx = update(&mut s, code(KeyCode::Enter));
-    assert_eq!(s.focus, Pane::Transactions);
+    assert_eq!(s.screen.focus, Pane::Transactions);
     assert_eq!(s.filter.input.value(), "date:2025-03-01..2025-03-02");
     assert!(page_effect(&fx).is_some());
 }
@@ -682,10 +682,16 @@ fn resize_keeps_the_cursor_visible() {
     }
     update(&mut s, Action::Resize(40, 10));
     let rows = tally::layout::table_rows((40, 10), 1);
-    assert!(s.table.cursor >= s.table.top && s.table.cursor < s.table.top + rows);
+    assert!(
+        s.screen.table.cursor >= s.screen.table.top
+            && s.screen.table.cursor < s.screen.table.top + rows
+    );
     update(&mut s, Action::Resize(200, 60));
     let rows = tally::layout::table_rows((200, 60), 1);
-    assert!(s.table.cursor >= s.table.top && s.table.cursor < s.table.top + rows);
+    assert!(
+        s.screen.table.cursor >= s.screen.table.top
+            && s.screen.table.cursor < s.screen.table.top + rows
+    );
 }
 
 #[test]
@@ -698,7 +704,7 @@ fn row_keys_typed_before_the_new_query_answers_apply_to_its_rows() {
     // Space and j arrive before the page: nothing is selected from the old rows.
     update(&mut s, key(' '));
     update(&mut s, key(' '));
-    assert!(s.selection.ids.is_empty());
+    assert!(s.screen.selection.ids.is_empty());
     let mut reply = page(0, 3);
     for (i, t) in reply.items.iter_mut().enumerate() {
         t.id = TxnId(format!("x{i}"));
@@ -711,16 +717,16 @@ fn row_keys_typed_before_the_new_query_answers_apply_to_its_rows() {
             reply: Ok(reply),
         },
     );
-    let mut ids: Vec<_> = s.selection.ids.iter().map(|i| i.0.clone()).collect();
+    let mut ids: Vec<_> = s.screen.selection.ids.iter().map(|i| i.0.clone()).collect();
     ids.sort();
     assert_eq!(ids, vec!["x0".to_string(), "x1".to_string()]);
-    assert_eq!(s.table.cursor, 2);
+    assert_eq!(s.screen.table.cursor, 2);
 }
 
 #[test]
 fn a_server_that_caps_its_pages_is_paged_until_the_viewport_is_full() {
     let mut s = new_state();
-    s.size = (160, 48);
+    s.screen.size = (160, 48);
     let mut fx = update(&mut s, opened(caps(true)));
     // The server answers at most 20 rows, whatever the limit.
     fn serve(s: &mut State, fx: &[Effect], asked: &mut Vec<usize>) -> Vec<Effect> {
@@ -743,7 +749,7 @@ fn a_server_that_caps_its_pages_is_paged_until_the_viewport_is_full() {
     for _ in 0..10 {
         fx = serve(&mut s, &fx, &mut asked);
     }
-    let rows = tally::layout::table_rows(s.size, 1);
+    let rows = tally::layout::table_rows(s.screen.size, 1);
     assert!(s.txns.covers(0, rows), "viewport filled: {:?}", asked);
     assert!(page_effect(&fx).is_none(), "then quiet");
     let mut sorted = asked.clone();
@@ -762,7 +768,7 @@ fn a_server_that_caps_its_pages_is_paged_until_the_viewport_is_full() {
 fn ids_renamed_by_a_write_are_followed_in_undo_and_selection() {
     let mut s = ready(10, true);
     update(&mut s, key(' '));
-    assert!(s.selection.ids.contains(&TxnId("t0".into())));
+    assert!(s.screen.selection.ids.contains(&TxnId("t0".into())));
     let patch = |note: &str| tally::backend::TxnPatch {
         note: Some(note.into()),
         ..Default::default()
@@ -782,8 +788,8 @@ fn ids_renamed_by_a_write_are_followed_in_undo_and_selection() {
             renamed: vec![(TxnId("t0".into()), TxnId("t0-v2".into()))],
         },
     );
-    assert!(s.selection.ids.contains(&TxnId("t0-v2".into())));
-    assert!(!s.selection.ids.contains(&TxnId("t0".into())));
+    assert!(s.screen.selection.ids.contains(&TxnId("t0-v2".into())));
+    assert!(!s.screen.selection.ids.contains(&TxnId("t0".into())));
     let fx = update(&mut s, key('u'));
     let Some(Effect::Revert { entry, .. }) = fx.first() else {
         panic!("undo expected: {fx:?}");
@@ -836,7 +842,7 @@ fn reviewing_in_the_queue_keeps_the_cursor_on_the_next_transaction() {
             reply: Ok(reply),
         },
     );
-    assert_eq!(s.table.cursor, 0);
+    assert_eq!(s.screen.table.cursor, 0);
     assert_eq!(s.current().map(|t| t.id.0.clone()), Some("t1".into()));
 }
 
@@ -956,19 +962,19 @@ fn the_category_prompt_completes_whole_names_from_the_server_s_categories() {
         ])),
     );
     update(&mut s, key('c'));
-    let Mode::Prompt(p) = &mut s.mode else {
+    let Mode::Prompt(p) = &mut s.screen.mode else {
         panic!("the category prompt opens");
     };
     p.input = tui_input::Input::new(String::new());
     for c in "fo".chars() {
         update(&mut s, key(c));
     }
-    let Mode::Prompt(p) = &s.mode else {
+    let Mode::Prompt(p) = &s.screen.mode else {
         panic!("still prompting");
     };
     assert_eq!(p.completions, vec!["Food & Drink".to_string()]);
     update(&mut s, code(KeyCode::Tab));
-    let Mode::Prompt(p) = &s.mode else {
+    let Mode::Prompt(p) = &s.screen.mode else {
         panic!("still prompting");
     };
     assert_eq!(p.input.value(), "Food & Drink", "Tab takes the whole name");
@@ -1046,7 +1052,7 @@ fn a_tag_name_with_blanks_completes_quoted_and_stays_one_tag() {
         update(&mut s, key(c));
     }
     update(&mut s, code(KeyCode::Tab));
-    let Mode::Prompt(p) = &s.mode else {
+    let Mode::Prompt(p) = &s.screen.mode else {
         panic!("tag prompt expected");
     };
     assert_eq!(p.input.value(), "trip:lisbon \"Work expense\" ");
@@ -1080,9 +1086,12 @@ fn archiving_asks_first_and_cannot_be_undone() {
     update(&mut s, key(' '));
     update(&mut s, key(' '));
     update(&mut s, key('X'));
-    assert!(matches!(&s.mode, Mode::Prompt(p) if p.targets.len() == 2));
+    assert!(matches!(&s.screen.mode, Mode::Prompt(p) if p.targets.len() == 2));
     let fx = update(&mut s, key('n'));
-    assert!(fx.is_empty() && matches!(s.mode, Mode::Normal), "n cancels");
+    assert!(
+        fx.is_empty() && matches!(s.screen.mode, Mode::Normal),
+        "n cancels"
+    );
     update(&mut s, key('X'));
     let fx = update(&mut s, key('y'));
     let (seq, ids) = fx
@@ -1138,7 +1147,7 @@ fn sync_on_the_accounts_pane_asks_for_that_account_elsewhere_for_everything() {
     );
     let fx = update(&mut s, key('S'));
     assert!(fx.contains(&Effect::Sync { source: None }), "{fx:?}");
-    while s.focus != Pane::Accounts {
+    while s.screen.focus != Pane::Accounts {
         update(&mut s, code(KeyCode::Tab));
     }
     let fx = update(&mut s, key('S'));
