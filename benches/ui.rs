@@ -177,7 +177,9 @@ fn draw(c: &mut Criterion) {
         c.bench_function(&format!("draw_full_frame_{}x{}", size.0, size.1), |b| {
             b.iter(|| {
                 terminal
-                    .draw(|f| tally::ui::draw(f, black_box(&state)))
+                    .draw(|f| {
+                        tally::ui::draw(f, black_box(&state));
+                    })
                     .expect("draw");
             });
         });
@@ -197,7 +199,11 @@ fn scroll(c: &mut Criterion) {
     c.bench_function("scroll_frame_update_and_draw_160x48", |b| {
         b.iter(|| {
             black_box(update(&mut state, key('j')));
-            terminal.draw(|f| tally::ui::draw(f, &state)).expect("draw");
+            terminal
+                .draw(|f| {
+                    tally::ui::draw(f, &state);
+                })
+                .expect("draw");
             black_box(update(&mut state, key('k')));
         });
     });

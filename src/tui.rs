@@ -194,9 +194,10 @@ async fn event_loop(
         if PANICKED.load(Ordering::SeqCst) {
             return Err(AppError::Panicked);
         }
-        if state.dirty {
-            terminal.draw(|frame| crate::ui::draw(frame, state))?;
-            state.dirty = false;
+        if state.take_changed() {
+            terminal.draw(|frame| {
+                crate::ui::draw(frame, state);
+            })?;
             if !first_data_logged && state.txns.total.is_some() {
                 first_data_logged = true;
                 tracing::info!("first frame with data after {:?}", started.elapsed());

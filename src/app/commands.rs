@@ -10,24 +10,25 @@ use super::edits::{
 use super::navigate::{
     ensure_window, move_by, move_period, page_rows, scroll_into_view, set_group,
 };
-use super::requests::{fetch_analytics, period_end, requery};
+use super::requests::{fetch_analytics, requery};
 use super::state::{Mode, Pane, Phase, Prompt, PromptKind, State};
 use super::update::{filter_changed, undo_or_redo};
 use crate::backend::{Dimension, GroupBy, SortKey};
 use crate::config::keymap::Command;
 use crate::domain::Status;
-use crate::query::Query;
 
-pub(super) fn run_command(state: &mut State, command: Command, fx: &mut Vec<Effect>) {
+/// Runs `command`; false when it found nothing to do and changed nothing (only `Back` can).
+pub(super) fn run_command(state: &mut State, command: Command, fx: &mut Vec<Effect>) -> bool {
     if state.phase != Phase::Ready && !matches!(command, Command::Quit | Command::Help) {
         state.set_status(match &state.phase {
             Phase::Loading => "still loading…".to_string(),
             Phase::Failed(_) => "the data source could not be opened; q quits".to_string(),
             Phase::Ready => String::new(),
         });
-        return;
+        return true;
     }
     match command {
+        Command::Back => return back(state, fx),
         Command::Quit => quit(state, fx),
         Command::Help => state.screen.mode = Mode::Help,
         Command::MoveDown => move_by(state, 1, fx),
@@ -40,7 +41,6 @@ pub(super) fn run_command(state: &mut State, command: Command, fx: &mut Vec<Effe
         Command::PrevPane => cycle_pane(state, -1, fx),
         Command::OpenDetail => open_detail(state, fx),
         Command::Filter => state.screen.mode = Mode::Filter,
-        Command::Back => back(state, fx),
         Command::ToggleSelect => toggle_select(state, fx),
         Command::RangeSelect => range_select(state, fx),
         Command::SelectAll => select_all(state, fx),
@@ -67,6 +67,7 @@ pub(super) fn run_command(state: &mut State, command: Command, fx: &mut Vec<Effe
         Command::Sync => sync(state, fx),
         Command::Archive => archive_prompt(state),
     }
+    true
 }
 
 /// `q`: quits, or first saves what waits and lets writes in flight finish (pressed again, it quits at once).
@@ -86,12 +87,7 @@ fn quit(state: &mut State, fx: &mut Vec<Effect>) {
 }
 
 fn cycle_pane(state: &mut State, step: isize, fx: &mut Vec<Effect>) {
-    let n = Pane::ORDER.len() as isize;
-    let i = Pane::ORDER
-        .iter()
-        .position(|p| *p == state.screen.focus)
-        .unwrap_or(0) as isize;
-    state.screen.focus = Pane::ORDER[(i + step).rem_euclid(n) as usize];
+    state.screen.cycle_focus(step);
     scroll_into_view(state);
     ensure_window(state, fx);
 }
@@ -127,7 +123,7 @@ fn open_detail(state: &mut State, fx: &mut Vec<Effect>) {
             else {
                 return;
             };
-            let end = period_end(p.start, state.analytics.group_by);
+            let end = state.analytics.group_by.period_end(p.start);
             let current = state.filter.input.value().trim();
             let term = format!("date:{}..{end}", p.start);
             if current.is_empty() {
@@ -236,27 +232,23 @@ fn archive_prompt(state: &mut State) {
     });
 }
 
-fn back(state: &mut State, fx: &mut Vec<Effect>) {
+/// `Esc`: closes the innermost thing open — the detail, a selection being collected, the selection, the filter.
+/// False when nothing was open.
+fn back(state: &mut State, fx: &mut Vec<Effect>) -> bool {
     if state.screen.focus == Pane::Detail {
         state.screen.focus = Pane::Transactions;
     } else if state.screen.selection.collecting.is_some() {
-        state.requests.gens.collect = state.requests.gens.bump();
+        state.requests.next_collect();
         state.screen.selection.collecting = None;
         state.set_status("selection stopped");
     } else if !state.screen.selection.ids.is_empty() {
-        let n = state.screen.selection.ids.len();
-        state.screen.selection = Default::default();
+        let n = state.screen.selection.clear();
         state.set_status(format!("{n} unselected"));
-    } else if !state.filter.input.value().is_empty()
-        || state.filter.review
-        || state.filter.error.is_some()
-    {
-        state.filter.input = tui_input::Input::default();
-        state.filter.error = None;
-        state.filter.review = false;
-        state.filter.applied = Query::all();
+    } else if state.filter.is_active() {
+        state.filter.clear();
         requery(state, fx);
     } else {
-        state.dirty = false;
+        return false;
     }
+    true
 }

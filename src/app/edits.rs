@@ -7,7 +7,7 @@ use super::navigate::move_by;
 use super::state::{Mode, Pane, Prompt, PromptKind, State};
 use crate::backend::{PageRequest, TagInfo};
 use crate::config::keymap::Command;
-use crate::domain::{Balance, Status, Tag, Transaction, TxnId};
+use crate::domain::{Status, Tag, Transaction, TxnId};
 use crate::ops::{Change, Edit};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -141,25 +141,18 @@ pub(super) fn submit_prompt(state: &mut State, prompt: Prompt, fx: &mut Vec<Effe
     }
 }
 
-/// The next write's sequence number.
-pub(super) fn next_seq(state: &mut State) -> u64 {
-    state.writes.next_seq += 1;
-    state.writes.next_seq
-}
-
 /// Sends an edit to be saved and shows it at once: the rows on screen change now, and every page that arrives
-/// before the write answers shows it too; the answer confirms it or rolls it back (`forget_edits`).
+/// before the write answers shows it too; the answer confirms it or rolls it back (`Writes::forget`).
 pub(super) fn push_edit(
     state: &mut State,
     ids: Arc<Vec<TxnId>>,
     change: Change,
     fx: &mut Vec<Effect>,
 ) {
-    let seq = next_seq(state);
+    let seq = state.writes.next_seq();
     let edit = Edit { ids, change };
     show_edit(&state.data.capabilities, &edit, &mut state.txns.rows);
-    state.writes.pending += 1;
-    state.writes.optimistic.push((seq, edit.clone()));
+    state.writes.start(seq, edit.clone());
     fx.push(Effect::Edit { seq, edit });
 }
 
@@ -179,11 +172,6 @@ pub(super) fn show_pending(state: &State, rows: &mut [Transaction]) {
     for (_, edit) in &state.writes.optimistic {
         show_edit(&state.data.capabilities, edit, rows);
     }
-}
-
-/// The write answered for edits `seqs`: they are no longer shown on top of what the backend says.
-pub(super) fn forget_edits(state: &mut State, seqs: &[u64]) {
-    state.writes.optimistic.retain(|(s, _)| !seqs.contains(s));
 }
 
 /// Reviewing one by one: after an edit of the row under the cursor (no selection), move on to the next.
@@ -305,16 +293,7 @@ pub(super) fn toggle_select(state: &mut State, fx: &mut Vec<Effect>) {
         return;
     };
     let (id, amount) = (t.id.clone(), t.amount());
-    if state.screen.selection.ids.remove(&id) {
-        let mut neg = Balance::new();
-        for m in amount.amounts() {
-            neg.add(-m.quantity, &m.commodity);
-        }
-        state.screen.selection.sum.merge(&neg);
-    } else {
-        state.screen.selection.ids.insert(id);
-        state.screen.selection.sum.merge(&amount);
-    }
+    state.screen.selection.toggle(id, &amount);
     state.screen.selection.anchor = Some(state.screen.table.cursor);
     move_by(state, 1, fx);
 }
@@ -335,9 +314,7 @@ pub(super) fn range_select(state: &mut State, fx: &mut Vec<Effect>) {
         for i in start..end {
             if let Some(t) = state.txns.get(i) {
                 let (id, amount) = (t.id.clone(), t.amount());
-                if state.screen.selection.ids.insert(id) {
-                    state.screen.selection.sum.merge(&amount);
-                }
+                state.screen.selection.add(id, &amount);
             }
         }
         state.set_status(format!("{} selected", state.screen.selection.ids.len()));
@@ -348,7 +325,7 @@ pub(super) fn range_select(state: &mut State, fx: &mut Vec<Effect>) {
 }
 
 pub(super) fn select_all(state: &mut State, fx: &mut Vec<Effect>) {
-    state.screen.selection = Default::default();
+    state.screen.selection.clear();
     let total = state.total();
     if total == 0 {
         state.set_status("nothing matches: nothing selected");
@@ -358,10 +335,10 @@ pub(super) fn select_all(state: &mut State, fx: &mut Vec<Effect>) {
 }
 
 pub(super) fn collect(state: &mut State, offset: usize, limit: usize, fx: &mut Vec<Effect>) {
-    state.requests.gens.collect = state.requests.gens.bump();
+    let generation = state.requests.next_collect();
     state.screen.selection.collecting = Some((state.screen.selection.ids.len(), limit));
     fx.push(Effect::Collect {
-        generation: state.requests.gens.collect,
+        generation,
         query: state.effective_query(),
         page: PageRequest {
             offset,

@@ -16,7 +16,6 @@ mod update;
 
 pub use action::{Action, Effect, Opened, Reply, Slot, WriteKind};
 pub use effects::EffectRunner;
-pub use requests::period_end;
 pub use state::{
     AccountRow, Analytics, Filter, Generations, MAX_PERIODS, MAX_WINDOW, Mode, PAGE_ROWS,
     PROJECTION_MONTHS, Pane, Phase, Prompt, PromptKind, Requests, SPARK_MONTHS, Selection,

@@ -13,16 +13,7 @@ pub(super) fn page_rows(state: &State) -> usize {
 
 pub(super) fn move_by(state: &mut State, delta: isize, fx: &mut Vec<Effect>) {
     match state.screen.focus {
-        Pane::Accounts => {
-            let n = state.data.accounts.len();
-            if n > 0 {
-                state.screen.account_cursor = state
-                    .screen
-                    .account_cursor
-                    .saturating_add_signed(delta)
-                    .min(n - 1);
-            }
-        }
+        Pane::Accounts => state.screen.move_account(delta, state.data.accounts.len()),
         Pane::Analytics => {
             if delta.abs() == 1 {
                 move_period(state, delta, fx);
@@ -33,12 +24,7 @@ pub(super) fn move_by(state: &mut State, delta: isize, fx: &mut Vec<Effect>) {
             if total == 0 {
                 return;
             }
-            state.screen.table.cursor = state
-                .screen
-                .table
-                .cursor
-                .saturating_add_signed(delta)
-                .min(total - 1);
+            state.screen.table.move_by(delta, total);
             scroll_into_view(state);
             ensure_window(state, fx);
         }
@@ -47,20 +33,14 @@ pub(super) fn move_by(state: &mut State, delta: isize, fx: &mut Vec<Effect>) {
 
 pub(super) fn clamp_cursor(state: &mut State) {
     let total = state.total();
-    state.screen.table.cursor = state.screen.table.cursor.min(total.saturating_sub(1));
+    state.screen.table.clamp(total);
 }
 
 /// Moves the viewport so the cursor is visible.
 pub(super) fn scroll_into_view(state: &mut State) {
     let rows = page_rows(state);
-    let t = &mut state.screen.table;
-    if t.cursor < t.top {
-        t.top = t.cursor;
-    } else if t.cursor >= t.top + rows {
-        t.top = t.cursor + 1 - rows;
-    }
-    let total = state.txns.total.unwrap_or(0);
-    t.top = t.top.min(total.saturating_sub(rows));
+    let total = state.total();
+    state.screen.table.scroll_into_view(rows, total);
 }
 
 /// Asks for the page around the viewport when the loaded window does not cover it (with a margin).
@@ -97,23 +77,13 @@ pub(super) fn ensure_window(state: &mut State, fx: &mut Vec<Effect>) {
 }
 
 pub(super) fn set_group(state: &mut State, group: GroupBy, fx: &mut Vec<Effect>) {
-    state.analytics.group_by = group;
-    state.analytics.period = None;
+    state.analytics.set_group(group);
     state.set_status(format!("analytics by {}", group.name()));
     fetch_analytics(state, fx);
 }
 
 pub(super) fn move_period(state: &mut State, delta: isize, fx: &mut Vec<Effect>) {
-    let n = state.analytics.periods.len();
-    if n == 0 {
-        return;
+    if state.analytics.step_period(delta) {
+        fetch_analytics(state, fx);
     }
-    state.analytics.period = match (state.analytics.period, delta < 0) {
-        (None, true) => Some(n - 1),
-        (None, false) => None,
-        (Some(p), true) => Some(p.saturating_sub(1)),
-        (Some(p), false) if p + 1 >= n => None,
-        (Some(p), false) => Some(p + 1),
-    };
-    fetch_analytics(state, fx);
 }

@@ -5,9 +5,8 @@
 use super::action::Effect;
 use super::navigate::page_rows;
 use super::state::{PAGE_ROWS, State};
-use crate::backend::{GroupBy, PageRequest};
+use crate::backend::PageRequest;
 use crate::query::{DateRange, Query, Term};
-use chrono::{Datelike, Duration, NaiveDate};
 
 /// A fresh page at `offset` that replaces the loaded rows (new query, refresh).
 pub(super) fn fetch_page(state: &mut State, offset: usize, fx: &mut Vec<Effect>) {
@@ -21,11 +20,11 @@ pub(super) fn request_rows(
     extend: bool,
     fx: &mut Vec<Effect>,
 ) {
-    state.requests.gens.page = state.requests.gens.bump();
+    let generation = state.requests.next_page();
     state.txns.pending_offset = Some(offset);
     state.txns.pending_extend = extend;
     fx.push(Effect::FetchPage {
-        generation: state.requests.gens.page,
+        generation,
         query: state.effective_query(),
         page: PageRequest {
             offset,
@@ -39,8 +38,7 @@ pub(super) fn request_rows(
 /// The query or sort changed: back to the top, fetch the first page and the analytics.
 pub(super) fn requery(state: &mut State, fx: &mut Vec<Effect>) {
     state.txns.awaiting_query = true;
-    state.screen.table.cursor = 0;
-    state.screen.table.top = 0;
+    state.screen.table.home();
     state.analytics.period = None;
     fetch_page(state, 0, fx);
     fetch_analytics(state, fx);
@@ -64,21 +62,17 @@ pub(super) fn refresh(state: &mut State, fx: &mut Vec<Effect>) {
 }
 
 pub(super) fn fetch_accounts(state: &mut State, fx: &mut Vec<Effect>) {
-    state.requests.gens.accounts = state.requests.gens.bump();
-    fx.push(Effect::FetchAccounts {
-        generation: state.requests.gens.accounts,
-    });
+    let generation = state.requests.next_accounts();
+    fx.push(Effect::FetchAccounts { generation });
 }
 
 pub(super) fn fetch_review_count(state: &mut State, fx: &mut Vec<Effect>) {
-    state.requests.gens.review = state.requests.gens.bump();
-    fx.push(Effect::FetchReviewCount {
-        generation: state.requests.gens.review,
-    });
+    let generation = state.requests.next_review();
+    fx.push(Effect::FetchReviewCount { generation });
 }
 
 pub(super) fn fetch_analytics(state: &mut State, fx: &mut Vec<Effect>) {
-    state.requests.gens.analytics = state.requests.gens.bump();
+    let generation = state.requests.next_analytics();
     let query = state.effective_query();
     let breakdown_query = match state
         .analytics
@@ -86,7 +80,7 @@ pub(super) fn fetch_analytics(state: &mut State, fx: &mut Vec<Effect>) {
         .and_then(|p| state.analytics.periods.get(p))
     {
         Some(p) => {
-            let end = period_end(p.start, state.analytics.group_by);
+            let end = state.analytics.group_by.period_end(p.start);
             let range = Query {
                 terms: vec![Term::Date(DateRange {
                     start: Some(p.start),
@@ -99,24 +93,10 @@ pub(super) fn fetch_analytics(state: &mut State, fx: &mut Vec<Effect>) {
         None => query.clone(),
     };
     fx.push(Effect::FetchAnalytics {
-        generation: state.requests.gens.analytics,
+        generation,
         query,
         group_by: state.analytics.group_by,
         breakdown_query,
         dimension: state.analytics.dimension,
     });
-}
-
-/// The first day after the period that starts on `start`.
-pub fn period_end(start: NaiveDate, group_by: GroupBy) -> NaiveDate {
-    let next_month = |d: NaiveDate, months: u32| {
-        d.checked_add_months(chrono::Months::new(months))
-            .unwrap_or(NaiveDate::MAX)
-    };
-    match group_by {
-        GroupBy::Day => start + Duration::days(1),
-        GroupBy::Week => start + Duration::days(7),
-        GroupBy::Month => next_month(start.with_day(1).unwrap_or(start), 1),
-        GroupBy::Year => NaiveDate::from_ymd_opt(start.year() + 1, 1, 1).unwrap_or(NaiveDate::MAX),
-    }
 }

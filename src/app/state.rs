@@ -166,6 +166,36 @@ pub struct TableView {
     pub ascending: bool,
 }
 
+impl TableView {
+    /// Moves the cursor by `delta` rows within `total` matches.
+    pub fn move_by(&mut self, delta: isize, total: usize) {
+        if total > 0 {
+            self.cursor = self.cursor.saturating_add_signed(delta).min(total - 1);
+        }
+    }
+
+    /// Keeps the cursor on a match after the match shrank to `total`.
+    pub fn clamp(&mut self, total: usize) {
+        self.cursor = self.cursor.min(total.saturating_sub(1));
+    }
+
+    /// Scrolls so the cursor is among the `rows` visible rows, never past the end of `total` matches.
+    pub fn scroll_into_view(&mut self, rows: usize, total: usize) {
+        if self.cursor < self.top {
+            self.top = self.cursor;
+        } else if self.cursor >= self.top + rows {
+            self.top = self.cursor + 1 - rows;
+        }
+        self.top = self.top.min(total.saturating_sub(rows));
+    }
+
+    /// Back to the first match (a new query or sort).
+    pub fn home(&mut self) {
+        self.cursor = 0;
+        self.top = 0;
+    }
+}
+
 /// The multi-selection for bulk edits: a set of ids (it may hold a million) and the running sum of their amounts.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
@@ -175,6 +205,34 @@ pub struct Selection {
     pub anchor: Option<usize>,
     /// A "select all matching" in progress: (ids so far, total expected).
     pub collecting: Option<(usize, usize)>,
+}
+
+impl Selection {
+    /// Selects `id` or, when selected, unselects it; the sum follows.
+    pub fn toggle(&mut self, id: TxnId, amount: &Balance) {
+        if self.ids.remove(&id) {
+            let mut neg = Balance::new();
+            for m in amount.amounts() {
+                neg.add(-m.quantity, &m.commodity);
+            }
+            self.sum.merge(&neg);
+        } else {
+            self.ids.insert(id);
+            self.sum.merge(amount);
+        }
+    }
+
+    /// Selects `id` if it is not yet.
+    pub fn add(&mut self, id: TxnId, amount: &Balance) {
+        if self.ids.insert(id) {
+            self.sum.merge(amount);
+        }
+    }
+
+    /// Unselects everything; returns how many were selected.
+    pub fn clear(&mut self) -> usize {
+        std::mem::take(self).ids.len()
+    }
 }
 
 /// A real account (asset or liability) with its balance and month-end balances for the sparkline.
@@ -196,6 +254,31 @@ pub struct Analytics {
     pub loaded: bool,
 }
 
+impl Analytics {
+    /// Groups by `group` over the whole filter (no period highlighted).
+    pub fn set_group(&mut self, group: GroupBy) {
+        self.group_by = group;
+        self.period = None;
+    }
+
+    /// Highlights the period `delta` (±1) away: from none, back goes to the newest and forward stays at none;
+    /// forward past the newest is none again. False when there are no periods.
+    pub fn step_period(&mut self, delta: isize) -> bool {
+        let n = self.periods.len();
+        if n == 0 {
+            return false;
+        }
+        self.period = match (self.period, delta < 0) {
+            (None, true) => Some(n - 1),
+            (None, false) => None,
+            (Some(p), true) => Some(p.saturating_sub(1)),
+            (Some(p), false) if p + 1 >= n => None,
+            (Some(p), false) => Some(p + 1),
+        };
+        true
+    }
+}
+
 /// Writes in flight and the progress of a slow one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Writes {
@@ -210,6 +293,25 @@ pub struct Writes {
     pub undo_waiting: usize,
     /// (label, done, total) of the write that reported progress last.
     pub progress: Option<(String, usize, usize)>,
+}
+
+impl Writes {
+    /// The next write's sequence number.
+    pub fn next_seq(&mut self) -> u64 {
+        self.next_seq += 1;
+        self.next_seq
+    }
+
+    /// An edit sent to be saved under `seq`: counted in flight and shown until its answer comes.
+    pub fn start(&mut self, seq: u64, edit: crate::ops::Edit) {
+        self.pending += 1;
+        self.optimistic.push((seq, edit));
+    }
+
+    /// The write answered for edits `seqs`: they are no longer shown on top of what the backend says.
+    pub fn forget(&mut self, seqs: &[u64]) {
+        self.optimistic.retain(|(s, _)| !seqs.contains(s));
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -273,6 +375,39 @@ pub struct Requests {
     pub deferred: Vec<crate::config::keymap::Command>,
 }
 
+impl Requests {
+    /// A new generation for the table's next page (a reply to an older one is dropped).
+    pub fn next_page(&mut self) -> u64 {
+        self.gens.page = self.gens.bump();
+        self.gens.page
+    }
+
+    /// A new generation for analytics.
+    pub fn next_analytics(&mut self) -> u64 {
+        self.gens.analytics = self.gens.bump();
+        self.gens.analytics
+    }
+
+    /// A new generation for the accounts pane.
+    pub fn next_accounts(&mut self) -> u64 {
+        self.gens.accounts = self.gens.bump();
+        self.gens.accounts
+    }
+
+    /// A new generation for the review queue's count.
+    pub fn next_review(&mut self) -> u64 {
+        self.gens.review = self.gens.bump();
+        self.gens.review
+    }
+
+    /// A new generation for collecting a selection; pages of an earlier collection are dropped, which is also how
+    /// one is stopped.
+    pub fn next_collect(&mut self) -> u64 {
+        self.gens.collect = self.gens.bump();
+        self.gens.collect
+    }
+}
+
 /// What the backend said about itself and the ledger besides the table: what it can do, its problems, the accounts
 /// (with sparkline histories), the review queue's size, tags and categories for completion, its background
 /// activity, and the recurring transactions with projected balances.
@@ -292,6 +427,43 @@ pub struct LedgerData {
     pub projections: crate::analytics::recurring::Projections,
 }
 
+impl LedgerData {
+    /// Takes the backend's latest background activity and returns what is news in it, oldest first: a new note,
+    /// a sync that failed or finished, edits newly refused (`retry_key` retries them).
+    pub fn set_activity(
+        &mut self,
+        now: crate::backend::Activity,
+        retry_key: &str,
+    ) -> Vec<StatusMessage> {
+        let was = std::mem::replace(&mut self.activity, now);
+        let now = &self.activity;
+        let mut news = Vec::new();
+        let mut tell = |text: String, error: bool| news.push(StatusMessage { text, error });
+        if let Some(note) = &now.note
+            && was.note.as_ref() != Some(note)
+        {
+            tell(note.clone(), false);
+        }
+        if now.sync_error.is_some() && now.sync_error != was.sync_error {
+            let e = now.sync_error.clone().unwrap_or_default();
+            tell(format!("sync: {e}"), true);
+        }
+        if now.failed > was.failed
+            && let Some(e) = &now.write_error
+        {
+            let n = now.failed;
+            tell(
+                format!("{n} edit(s) refused ({retry_key} retries): {e}"),
+                true,
+            );
+        }
+        if was.syncing.is_some() && now.syncing.is_none() && now.sync_error.is_none() {
+            tell("synced with the server".into(), false);
+        }
+        news
+    }
+}
+
 /// What is on screen and where the person is in it: the focused pane, the mode (normal, filter, prompt, help), the
 /// table's cursor, scroll and sort, the selection, the accounts pane's cursor, and the terminal's size.
 #[derive(Debug, Clone)]
@@ -303,6 +475,38 @@ pub struct Screen {
     pub account_cursor: usize,
     /// Terminal size (columns, rows).
     pub size: (u16, u16),
+}
+
+impl Screen {
+    /// Moves the accounts pane's cursor by `delta` within `n` accounts (0 keeps it on one after they changed).
+    pub fn move_account(&mut self, delta: isize, n: usize) {
+        self.account_cursor = self
+            .account_cursor
+            .saturating_add_signed(delta)
+            .min(n.saturating_sub(1));
+    }
+
+    /// Focuses the pane `step` places away in `Pane::ORDER`, wrapping around.
+    pub fn cycle_focus(&mut self, step: isize) {
+        let n = Pane::ORDER.len() as isize;
+        let i = Pane::ORDER
+            .iter()
+            .position(|p| *p == self.focus)
+            .unwrap_or(0) as isize;
+        self.focus = Pane::ORDER[(i + step).rem_euclid(n) as usize];
+    }
+}
+
+impl Filter {
+    /// Whether anything narrows the table: typed text, the review queue, or a query error shown.
+    pub fn is_active(&self) -> bool {
+        !self.input.value().is_empty() || self.review || self.error.is_some()
+    }
+
+    /// Back to every transaction.
+    pub fn clear(&mut self) {
+        *self = Filter::default();
+    }
 }
 
 /// Everything the dashboard knows: its settings, the data loaded from the backend, what is on screen (focus, mode,
@@ -324,8 +528,8 @@ pub struct State {
     pub quit: bool,
     /// Quit was asked while writes were in flight: quit when they are done (a second quit does not wait).
     pub quit_when_written: bool,
-    /// Something visible changed since the last draw.
-    pub dirty: bool,
+    /// Something visible changed since the last draw: set by `update` only, taken by the loop that draws.
+    changed: bool,
 }
 
 impl State {
@@ -380,7 +584,7 @@ impl State {
             last_error: None,
             quit: false,
             quit_when_written: false,
-            dirty: true,
+            changed: true,
         }
     }
 
@@ -409,6 +613,16 @@ impl State {
     /// Rows the filter bar takes: one, or two when a query error is shown under the input.
     pub fn filter_rows(&self) -> u16 {
         if self.filter.error.is_some() { 2 } else { 1 }
+    }
+
+    /// Whether something visible changed since the last draw; the drawing loop takes it (it is false after).
+    pub fn take_changed(&mut self) -> bool {
+        std::mem::take(&mut self.changed)
+    }
+
+    /// Marks the screen as needing a draw. Only `update` calls this.
+    pub(super) fn mark_changed(&mut self) {
+        self.changed = true;
     }
 
     pub fn set_status(&mut self, text: impl Into<String>) {

@@ -23,25 +23,42 @@ pub const RELOAD_EVERY_TICKS: u64 = 6;
 
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     let mut fx = Vec::new();
-    // A tick or a reload check that found nothing changes nothing visible: no redraw.
-    if !matches!(action, Action::Tick | Action::Reloaded(Ok(false))) {
-        state.dirty = true;
-    }
-    match action {
+    // The one place that decides whether the screen must be drawn again: a key that did nothing, a tick while
+    // nothing moves, or a reload check that found nothing change nothing visible.
+    let visible = match action {
         Action::Key(key) => on_key(state, key, &mut fx),
-        Action::Paste(text) => on_paste(state, &text, &mut fx),
+        Action::Tick => on_tick(state, &mut fx),
+        Action::Reloaded(Ok(false)) => {
+            state.requests.reload_in_flight = false;
+            false
+        }
+        other => {
+            on_reply(state, other, &mut fx);
+            true
+        }
+    };
+    if visible {
+        state.mark_changed();
+    }
+    fx
+}
+
+/// Everything but keys and ticks: pastes, resizes and the backend's answers, each of which changes the screen.
+fn on_reply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
+    match action {
+        Action::Key(_) | Action::Tick => {}
+        Action::Paste(text) => on_paste(state, &text, fx),
         Action::Resize(w, h) => {
             state.screen.size = (w, h);
             scroll_into_view(state);
-            ensure_window(state, &mut fx);
+            ensure_window(state, fx);
         }
-        Action::Tick => on_tick(state, &mut fx),
-        Action::Opened(reply) => on_opened(state, reply, &mut fx),
+        Action::Opened(reply) => on_opened(state, reply, fx),
         Action::Page {
             generation,
             offset,
             reply,
-        } => on_page(state, generation, offset, reply, &mut fx),
+        } => on_page(state, generation, offset, reply, fx),
         Action::Analytics { generation, reply } => on_analytics(state, generation, reply),
         Action::Accounts { generation, reply } => on_accounts(state, generation, reply),
         Action::ReviewCount { generation, reply } => {
@@ -77,7 +94,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             seqs,
             reply,
             renamed,
-        } => on_write_done(state, (kind, seqs, reply), renamed, &mut fx),
+        } => on_write_done(state, (kind, seqs, reply), renamed, fx),
         Action::Reloaded(reply) => {
             state.requests.reload_in_flight = false;
             match reply {
@@ -93,7 +110,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                             "new data from the server: reloaded"
                         });
                     }
-                    refresh(state, &mut fx);
+                    refresh(state, fx);
                 }
                 Ok(false) => {}
                 Err(e) => state.set_error(format!("reload: {e}")),
@@ -102,44 +119,28 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Synced(reply) => match reply {
             Ok(msg) => {
                 state.set_status(msg);
-                refresh(state, &mut fx);
+                refresh(state, fx);
             }
             Err(e) => state.set_error(format!("sync: {e}")),
         },
     }
-    fx
 }
 
 /// What the backend does in the background changed: a sync's progress or end, edits sent or refused.
 fn on_activity(state: &mut State, a: crate::backend::Activity) {
-    let was = std::mem::replace(&mut state.data.activity, a.clone());
-    let now = &a;
-    if let Some(note) = &now.note
-        && was.note.as_ref() != Some(note)
-    {
-        let note = note.clone();
-        state.set_status(note);
-    }
-    if now.sync_error.is_some() && now.sync_error != was.sync_error {
-        let e = now.sync_error.clone().unwrap_or_default();
-        state.set_error(format!("sync: {e}"));
-    }
-    if now.failed > was.failed
-        && let Some(e) = now.write_error.clone()
-    {
-        let n = now.failed;
-        let key = state.settings.keymap.key_text(Command::Sync);
-        state.set_error(format!("{n} edit(s) refused ({key} retries): {e}"));
-    }
-    if was.syncing.is_some()
-        && state.data.activity.syncing.is_none()
-        && state.data.activity.sync_error.is_none()
-    {
-        state.set_status("synced with the server");
+    let retry_key = state.settings.keymap.key_text(Command::Sync);
+    for news in state.data.set_activity(a, &retry_key) {
+        if news.error {
+            state.set_error(news.text);
+        } else {
+            state.set_status(news.text);
+        }
     }
 }
 
-fn on_tick(state: &mut State, fx: &mut Vec<Effect>) {
+/// A quarter second passed: polls the backend's activity, checks for a reload now and then. True while something
+/// moves on screen (loading, writing, collecting a selection, a page on its way), so the spinner turns.
+fn on_tick(state: &mut State, fx: &mut Vec<Effect>) -> bool {
     state.requests.ticks += 1;
     if state.phase == Phase::Ready {
         fx.push(Effect::PollActivity);
@@ -148,9 +149,6 @@ fn on_tick(state: &mut State, fx: &mut Vec<Effect>) {
         || state.writes.pending > 0
         || state.screen.selection.collecting.is_some()
         || state.txns.pending_offset.is_some();
-    if busy {
-        state.dirty = true;
-    }
     if state.phase == Phase::Ready
         && state.requests.ticks.is_multiple_of(RELOAD_EVERY_TICKS)
         && !state.requests.reload_in_flight
@@ -163,6 +161,7 @@ fn on_tick(state: &mut State, fx: &mut Vec<Effect>) {
             requery(state, fx);
         }
     }
+    busy
 }
 
 /// Why nothing can be edited, when nothing can (a read-only file, a server without edits).
@@ -297,10 +296,7 @@ fn on_accounts(state: &mut State, generation: u64, reply: Reply<Vec<AccountRow>>
     match reply {
         Ok(rows) => {
             state.data.accounts = rows;
-            state.screen.account_cursor = state
-                .screen
-                .account_cursor
-                .min(state.data.accounts.len().saturating_sub(1));
+            state.screen.move_account(0, state.data.accounts.len());
         }
         Err(e) => state.set_error(format!("accounts: {e}")),
     }
@@ -363,7 +359,7 @@ fn on_write_done(
         }
     }
     // Confirmed, or rolled back: either way the rows now come from the backend as they are.
-    edits::forget_edits(state, &seqs);
+    state.writes.forget(&seqs);
     state.writes.pending = state.writes.pending.saturating_sub(seqs.len().max(1));
     state.writes.progress = None;
     state.requests.last_write_tick = Some(state.requests.ticks);
@@ -457,7 +453,7 @@ pub(super) fn undo_or_redo(state: &mut State, kind: WriteKind, fx: &mut Vec<Effe
     };
     state.set_status(format!("{verb}: {}", entry.label));
     state.writes.pending += 1;
-    let seq = edits::next_seq(state);
+    let seq = state.writes.next_seq();
     fx.push(Effect::Revert { seq, kind, entry });
 }
 
@@ -483,35 +479,35 @@ fn on_paste(state: &mut State, text: &str, fx: &mut Vec<Effect>) {
     }
 }
 
-fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
+/// A key: true unless it did nothing (a release, a key bound to nothing, `Esc` with nothing to close).
+fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) -> bool {
     if key.kind == KeyEventKind::Release {
-        state.dirty = false;
-        return;
+        return false;
     }
     // Ctrl-C always quits, whatever the mode or keymap: raw mode turns it into a key, not a signal.
     if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
         state.quit = true;
-        return;
+        return true;
     }
     match state.screen.mode {
-        Mode::Help => {
-            state.screen.mode = Mode::Normal;
-        }
+        Mode::Help => state.screen.mode = Mode::Normal,
         Mode::Filter => filter_key(state, key, fx),
         Mode::Prompt(_) => prompt_key(state, key, fx),
         Mode::Normal => {
             state.status = None;
-            match state.settings.keymap.command_for(&key) {
+            return match state.settings.keymap.command_for(&key) {
                 Some(command) if state.txns.awaiting_query && command.waits_for_rows() => {
                     if state.requests.deferred.len() < MAX_DEFERRED {
                         state.requests.deferred.push(command);
                     }
+                    true
                 }
                 Some(command) => run_command(state, command, fx),
-                None => state.dirty = false,
-            }
+                None => false,
+            };
         }
     }
+    true
 }
 
 fn filter_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
@@ -566,7 +562,7 @@ fn prompt_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
         state.screen.mode = Mode::Normal;
         if matches!(key.code, KeyCode::Char('y' | 'Y')) {
             state.writes.pending += 1;
-            let seq = edits::next_seq(state);
+            let seq = state.writes.next_seq();
             fx.push(Effect::Archive { seq, ids });
         } else {
             state.set_status("nothing archived");

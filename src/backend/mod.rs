@@ -234,6 +234,23 @@ impl GroupBy {
         s.parse().ok()
     }
 
+    /// The first day after the period that starts on `start`.
+    pub fn period_end(self, start: chrono::NaiveDate) -> chrono::NaiveDate {
+        use chrono::{Datelike, Duration, NaiveDate};
+        let next_month = |d: NaiveDate, months: u32| {
+            d.checked_add_months(chrono::Months::new(months))
+                .unwrap_or(NaiveDate::MAX)
+        };
+        match self {
+            GroupBy::Day => start + Duration::days(1),
+            GroupBy::Week => start + Duration::days(7),
+            GroupBy::Month => next_month(start.with_day(1).unwrap_or(start), 1),
+            GroupBy::Year => {
+                NaiveDate::from_ymd_opt(start.year() + 1, 1, 1).unwrap_or(NaiveDate::MAX)
+            }
+        }
+    }
+
     pub fn name(self) -> &'static str {
         self.into()
     }

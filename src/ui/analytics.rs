@@ -6,7 +6,7 @@
 use super::text::{bar, clean, fit, is_negative, money, pad_end, pad_start, sparkline};
 use super::theme::Theme;
 use super::{pane_block, title};
-use crate::app::{Analytics, Phase, State, period_end};
+use crate::app::{Analytics, Phase, State};
 use crate::backend::{Dimension, GroupBy, PeriodSummary};
 use crate::config::keymap::Command;
 use crate::domain::{Balance, account_kind};
@@ -110,7 +110,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
             "{} {}..{}",
             a.dimension.name(),
             p.start,
-            period_end(p.start, a.group_by)
+            a.group_by.period_end(p.start)
         ),
         None => format!("{} (whole filter)", a.dimension.name()),
     };

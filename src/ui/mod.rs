@@ -1,4 +1,4 @@
-//! Drawing the dashboard: `draw(frame, &State)` only reads the state. One file per pane or popup (`accounts`,
+//! Drawing the dashboard: `draw(frame, &State)` only reads the state and returns the areas it laid out. One file per pane or popup (`accounts`,
 //! `transactions`, `detail`, `analytics`, `filter_bar`, `status_bar`, `help`, `prompt`), plus `layout` (where panes
 //! go, shared with `update`), `theme` and `text` (sanitising and fitting strings from data). The cost of a frame
 //! depends on the terminal size, not on the ledger: the table draws only the rows on screen.
@@ -23,8 +23,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType};
 use theme::Theme;
 
-/// Draws the whole screen for `state`.
-pub fn draw(frame: &mut Frame<'_>, state: &State) {
+/// Draws the whole screen for `state` and returns where each part went (the table's rows, for one, are the rows
+/// `app` scrolls by: both come from `layout::areas`).
+pub fn draw(frame: &mut Frame<'_>, state: &State) -> crate::layout::Areas {
     let theme = Theme::new(state.settings.theme, state.settings.no_color);
     let areas = crate::layout::areas(frame.area(), state.screen.focus, state.filter_rows());
     filter_bar::draw(frame, areas.filter, state, &theme);
@@ -50,6 +51,7 @@ pub fn draw(frame: &mut Frame<'_>, state: &State) {
         Mode::Prompt(p) => prompt::draw(frame, frame.area(), (state, p), &theme),
         Mode::Normal | Mode::Filter => {}
     }
+    areas
 }
 
 /// The pane names in the narrow layout, the focused one highlighted.

@@ -644,7 +644,11 @@ async fn drawn_harmlessly(backend: Arc<dyn Backend>) {
         }
     }
     let mut terminal = Terminal::new(TestBackend::new(120, 34)).expect("terminal");
-    terminal.draw(|f| tally::ui::draw(f, &state)).expect("draw");
+    terminal
+        .draw(|f| {
+            tally::ui::draw(f, &state);
+        })
+        .expect("draw");
     let buffer = terminal.backend().buffer().clone();
     for y in 0..34 {
         let line: String = (0..120)

@@ -101,7 +101,9 @@ async fn first_screen(server: &SureServer, dir: &Path) -> (Duration, Arc<dyn Bac
         .await;
     let mut terminal = Terminal::new(TestBackend::new(120, 34)).expect("terminal");
     terminal
-        .draw(|f| tally::ui::draw(f, &s.state))
+        .draw(|f| {
+            tally::ui::draw(f, &s.state);
+        })
         .expect("draw");
     (started.elapsed(), backend)
 }
@@ -191,7 +193,9 @@ async fn filter_keystroke_on_a_100k_mirror() {
         })
         .await;
         terminal
-            .draw(|f| tally::ui::draw(f, &s.state))
+            .draw(|f| {
+                tally::ui::draw(f, &s.state);
+            })
             .expect("draw");
         let took = t.elapsed();
         println!("keystroke {c:?}: {took:?} → {} matches", s.state.total());

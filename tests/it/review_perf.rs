@@ -136,7 +136,11 @@ impl Session {
 
 fn draw(state: &State) {
     let mut terminal = Terminal::new(TestBackend::new(160, 48)).expect("terminal");
-    terminal.draw(|f| tally::ui::draw(f, state)).expect("draw");
+    terminal
+        .draw(|f| {
+            tally::ui::draw(f, state);
+        })
+        .expect("draw");
 }
 
 /// A fresh copy of the journal of `n` transactions (`env` names an existing one to copy).

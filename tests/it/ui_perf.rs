@@ -103,7 +103,9 @@ async fn million_transaction_targets() {
         })
         .await;
         terminal
-            .draw(|f| tally::ui::draw(f, &s.state))
+            .draw(|f| {
+                tally::ui::draw(f, &s.state);
+            })
             .expect("draw");
         let took = t.elapsed();
         println!("keystroke {c:?}: {took:?} → {} matches", s.state.total());
@@ -131,7 +133,9 @@ async fn million_transaction_targets() {
         let t = Instant::now();
         s.apply(key(if i % 50 < 25 { 'j' } else { 'k' }));
         terminal
-            .draw(|f| tally::ui::draw(f, &s.state))
+            .draw(|f| {
+                tally::ui::draw(f, &s.state);
+            })
             .expect("draw");
         slowest = slowest.max(t.elapsed());
     }
@@ -183,7 +187,9 @@ async fn million_transaction_targets() {
     })
     .await;
     terminal
-        .draw(|f| tally::ui::draw(f, &s.state))
+        .draw(|f| {
+            tally::ui::draw(f, &s.state);
+        })
         .expect("draw");
     println!(
         "first keystroke after settling ('e', {} matches): {:?}",

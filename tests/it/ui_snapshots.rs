@@ -112,7 +112,19 @@ impl Harness {
 fn screen(state: &State) -> String {
     let (w, h) = state.screen.size;
     let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
-    terminal.draw(|f| tally::ui::draw(f, state)).expect("draw");
+    let mut laid_out = None;
+    terminal
+        .draw(|f| laid_out = Some(tally::ui::draw(f, state)))
+        .expect("draw");
+    // The table the person sees has exactly the rows `update` pages and scrolls by.
+    if let Some(table) = laid_out.and_then(|a| a.transactions) {
+        let drawn = usize::from(table.height.saturating_sub(3)).max(1);
+        let filter_rows = state.filter_rows();
+        assert_eq!(
+            drawn,
+            tally::layout::table_rows(state.screen.size, filter_rows)
+        );
+    }
     let buf = terminal.backend().buffer();
     let mut out = String::new();
     for y in 0..h {

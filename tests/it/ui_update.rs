@@ -563,10 +563,14 @@ fn live_reload_keeps_filter_and_selection() {
     assert_eq!(terms, vec![Term::Text("shop".into())]);
     assert_eq!(s.screen.selection.ids.len(), 1);
     assert_eq!(s.filter.input.value(), "shop");
-    s.dirty = false;
+    s.take_changed();
     let fx = update(&mut s, Action::Reloaded(Ok(false)));
     assert!(fx.is_empty());
-    assert!(!s.dirty, "nothing changed: no redraw");
+    assert!(!s.take_changed(), "nothing changed: no redraw");
+    update(&mut s, key('x'));
+    assert!(!s.take_changed(), "a key bound to nothing: no redraw");
+    update(&mut s, key('j'));
+    assert!(s.take_changed(), "a move: redraw");
 }
 
 #[test]
