@@ -2,7 +2,7 @@
 //! case-insensitive substring matches with lowercased needles; ASCII haystacks are compared without allocating,
 //! which keeps a filter over a million journal entries fast.
 
-use super::{Cmp, Query, Term};
+use super::{Cmp, Pattern, Query, Term};
 use crate::domain::{AccountKind, Status, Transaction};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -15,6 +15,8 @@ pub struct PostingView<'a> {
     pub commodity: &'a str,
     /// What the account is (asset, expense, …), as the backend knows it.
     pub kind: AccountKind,
+    /// A real posting (not a `()` or `[]` virtual one).
+    pub real: bool,
 }
 
 /// What the matcher needs to know about a transaction. Both `Transaction` and the journal's compact records
@@ -25,16 +27,23 @@ pub trait TxnView {
     fn description(&self) -> &str;
     fn payee(&self) -> &str;
     fn note(&self) -> &str;
+    /// The transaction's code (a cheque number); empty when it has none.
+    fn code(&self) -> &str;
+    /// What `note:` searches: the note, or — as hledger reads a journal description without `|` — the whole
+    /// description when the view has no note of its own.
+    fn query_note(&self) -> &str {
+        self.note()
+    }
     fn for_each_posting(&self, f: &mut dyn FnMut(PostingView<'_>) -> bool) -> bool;
     /// Calls `f(name, value)` for the transaction's and its postings' tags until `f` returns true.
     fn any_tag(&self, f: &mut dyn FnMut(&str, &str) -> bool) -> bool;
     fn needs_review(&self) -> bool;
-    /// A free word: description, payee or note contains `word` (lowercase). Views whose payee and note are parts of
+    /// A free word's text part: the description, payee or note matches. Views whose payee and note are parts of
     /// the description (journal entries) override this to search once.
-    fn has_text(&self, word: &str) -> bool {
-        contains_ci(self.description(), word)
-            || contains_ci(self.payee(), word)
-            || contains_ci(self.note(), word)
+    fn has_text(&self, word: &Pattern) -> bool {
+        word.is_match(self.description())
+            || word.is_match(self.payee())
+            || word.is_match(self.note())
     }
 }
 
@@ -54,6 +63,9 @@ impl TxnView for Transaction {
     fn note(&self) -> &str {
         &self.note
     }
+    fn code(&self) -> &str {
+        &self.code
+    }
     fn for_each_posting(&self, f: &mut dyn FnMut(PostingView<'_>) -> bool) -> bool {
         self.postings.iter().any(|p| {
             f(PostingView {
@@ -61,6 +73,7 @@ impl TxnView for Transaction {
                 quantity: p.amount.quantity,
                 commodity: &p.amount.commodity,
                 kind: p.account_kind(),
+                real: p.kind == crate::domain::PostingKind::Real,
             })
         })
     }
@@ -108,14 +121,16 @@ fn compare(cmp: Cmp, a: Decimal, b: Decimal) -> bool {
 impl Term {
     pub fn matches<T: TxnView + ?Sized>(&self, t: &T) -> bool {
         match self {
-            Term::Text(w) => t.has_text(w),
-            Term::Account(a) => t.for_each_posting(&mut |p| contains_ci(p.account, a)),
-            Term::Desc(w) => contains_ci(t.description(), w),
-            Term::Payee(w) => contains_ci(t.payee(), w),
-            Term::Note(w) => contains_ci(t.note(), w),
+            Term::Text(w) => t.has_text(w) || t.for_each_posting(&mut |p| w.is_match(p.account)),
+            Term::Account(a) => t.for_each_posting(&mut |p| a.is_match(p.account)),
+            Term::Desc(w) => w.is_match(t.description()),
+            Term::Payee(w) => w.is_match(t.payee()),
+            Term::Note(w) => w.is_match(t.query_note()),
+            Term::Code(w) => w.is_match(t.code()),
+            Term::Real(real) => t.for_each_posting(&mut |p| p.real) == *real,
+            Term::Depth(n) => t.for_each_posting(&mut |p| p.account.split(':').count() <= *n),
             Term::Tag { name, value } => t.any_tag(&mut |n, v| {
-                n.eq_ignore_ascii_case(name)
-                    && value.as_ref().is_none_or(|want| contains_ci(v, want))
+                name.is_match(n) && value.as_ref().is_none_or(|want| want.is_match(v))
             }),
             Term::Amount { cmp, value, signed } => t.for_each_posting(&mut |p| {
                 if *signed {
@@ -133,15 +148,13 @@ impl Term {
         }
     }
 
-    /// Terms of these kinds are OR'd with others of the same kind (hledger's rule); the rest are AND'd.
+    /// Terms of these kinds are OR'd with others of the same kind (hledger's rule: `acct:`, `desc:`, `status:`); the
+    /// rest are AND'd.
     pub(crate) fn or_group(&self) -> Option<u8> {
         match self {
             Term::Account(_) => Some(0),
             Term::Desc(_) => Some(1),
-            Term::Payee(_) => Some(2),
-            Term::Note(_) => Some(3),
-            Term::Status(_) => Some(4),
-            Term::Commodity(_) => Some(5),
+            Term::Status(_) => Some(2),
             _ => None,
         }
     }
@@ -149,8 +162,8 @@ impl Term {
 
 impl Query {
     pub fn matches<T: TxnView + ?Sized>(&self, t: &T) -> bool {
-        let mut group_seen = [false; 6];
-        let mut group_hit = [false; 6];
+        let mut group_seen = [false; 3];
+        let mut group_hit = [false; 3];
         for term in &self.terms {
             match term.or_group() {
                 Some(g) => {

@@ -1,15 +1,20 @@
-//! tally's query language, a subset of hledger's plus tally's own terms (DESIGN §6): free words, `acct:`, `desc:`,
-//! `payee:`, `note:`, `tag:NAME[=VALUE]`, `amt:`, `date:`, `status:`, `cur:`, `not:`, `is:review`, `is:untagged`.
-//! `parse` turns text into a `Query`; errors carry the 1-based column where the bad term starts. `Query::matches`
-//! tests anything that implements `TxnView`, so backends can filter their own compact records without building
-//! `Transaction`s. As in hledger, terms of the same kind among `acct: desc: payee: note: status: cur:` are OR'd;
-//! free words and all other terms must all match.
+//! tally's query language: hledger's (DESIGN §6, docs/queries.md) plus tally's own terms. Free words, `acct:`,
+//! `desc:`, `payee:`, `note:`, `code:` take case-insensitive regular expressions; `tag:NAME[=VALUE]`, `amt:`,
+//! `date:` (hledger's period expressions, `period`), `status:`, `cur:`, `real:`, `depth:`, `not:`, and tally's
+//! `is:review`, `is:untagged`. `parse` turns text into a `Query`; errors carry the 1-based column where the bad
+//! term starts. `Query::matches` tests anything that implements `TxnView`, so backends can filter their own compact
+//! records without building `Transaction`s. As in hledger, several `acct:`, `desc:` or `status:` terms are OR'd
+//! within their kind; everything else must all match. A free word matches an account name (as in hledger) or the
+//! description, payee or note; unlike hledger, several free words must all match (the filter narrows as you type).
 
 mod matcher;
 mod parser;
+mod pattern;
+pub mod period;
 
 pub use matcher::{PostingView, TxnView, contains_ci};
-pub use parser::parse;
+pub use parser::{parse, parse_on};
+pub use pattern::Pattern;
 
 use crate::domain::Status;
 use chrono::NaiveDate;
@@ -39,15 +44,24 @@ impl DateRange {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Term {
-    /// A free word: matches description, payee or note (case-insensitive). Stored lowercased.
-    Text(String),
-    Account(String),
-    Desc(String),
-    Payee(String),
-    Note(String),
+    /// A free word: matches an account name, the description, payee or note (a pattern, as hledger's bare words match
+    /// account names; tally also looks in the text).
+    Text(Pattern),
+    Account(Pattern),
+    Desc(Pattern),
+    Payee(Pattern),
+    Note(Pattern),
+    /// `code:`: the transaction's code (cheque number).
+    Code(Pattern),
+    /// `real:` / `real:1`: the transaction has a real posting; `real:0`: it has none (only virtual ones), as hledger.
+    Real(bool),
+    /// `depth:N`: a posting to an account at most N levels deep (as hledger's `print`); the account tree and registers
+    /// also show accounts only that deep.
+    Depth(usize),
+    /// `tag:NAME[=VALUE]`: both patterns, as in hledger (`tag:ork` matches a `work` tag).
     Tag {
-        name: String,
-        value: Option<String>,
+        name: Pattern,
+        value: Option<Pattern>,
     },
     /// `amt:`: with a sign (or zero) the signed amounts are compared, otherwise magnitudes, as hledger does.
     Amount {
@@ -114,7 +128,11 @@ impl Query {
                     | (Term::Desc(a), Term::Desc(b))
                     | (Term::Payee(a), Term::Payee(b))
                     | (Term::Note(a), Term::Note(b))
-                    | (Term::Account(a), Term::Account(b)) => b.contains(a.as_str()),
+                    | (Term::Code(a), Term::Code(b))
+                    | (Term::Account(a), Term::Account(b)) => match (a.text(), b.text()) {
+                        (Some(a), Some(b)) => b.contains(a),
+                        _ => false,
+                    },
                     _ => false,
                 };
             // A grown term in an OR group narrows only when it is alone in its group.

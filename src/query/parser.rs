@@ -1,9 +1,11 @@
 //! Turns query text into a `Query`. Tokens are split on whitespace outside quotes; each token's column is kept so a
-//! bad term is reported where it starts.
+//! bad term is reported where it starts. A word with a colon whose prefix is not a query prefix is an account name
+//! (`expenses:dining`), as in hledger; a prefix that looks like a mistyped one (`acc:`, `dsc:`) or that only hledger
+//! has (`date2:`, `inacct:`) is an error at its column.
 
-use super::{Cmp, DateRange, Query, QueryError, Term};
+use super::{Cmp, Pattern, Query, QueryError, Term, period};
 use crate::domain::Status;
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::str::FromStr;
 
@@ -45,11 +47,17 @@ fn tokenize(input: &str) -> Result<Vec<Token>, QueryError> {
     Ok(tokens)
 }
 
-/// Parses a query. An empty or all-blank string gives the query that matches everything.
+/// Parses a query; relative dates (`date:thismonth`) are taken from today's local date.
 pub fn parse(input: &str) -> Result<Query, QueryError> {
+    parse_on(input, chrono::Local::now().date_naive())
+}
+
+/// Parses a query with `today` as the date relative periods count from. An empty or all-blank string gives the query
+/// that matches everything.
+pub fn parse_on(input: &str, today: NaiveDate) -> Result<Query, QueryError> {
     let mut terms = Vec::new();
     for tok in tokenize(input)? {
-        terms.push(parse_term(&tok.text, tok.column)?);
+        terms.push(parse_term(&tok.text, tok.column, today)?);
     }
     Ok(Query {
         terms,
@@ -64,57 +72,75 @@ fn err(column: usize, message: impl Into<String>) -> QueryError {
     }
 }
 
-fn parse_term(text: &str, column: usize) -> Result<Term, QueryError> {
+/// The prefixes tally reads, for error messages and typo detection.
+pub const PREFIXES: &[&str] = &[
+    "acct", "amt", "code", "cur", "date", "depth", "desc", "is", "not", "note", "payee", "real",
+    "status", "tag",
+];
+
+/// hledger prefixes tally does not have: an error, never a silent word.
+const UNSUPPORTED: &[&str] = &[
+    "date2",
+    "inacct",
+    "inacctonly",
+    "empty",
+    "expr",
+    "type",
+    "any",
+    "all",
+];
+
+fn pattern(value: &str, prefix: &str, column: usize) -> Result<Pattern, QueryError> {
+    if value.is_empty() {
+        return Err(err(
+            column,
+            format!("{prefix}: needs text or a regular expression"),
+        ));
+    }
+    Pattern::new(value).map_err(|e| err(column, format!("{prefix}: {e}")))
+}
+
+fn parse_term(text: &str, column: usize, today: NaiveDate) -> Result<Term, QueryError> {
     let Some((prefix, value)) = text.split_once(':') else {
-        return Ok(Term::Text(text.to_lowercase()));
+        return pattern(text, "a word", column).map(Term::Text);
     };
     let vcol = column + prefix.chars().count() + 1;
-    let need_value = |what: &str| -> Result<String, QueryError> {
-        if value.is_empty() {
-            Err(err(vcol, format!("{prefix}: needs {what}")))
-        } else {
-            Ok(value.to_lowercase())
-        }
-    };
-    match prefix.to_ascii_lowercase().as_str() {
-        "acct" | "account" => Ok(Term::Account(need_value("an account name")?)),
-        "desc" | "description" => Ok(Term::Desc(need_value("text")?)),
-        "payee" => Ok(Term::Payee(need_value("text")?)),
-        "note" => Ok(Term::Note(need_value("text")?)),
-        "cur" | "commodity" => Ok(Term::Commodity(need_value("a commodity")?)),
-        "tag" => {
+    let lower = prefix.to_ascii_lowercase();
+    match lower.as_str() {
+        "acct" | "account" => pattern(value, prefix, vcol).map(Term::Account),
+        "desc" | "description" => pattern(value, prefix, vcol).map(Term::Desc),
+        "payee" => pattern(value, prefix, vcol).map(Term::Payee),
+        "note" => pattern(value, prefix, vcol).map(Term::Note),
+        "code" => pattern(value, prefix, vcol).map(Term::Code),
+        "cur" | "commodity" => {
             if value.is_empty() {
-                return Err(err(vcol, "tag: needs a tag name"));
+                return Err(err(vcol, format!("{prefix}: needs a commodity symbol")));
             }
-            Ok(match value.split_once('=') {
-                Some((n, v)) => Term::Tag {
-                    name: n.to_lowercase(),
-                    value: Some(v.to_lowercase()),
-                },
-                None => Term::Tag {
-                    name: value.to_lowercase(),
-                    value: None,
-                },
-            })
+            Ok(Term::Commodity(value.to_lowercase()))
         }
-        "status" => match value {
-            "" => Ok(Term::Status(Status::Unmarked)),
-            "!" => Ok(Term::Status(Status::Pending)),
-            "*" => Ok(Term::Status(Status::Cleared)),
-            other => Status::parse_name(other).map(Term::Status).ok_or_else(|| {
-                err(
-                    vcol,
-                    format!("unknown status {other:?}: use status:, status:! or status:*"),
-                )
-            }),
-        },
+        "tag" => parse_tag(value, vcol),
+        "status" => parse_status(value, vcol),
         "amt" => parse_amount(value, vcol),
-        "date" => parse_date_range(value, vcol).map(Term::Date),
+        "date" => period::parse(value, today)
+            .map(Term::Date)
+            .map_err(|e| err(vcol, format!("date: {e}"))),
+        "real" => match value {
+            "" | "1" | "yes" | "y" | "true" => Ok(Term::Real(true)),
+            "0" | "no" | "n" | "false" => Ok(Term::Real(false)),
+            other => Err(err(
+                vcol,
+                format!("real: takes nothing, 1 or 0, not {other:?}"),
+            )),
+        },
+        "depth" => value
+            .parse::<usize>()
+            .map(Term::Depth)
+            .map_err(|_| err(vcol, format!("depth: needs a whole number, not {value:?}"))),
         "not" => {
             if value.is_empty() {
                 return Err(err(vcol, "not: needs a term to negate"));
             }
-            Ok(Term::Not(Box::new(parse_term(value, vcol)?)))
+            Ok(Term::Not(Box::new(parse_term(value, vcol, today)?)))
         }
         "is" => match value.to_ascii_lowercase().as_str() {
             "review" => Ok(Term::IsReview),
@@ -124,7 +150,84 @@ fn parse_term(text: &str, column: usize) -> Result<Term, QueryError> {
                 format!("unknown is:{other}: use is:review or is:untagged"),
             )),
         },
-        _ => Ok(Term::Text(text.to_lowercase())),
+        _ if UNSUPPORTED.contains(&lower.as_str()) => Err(err(
+            column,
+            format!("{prefix}: is an hledger query tally does not support (see `tally --help`)"),
+        )),
+        _ => match PREFIXES.iter().find(|known| near(&lower, known)) {
+            Some(known) => Err(err(
+                column,
+                format!("unknown query prefix {prefix}: (did you mean {known}:?)"),
+            )),
+            // `expenses:dining`: an account name, as hledger reads a word it has no prefix for.
+            None => pattern(text, "a word", column).map(Term::Text),
+        },
+    }
+}
+
+/// A likely typo of `known`: one letter added, missing, changed, or two swapped; or a longer spelling of it.
+fn near(word: &str, known: &str) -> bool {
+    if word.len() < 2 || word == known {
+        return false;
+    }
+    if known.starts_with(word) || (word.starts_with(known) && word.len() <= known.len() + 4) {
+        return true;
+    }
+    let (a, b): (Vec<char>, Vec<char>) = (word.chars().collect(), known.chars().collect());
+    let (la, lb) = (a.len(), b.len());
+    if la.abs_diff(lb) > 1 || lb < 3 {
+        return false;
+    }
+    // Optimal string alignment distance ≤ 1.
+    let mut d = vec![vec![0usize; lb + 1]; la + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=lb {
+        d[0][j] = j;
+    }
+    for i in 1..=la {
+        for j in 1..=lb {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[la][lb] <= 1
+}
+
+fn parse_tag(value: &str, column: usize) -> Result<Term, QueryError> {
+    if value.is_empty() {
+        return Err(err(column, "tag: needs a tag name"));
+    }
+    let (name, tag_value) = match value.split_once('=') {
+        Some((n, v)) => (n, Some(v)),
+        None => (value, None),
+    };
+    let name = pattern(name, "tag", column)?;
+    let vcol = column + value.find('=').unwrap_or(0) + 1;
+    let value = tag_value
+        .filter(|v| !v.is_empty())
+        .map(|v| pattern(v, "tag value", vcol))
+        .transpose()?;
+    Ok(Term::Tag { name, value })
+}
+
+fn parse_status(value: &str, column: usize) -> Result<Term, QueryError> {
+    match value {
+        "" => Ok(Term::Status(Status::Unmarked)),
+        "!" => Ok(Term::Status(Status::Pending)),
+        "*" => Ok(Term::Status(Status::Cleared)),
+        other => Status::parse_name(other).map(Term::Status).ok_or_else(|| {
+            err(
+                column,
+                format!("unknown status {other:?}: use status:, status:! or status:*"),
+            )
+        }),
     }
 }
 
@@ -156,93 +259,17 @@ fn parse_amount(value: &str, column: usize) -> Result<Term, QueryError> {
     })
 }
 
-/// `2025`, `2025-03`, `2025-03-15` (also `/` or `.`), and ranges `A..B`, `A..`, `..B`; the end is exclusive,
-/// and a partial end date means the start of that period, as in hledger.
-fn parse_date_range(value: &str, column: usize) -> Result<DateRange, QueryError> {
-    if value.is_empty() {
-        return Err(err(
-            column,
-            "date: needs a date, e.g. date:2025-03 or date:2025-01..2025-04",
-        ));
-    }
-    if let Some((a, b)) = value.split_once("..") {
-        let start = if a.is_empty() {
-            None
-        } else {
-            Some(parse_period(a, column)?.0)
-        };
-        let end = if b.is_empty() {
-            None
-        } else {
-            Some(parse_period(b, column + a.len() + 2)?.0)
-        };
-        if let (Some(s), Some(e)) = (start, end)
-            && e < s
-        {
-            return Err(err(
-                column,
-                format!("date: range ends ({e}) before it starts ({s})"),
-            ));
-        }
-        return Ok(DateRange { start, end });
-    }
-    let (start, end) = parse_period(value, column)?;
-    Ok(DateRange {
-        start: Some(start),
-        end: Some(end),
-    })
-}
-
-/// A year, month or day: its first day and the first day after it.
-fn parse_period(s: &str, column: usize) -> Result<(NaiveDate, NaiveDate), QueryError> {
-    let bad = || {
-        err(
-            column,
-            format!("date: {s:?} is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)"),
-        )
-    };
-    let parts: Vec<&str> = s.split(['-', '/', '.']).collect();
-    let num = |p: &str| -> Result<u32, QueryError> {
-        if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(bad());
-        }
-        p.parse::<u32>().map_err(|_| bad())
-    };
-    match parts.as_slice() {
-        [y] if y.len() == 4 => {
-            let y = num(y)? as i32;
-            let start = NaiveDate::from_ymd_opt(y, 1, 1).ok_or_else(bad)?;
-            let end = NaiveDate::from_ymd_opt(y + 1, 1, 1).ok_or_else(bad)?;
-            Ok((start, end))
-        }
-        [y, m] if y.len() == 4 => {
-            let (y, m) = (num(y)? as i32, num(m)?);
-            let start = NaiveDate::from_ymd_opt(y, m, 1).ok_or_else(bad)?;
-            let end = if m == 12 {
-                NaiveDate::from_ymd_opt(y + 1, 1, 1)
-            } else {
-                NaiveDate::from_ymd_opt(y, m + 1, 1)
-            }
-            .ok_or_else(bad)?;
-            Ok((start, end))
-        }
-        [y, m, d] if y.len() == 4 => {
-            let start =
-                NaiveDate::from_ymd_opt(num(y)? as i32, num(m)?, num(d)?).ok_or_else(bad)?;
-            let end = start.succ_opt().ok_or_else(bad)?;
-            debug_assert!(end.year() >= start.year());
-            Ok((start, end))
-        }
-        _ => Err(bad()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::query::DateRange;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).expect("valid date")
+    }
+
+    fn pat(s: &str) -> Pattern {
+        Pattern::new(s).expect("pattern")
     }
 
     fn one(q: &str) -> Term {
@@ -258,11 +285,11 @@ mod tests {
     }
 
     #[test]
-    fn free_words_are_lowercased_text() {
+    fn free_words_are_patterns() {
         let q = parse("Coffee  SHOP").expect("ok");
         assert_eq!(
             q.terms,
-            vec![Term::Text("coffee".into()), Term::Text("shop".into())]
+            vec![Term::Text(pat("Coffee")), Term::Text(pat("SHOP"))]
         );
     }
 
@@ -270,38 +297,39 @@ mod tests {
     fn prefixes() {
         assert_eq!(
             one("acct:Assets:Checking"),
-            Term::Account("assets:checking".into())
+            Term::Account(pat("Assets:Checking"))
         );
-        assert_eq!(one("desc:rent"), Term::Desc("rent".into()));
-        assert_eq!(one("payee:Amazon"), Term::Payee("amazon".into()));
-        assert_eq!(one("note:gift"), Term::Note("gift".into()));
+        assert_eq!(one("desc:rent"), Term::Desc(pat("rent")));
+        assert_eq!(one("payee:Amazon"), Term::Payee(pat("Amazon")));
+        assert_eq!(one("note:gift"), Term::Note(pat("gift")));
         assert_eq!(one("cur:USD"), Term::Commodity("usd".into()));
         assert_eq!(
             one("tag:trip"),
             Term::Tag {
-                name: "trip".into(),
+                name: pat("trip"),
                 value: None
             }
         );
         assert_eq!(
             one("tag:trip=Paris"),
             Term::Tag {
-                name: "trip".into(),
-                value: Some("paris".into())
+                name: pat("trip"),
+                value: Some(pat("Paris"))
             }
         );
         assert_eq!(one("is:review"), Term::IsReview);
         assert_eq!(one("is:untagged"), Term::IsUntagged);
+        assert_eq!(one("code:12"), Term::Code(pat("12")));
+        assert_eq!(one("real:"), Term::Real(true));
+        assert_eq!(one("real:0"), Term::Real(false));
+        assert_eq!(one("depth:2"), Term::Depth(2));
     }
 
     #[test]
     fn quoted_values_keep_spaces() {
-        assert_eq!(
-            one("desc:\"whole foods\""),
-            Term::Desc("whole foods".into())
-        );
-        assert_eq!(one("'whole foods'"), Term::Text("whole foods".into()));
-        assert_eq!(one("payee:'A B'"), Term::Payee("a b".into()));
+        assert_eq!(one("desc:\"whole foods\""), Term::Desc(pat("whole foods")));
+        assert_eq!(one("'whole foods'"), Term::Text(pat("whole foods")));
+        assert_eq!(one("payee:'A B'"), Term::Payee(pat("A B")));
     }
 
     #[test]
@@ -347,6 +375,21 @@ mod tests {
                 signed: true
             }
         );
+    }
+
+    #[test]
+    fn dates_are_period_expressions() {
+        let today = d(2026, 11, 29);
+        let q = parse_on("date:thismonth", today).expect("thismonth");
+        assert_eq!(
+            q.terms,
+            vec![Term::Date(DateRange {
+                start: Some(d(2026, 11, 1)),
+                end: Some(d(2026, 12, 1))
+            })]
+        );
+        let q = parse_on("date:'last 30 days'", today).expect("quoted");
+        assert_eq!(q.terms.len(), 1);
     }
 
     #[test]
@@ -415,13 +458,13 @@ mod tests {
         assert_eq!(
             one("not:tag:work"),
             Term::Not(Box::new(Term::Tag {
-                name: "work".into(),
+                name: pat("work"),
                 value: None
             }))
         );
         assert_eq!(
             one("not:coffee"),
-            Term::Not(Box::new(Term::Text("coffee".into())))
+            Term::Not(Box::new(Term::Text(pat("coffee"))))
         );
     }
 
@@ -433,6 +476,12 @@ mod tests {
         assert_eq!(e.column, 6);
         let e = parse("x date:2025-04..2025-01").expect_err("backwards range");
         assert_eq!(e.column, 8);
+        let e = parse("acct:(food").expect_err("bad regex");
+        assert_eq!(e.column, 6);
+        let e = parse("depth:two").expect_err("bad depth");
+        assert_eq!(e.column, 7);
+        let e = parse("real:maybe").expect_err("bad real");
+        assert_eq!(e.column, 6);
         let e = parse("desc:\"open").expect_err("unclosed quote");
         assert_eq!(e.column, 6);
         let e = parse("status:maybe").expect_err("bad status");
@@ -448,7 +497,21 @@ mod tests {
     }
 
     #[test]
-    fn unknown_prefix_is_a_free_word() {
-        assert_eq!(one("http://x"), Term::Text("http://x".into()));
+    fn unknown_prefixes_are_account_names_or_errors() {
+        assert_eq!(one("http://x"), Term::Text(pat("http://x")));
+        assert_eq!(one("expenses:dining"), Term::Text(pat("expenses:dining")));
+        for (typo, column) in [
+            ("acc:food", 1),
+            ("x dsc:rent", 3),
+            ("descr:x", 1),
+            ("stauts:*", 1),
+        ] {
+            let e = parse(typo).expect_err(typo);
+            assert_eq!(e.column, column, "{typo}");
+            assert!(e.message.contains("did you mean"), "{e}");
+        }
+        let e = parse("coffee date2:2025").expect_err("date2");
+        assert_eq!(e.column, 8);
+        assert!(e.message.contains("does not support"), "{e}");
     }
 }

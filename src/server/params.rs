@@ -6,7 +6,7 @@
 
 use super::error::ApiError;
 use crate::backend::{PageRequest, SortKey};
-use crate::query::{self, Cmp, DateRange, Query, Term};
+use crate::query::{self, Cmp, DateRange, Pattern, Query, Term};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::str::FromStr;
@@ -154,16 +154,18 @@ pub fn build_query(p: &Params) -> Result<Query, ApiError> {
     };
     date_terms(p, &mut b)?;
     if let Some(src) = p.text("source") {
-        let q = quote(src).map(|q| format!("acct:{q}"));
-        b.push(Term::Account(src.to_lowercase()), q);
+        let pattern = Pattern::literal(src);
+        let q = quote(pattern.as_str()).map(|q| format!("acct:{q}"));
+        b.push(Term::Account(pattern), q);
     }
     amount_terms(p, &mut b)?;
     if let Some(tags) = p.text("tags") {
         tag_terms(tags, &mut b)?;
     }
     if let Some(search) = p.text("search") {
-        let text = quote(search).map(|q| format!("desc:{q}"));
-        b.push(Term::Desc(search.to_lowercase()), text);
+        let pattern = Pattern::literal(search);
+        let text = quote(pattern.as_str()).map(|q| format!("desc:{q}"));
+        b.push(Term::Desc(pattern), text);
     }
     if let Some(q) = p.text("q") {
         let parsed =
@@ -251,18 +253,13 @@ fn tag_terms(tags: &str, b: &mut Builder) -> Result<(), ApiError> {
         if name.is_empty() {
             return Err(ApiError::param("tags", format!("empty tag name in {id:?}")));
         }
-        let text = match value {
-            Some(v) => quote(&format!("{name}={v}")),
-            None => quote(name),
+        let (name, value) = (Pattern::exact(name), value.map(Pattern::literal));
+        let text = match &value {
+            Some(v) => quote(&format!("{}={}", name.as_str(), v.as_str())),
+            None => quote(name.as_str()),
         }
         .map(|q| format!("tag:{q}"));
-        b.push(
-            Term::Tag {
-                name: name.to_lowercase(),
-                value: value.map(str::to_lowercase),
-            },
-            text,
-        );
+        b.push(Term::Tag { name, value }, text);
     }
     Ok(())
 }

@@ -18,6 +18,7 @@ mod mirror_hledger_web;
 mod mirror_perf;
 mod mirror_sure;
 mod oracle;
+mod queries;
 mod rest_auth;
 mod rest_bulk_tag;
 mod rest_cli;

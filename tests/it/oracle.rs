@@ -32,7 +32,7 @@ struct TxnShape {
     postings: Vec<(String, Vec<(String, String)>)>,
 }
 
-fn hledger_present() -> bool {
+pub(crate) fn hledger_present() -> bool {
     let found = std::process::Command::new("hledger")
         .arg("--version")
         .output()

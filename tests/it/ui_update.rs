@@ -560,7 +560,12 @@ fn live_reload_keeps_filter_and_selection() {
     assert_eq!(reloads, 1, "no second reload while one is in flight");
     let fx = update(&mut s, Action::Reloaded(Ok(true)));
     let (_, _, terms) = page_effect(&fx).expect("re-query");
-    assert_eq!(terms, vec![Term::Text("shop".into())]);
+    assert_eq!(
+        terms,
+        vec![Term::Text(
+            tally::query::Pattern::new("shop").expect("word")
+        )]
+    );
     assert_eq!(s.screen.selection.ids.len(), 1);
     assert_eq!(s.filter.input.value(), "shop");
     s.take_changed();

@@ -13,7 +13,7 @@ pub mod engine;
 pub mod records;
 
 use crate::domain::{AccountKind, Money, Posting, PostingKind, Status, Tag, Transaction, TxnId};
-use crate::query::{PostingView, TxnView, contains_ci};
+use crate::query::{Pattern, PostingView, TxnView};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -507,6 +507,7 @@ impl TxnView for EntryView<'_> {
                 quantity: p.quantity,
                 commodity: self.commodity(p),
                 kind: self.kind(p),
+                real: p.kind == PostingKind::Real,
             })
         })
     }
@@ -524,11 +525,21 @@ impl TxnView for EntryView<'_> {
                 .any(|t| f(self.text(t.name), self.text(t.value)))
         })
     }
-    fn has_text(&self, word: &str) -> bool {
+    fn code(&self) -> &str {
+        self.text(self.entry.code)
+    }
+    fn query_note(&self) -> &str {
+        // hledger: a description without `|` is its own note.
+        if self.server_row().is_none() && self.entry.payee_end >= self.entry.description.1 {
+            return TxnView::description(self);
+        }
+        TxnView::note(self)
+    }
+    fn has_text(&self, word: &Pattern) -> bool {
         // In a journal, payee and note are parts of the description: one search covers all three.
-        contains_ci(TxnView::description(self), word)
+        word.is_match(TxnView::description(self))
             || self.server_row().is_some_and(|row| {
-                contains_ci(self.text(row.payee), word) || contains_ci(self.text(row.note), word)
+                word.is_match(self.text(row.payee)) || word.is_match(self.text(row.note))
             })
     }
 

@@ -25,15 +25,21 @@ fn quote(text: &str) -> Result<String, BackendError> {
 
 fn term_text(t: &Term) -> Result<String, BackendError> {
     Ok(match t {
-        Term::Text(w) => quote(w)?,
-        Term::Account(a) => format!("acct:{}", quote(a)?),
-        Term::Desc(d) => format!("desc:{}", quote(d)?),
-        Term::Payee(p) => format!("payee:{}", quote(p)?),
-        Term::Note(n) => format!("note:{}", quote(n)?),
+        Term::Text(w) => quote(w.as_str())?,
+        Term::Account(a) => format!("acct:{}", quote(a.as_str())?),
+        Term::Desc(d) => format!("desc:{}", quote(d.as_str())?),
+        Term::Payee(p) => format!("payee:{}", quote(p.as_str())?),
+        Term::Note(n) => format!("note:{}", quote(n.as_str())?),
+        Term::Code(c) => format!("code:{}", quote(c.as_str())?),
+        Term::Real(real) => format!("real:{}", u8::from(*real)),
+        Term::Depth(n) => format!("depth:{n}"),
         Term::Commodity(c) => format!("cur:{}", quote(c)?),
         Term::Tag { name, value } => match value {
-            Some(v) => format!("tag:{}", quote(&format!("{name}={v}"))?),
-            None => format!("tag:{}", quote(name)?),
+            Some(v) => format!(
+                "tag:{}",
+                quote(&format!("{}={}", name.as_str(), v.as_str()))?
+            ),
+            None => format!("tag:{}", quote(name.as_str())?),
         },
         Term::Amount { cmp, value, signed } => {
             let op = match cmp {
