@@ -25,9 +25,13 @@ use std::sync::Arc;
     long_about = "Without a command, opens the dashboard. The data comes from -f FILE, --remote URL, --profile NAME, \
                   the config file's default_profile, or else the bundled demo ledger (copied to your data directory \
                   on first use, so edits never touch the bundled file).\n\n\
-                  Queries (-q) use tally's query language: free words match description/payee/note; prefixes \
-                  acct: desc: payee: note: tag:NAME[=VALUE] amt:>50 amt:<=-20 date:2025-03 date:2025-01..2025-04 \
-                  status: status:! status:* cur:USD not:TERM is:review is:untagged; quote values with spaces.",
+                  Queries (-q) are hledger's: a free word matches account names, description, payee or note; \
+                  acct: desc: payee: note: code: tag:NAME[=VALUE] (case-insensitive regexes) amt:>50 amt:<=-20 \
+                  cur:USD status: status:! status:* real: real:0 depth:N not:TERM, date: with hledger periods \
+                  (2025, 2025-03, 2025q1, thismonth, lastweek, 2025-01..2025-04, \"from 2025-01 to 2025-03\"), and \
+                  tally's is:review is:untagged. Quote values with spaces. Differences from hledger: several free \
+                  words must all match (hledger ORs them) and also match text; `last N days` is tally's; cur: is \
+                  literal; date2: inacct: expr: type: are refused (docs/queries.md).",
     after_help = "Environment: TALLY_CONFIG (config file), TALLY_DATA_DIR (data directory), TALLY_API_KEY (key for \
                   --remote), TALLY_SERVE_KEYS (keys `tally serve` accepts, comma-separated), TALLY_LOG (log filter, e.g. \
                   warn: the dashboard's log file, `tally serve`'s stderr), NO_COLOR."
