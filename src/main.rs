@@ -1,7 +1,8 @@
 //! The `tally` binary: parses the command line, loads the config, then runs a headless command or opens the
-//! dashboard. Errors are reported once, here, as `tally: MESSAGE` with their causes, through the terminal-safe
-//! `text::clean_lines`: a message can quote a journal line, a file name or a server's reply, and none of it may reach
-//! the terminal as raw control characters. color-eyre carries the error context and reports panics.
+//! dashboard (`completions` and `man` run before the config is loaded: they need none). Errors are reported once,
+//! here, as `tally: MESSAGE` with their causes, through the terminal-safe `text::clean_lines`: a message can quote a
+//! journal line, a file name or a server's reply, and none of it may reach the terminal as raw control characters.
+//! color-eyre carries the error context and reports panics.
 
 use clap::Parser;
 use color_eyre::eyre::{Report, Result, WrapErr};
@@ -66,6 +67,10 @@ fn report(e: &Report) {
 }
 
 fn run(args: Cli) -> Result<()> {
+    // Completions and the man page come from the command line's definition: no config is read, no data opened.
+    if let Some(done) = args.command.as_ref().and_then(cli::run_without_config) {
+        return done.map_err(|e| Report::msg(e.to_string()));
+    }
     let config =
         Config::load(args.global.config.as_deref()).wrap_err("cannot load the config file")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -252,6 +252,24 @@ pub enum Command {
     },
     /// Serve the backend over the tally REST API (keys from [serve] api_keys or $TALLY_SERVE_KEYS).
     Serve(crate::server::ServeArgs),
+    /// Print the shell completion script for tally (bash, zsh, fish, elvish, powershell).
+    ///
+    /// Written to stdout, e.g. `tally completions bash > ~/.local/share/bash-completion/completions/tally`. Reads no
+    /// config and opens no data.
+    Completions {
+        /// The shell to complete tally's commands and options in.
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print tally's man page (roff), or write one page per command with --out-dir.
+    ///
+    /// Written to stdout, e.g. `tally man > ~/.local/share/man/man1/tally.1`; with --out-dir, tally.1 and a
+    /// tally-COMMAND.1 for each command. Reads no config and opens no data.
+    Man {
+        /// Write the pages into this directory (created if missing) and print their paths, instead of printing tally.1.
+        #[arg(short = 'o', long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+        out_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -444,8 +462,21 @@ async fn flush(backend: &dyn Backend) -> Result<(), CliError> {
     }
 }
 
+/// Runs the commands made from the command line's definition alone (`completions`, `man`): they read no config
+/// and open no data, so `main` runs them before loading the config. `None` for every other command.
+pub fn run_without_config(command: &Command) -> Option<Result<(), CliError>> {
+    match command {
+        Command::Completions { shell } => Some(completions(*shell)),
+        Command::Man { out_dir } => Some(man(out_dir.as_deref())),
+        _ => None,
+    }
+}
+
 /// Runs a headless command. `serve_keys` are the keys `tally serve` accepts.
 pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Result<(), CliError> {
+    if let Some(done) = run_without_config(&command) {
+        return done;
+    }
     if let Command::Generate {
         transactions,
         seed,
@@ -471,7 +502,7 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
         terminal,
     };
     match command {
-        Command::Generate { .. } => {}
+        Command::Generate { .. } | Command::Completions { .. } | Command::Man { .. } => {}
         Command::Serve(args) => serve(&ctx, args, config).await?,
         Command::Balances { format } => {
             ctx.checked(true).await?;
@@ -579,6 +610,59 @@ fn generate(
     };
     crate::generate::generate(&opts, &mut w)?;
     w.flush()?;
+    Ok(())
+}
+
+/// `tally completions SHELL`: the shell's completion script for the `tally` command, from the same definition as
+/// the parser. Made in memory first: clap_complete panics when its writer fails (a closed pipe), this reports it.
+fn completions(shell: clap_complete::Shell) -> Result<(), CliError> {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    let name = cmd.get_name().to_string();
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, name, &mut script);
+    let mut out = std::io::stdout().lock();
+    out.write_all(&script)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// The command line as the man pages describe it: without clap's `help` subcommand, which gets no page of its own.
+fn man_command() -> clap::Command {
+    let mut cmd = <Cli as clap::CommandFactory>::command().disable_help_subcommand(true);
+    cmd.build();
+    cmd
+}
+
+/// One man page; every page's footer names tally and its version (clap_mangen would give a command's own name).
+fn man_page(cmd: clap::Command) -> clap_mangen::Man {
+    clap_mangen::Man::new(cmd).source(format!("tally {}", env!("CARGO_PKG_VERSION")))
+}
+
+/// `tally man`: the man page of `tally` on stdout; with `out_dir`, `tally.1` and a `tally-COMMAND.1` for each
+/// command written there, their paths printed.
+fn man(out_dir: Option<&std::path::Path>) -> Result<(), CliError> {
+    let cmd = man_command();
+    let mut out = std::io::stdout().lock();
+    match out_dir {
+        None => {
+            let mut page = Vec::new();
+            man_page(cmd).render(&mut page)?;
+            out.write_all(&page)?;
+        }
+        Some(dir) => {
+            let pages = std::iter::once(cmd.clone())
+                .chain(cmd.get_subcommands().filter(|s| !s.is_hide_set()).cloned());
+            let cannot = |e: std::io::Error| {
+                CliError::Usage(format!("cannot write man pages to {}: {e}", dir.display()))
+            };
+            std::fs::create_dir_all(dir).map_err(cannot)?;
+            for page in pages {
+                let path = man_page(page).generate_to(dir).map_err(cannot)?;
+                writeln!(out, "{}", clean(&path.display().to_string()))?;
+            }
+        }
+    }
+    out.flush()?;
     Ok(())
 }
 

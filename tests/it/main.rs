@@ -8,6 +8,7 @@ mod servers;
 
 mod cli;
 mod cli_control_chars;
+mod cli_install;
 mod config;
 mod conformance;
 mod e2e_dashboard;
