@@ -5,6 +5,7 @@
 //! net = income − spending, per commodity. Transfers between real accounts count as neither.
 
 pub mod recurring;
+pub mod register;
 
 use crate::backend::{BreakdownRow, Dimension, GroupBy, PeriodSummary};
 use crate::domain::{AccountKind, Balance};

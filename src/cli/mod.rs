@@ -178,6 +178,17 @@ pub enum Command {
         #[arg(long)]
         ascending: bool,
     },
+    /// An account register, as `hledger register ACCT`: one row per posting to the accounts ACCT matches (a
+    /// case-insensitive regex, so subaccounts too), oldest first, with the posting's amount and the running balance.
+    Register {
+        /// The account: a pattern as in `acct:` (`checking`, `^assets:`, `dining|groceries`).
+        account: String,
+        /// Only transactions (and postings, for acct: amt: cur: real: depth:) matching this query.
+        #[arg(short = 'q', long, default_value = "")]
+        query: String,
+        #[arg(long, value_enum, default_value = "table", help = FORMAT_HELP)]
+        format: Format,
+    },
     /// Add and remove tags on every transaction matching a query; prints how many changed.
     Tag {
         #[arg(short = 'q', long)]
@@ -521,6 +532,11 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
             sort,
             ascending,
         } => transactions(&mut ctx, &query, format, (limit, sort, ascending)).await?,
+        Command::Register {
+            account,
+            query,
+            format,
+        } => register(&mut ctx, &account, &query, format).await?,
         Command::Tag {
             query,
             add,
@@ -700,6 +716,33 @@ async fn transactions<W: Write>(
     };
     let page = ctx.backend.transactions(&q, page).await?;
     output::transactions(&mut ctx.out, &page, format, ctx.terminal)?;
+    Ok(())
+}
+
+/// `tally register ACCT`: the transactions touching ACCT (and the query), oldest first, as register rows.
+async fn register<W: Write>(
+    ctx: &mut Ctx<'_, W>,
+    account: &str,
+    query: &str,
+    format: Format,
+) -> Result<(), CliError> {
+    let pattern = query::Pattern::new(account)
+        .map_err(|e| CliError::Usage(format!("register: account {e}")))?;
+    let q = parse_query(query)?;
+    ctx.checked(true).await?;
+    let touching = Query {
+        terms: vec![query::Term::Account(pattern.clone())],
+        source: String::new(),
+    };
+    let page = PageRequest {
+        offset: 0,
+        limit: usize::MAX,
+        sort: SortKey::Date,
+        ascending: true,
+    };
+    let txns = ctx.backend.transactions(&q.and(&touching), page).await?;
+    let rows = crate::analytics::register::register(&txns.items, &pattern, &q);
+    output::register(&mut ctx.out, &rows, format, ctx.terminal)?;
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 //! into a file or a pipe, and escape it only when stdout is a terminal (`shown` decides, in one place).
 
 use super::{CliError, Format};
+use crate::analytics::register::RegisterRow;
 use crate::backend::{BreakdownRow, PeriodSummary, TxnPage};
 use crate::domain::{Account, Balance};
 use crate::text::{clean, is_unsafe};
@@ -335,6 +336,84 @@ pub fn transactions(
                 out,
                 &format!("{} transactions, sum {}", page.total, page.sum),
             )?;
+        }
+    }
+    Ok(())
+}
+
+/// `tally register`: JSON objects `{date, description, account, amount, balance}` (amounts as lists of
+/// `{commodity, quantity}`); CSV one line per posting with its commodity; a table with the running balance.
+pub fn register(
+    out: &mut impl Write,
+    rows: &[RegisterRow],
+    format: Format,
+    terminal: bool,
+) -> Result<(), CliError> {
+    match format {
+        Format::Json => {
+            #[derive(Serialize)]
+            struct Row<'a> {
+                date: String,
+                description: &'a str,
+                account: &'a str,
+                amount: Vec<AmountJson<'a>>,
+                balance: Vec<AmountJson<'a>>,
+            }
+            let rows: Vec<Row> = rows
+                .iter()
+                .map(|r| Row {
+                    date: r.date.to_string(),
+                    description: &r.description,
+                    account: &r.account,
+                    amount: amounts_json(&r.amount),
+                    balance: amounts_json(&r.balance),
+                })
+                .collect();
+            json(out, &rows, terminal)?;
+        }
+        Format::Csv => {
+            let mut w = Csv::new(out, terminal);
+            w.row([
+                "date",
+                "description",
+                "account",
+                "commodity",
+                "amount",
+                "balance",
+            ])?;
+            for r in rows {
+                for m in r.amount.amounts() {
+                    w.row([
+                        r.date.to_string().as_str(),
+                        &r.description,
+                        &r.account,
+                        &m.commodity,
+                        &m.quantity.to_string(),
+                        &r.balance.get(&m.commodity).to_string(),
+                    ])?;
+                }
+            }
+            w.flush()?;
+        }
+        Format::Table => {
+            let cells: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.date.to_string(),
+                        r.description.clone(),
+                        r.account.clone(),
+                        r.amount.to_string(),
+                        r.balance.to_string(),
+                    ]
+                })
+                .collect();
+            table(out, &cells, &[false, false, false, true, true])?;
+            let end = rows
+                .last()
+                .map(|r| r.balance.to_string())
+                .unwrap_or_default();
+            line(out, &format!("{} postings, balance {end}", rows.len()))?;
         }
     }
     Ok(())

@@ -108,7 +108,8 @@ pub fn contains_ci(haystack: &str, needle: &str) -> bool {
     }
 }
 
-fn compare(cmp: Cmp, a: Decimal, b: Decimal) -> bool {
+/// `a CMP b`.
+pub fn compare(cmp: Cmp, a: Decimal, b: Decimal) -> bool {
     match cmp {
         Cmp::Eq => a == b,
         Cmp::Lt => a < b,

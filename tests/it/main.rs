@@ -20,6 +20,7 @@ mod mirror_perf;
 mod mirror_sure;
 mod oracle;
 mod queries;
+mod register;
 mod rest_auth;
 mod rest_bulk_tag;
 mod rest_cli;
