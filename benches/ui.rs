@@ -97,6 +97,7 @@ fn loaded_state(size: (u16, u16)) -> State {
                             items,
                             total: TOTAL,
                             sum: money(-123_456_789),
+                            before: None,
                         }),
                     },
                 );

@@ -107,11 +107,12 @@ fn open_detail(state: &mut State, fx: &mut Vec<Effect>) {
             let Some(row) = state.data.accounts.get(state.screen.account_cursor) else {
                 return;
             };
-            let name = &row.account.name;
-            if name.contains(char::is_whitespace) {
-                format!("acct:\"{name}\"")
+            // Exactly this account (its balance is its own postings'): the table becomes its register.
+            let pattern = format!("^{}$", regex::escape(&row.account.name));
+            if pattern.contains(char::is_whitespace) {
+                format!("acct:\"{pattern}\"")
             } else {
-                format!("acct:{name}")
+                format!("acct:{pattern}")
             }
         }
         Pane::Analytics => {

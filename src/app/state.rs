@@ -110,9 +110,39 @@ pub struct TxnWindow {
     /// After a refresh the cursor stays on this transaction if it is still there (rows above it may have left
     /// the review queue).
     pub follow: Option<TxnId>,
+    /// In a register (a query about accounts, by date): each loaded row's running balance of those accounts, in
+    /// date order whichever way the table runs.
+    pub balances: std::collections::HashMap<TxnId, Balance>,
 }
 
 impl TxnWindow {
+    /// Notes the running balances of a register page: `before` is the accounts' sum over the matches listed before
+    /// `items`, `sum` over all of them; `ascending` is the table's direction (by date).
+    pub fn take_balances(
+        &mut self,
+        items: &[Transaction],
+        focus: &[&crate::query::Pattern],
+        (before, sum): (&Balance, &Balance),
+        ascending: bool,
+    ) {
+        let mut seen = before.clone();
+        for t in items {
+            let mut amount = Balance::new();
+            crate::query::amount_in(t, focus, &mut amount);
+            let balance = if ascending {
+                seen.merge(&amount);
+                seen.clone()
+            } else {
+                // Newest first: this row's balance is everything but the rows above it.
+                let mut b = sum.clone();
+                b.merge(&negated(&seen));
+                seen.merge(&amount);
+                b
+            };
+            self.balances.insert(t.id.clone(), balance);
+        }
+    }
+
     pub fn get(&self, index: usize) -> Option<&Transaction> {
         index
             .checked_sub(self.offset)
@@ -155,6 +185,15 @@ impl TxnWindow {
             self.offset = start;
         }
     }
+}
+
+/// `b` with every amount's sign turned.
+pub fn negated(b: &Balance) -> Balance {
+    let mut out = Balance::new();
+    for m in b.amounts() {
+        out.add(-m.quantity, &m.commodity);
+    }
+    out
 }
 
 /// Scroll position and cursor of the transaction table (absolute match indices).
@@ -211,11 +250,7 @@ impl Selection {
     /// Selects `id` or, when selected, unselects it; the sum follows.
     pub fn toggle(&mut self, id: TxnId, amount: &Balance) {
         if self.ids.remove(&id) {
-            let mut neg = Balance::new();
-            for m in amount.amounts() {
-                neg.add(-m.quantity, &m.commodity);
-            }
-            self.sum.merge(&neg);
+            self.sum.merge(&negated(amount));
         } else {
             self.ids.insert(id);
             self.sum.merge(amount);

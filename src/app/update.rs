@@ -228,6 +228,19 @@ fn on_page(
             let mut items = page.items;
             // Edits not yet saved show on every page that arrives before their write answers.
             edits::show_pending(state, &mut items);
+            if !extend {
+                state.txns.balances.clear();
+            }
+            if let Some(before) = &page.before
+                && state.screen.table.sort == crate::backend::SortKey::Date
+            {
+                let query = state.effective_query();
+                let focus = query.account_focus();
+                let ascending = state.screen.table.ascending;
+                state
+                    .txns
+                    .take_balances(&items, &focus, (before, &page.sum), ascending);
+            }
             state.txns.take_page(offset, items, extend, keep);
             state.txns.total = Some(page.total);
             state.txns.sum = page.sum;

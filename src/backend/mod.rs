@@ -156,8 +156,13 @@ pub struct TxnPage {
     pub items: Vec<Transaction>,
     /// How many transactions matched in all.
     pub total: usize,
-    /// Per-commodity sum of the matched transactions' amounts (`Transaction::amount`).
+    /// Per-commodity sum of the matched transactions' amounts (`Transaction::amount`); for a query about accounts
+    /// (`acct:` terms), the sum of their postings (`query::amount_in`): the accounts' balance for the filter.
     pub sum: Balance,
+    /// For a query about accounts listed by date: the sum of those accounts' postings in the matches listed before
+    /// this page, from which each row's running balance follows. `None` when the backend does not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<Balance>,
 }
 
 /// A change to one transaction. `None` leaves a field as it is.

@@ -94,6 +94,18 @@ impl Query {
         self.terms.is_empty()
     }
 
+    /// The accounts the query is about: its top-level `acct:` patterns. When there are some, a transaction's amount is
+    /// what moved in those accounts (`amount_in`), as a register shows it.
+    pub fn account_focus(&self) -> Vec<&Pattern> {
+        self.terms
+            .iter()
+            .filter_map(|t| match t {
+                Term::Account(p) => Some(p),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The date range implied by the query's positive `date:` terms (their intersection).
     pub fn date_range(&self) -> DateRange {
         let mut r = DateRange::default();
@@ -161,6 +173,21 @@ impl Query {
         };
         Query { terms, source }
     }
+}
+
+/// Adds to `sum` the postings of `t` to the accounts `accounts` match: the transaction seen from those accounts'
+/// side (the money that left checking is negative there, whatever else the transaction did).
+pub fn amount_in<T: TxnView + ?Sized>(
+    t: &T,
+    accounts: &[&Pattern],
+    sum: &mut crate::domain::Balance,
+) {
+    t.for_each_posting(&mut |p| {
+        if accounts.iter().any(|a| a.is_match(p.account)) {
+            sum.add(p.quantity, p.commodity);
+        }
+        false
+    });
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

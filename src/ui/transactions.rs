@@ -1,4 +1,6 @@
-//! The transaction table: selection mark, date, status, payee/description, category, amount, tags. It is
+//! The transaction table: selection mark, date, status, payee/description, category, amount, tags. Filtered to
+//! accounts (`acct:`, the accounts pane's Enter) it is their register: each row's amount is what moved in those
+//! accounts, and by date a Balance column runs. It is
 //! virtualised — it draws only the rows on screen, taken from the loaded window; rows whose page is still on its
 //! way show as `…`. Also shows the loading indicator before the backend has opened, and the reason when it failed.
 
@@ -7,8 +9,9 @@ use super::theme::Theme;
 use super::{centered, pane_block, status_bar::spinner, title};
 use crate::app::{Phase, State};
 use crate::backend::SortKey;
-use crate::domain::{Status, Transaction};
+use crate::domain::{Balance, Status, Transaction};
 use crate::layout::Pane;
+use crate::query::Pattern;
 use chrono::NaiveDate;
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Rect};
@@ -65,12 +68,14 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         return;
     }
     let rows_on_screen = usize::from(inner.height.saturating_sub(1));
-    let (widths, header) = columns(state, inner.width, (total, rows_on_screen), theme);
-    let ncols = widths.len();
+    let query = state.effective_query();
+    let focus = query.account_focus();
+    let (widths, header, cols) =
+        columns(state, inner.width, (total, rows_on_screen), (&focus, theme));
     let mut rows = Vec::with_capacity(rows_on_screen);
     for i in state.screen.table.top..(state.screen.table.top + rows_on_screen).min(total) {
         let row = match state.txns.get(i) {
-            Some(t) => txn_row(t, state, theme, ncols),
+            Some(t) => txn_row(t, state, (theme, &focus), cols),
             None => Row::new([Cell::from(""), Cell::from(Span::styled("…", theme.dim))]),
         };
         let selected = state
@@ -94,14 +99,40 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     frame.render_widget(table, inner);
 }
 
+/// The amount a row shows: what moved in the accounts the filter is about (a register), else the transaction's.
+fn shown_amount(t: &Transaction, focus: &[&Pattern]) -> Balance {
+    if focus.is_empty() {
+        t.amount()
+    } else {
+        let mut b = Balance::new();
+        crate::query::amount_in(t, focus, &mut b);
+        b
+    }
+}
+
+/// Which optional columns the table has.
+#[derive(Debug, Clone, Copy)]
+struct Optional {
+    /// The running balance (a register by date).
+    balance: bool,
+    /// The review queue's reasons.
+    why: bool,
+    tags: bool,
+}
+
 /// The table's columns for what is on screen: their widths and the header row (the sorted column carries the
-/// direction). The amount column fits the widest amount on screen; in the review queue the last column says why.
+/// direction). The amount (and balance) columns fit the widest on screen; in the review queue the last column says
+/// why.
 fn columns<'a>(
     state: &State,
     inner_width: u16,
     (total, rows_on_screen): (usize, usize),
-    theme: &Theme,
-) -> (Vec<Constraint>, Row<'a>) {
+    (focus, theme): (&[&Pattern], &Theme),
+) -> (Vec<Constraint>, Row<'a>, Optional) {
+    let on_screen = || {
+        (state.screen.table.top..(state.screen.table.top + rows_on_screen).min(total))
+            .filter_map(|i| state.txns.get(i))
+    };
     let date_w = format_date(
         NaiveDate::MIN.max(state.settings.today),
         &state.settings.date_format,
@@ -111,9 +142,8 @@ fn columns<'a>(
     let wide = inner_width >= 100;
     // The amount column fits the widest amount on screen: an amount is never cut (a cut minus sign would turn
     // money out into money in); the description gives way.
-    let widest = (state.screen.table.top..(state.screen.table.top + rows_on_screen).min(total))
-        .filter_map(|i| state.txns.get(i))
-        .map(|t| money(&t.amount()).width())
+    let widest = on_screen()
+        .map(|t| money(&shown_amount(t, focus)).width())
         .max()
         .unwrap_or(0);
     let amount_w = widest
@@ -128,11 +158,27 @@ fn columns<'a>(
         Constraint::Length(u16::try_from(amount_w).unwrap_or(16)),
     ];
     let mut header = vec!["", "Date", "", "Payee / description", "Category", "Amount"];
+    let mut cols = Optional {
+        balance: false,
+        why: false,
+        tags: false,
+    };
+    if !state.txns.balances.is_empty() && !focus.is_empty() {
+        let widest = on_screen()
+            .filter_map(|t| state.txns.balances.get(&t.id))
+            .map(|b| money(b).width())
+            .max()
+            .unwrap_or(0)
+            .max(12);
+        widths.push(Constraint::Length(u16::try_from(widest).unwrap_or(16)));
+        header.push("Balance");
+        cols.balance = true;
+    }
     if inner_width >= 70 && state.filter.review {
         // In the review queue the last column says why each row is there (what `r` or `c` would settle), as wide
         // as the widest reason on screen (up to 22 columns: "pending, no category" fits).
-        let why_w = (state.screen.table.top..(state.screen.table.top + rows_on_screen).min(total))
-            .filter_map(|i| state.txns.get(i))
+        cols.why = true;
+        let why_w = on_screen()
             .map(|t| crate::ops::review_reasons(t).join(", ").width())
             .max()
             .unwrap_or(0)
@@ -140,6 +186,7 @@ fn columns<'a>(
         widths.push(Constraint::Length(u16::try_from(why_w).unwrap_or(22)));
         header.push("Why");
     } else if inner_width >= 70 {
+        cols.tags = true;
         widths.push(Constraint::Fill(2));
         header.push("Tags");
     }
@@ -163,14 +210,14 @@ fn columns<'a>(
             (true, false) if i == 5 => format!("{arrow}{h}"),
             (true, false) => format!("{h}{arrow}"),
         };
-        if i == 5 {
+        if i == 5 || (i == 6 && cols.balance) {
             Cell::from(Line::from(text).alignment(Alignment::Right))
         } else {
             Cell::from(text)
         }
     }))
     .style(theme.header);
-    (widths, header)
+    (widths, header, cols)
 }
 
 /// The pane while the data source opens, or when it could not be opened.
@@ -211,7 +258,12 @@ fn draw_not_ready(
     }
 }
 
-fn txn_row<'a>(t: &Transaction, state: &State, theme: &Theme, ncols: usize) -> Row<'a> {
+fn txn_row<'a>(
+    t: &Transaction,
+    state: &State,
+    (theme, focus): (&Theme, &[&Pattern]),
+    cols: Optional,
+) -> Row<'a> {
     let mark = if state.screen.selection.ids.contains(&t.id) {
         "●"
     } else if t.read_only {
@@ -229,7 +281,7 @@ fn txn_row<'a>(t: &Transaction, state: &State, theme: &Theme, ncols: usize) -> R
     } else {
         theme.text
     };
-    let amount = t.amount();
+    let amount = shown_amount(t, focus);
     let desc = if t.payee.is_empty() || t.payee == t.description {
         clean(&t.description).into_owned()
     } else {
@@ -268,7 +320,16 @@ fn txn_row<'a>(t: &Transaction, state: &State, theme: &Theme, ncols: usize) -> R
             .alignment(Alignment::Right),
         ),
     ];
-    if ncols > 6 && state.filter.review {
+    if cols.balance {
+        cells.push(match state.txns.balances.get(&t.id) {
+            Some(b) => Cell::from(
+                Line::from(Span::styled(money(b), theme.amount(is_negative(b))))
+                    .alignment(Alignment::Right),
+            ),
+            None => Cell::from(""),
+        });
+    }
+    if cols.why {
         let why = crate::ops::review_reasons(t);
         cells.push(if why.is_empty() {
             // Reviewed here, waiting for the write and the refresh that takes it out of the queue.
@@ -276,7 +337,7 @@ fn txn_row<'a>(t: &Transaction, state: &State, theme: &Theme, ncols: usize) -> R
         } else {
             Cell::from(Span::styled(why.join(", "), theme.accent))
         });
-    } else if ncols > 6 {
+    } else if cols.tags {
         let tags = t
             .tags
             .iter()

@@ -502,3 +502,66 @@ async fn the_review_queue_drains() {
         "{text}"
     );
 }
+
+/// Issue 12, on the path a person uses: Enter on an account in the accounts pane turns the table into that account's
+/// register — each row the account's own amount (the transfer to savings is money out of checking), a running
+/// balance newest first, and the status bar's Σ equal to the account's balance — on the demo, checked against
+/// hledger's own balance for the account.
+#[tokio::test]
+async fn drilling_into_an_account_shows_its_register() {
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo.journal");
+    let journal = std::fs::read_to_string(demo).expect("read demo");
+    let mut h = Harness::open_journal(&journal, (160, 48)).await;
+    while h.state.screen.focus != tally::layout::Pane::Accounts {
+        h.key(KeyCode::Tab).await;
+    }
+    let at = h
+        .state
+        .data
+        .accounts
+        .iter()
+        .position(|a| a.account.name == "assets:checking")
+        .expect("checking in the accounts pane");
+    for _ in 0..at {
+        h.keys("j").await;
+    }
+    let balance = h.state.data.accounts[at].account.balance.clone();
+    h.key(KeyCode::Enter).await;
+    assert_eq!(h.state.txns.sum, balance, "Σ is the account's balance");
+    assert_eq!(
+        balance.to_string(),
+        "$20679.95",
+        "the demo's checking balance"
+    );
+    let newest = h.state.txns.get(0).expect("first row").id.clone();
+    assert_eq!(h.state.txns.balances.get(&newest), Some(&balance));
+    let screen = h.screen();
+    assert!(screen.contains("Balance"), "a Balance column:\n{screen}");
+    let transfer = screen
+        .lines()
+        .find(|l| l.contains("Transfer to savings"))
+        .expect("a transfer on screen");
+    assert!(
+        transfer.contains("-$"),
+        "money out of checking shows negative: {transfer}"
+    );
+    assert!(screen.contains("$20,679.95"), "{screen}");
+    // Each row's balance is the one below it plus the row's amount (newest first).
+    let rows: Vec<_> = (0..20).filter_map(|i| h.state.txns.get(i)).collect();
+    for pair in rows.windows(2) {
+        let (upper, lower) = (&pair[0], &pair[1]);
+        let mut expected = h.state.txns.balances[&lower.id].clone();
+        for p in upper
+            .postings
+            .iter()
+            .filter(|p| p.account == "assets:checking")
+        {
+            expected.add_money(&p.amount);
+        }
+        assert_eq!(
+            h.state.txns.balances[&upper.id], expected,
+            "{}",
+            upper.description
+        );
+    }
+}

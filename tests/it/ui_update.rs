@@ -118,6 +118,7 @@ fn page(offset: usize, total: usize) -> TxnPage {
         items: (offset..end).map(txn).collect(),
         total,
         sum,
+        before: None,
     }
 }
 
@@ -606,7 +607,7 @@ fn accounts_pane_enter_filters_the_table() {
     update(&mut s, key('j'));
     let fx = update(&mut s, code(KeyCode::Enter));
     assert_eq!(s.screen.focus, Pane::Transactions);
-    assert_eq!(s.filter.input.value(), "acct:\"liabilities:credit card\"");
+    assert_eq!(s.filter.input.value(), "acct:\"^liabilities:credit card$\"");
     let (_, _, terms) = page_effect(&fx).expect("filtered");
     assert_eq!(terms.len(), 1);
 }

@@ -11,7 +11,7 @@ use crate::backend::{
     TagInfo, TxnPage,
 };
 use crate::domain::{Account, Balance, TxnId};
-use crate::query::{Query, Term, TxnView};
+use crate::query::{Query, Term, TxnView, amount_in};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -127,10 +127,28 @@ impl MatchCache {
     pub fn page(&self, j: &Journal, query: &Query, page: &PageRequest) -> Result<TxnPage> {
         let (indices, sum) = self.matches(j, query, page)?;
         let slice = slice(&indices, page);
+        let focus = query.account_focus();
+        let before = (!focus.is_empty() && page.sort == SortKey::Date).then(|| {
+            let upto = page.offset.min(indices.len());
+            indices[..upto]
+                .par_chunks(16_384)
+                .map(|chunk| {
+                    let mut b = Balance::new();
+                    for &i in chunk {
+                        amount_in(&j.view(i), &focus, &mut b);
+                    }
+                    b
+                })
+                .reduce(Balance::new, |mut a, b| {
+                    a.merge(&b);
+                    a
+                })
+        });
         Ok(TxnPage {
             items: slice.iter().map(|&i| j.view(i).to_transaction()).collect(),
             total: indices.len(),
             sum,
+            before,
         })
     }
 
@@ -226,6 +244,7 @@ fn slice<'a>(indices: &'a [u32], page: &PageRequest) -> &'a [u32] {
 
 /// One pass over `source`: filter and sum per chunk in parallel, then join the chunks in order.
 fn filter(j: &Journal, source: &[u32], query: &Query) -> (Vec<u32>, Balance) {
+    let focus = query.account_focus();
     let parts: Vec<(Vec<u32>, Balance)> = source
         .par_chunks(16_384)
         .map(|chunk| {
@@ -235,7 +254,11 @@ fn filter(j: &Journal, source: &[u32], query: &Query) -> (Vec<u32>, Balance) {
                 let v = j.view(i);
                 if query.is_empty() || query.matches(&v) {
                     hits.push(i);
-                    v.add_amount(&mut sum);
+                    if focus.is_empty() {
+                        v.add_amount(&mut sum);
+                    } else {
+                        amount_in(&v, &focus, &mut sum);
+                    }
                 }
             }
             (hits, sum)

@@ -348,6 +348,7 @@ impl Backend for RestBackend {
                 items: Vec::new(),
                 total: first.meta.total,
                 sum: balance_from_wire(&first.meta.sum),
+                before: None,
             });
         }
         let (size, first_page, last_page) = match single_page_size(page.offset, page.limit) {
@@ -364,6 +365,7 @@ impl Backend for RestBackend {
                 items: Vec::new(),
                 total: first.meta.total,
                 sum: balance_from_wire(&first.meta.sum),
+                before: None,
             });
         }
         let first = self.fetch_page(&q, first_page, size, &page).await?;
@@ -388,7 +390,13 @@ impl Backend for RestBackend {
             .take(page.limit)
             .map(Transaction::from)
             .collect();
-        Ok(TxnPage { items, total, sum })
+        // The API does not carry running balances: a register over it shows amounts without them.
+        Ok(TxnPage {
+            items,
+            total,
+            sum,
+            before: None,
+        })
     }
 
     async fn transaction(&self, id: &TxnId) -> Result<Transaction> {
