@@ -8,7 +8,7 @@ use super::edits::{
     update_completions,
 };
 use super::navigate::{
-    ensure_window, move_by, move_period, page_rows, scroll_into_view, set_group,
+    change_depth, ensure_window, move_by, move_period, page_rows, scroll_into_view, set_group,
 };
 use super::requests::{fetch_analytics, requery};
 use super::state::{Mode, Pane, Phase, Prompt, PromptKind, State};
@@ -66,6 +66,8 @@ pub(super) fn run_command(state: &mut State, command: Command, fx: &mut Vec<Effe
         Command::NextDimension => next_dimension(state, fx),
         Command::Sync => sync(state, fx),
         Command::Archive => archive_prompt(state),
+        Command::AccountsShallower => change_depth(state, -1),
+        Command::AccountsDeeper => change_depth(state, 1),
     }
     true
 }
@@ -104,11 +106,11 @@ fn open_detail(state: &mut State, fx: &mut Vec<Effect>) {
             return;
         }
         Pane::Accounts => {
-            let Some(row) = state.data.accounts.get(state.screen.account_cursor) else {
+            let Some(row) = state.data.tree.get(state.screen.account_cursor) else {
                 return;
             };
-            // Exactly this account (its balance is its own postings'): the table becomes its register.
-            let pattern = format!("^{}$", regex::escape(&row.account.name));
+            // This account and its subaccounts, as its total on the tree: the table becomes their register.
+            let pattern = row.pattern();
             if pattern.contains(char::is_whitespace) {
                 format!("acct:\"{pattern}\"")
             } else {
@@ -209,8 +211,15 @@ fn sync(state: &mut State, fx: &mut Vec<Effect>) {
     }
     // On the accounts pane: that account (a bank connection to sync); elsewhere: everything.
     let source = (state.screen.focus == Pane::Accounts)
-        .then(|| state.data.accounts.get(state.screen.account_cursor))
+        .then(|| state.data.tree.get(state.screen.account_cursor))
         .flatten()
+        .and_then(|node| {
+            state
+                .data
+                .accounts
+                .iter()
+                .find(|a| a.account.name == node.name)
+        })
         .map(|row| row.account.id.clone())
         .filter(|id| !id.is_empty());
     state.set_status("syncing…");

@@ -354,7 +354,6 @@ async fn fetch_accounts(
     };
     let mut rows: Vec<AccountRow> = accounts
         .into_iter()
-        .filter(|a| a.kind.is_real())
         .map(|account| AccountRow {
             account,
             history: Vec::new(),
@@ -370,7 +369,8 @@ async fn fetch_accounts(
     let Some(history) = history else {
         return;
     };
-    for row in &mut rows {
+    // Sparklines for the money the holder has or owes (assets, liabilities), not for categories.
+    for row in rows.iter_mut().filter(|r| r.account.kind.is_real()) {
         let Some(main) = row
             .account
             .balance

@@ -11,6 +11,7 @@ mod effects;
 mod navigate;
 mod requests;
 mod state;
+pub mod tree;
 mod undo;
 mod update;
 

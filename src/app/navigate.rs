@@ -13,7 +13,7 @@ pub(super) fn page_rows(state: &State) -> usize {
 
 pub(super) fn move_by(state: &mut State, delta: isize, fx: &mut Vec<Effect>) {
     match state.screen.focus {
-        Pane::Accounts => state.screen.move_account(delta, state.data.accounts.len()),
+        Pane::Accounts => state.screen.move_account(delta, state.data.tree.len()),
         Pane::Analytics => {
             if delta.abs() == 1 {
                 move_period(state, delta, fx);
@@ -74,6 +74,30 @@ pub(super) fn ensure_window(state: &mut State, fx: &mut Vec<Effect>) {
         return;
     }
     request_rows(state, (offset, limit), extend, fx);
+}
+
+/// `-`/`+` on the accounts pane: one level of the tree less or more (from 1 to the deepest account). The cursor
+/// stays on the account it was on, or on its parent when that folds away.
+pub(super) fn change_depth(state: &mut State, delta: isize) {
+    let deepest = super::tree::max_depth(&state.data.accounts);
+    let now = state.screen.account_depth.min(deepest);
+    let depth = now.saturating_add_signed(delta).clamp(1, deepest);
+    let current = state
+        .data
+        .tree
+        .get(state.screen.account_cursor)
+        .map(|r| r.name.clone());
+    state.screen.account_depth = depth;
+    state.data.tree = super::tree::account_tree(&state.data.accounts, depth);
+    if let Some(name) = current {
+        let kept: Vec<&str> = name.split(':').take(depth).collect();
+        let kept = kept.join(":");
+        if let Some(i) = state.data.tree.iter().position(|r| r.name == kept) {
+            state.screen.account_cursor = i;
+        }
+    }
+    state.screen.move_account(0, state.data.tree.len());
+    state.set_status(format!("accounts to depth {depth} of {deepest}"));
 }
 
 pub(super) fn set_group(state: &mut State, group: GroupBy, fx: &mut Vec<Effect>) {

@@ -270,7 +270,7 @@ impl Selection {
     }
 }
 
-/// A real account (asset or liability) with its balance and month-end balances for the sparkline.
+/// An account with its own balance and month-end balances for the sparkline.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountRow {
     pub account: Account,
@@ -451,7 +451,10 @@ pub struct LedgerData {
     pub capabilities: Capabilities,
     /// Problems the backend reported while loading (journal syntax), shown as the first status message.
     pub diagnostics: usize,
+    /// Every account with its own balance, as the backend lists them.
     pub accounts: Vec<AccountRow>,
+    /// The accounts pane's rows: `accounts` as a tree with subaccount totals, down to `Screen::account_depth`.
+    pub tree: Vec<super::tree::TreeRow>,
     pub review_count: Option<usize>,
     pub tags: Vec<TagInfo>,
     /// Categories a transaction can be given, for completion.
@@ -463,6 +466,12 @@ pub struct LedgerData {
 }
 
 impl LedgerData {
+    /// Takes the backend's accounts and rebuilds the tree `depth` levels deep.
+    pub fn set_accounts(&mut self, rows: Vec<AccountRow>, depth: usize) {
+        self.accounts = rows;
+        self.tree = super::tree::account_tree(&self.accounts, depth);
+    }
+
     /// Takes the backend's latest background activity and returns what is news in it, oldest first: a new note,
     /// a sync that failed or finished, edits newly refused (`retry_key` retries them).
     pub fn set_activity(
@@ -507,7 +516,10 @@ pub struct Screen {
     pub mode: Mode,
     pub table: TableView,
     pub selection: Selection,
+    /// The accounts pane's cursor: an index into `LedgerData::tree`.
     pub account_cursor: usize,
+    /// How many levels of the account tree show (`-`/`+`); deeper accounts fold into their parent's total.
+    pub account_depth: usize,
     /// Terminal size (columns, rows).
     pub size: (u16, u16),
 }
@@ -593,6 +605,7 @@ impl State {
                 capabilities: Capabilities::read_only(opts.source_label),
                 diagnostics: 0,
                 accounts: Vec::new(),
+                tree: Vec::new(),
                 review_count: None,
                 tags: Vec::new(),
                 categories: Vec::new(),
@@ -605,6 +618,7 @@ impl State {
                 table: TableView::default(),
                 selection: Selection::default(),
                 account_cursor: 0,
+                account_depth: usize::MAX,
                 size: (80, 24),
             },
             filter: Filter {

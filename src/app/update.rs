@@ -308,8 +308,8 @@ fn on_accounts(state: &mut State, generation: u64, reply: Reply<Vec<AccountRow>>
     }
     match reply {
         Ok(rows) => {
-            state.data.accounts = rows;
-            state.screen.move_account(0, state.data.accounts.len());
+            state.data.set_accounts(rows, state.screen.account_depth);
+            state.screen.move_account(0, state.data.tree.len());
         }
         Err(e) => state.set_error(format!("accounts: {e}")),
     }

@@ -87,6 +87,8 @@ commands! {
     PrevPeriod: "prev_period", ["["], "previous period", footer(0, ""), rows(false);
     NextPeriod: "next_period", ["]"], "next period", footer(0, ""), rows(false);
     NextDimension: "next_dimension", ["b"], "next breakdown dimension", footer(9, "breakdown"), rows(false);
+    AccountsShallower: "accounts_shallower", ["-"], "accounts: one level less", footer(0, ""), rows(false);
+    AccountsDeeper: "accounts_deeper", ["+", "="], "accounts: one level more", footer(0, ""), rows(false);
     Sync: "sync", ["S"], "sync with the server", footer(0, ""), rows(false);
     Archive: "archive", ["X"], "archive (asks; no undo)", footer(0, ""), rows(false);
     Help: "help", ["?", "F1"], "help", footer(1, "help"), rows(false);
@@ -376,6 +378,7 @@ impl Keymap {
             Command::GroupYear,
         ];
         const PERIODS: [Command; 2] = [Command::PrevPeriod, Command::NextPeriod];
+        const DEPTH: [Command; 2] = [Command::AccountsShallower, Command::AccountsDeeper];
         let merged = |set: &[Command], what: &str| {
             let keys: Vec<String> = set.iter().map(|c| self.key_text(*c)).collect();
             if keys.iter().all(|k| !k.is_empty()) {
@@ -389,11 +392,13 @@ impl Keymap {
             if self.keys_for(c).is_empty() {
                 continue;
             }
-            if GROUPS.contains(&c) || PERIODS.contains(&c) {
+            if GROUPS.contains(&c) || PERIODS.contains(&c) || DEPTH.contains(&c) {
                 let (set, what): (&[Command], &str) = if GROUPS.contains(&c) {
                     (&GROUPS, "analytics by day/wk/mon/yr")
-                } else {
+                } else if PERIODS.contains(&c) {
                     (&PERIODS, "previous / next period")
+                } else {
+                    (&DEPTH, "account tree: fewer / more levels")
                 };
                 if let Some(line) = merged(set, what) {
                     if c == set[0] {

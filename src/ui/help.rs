@@ -27,8 +27,13 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         ));
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
-    let rows = usize::from(inner.height).saturating_sub(4).max(1);
-    let columns = entries.len().div_ceil(rows).max(1);
+    // Columns at least 36 wide (a key and its words stay readable); the query reminder gives way when the keys need
+    // its rows.
+    let most_columns = (usize::from(inner.width) / 36).max(1);
+    let height = usize::from(inner.height).max(1);
+    let reminder = entries.len().div_ceil(most_columns) + 3 <= height;
+    let rows = if reminder { height - 3 } else { height };
+    let columns = entries.len().div_ceil(rows).clamp(1, most_columns);
     let col_w = usize::from(inner.width) / columns;
     let key_w = entries
         .iter()
@@ -55,12 +60,19 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         }
         lines.push(Line::from(spans));
     }
-    lines.push(Line::raw(""));
-    for text in [
-        "Query: words acct:NAME desc: payee: note: tag:NAME[=VALUE] amt:>50 amt:<=-20",
-        "       date:2025-03 date:2025-01..2025-04 status:! status:* cur:EUR not:TERM is:review",
-    ] {
-        lines.push(Line::styled(fit(text, usize::from(inner.width)), theme.dim));
+    if entries.len() > rows * columns
+        && let Some(last) = lines.last_mut()
+    {
+        *last = Line::styled("… more keys: widen the terminal", theme.dim);
+    }
+    if reminder {
+        lines.push(Line::raw(""));
+        for text in [
+            "Query: words acct:RE desc: payee: note: code: tag:N[=V] amt:>50 cur:EUR",
+            "  status:! status:* real: depth:N not:T is:review date:thismonth date:2025q1",
+        ] {
+            lines.push(Line::styled(fit(text, usize::from(inner.width)), theme.dim));
+        }
     }
     frame.render_widget(Paragraph::new(lines), inner);
 }

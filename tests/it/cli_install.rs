@@ -243,6 +243,7 @@ fn man_out_dir_writes_one_page_per_command() {
         "tally-generate",
         "tally-man",
         "tally-projections",
+        "tally-register",
         "tally-serve",
         "tally-status",
         "tally-summary",

@@ -109,10 +109,12 @@ impl Oracle for SureOracle<'_> {
                     name.as_ref().is_none_or(|n| {
                         t.tag_ids.iter().filter_map(|id| d.tag(id)).any(|tag| {
                             let tag = tag_of(&tag.name);
-                            tag.name.eq_ignore_ascii_case(n)
-                                && value
-                                    .as_ref()
-                                    .is_none_or(|v| tag.value.eq_ignore_ascii_case(v))
+                            // `tag:` reads as hledger's: unanchored, case-insensitive (`tag:work`
+                            // finds "Work expense").
+                            let has = |hay: &str, needle: &str| {
+                                hay.to_lowercase().contains(&needle.to_lowercase())
+                            };
+                            has(&tag.name, n) && value.as_ref().is_none_or(|v| has(&tag.value, v))
                         })
                     })
                 })

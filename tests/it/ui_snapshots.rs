@@ -307,7 +307,7 @@ async fn zero_width_characters_keep_columns_aligned() {
                 "transaction row"
             } else if i == 1 && (seg.starts_with("  expenses:") || seg.starts_with("  assets:")) {
                 "detail posting"
-            } else if i > 1 && seg.starts_with("assets:") {
+            } else if i > 1 && seg.starts_with("  check") {
                 "account"
             } else if i > 1
                 && seg.contains(['█', '▏', '▎', '▍', '▌', '▋', '▊', '▉'])
@@ -347,7 +347,7 @@ async fn zero_width_characters_keep_columns_aligned() {
     let ends: Vec<usize> = screen
         .lines()
         .filter_map(|l| l.split(['┃', '│']).nth(1))
-        .filter(|s| s.starts_with("assets:"))
+        .filter(|s| s.starts_with("  check"))
         .filter_map(amount_end)
         .collect();
     assert!(ends.len() == 2 && ends[0] == ends[1], "{ends:?}\n{screen}");
@@ -518,14 +518,14 @@ async fn drilling_into_an_account_shows_its_register() {
     let at = h
         .state
         .data
-        .accounts
+        .tree
         .iter()
-        .position(|a| a.account.name == "assets:checking")
+        .position(|a| a.name == "assets:checking")
         .expect("checking in the accounts pane");
     for _ in 0..at {
         h.keys("j").await;
     }
-    let balance = h.state.data.accounts[at].account.balance.clone();
+    let balance = h.state.data.tree[at].total.clone();
     h.key(KeyCode::Enter).await;
     assert_eq!(h.state.txns.sum, balance, "Σ is the account's balance");
     assert_eq!(
@@ -564,4 +564,87 @@ async fn drilling_into_an_account_shows_its_register() {
             upper.description
         );
     }
+}
+
+/// Issue 12: the accounts pane is a tree of every account kind; `-` folds a level (the parent's total still counts its
+/// subaccounts), `+` unfolds it, and Enter on a folded parent gives the register of it and its subaccounts, whose Σ
+/// is the total the tree shows — equal to what `hledger balance expenses` says on the demo.
+#[tokio::test]
+async fn the_account_tree_folds_and_its_totals_are_registers() {
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo.journal");
+    let journal = std::fs::read_to_string(demo).expect("read demo");
+    let mut h = Harness::open_journal(&journal, (160, 48)).await;
+    while h.state.screen.focus != tally::layout::Pane::Accounts {
+        h.key(KeyCode::Tab).await;
+    }
+    let tops: Vec<&str> = h
+        .state
+        .data
+        .tree
+        .iter()
+        .filter(|r| r.depth == 1)
+        .map(|r| r.name.as_str())
+        .collect();
+    assert_eq!(
+        tops,
+        ["assets", "liabilities", "equity", "income", "expenses"],
+        "every kind, balance-sheet order"
+    );
+    h.keys("-").await;
+    assert!(
+        h.state.data.tree.iter().all(|r| r.depth == 1),
+        "folded to one level"
+    );
+    let screen = h.screen();
+    assert!(
+        screen.contains("expenses+"),
+        "a folded parent is marked:\n{screen}"
+    );
+    let at = h
+        .state
+        .data
+        .tree
+        .iter()
+        .position(|r| r.name == "expenses")
+        .expect("expenses");
+    h.keys("g").await;
+    for _ in 0..at {
+        h.keys("j").await;
+    }
+    let total = h.state.data.tree[at].total.clone();
+    h.key(KeyCode::Enter).await;
+    assert_eq!(h.state.filter.input.value(), "acct:^expenses(:|$)");
+    assert_eq!(h.state.txns.sum, total, "Σ is the folded total");
+    if crate::oracle::hledger_present() {
+        let out = std::process::Command::new("hledger")
+            .args(["-f", demo, "balance", "expenses", "-N", "--depth", "1"])
+            .output()
+            .expect("hledger");
+        let text = String::from_utf8_lossy(&out.stdout);
+        // One line per commodity, the account name after the last one.
+        let lines: Vec<String> = text
+            .lines()
+            .map(|l| {
+                l.trim()
+                    .trim_end_matches("expenses")
+                    .trim()
+                    .replace(',', "")
+            })
+            .filter(|l| !l.is_empty())
+            .collect();
+        let hledger_total = lines.join(", ");
+        assert_eq!(total.to_string(), hledger_total, "hledger says {text}");
+    }
+    while h.state.screen.focus != tally::layout::Pane::Accounts {
+        h.key(KeyCode::Tab).await;
+    }
+    h.keys("+").await;
+    assert!(
+        h.state
+            .data
+            .tree
+            .iter()
+            .any(|r| r.name == "expenses:dining"),
+        "unfolded"
+    );
 }
