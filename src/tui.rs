@@ -67,8 +67,80 @@ impl Drop for TerminalGuard {
     }
 }
 
+/// The thread reading terminal events; paused while an editor has the terminal (it would read the editor's keys).
+struct InputReader {
+    tx: UnboundedSender<Action>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl InputReader {
+    fn start(tx: UnboundedSender<Action>) -> InputReader {
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = Some(spawn_input_reader(tx.clone(), Arc::clone(&stop)));
+        InputReader { tx, stop, thread }
+    }
+
+    /// Stops reading and waits for the thread (it looks at the flag every 100 ms).
+    fn pause(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+
+    fn resume(&mut self) {
+        self.stop = Arc::new(AtomicBool::new(false));
+        self.thread = Some(spawn_input_reader(self.tx.clone(), Arc::clone(&self.stop)));
+    }
+}
+
+impl Drop for InputReader {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The editor command: `$VISUAL`, else `$EDITOR`, else `vi`, split into words (`code -w` works).
+fn editor_command() -> Vec<String> {
+    ["VISUAL", "EDITOR"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .map(|e| e.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+        .find(|words| !words.is_empty())
+        .unwrap_or_else(|| vec!["vi".to_string()])
+}
+
+/// Gives the terminal to the editor on `path` at `line` (`+LINE FILE`, which vi, vim, nano, emacs and kakoune all
+/// read), and takes it back when the editor exits.
+fn run_editor(
+    terminal: &mut ratatui::DefaultTerminal,
+    input: &mut InputReader,
+    (path, line): (&std::path::Path, u32),
+) -> Result<(), String> {
+    input.pause();
+    ratatui::restore();
+    let words = editor_command();
+    let status = std::process::Command::new(&words[0])
+        .args(&words[1..])
+        .arg(format!("+{line}"))
+        .arg(path)
+        .status();
+    *terminal = ratatui::init();
+    let _ = terminal.clear();
+    input.resume();
+    match status {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => Err(format!("{} exited with {s}", words[0])),
+        Err(e) => Err(format!("could not start {}: {e}", words[0])),
+    }
+}
+
 /// Reads terminal events on a thread of its own (crossterm's reader blocks) until `stop` is set.
-fn spawn_input_reader(tx: UnboundedSender<Action>, stop: Arc<AtomicBool>) {
+fn spawn_input_reader(
+    tx: UnboundedSender<Action>,
+    stop: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         while !stop.load(Ordering::Relaxed) {
             match event::poll(Duration::from_millis(100)) {
@@ -93,7 +165,7 @@ fn spawn_input_reader(tx: UnboundedSender<Action>, stop: Arc<AtomicBool>) {
                 return;
             }
         }
-    });
+    })
 }
 
 /// Logs go to `tally.log` in the data directory, never to the terminal. Keeps an existing subscriber (the CLI
@@ -144,8 +216,7 @@ pub async fn run_dashboard(opts: DashboardOptions) -> Result<(), AppError> {
     state.screen.size = (size.width, size.height);
 
     let (tx, rx) = mpsc::unbounded_channel();
-    let stop = Arc::new(AtomicBool::new(false));
-    spawn_input_reader(tx.clone(), Arc::clone(&stop));
+    let mut input = InputReader::start(tx.clone());
 
     let (open_tx, open_rx) = tokio::sync::oneshot::channel();
     let open = opts.open;
@@ -162,8 +233,8 @@ pub async fn run_dashboard(opts: DashboardOptions) -> Result<(), AppError> {
         let _ = open_tx.send(result);
     });
 
-    let result = event_loop(&mut terminal, &mut state, (tx, rx), open_rx).await;
-    stop.store(true, Ordering::Relaxed);
+    let result = event_loop((&mut terminal, &mut input), &mut state, (tx, rx), open_rx).await;
+    drop(input);
     result?;
     if let Phase::Failed(message) = &state.phase {
         return Err(AppError::Open(message.clone()));
@@ -174,7 +245,7 @@ pub async fn run_dashboard(opts: DashboardOptions) -> Result<(), AppError> {
 type OpenResult = Result<(Arc<dyn Backend>, Opened), String>;
 
 async fn event_loop(
-    terminal: &mut ratatui::DefaultTerminal,
+    (terminal, input): (&mut ratatui::DefaultTerminal, &mut InputReader),
     state: &mut State,
     (tx, mut rx): (UnboundedSender<Action>, UnboundedReceiver<Action>),
     mut open_rx: tokio::sync::oneshot::Receiver<OpenResult>,
@@ -234,19 +305,37 @@ async fn event_loop(
                 continue;
             }
         };
-        dispatch(state, action, runner.as_mut());
+        let mut editor = dispatch(state, action, runner.as_mut());
         // Apply everything already queued before drawing again: a burst of replies costs one frame.
         while let Ok(action) = rx.try_recv() {
-            dispatch(state, action, runner.as_mut());
+            editor = editor.or(dispatch(state, action, runner.as_mut()));
             if state.quit {
                 break;
             }
         }
+        if let Some((path, line)) = editor {
+            let closed = run_editor(terminal, input, (&path, line));
+            dispatch(state, Action::EditorClosed(closed), runner.as_mut());
+        }
     }
 }
 
-fn dispatch(state: &mut State, action: Action, runner: Option<&mut EffectRunner>) {
-    let effects = update(state, action);
+/// Runs `update` and hands its effects to the runner, except opening an editor, which is returned: the loop owns the
+/// terminal the editor needs.
+fn dispatch(
+    state: &mut State,
+    action: Action,
+    runner: Option<&mut EffectRunner>,
+) -> Option<(std::path::PathBuf, u32)> {
+    let mut effects = update(state, action);
+    let mut editor = None;
+    effects.retain(|e| match e {
+        crate::app::Effect::OpenEditor { path, line } => {
+            editor = Some((path.clone(), *line));
+            false
+        }
+        _ => true,
+    });
     match runner {
         Some(runner) => effects.into_iter().for_each(|e| runner.run(e)),
         None if !effects.is_empty() => {
@@ -254,4 +343,5 @@ fn dispatch(state: &mut State, action: Action, runner: Option<&mut EffectRunner>
         }
         None => {}
     }
+    editor
 }

@@ -87,6 +87,8 @@ pub enum Action {
     },
     Reloaded(Reply<bool>),
     Synced(Reply<String>),
+    /// The editor `E` opened has exited (or could not start: the reason).
+    EditorClosed(Reply<()>),
 }
 
 /// Which running request a new one replaces (the runner aborts the old task of the same slot).
@@ -156,5 +158,11 @@ pub enum Effect {
     Archive {
         seq: u64,
         ids: Arc<Vec<TxnId>>,
+    },
+    /// Hand the terminal to `$VISUAL`/`$EDITOR` on `path` at `line`; the terminal loop does it (it owns the
+    /// terminal) and answers `EditorClosed`.
+    OpenEditor {
+        path: std::path::PathBuf,
+        line: u32,
     },
 }

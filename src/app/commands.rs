@@ -66,6 +66,7 @@ pub(super) fn run_command(state: &mut State, command: Command, fx: &mut Vec<Effe
         Command::NextDimension => next_dimension(state, fx),
         Command::Sync => sync(state, fx),
         Command::Archive => archive_prompt(state),
+        Command::OpenEditor => open_editor(state, fx),
         Command::AccountsShallower => change_depth(state, -1),
         Command::AccountsDeeper => change_depth(state, 1),
     }
@@ -224,6 +225,31 @@ fn sync(state: &mut State, fx: &mut Vec<Effect>) {
         .filter(|id| !id.is_empty());
     state.set_status("syncing…");
     fx.push(Effect::Sync { source });
+}
+
+/// `E`: the journal file of the row under the cursor in `$VISUAL`/`$EDITOR`, at the row's line; tally reloads when
+/// the editor exits. Rows from a server have no file.
+fn open_editor(state: &mut State, fx: &mut Vec<Effect>) {
+    let Some(t) = state.current() else {
+        state.set_status("no transaction under the cursor");
+        return;
+    };
+    let place = t
+        .source
+        .rsplit_once(':')
+        .and_then(|(path, line)| Some((path, line.parse::<u32>().ok()?)));
+    match place {
+        Some((path, line)) if state.data.capabilities.watch => {
+            fx.push(Effect::OpenEditor {
+                path: path.into(),
+                line,
+            });
+        }
+        _ => {
+            let label = state.data.capabilities.label.clone();
+            state.set_error(format!("cannot open an editor: {label} is not a file"));
+        }
+    }
 }
 
 fn archive_prompt(state: &mut State) {

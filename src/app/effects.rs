@@ -201,6 +201,13 @@ impl EffectRunner {
             Effect::Reload => self.reload(),
             Effect::Sync { source } => self.sync(source),
             Effect::Archive { seq, ids } => self.archive(seq, ids),
+            // The terminal loop runs the editor; a runner without a terminal (tests, benches) has none to offer.
+            Effect::OpenEditor { path, .. } => {
+                let _ = self.tx.send(Action::EditorClosed(Err(format!(
+                    "no terminal to open {} in",
+                    path.display()
+                ))));
+            }
         }
     }
 

@@ -116,6 +116,15 @@ fn on_reply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 Err(e) => state.set_error(format!("reload: {e}")),
             }
         }
+        Action::EditorClosed(reply) => match reply {
+            Ok(()) => {
+                // Whatever was changed in the editor shows now, not at the next reload check.
+                state.set_status("back from the editor: reloading");
+                state.requests.reload_in_flight = true;
+                fx.push(Effect::Reload);
+            }
+            Err(e) => state.set_error(format!("editor: {e}")),
+        },
         Action::Synced(reply) => match reply {
             Ok(msg) => {
                 state.set_status(msg);

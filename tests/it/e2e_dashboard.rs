@@ -262,3 +262,64 @@ fn a_missing_file_is_explained_and_the_terminal_is_restored() {
         "the dashboard's screen is gone:\n{screen}"
     );
 }
+
+/// Issue 12: `E` hands the terminal to `$EDITOR` at the row's file and line (`+LINE FILE`), takes it back when the
+/// editor exits, and shows what was changed there at once. The editor is a script that appends a word to the line
+/// it was sent to; hledger must read the result.
+#[test]
+fn e_opens_the_editor_at_the_row_and_reloads_after() {
+    if !have("tmux") || !have("hledger") {
+        eprintln!("skipped: tmux and hledger are needed");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal: PathBuf = dir.path().join("demo.journal");
+    std::fs::copy(DEMO, &journal).expect("copy demo");
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "").expect("config");
+    let args = dir.path().join("editor-args");
+    let editor = dir.path().join("editor.sh");
+    std::fs::write(
+        &editor,
+        format!(
+            "#!/bin/sh\necho \"$@\" > {}\nline=${{1#+}}\nsed -i \"${{line}}s/\\$/ EDITEDHERE/\" \"$2\"\n",
+            quote(&args)
+        ),
+    )
+    .expect("editor script");
+    std::process::Command::new("chmod")
+        .args(["+x"])
+        .arg(&editor)
+        .status()
+        .expect("chmod");
+    let command = format!(
+        "env VISUAL= EDITOR={} TALLY_DATA_DIR={} TALLY_CONFIG={} {} -f {}",
+        quote(&editor),
+        quote(&dir.path().join("data")),
+        quote(&config),
+        quote(Path::new(env!("CARGO_BIN_EXE_tally"))),
+        quote(&journal)
+    );
+    let tmux = Tmux::start("editor", &command);
+    tmux.wait_for("the first page", 20, |s| s.contains(" matches "));
+    tmux.send(&["E"]);
+    let screen = tmux.wait_for("the edit to show", 15, |s| s.contains("EDITEDHERE"));
+    let sent = std::fs::read_to_string(&args).expect("the editor ran");
+    let (line, file) = sent.trim().split_once(' ').expect("+LINE FILE");
+    let line: usize = line.trim_start_matches('+').parse().expect("a line number");
+    assert_eq!(Path::new(file), journal.as_path());
+    let text = std::fs::read_to_string(&journal).expect("read");
+    let edited = text.lines().nth(line - 1).expect("the line exists");
+    assert!(
+        edited.starts_with("20") && edited.ends_with("EDITEDHERE"),
+        "the editor was sent the transaction's header line: {edited}"
+    );
+    let first_row = screen
+        .lines()
+        .find(|l| l.contains("EDITEDHERE"))
+        .expect("row");
+    assert!(first_row.contains(&edited[..10]), "{first_row}");
+    assert_eq!(hledger_headers(&journal, "desc:EDITEDHERE").len(), 1);
+    assert!(tmux.alive(), "the dashboard is still running");
+    tmux.send(&["q"]);
+}
