@@ -89,12 +89,16 @@ pub enum Action {
     Synced(Reply<String>),
     /// The editor `E` opened has exited (or could not start: the reason).
     EditorClosed(Reply<()>),
+    Payees(Reply<Vec<String>>),
+    /// The backend's answer to adding a transaction: what it read back.
+    Added(Reply<crate::domain::Transaction>),
 }
 
 /// Which running request a new one replaces (the runner aborts the old task of the same slot).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Slot {
     Page,
+    Payees,
     Analytics,
     Accounts,
     Review,
@@ -159,6 +163,10 @@ pub enum Effect {
         seq: u64,
         ids: Arc<Vec<TxnId>>,
     },
+    /// Payees for completing a new transaction's description.
+    FetchPayees,
+    /// Add a transaction (the form's `Enter`).
+    AddTransaction(crate::backend::NewTransaction),
     /// Hand the terminal to `$VISUAL`/`$EDITOR` on `path` at `line`; the terminal loop does it (it owns the
     /// terminal) and answers `EditorClosed`.
     OpenEditor {

@@ -67,6 +67,7 @@ pub(super) fn run_command(state: &mut State, command: Command, fx: &mut Vec<Effe
         Command::Sync => sync(state, fx),
         Command::Archive => archive_prompt(state),
         Command::OpenEditor => open_editor(state, fx),
+        Command::AddTransaction => add_form(state, fx),
         Command::AccountsShallower => change_depth(state, -1),
         Command::AccountsDeeper => change_depth(state, 1),
     }
@@ -225,6 +226,21 @@ fn sync(state: &mut State, fx: &mut Vec<Effect>) {
         .filter(|id| !id.is_empty());
     state.set_status("syncing…");
     fx.push(Effect::Sync { source });
+}
+
+/// `a`: the add-transaction form, when the backend can add (a journal tally may write).
+fn add_form(state: &mut State, fx: &mut Vec<Effect>) {
+    if !state.data.capabilities.can_add() {
+        let label = state.data.capabilities.label.clone();
+        let why = state.data.capabilities.reason("edit_notes").map_or_else(
+            || format!("{label} cannot add transactions"),
+            str::to_string,
+        );
+        state.set_error(format!("cannot add: {why}"));
+        return;
+    }
+    state.screen.mode = Mode::Form(super::form::AddForm::new(state.settings.today));
+    fx.push(Effect::FetchPayees);
 }
 
 /// `E`: the journal file of the row under the cursor in `$VISUAL`/`$EDITOR`, at the row's line; tally reloads when

@@ -201,6 +201,29 @@ impl EffectRunner {
             Effect::Reload => self.reload(),
             Effect::Sync { source } => self.sync(source),
             Effect::Archive { seq, ids } => self.archive(seq, ids),
+            Effect::FetchPayees => self.when_quiet(Slot::Payees, |b| async move {
+                let rows = b.breakdown(&Query::all(), Dimension::Payee).await;
+                Action::Payees(
+                    rows.map(|mut r| {
+                        r.sort_by(|a, b| b.count.cmp(&a.count));
+                        r.into_iter()
+                            .map(|r| r.key)
+                            .filter(|k| !k.is_empty())
+                            .collect()
+                    })
+                    .map_err(|e| e.to_string()),
+                )
+            }),
+            Effect::AddTransaction(txn) => {
+                let lock = Arc::clone(&self.write_lock);
+                let (backend, tx, _) = self.ends();
+                self.detach(async move {
+                    // One write at a time: never beside a save of edits or a reload.
+                    let _guard = lock.lock().await;
+                    let reply = backend.add_transaction(&txn).await;
+                    let _ = tx.send(Action::Added(reply.map_err(|e| e.to_string())));
+                });
+            }
             // The terminal loop runs the editor; a runner without a terminal (tests, benches) has none to offer.
             Effect::OpenEditor { path, .. } => {
                 let _ = self.tx.send(Action::EditorClosed(Err(format!(

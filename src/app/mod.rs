@@ -8,6 +8,7 @@ mod batch;
 mod commands;
 mod edits;
 mod effects;
+pub mod form;
 mod navigate;
 mod requests;
 mod state;

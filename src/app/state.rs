@@ -78,6 +78,8 @@ pub enum Mode {
     /// Typing in the filter bar.
     Filter,
     Prompt(Prompt),
+    /// Adding a transaction (`a`).
+    Form(super::form::AddForm),
     Help,
 }
 
@@ -459,6 +461,8 @@ pub struct LedgerData {
     pub tags: Vec<TagInfo>,
     /// Categories a transaction can be given, for completion.
     pub categories: Vec<String>,
+    /// Payees, most used first, for completing a new transaction's description.
+    pub payees: Vec<String>,
     /// What the backend does in the background (a mirror's sync and outbox).
     pub activity: crate::backend::Activity,
     /// Recurring transactions found in the history and each account's projected balance.
@@ -609,6 +613,7 @@ impl State {
                 review_count: None,
                 tags: Vec::new(),
                 categories: Vec::new(),
+                payees: Vec::new(),
                 activity: Default::default(),
                 projections: Default::default(),
             },

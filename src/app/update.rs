@@ -116,6 +116,11 @@ fn on_reply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 Err(e) => state.set_error(format!("reload: {e}")),
             }
         }
+        Action::Payees(reply) => match reply {
+            Ok(p) => state.data.payees = p,
+            Err(e) => tracing::warn!("payees: {e}"),
+        },
+        Action::Added(reply) => on_added(state, reply, fx),
         Action::EditorClosed(reply) => match reply {
             Ok(()) => {
                 // Whatever was changed in the editor shows now, not at the next reload check.
@@ -497,8 +502,83 @@ fn on_paste(state: &mut State, text: &str, fx: &mut Vec<Effect>) {
             }
             update_completions(p, &state.data.tags, &state.data.categories);
         }
+        Mode::Form(f) => {
+            for c in clean.chars() {
+                f.fields[f.focus].handle(tui_input::InputRequest::InsertChar(c));
+            }
+        }
         Mode::Normal | Mode::Help => {}
     }
+}
+
+/// The backend added the form's transaction (the form closes and the table shows it) or said why not (the form
+/// stays, with the reason).
+fn on_added(state: &mut State, reply: Reply<crate::domain::Transaction>, fx: &mut Vec<Effect>) {
+    match reply {
+        Ok(t) => {
+            if matches!(state.screen.mode, Mode::Form(_)) {
+                state.screen.mode = Mode::Normal;
+            }
+            state.set_status(format!("added {} {} ({})", t.date, t.description, t.source));
+            state.requests.last_write_tick = Some(state.requests.ticks);
+            refresh(state, fx);
+        }
+        Err(e) => match &mut state.screen.mode {
+            Mode::Form(form) => {
+                form.saving = false;
+                form.error = Some(e);
+            }
+            _ => state.set_error(format!("add: {e}")),
+        },
+    }
+}
+
+/// The add form's keys: `Esc` cancels, `Tab` completes or moves on, `Shift-Tab`/`↑`/`↓` move, `Enter` saves.
+fn form_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
+    let accounts: Vec<String> = state
+        .data
+        .accounts
+        .iter()
+        .map(|a| a.account.name.clone())
+        .collect();
+    let Mode::Form(form) = &mut state.screen.mode else {
+        return;
+    };
+    if form.saving {
+        return;
+    }
+    match key.code {
+        KeyCode::Esc => {
+            state.screen.mode = Mode::Normal;
+            state.set_status("nothing added");
+            return;
+        }
+        KeyCode::Tab => {
+            if !form.accept_completion() {
+                form.move_focus(1);
+            }
+        }
+        KeyCode::BackTab | KeyCode::Up => form.move_focus(-1),
+        KeyCode::Down => form.move_focus(1),
+        KeyCode::Enter => match form.to_new() {
+            Ok(txn) => {
+                form.saving = true;
+                form.error = None;
+                fx.push(Effect::AddTransaction(txn));
+            }
+            Err((field, why)) => {
+                form.focus = field;
+                form.error = Some(why);
+            }
+        },
+        _ => {
+            if let Some(req) = to_input_request(&Event::Key(key)) {
+                form.fields[form.focus].handle(req);
+                form.error = None;
+            }
+        }
+    }
+    form.complete(&state.data.payees, &accounts);
 }
 
 /// A key: true unless it did nothing (a release, a key bound to nothing, `Esc` with nothing to close).
@@ -515,6 +595,7 @@ fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) -> bool {
         Mode::Help => state.screen.mode = Mode::Normal,
         Mode::Filter => filter_key(state, key, fx),
         Mode::Prompt(_) => prompt_key(state, key, fx),
+        Mode::Form(_) => form_key(state, key, fx),
         Mode::Normal => {
             state.status = None;
             return match state.settings.keymap.command_for(&key) {

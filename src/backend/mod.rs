@@ -61,6 +61,11 @@ impl Capabilities {
         }
     }
 
+    /// Whether new transactions can be added (`a`): a journal file tally may write.
+    pub fn can_add(&self) -> bool {
+        self.watch && self.edit_notes
+    }
+
     /// Whether the capability named like its field (`edit_status`) is there.
     pub fn has(&self, capability: &str) -> bool {
         match capability {
@@ -163,6 +168,16 @@ pub struct TxnPage {
     /// this page, from which each row's running balance follows. `None` when the backend does not say.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub before: Option<Balance>,
+}
+
+/// A transaction to add, as a person types it: amounts are text in the journal's own notation (`$12.50`,
+/// `-4.20 EUR`); one posting may leave its amount out, to balance the others.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewTransaction {
+    pub date: chrono::NaiveDate,
+    pub description: String,
+    /// (account, amount text, empty for the one that balances).
+    pub postings: Vec<(String, String)>,
 }
 
 /// A change to one transaction. `None` leaves a field as it is.
@@ -496,6 +511,12 @@ pub trait Backend: Send + Sync {
     }
 
     async fn update_transaction(&self, id: &TxnId, patch: &TxnPatch) -> Result<Transaction>;
+
+    /// Adds a new transaction (a journal appends it to its main file, atomically, after checking it reads and
+    /// balances). Returns what the backend read back.
+    async fn add_transaction(&self, _txn: &NewTransaction) -> Result<Transaction> {
+        Err(BackendError::Unsupported("adding transactions".into()))
+    }
 
     /// Adds and removes tags on many transactions in one call, all or nothing.
     async fn bulk_tag(&self, ids: &[TxnId], add: &[Tag], remove: &[String]) -> Result<BulkResult>;

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod analytics;
 pub mod detail;
 pub mod filter_bar;
+pub mod form;
 pub mod help;
 pub mod prompt;
 pub mod status_bar;
@@ -49,6 +50,7 @@ pub fn draw(frame: &mut Frame<'_>, state: &State) -> crate::layout::Areas {
     match &state.screen.mode {
         Mode::Help => help::draw(frame, frame.area(), state, &theme),
         Mode::Prompt(p) => prompt::draw(frame, frame.area(), (state, p), &theme),
+        Mode::Form(f) => form::draw(frame, frame.area(), (state, f), &theme),
         Mode::Normal | Mode::Filter => {}
     }
     areas

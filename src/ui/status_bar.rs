@@ -189,6 +189,7 @@ pub fn draw_footer(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &The
             "Enter apply  Tab complete  Esc cancel  (tags: name or name:value, space-separated)",
         ),
         Mode::Help => Some("any key closes help"),
+        Mode::Form(_) => Some("Enter saves  Tab completes / next field  ↑/↓ move  Esc cancels"),
         Mode::Normal => None,
     };
     if let (Mode::Normal, Some(message)) = (&state.screen.mode, &state.status) {

@@ -648,3 +648,77 @@ async fn the_account_tree_folds_and_its_totals_are_registers() {
         "unfolded"
     );
 }
+
+/// Issue 12: `a` adds a transaction through the form — description and accounts completed from the ledger, one
+/// amount left out — written to the file, read by hledger, and shown in the table; an entry that does not balance is
+/// refused with the parser's reason and the file is left as it was.
+#[tokio::test]
+async fn a_adds_a_transaction_through_the_form() {
+    let mut h = Harness::open((120, 40)).await;
+    let path = h._dir.path().join("ui.journal");
+    let before = std::fs::read(&path).expect("read");
+    h.keys("a").await;
+    assert!(
+        matches!(h.state.screen.mode, Mode::Form(_)),
+        "the form opens"
+    );
+    h.keys("Corner Cafe").await;
+    h.key(KeyCode::Down).await;
+    h.keys("dinin").await;
+    h.key(KeyCode::Tab).await; // completes to expenses:dining
+    h.key(KeyCode::Down).await;
+    h.keys("$4.50").await;
+    h.key(KeyCode::Down).await;
+    h.keys("checki").await;
+    h.key(KeyCode::Tab).await; // assets:checking
+    h.key(KeyCode::Down).await;
+    h.keys("$3").await; // does not balance
+    let form = h.screen();
+    assert!(
+        form.contains("expenses:dining") && form.contains("assets:checking"),
+        "{form}"
+    );
+    h.key(KeyCode::Enter).await;
+    let Mode::Form(f) = &h.state.screen.mode else {
+        panic!("an unbalanced entry keeps the form open:\n{}", h.screen());
+    };
+    let why = f.error.clone().unwrap_or_default();
+    assert!(why.contains("line"), "the parser's reason: {why}");
+    assert_eq!(
+        std::fs::read(&path).expect("read"),
+        before,
+        "nothing written"
+    );
+    h.key(KeyCode::Backspace).await;
+    h.key(KeyCode::Backspace).await;
+    h.key(KeyCode::Enter).await;
+    assert!(
+        matches!(h.state.screen.mode, Mode::Normal),
+        "saved and closed:\n{}",
+        h.screen()
+    );
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(
+        text.ends_with("2025-03-31 Corner Cafe\n    expenses:dining  $4.50\n    assets:checking\n"),
+        "appended in hledger's layout:\n{}",
+        &text[text.len().saturating_sub(200)..]
+    );
+    assert!(
+        text.starts_with(std::str::from_utf8(&before).expect("utf8")),
+        "the rest untouched"
+    );
+    if crate::oracle::hledger_present() {
+        let out = std::process::Command::new("hledger")
+            .arg("-f")
+            .arg(&path)
+            .args(["print", "-x", "desc:Corner Cafe"])
+            .output()
+            .expect("hledger");
+        let printed = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && printed.contains("$-4.50"),
+            "{printed}"
+        );
+    }
+    assert!(h.screen().contains("Corner Cafe"), "{}", h.screen());
+}

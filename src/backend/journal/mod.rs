@@ -9,6 +9,7 @@
 //! re-read every file. Every call runs on a blocking thread (`spawn_blocking`): reading, patching and writing never
 //! hold up the async runtime, and reads go on, on the index as it was, while a save writes its files.
 
+pub mod add;
 pub mod amount;
 mod memory;
 pub mod parse;
@@ -330,6 +331,11 @@ impl Backend for JournalBackend {
             })
         })
         .await
+    }
+
+    async fn add_transaction(&self, txn: &crate::backend::NewTransaction) -> Result<Transaction> {
+        let txn = txn.clone();
+        self.blocking(move |s| s.add(&txn)).await
     }
 
     async fn update_transaction(&self, id: &TxnId, patch: &TxnPatch) -> Result<Transaction> {
