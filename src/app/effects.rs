@@ -205,7 +205,7 @@ impl EffectRunner {
                 let rows = b.breakdown(&Query::all(), Dimension::Payee).await;
                 Action::Payees(
                     rows.map(|mut r| {
-                        r.sort_by(|a, b| b.count.cmp(&a.count));
+                        r.sort_by_key(|row| std::cmp::Reverse(row.count));
                         r.into_iter()
                             .map(|r| r.key)
                             .filter(|k| !k.is_empty())

@@ -686,8 +686,11 @@ impl State {
         });
     }
 
+    /// Shows an error in the footer and keeps it (whole, in the help screen) until the next one; it also goes to the
+    /// log.
     pub fn set_error(&mut self, text: impl Into<String>) {
         let text = text.into();
+        tracing::warn!("{text}");
         self.last_error = Some(text.clone());
         self.status = Some(StatusMessage { text, error: true });
     }

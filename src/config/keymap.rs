@@ -90,7 +90,7 @@ commands! {
     AccountsShallower: "accounts_shallower", ["-"], "accounts: one level less", footer(0, ""), rows(false);
     AccountsDeeper: "accounts_deeper", ["+", "="], "accounts: one level more", footer(0, ""), rows(false);
     AddTransaction: "add_transaction", ["a"], "add a transaction", footer(0, ""), rows(false);
-    OpenEditor: "open_editor", ["E"], "edit the file in $EDITOR at the row", footer(0, ""), rows(true);
+    OpenEditor: "open_editor", ["E"], "open the row in $EDITOR", footer(0, ""), rows(true);
     Sync: "sync", ["S"], "sync with the server", footer(0, ""), rows(false);
     Archive: "archive", ["X"], "archive (asks; no undo)", footer(0, ""), rows(false);
     Help: "help", ["?", "F1"], "help", footer(1, "help"), rows(false);
@@ -400,7 +400,7 @@ impl Keymap {
                 } else if PERIODS.contains(&c) {
                     (&PERIODS, "previous / next period")
                 } else {
-                    (&DEPTH, "account tree: fewer / more levels")
+                    (&DEPTH, "tree: fewer/more levels")
                 };
                 if let Some(line) = merged(set, what) {
                     if c == set[0] {

@@ -173,31 +173,7 @@ fn near(word: &str, known: &str) -> bool {
     if known.starts_with(word) || (word.starts_with(known) && word.len() <= known.len() + 4) {
         return true;
     }
-    let (a, b): (Vec<char>, Vec<char>) = (word.chars().collect(), known.chars().collect());
-    let (la, lb) = (a.len(), b.len());
-    if la.abs_diff(lb) > 1 || lb < 3 {
-        return false;
-    }
-    // Optimal string alignment distance ≤ 1.
-    let mut d = vec![vec![0usize; lb + 1]; la + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for j in 0..=lb {
-        d[0][j] = j;
-    }
-    for i in 1..=la {
-        for j in 1..=lb {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            d[i][j] = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
-            }
-        }
-    }
-    d[la][lb] <= 1
+    known.len() >= 3 && strsim::osa_distance(word, known) <= 1
 }
 
 fn parse_tag(value: &str, column: usize) -> Result<Term, QueryError> {

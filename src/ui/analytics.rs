@@ -3,7 +3,9 @@
 //! the highlighted period, or the whole filter when none is highlighted). Sums are per commodity; the sparklines
 //! show the commodity with the most money moved.
 
-use super::text::{bar, clean, fit, is_negative, money, pad_end, pad_start, sparkline};
+use super::text::{
+    bar, clean, fit, fit_account, is_negative, money, pad_end, pad_start, sparkline,
+};
 use super::theme::Theme;
 use super::{pane_block, title};
 use crate::app::{Analytics, Phase, State};
@@ -236,8 +238,28 @@ fn breakdown_lines<'a>(
         .map(|r| r.total.get(commodity).abs())
         .max()
         .unwrap_or_default();
-    let key_w = (width / 3).clamp(6, 24);
-    let amount_w = 13;
+    let shown = |row: &crate::backend::BreakdownRow| {
+        let total = row.total.get(commodity);
+        if total.is_zero() {
+            money(&row.total)
+        } else {
+            let mut b = Balance::new();
+            b.add(total, commodity);
+            money(&b)
+        }
+    };
+    // Amounts are never cut: their column fits the widest shown; the bar, then the key, give way.
+    let amount_w = a
+        .breakdown
+        .iter()
+        .take(room)
+        .map(|r| shown(r).width())
+        .max()
+        .unwrap_or(0)
+        .clamp(8, width.saturating_sub(8).max(8));
+    let key_w = (width / 3)
+        .clamp(6, 24)
+        .min(width.saturating_sub(amount_w + 3).max(4));
     let bar_w = width.saturating_sub(key_w + amount_w + 2).max(1);
     a.breakdown
         .iter()
@@ -249,21 +271,18 @@ fn breakdown_lines<'a>(
             } else {
                 f(total.abs()) / f(max)
             };
-            let shown_total = if total.is_zero() {
-                money(&row.total)
-            } else {
-                let mut b = Balance::new();
-                b.add(total, commodity);
-                money(&b)
-            };
+            let shown_total = shown(row);
             Line::from(vec![
                 Span::raw(format!(
                     "{} ",
-                    pad_end(&fit(&clean(bar_key(&row.key, a.dimension)), key_w), key_w)
+                    pad_end(
+                        &fit_account(&clean(bar_key(&row.key, a.dimension)), key_w),
+                        key_w
+                    )
                 )),
                 Span::styled(format!("{:<bar_w$}", bar(frac, bar_w)), theme.bar),
                 Span::styled(
-                    format!(" {}", pad_start(&fit(&shown_total, amount_w), amount_w)),
+                    format!(" {}", pad_start(&shown_total, amount_w)),
                     theme.amount(is_negative(&row.total)),
                 ),
             ])

@@ -1,7 +1,7 @@
 //! The detail view of the transaction under the table cursor: date, status, code, payee and note, category, tags,
 //! every posting with its amount and cost, where it came from (file and line, or server source) and its id.
 
-use super::text::{clean, fit, is_negative, money, pad_end, pad_start};
+use super::text::{clean, is_negative, money, pad_end, pad_start};
 use super::theme::Theme;
 use super::transactions::format_date;
 use super::{pane_block, title};
@@ -82,7 +82,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         let name_w = width.saturating_sub(amount_w.max(text.width()) + 3);
         let mut spans = vec![
             Span::raw("  "),
-            Span::raw(pad_end(&fit(&name, name_w), name_w)),
+            Span::raw(pad_end(&super::text::fit_account(&name, name_w), name_w)),
             Span::raw(" "),
             Span::styled(
                 pad_start(&text, amount_w),

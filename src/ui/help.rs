@@ -1,14 +1,14 @@
 //! The help popup (`?`): every bound command with its keys, generated from the active keymap, in as many columns as
-//! the terminal needs, plus a reminder of the query language.
+//! the terminal needs, plus a reminder of the query language and the last error in full.
 
 use super::centered;
-use super::text::{fit, pad_end, pad_start};
+use super::text::{clean, fit, pad_end, pad_start};
 use super::theme::Theme;
 use crate::app::State;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     let entries = state.settings.keymap.help_lines();
@@ -74,5 +74,13 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
             lines.push(Line::styled(fit(text, usize::from(inner.width)), theme.dim));
         }
     }
-    frame.render_widget(Paragraph::new(lines), inner);
+    // The last error, whole: the status bar may have had room for its start only.
+    if let Some(error) = &state.last_error {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            format!("Last error: {}", clean(error)),
+            theme.error,
+        ));
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }

@@ -21,8 +21,9 @@ pub fn spinner(state: &State) -> char {
 pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     let width = usize::from(area.width);
     let sep = || Span::styled(" │ ", theme.dim);
+    // A long path keeps its end: the file's name matters more than the directories above it.
     let mut spans = vec![Span::styled(
-        fit(&state.settings.source_label, (width / 4).max(8)),
+        super::text::fit_start(&state.settings.source_label, (width / 4).max(8)),
         theme.accent,
     )];
     match &state.phase {

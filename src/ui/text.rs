@@ -31,6 +31,65 @@ pub fn fit(s: &str, width: usize) -> String {
     out
 }
 
+/// `s` cut to `width` display columns from the start, keeping its end (`…/finance/main.journal`): for paths,
+/// whose end names the file.
+pub fn fit_start(s: &str, width: usize) -> String {
+    let s = clean(s);
+    if s.width() <= width {
+        return s.into_owned();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut kept: Vec<char> = Vec::new();
+    let mut used = 0;
+    for c in s.chars().rev() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width - 1 {
+            break;
+        }
+        kept.push(c);
+        used += w;
+    }
+    kept.reverse();
+    let mut out = String::from("…");
+    out.extend(kept);
+    out
+}
+
+/// An account name cut to `width` from the middle of its path: the last part stays whole and each part before it
+/// is shortened (`ass…:checking`, `exp…:din…:coffee`), so the account is still told apart from its siblings.
+pub fn fit_account(name: &str, width: usize) -> String {
+    let name = clean(name);
+    if name.width() <= width {
+        return name.into_owned();
+    }
+    let parts: Vec<&str> = name.split(':').collect();
+    let Some((last, parents)) = parts.split_last() else {
+        return fit(&name, width);
+    };
+    if parents.is_empty() || last.width() + 2 * parents.len() > width {
+        return fit(&name, width);
+    }
+    // Room for the parents, each with its `:`; shared out evenly, at least one letter and `…` each.
+    let room = width - last.width() - parents.len();
+    let each = (room / parents.len()).max(2);
+    let mut out = String::new();
+    for p in parents {
+        out.push_str(&if p.width() <= each {
+            p.to_string()
+        } else {
+            fit(p, each)
+        });
+        out.push(':');
+    }
+    out.push_str(last);
+    if out.width() > width {
+        return fit(&name, width);
+    }
+    out
+}
+
 /// `s` then spaces up to `width` display columns; longer text is left as it is (cut it with `fit` first).
 pub fn pad_end(s: &str, width: usize) -> String {
     let mut out = s.to_string();
@@ -173,6 +232,23 @@ pub fn bar(fraction: f64, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_keep_their_end_and_accounts_their_last_part() {
+        assert_eq!(
+            fit_start("/home/me/finance/main.journal", 16),
+            "…ce/main.journal"
+        );
+        assert_eq!(fit_start("short", 10), "short");
+        assert_eq!(fit_account("assets:checking", 13), "ass…:checking");
+        assert_eq!(fit_account("assets:checking", 20), "assets:checking");
+        let deep = fit_account("expenses:dining:coffee shops", 20);
+        assert!(
+            deep.ends_with(":coffee shops") && deep.width() <= 20,
+            "{deep}"
+        );
+        assert!(fit_account("assets:a-very-long-last-part", 8).width() <= 8);
+    }
 
     #[test]
     fn escape_sequences_become_visible() {

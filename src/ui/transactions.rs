@@ -146,9 +146,11 @@ fn columns<'a>(
         .map(|t| money(&shown_amount(t, focus)).width())
         .max()
         .unwrap_or(0);
+    // Several commodities make a wide amount: the column widens (the description gives way), up to all but the
+    // date and status columns.
     let amount_w = widest
         .max(if wide { 16 } else { 12 })
-        .min(usize::from(inner_width) / 2);
+        .min(usize::from(inner_width).saturating_sub(date_w + 8));
     let mut widths = vec![
         Constraint::Length(1),
         Constraint::Length(u16::try_from(date_w).unwrap_or(10)),
