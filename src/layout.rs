@@ -32,7 +32,7 @@ impl Pane {
 }
 
 /// Terminals at least this wide and tall get the side-by-side layout.
-pub const WIDE_MIN: (u16, u16) = (120, 32);
+pub const WIDE_MIN: (u16, u16) = (100, 30);
 const DETAIL_ROWS: u16 = 10;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -131,6 +131,17 @@ mod tests {
         assert!(a.tabs.is_none());
         for p in Pane::ORDER {
             assert!(a.pane(p).is_some(), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn every_pane_shows_from_100_by_30() {
+        let a = areas(Rect::new(0, 0, 100, 30), Pane::Transactions, 1);
+        for p in Pane::ORDER {
+            assert!(
+                a.pane(p).is_some_and(|r| r.width >= 30 && r.height >= 6),
+                "{p:?}: {a:?}"
+            );
         }
     }
 

@@ -151,11 +151,33 @@ fn tag_prompt(state: &mut State, kind: PromptKind) {
     let Some(targets) = targets(state) else {
         return;
     };
+    // `T` offers the tags the chosen transactions carry, not every tag of the ledger.
+    let carried = if kind == PromptKind::RemoveTag {
+        let ids: std::collections::HashSet<&crate::domain::TxnId> = targets.iter().collect();
+        let mut names: Vec<String> = state
+            .txns
+            .rows
+            .iter()
+            .filter(|t| ids.contains(&t.id))
+            .flat_map(|t| {
+                t.tags
+                    .iter()
+                    .chain(t.postings.iter().flat_map(|p| p.tags.iter()))
+            })
+            .map(|tag| tag.name.clone())
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    } else {
+        Vec::new()
+    };
     let mut prompt = Prompt {
         kind,
         input: tui_input::Input::default(),
         targets,
         completions: Vec::new(),
+        carried,
     };
     update_completions(&mut prompt, &state.data.tags, &state.data.categories);
     state.screen.mode = Mode::Prompt(prompt);
@@ -277,6 +299,7 @@ fn archive_prompt(state: &mut State) {
         return;
     };
     state.screen.mode = Mode::Prompt(Prompt {
+        carried: Vec::new(),
         kind: PromptKind::ConfirmArchive,
         input: tui_input::Input::default(),
         targets,

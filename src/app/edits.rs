@@ -12,6 +12,11 @@ use crate::ops::{Change, Edit};
 use std::collections::HashSet;
 use std::sync::Arc;
 
+/// The word being typed in tag input (after the last blank or comma), without an opening quote.
+pub(super) fn current_word(value: &str) -> &str {
+    value[last_word_start(value)..].trim_start_matches('"')
+}
+
 /// Where the last word of tag input starts: after the last blank or comma outside double quotes.
 fn last_word_start(value: &str) -> usize {
     let mut start = 0;
@@ -97,8 +102,14 @@ pub(super) fn update_completions(prompt: &mut Prompt, tags: &[TagInfo], categori
     let word = value[last_word_start(value)..]
         .trim_start_matches('"')
         .to_lowercase();
+    let offered = |name: &str| {
+        prompt.kind != PromptKind::RemoveTag
+            || prompt.carried.is_empty()
+            || prompt.carried.iter().any(|c| c.eq_ignore_ascii_case(name))
+    };
     prompt.completions = tags
         .iter()
+        .filter(|t| offered(&t.name))
         .filter(|t| t.name.to_lowercase().starts_with(&word) && t.name.to_lowercase() != word)
         .take(8)
         .map(|t| t.name.clone())
@@ -264,6 +275,7 @@ pub(super) fn single_edit_prompt(state: &mut State, command: Command) {
         input: tui_input::Input::new(current),
         targets,
         completions: Vec::new(),
+        carried: Vec::new(),
     };
     update_completions(&mut prompt, &state.data.tags, &state.data.categories);
     state.screen.mode = Mode::Prompt(prompt);

@@ -20,8 +20,8 @@ pub use action::{Action, Effect, Opened, Reply, Slot, WriteKind};
 pub use effects::EffectRunner;
 pub use state::{
     AccountRow, Analytics, Filter, Generations, MAX_PERIODS, MAX_WINDOW, Mode, PAGE_ROWS,
-    PROJECTION_MONTHS, Pane, Phase, Prompt, PromptKind, Requests, SPARK_MONTHS, Selection,
-    Settings, State, StateOptions, StatusMessage, TableView, TxnWindow, Writes,
+    PROJECTION_MONTHS, Pane, Phase, Prompt, PromptKind, Requests, SPARK_MONTHS, STATUS_TICKS,
+    Selection, Settings, State, StateOptions, StatusMessage, TableView, TxnWindow, Writes,
 };
 pub use undo::{UNDO_LIMIT, UndoEntry, UndoStack};
 pub use update::{RELOAD_EVERY_TICKS, update};

@@ -70,6 +70,8 @@ pub struct Prompt {
     pub targets: Arc<Vec<TxnId>>,
     /// Tag names that complete the word under the cursor, best first.
     pub completions: Vec<String>,
+    /// Removing tags: the tag names the targets carry (of those loaded), the only ones offered; empty offers all.
+    pub carried: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -355,7 +357,12 @@ impl Writes {
 pub struct StatusMessage {
     pub text: String,
     pub error: bool,
+    /// The tick it was shown at: it goes after `STATUS_TICKS` (the last error stays in the status bar and help).
+    pub since: u64,
 }
+
+/// How long a message stays in the footer: five seconds at four ticks a second.
+pub const STATUS_TICKS: u64 = 20;
 
 /// The generation each kind of request is at; a reply with another generation is stale and dropped.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -486,7 +493,13 @@ impl LedgerData {
         let was = std::mem::replace(&mut self.activity, now);
         let now = &self.activity;
         let mut news = Vec::new();
-        let mut tell = |text: String, error: bool| news.push(StatusMessage { text, error });
+        let mut tell = |text: String, error: bool| {
+            news.push(StatusMessage {
+                text,
+                error,
+                since: 0,
+            })
+        };
         if let Some(note) = &now.note
             && was.note.as_ref() != Some(note)
         {
@@ -683,6 +696,7 @@ impl State {
         self.status = Some(StatusMessage {
             text: text.into(),
             error: false,
+            since: self.requests.ticks,
         });
     }
 
@@ -692,7 +706,11 @@ impl State {
         let text = text.into();
         tracing::warn!("{text}");
         self.last_error = Some(text.clone());
-        self.status = Some(StatusMessage { text, error: true });
+        self.status = Some(StatusMessage {
+            text,
+            error: true,
+            since: self.requests.ticks,
+        });
     }
 }
 

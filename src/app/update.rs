@@ -156,6 +156,14 @@ fn on_activity(state: &mut State, a: crate::backend::Activity) {
 /// moves on screen (loading, writing, collecting a selection, a page on its way), so the spinner turns.
 fn on_tick(state: &mut State, fx: &mut Vec<Effect>) -> bool {
     state.requests.ticks += 1;
+    // A message ages out (the footer's keys come back); a message's going is a change on screen.
+    let aged = state
+        .status
+        .as_ref()
+        .is_some_and(|m| state.requests.ticks >= m.since + super::state::STATUS_TICKS);
+    if aged {
+        state.status = None;
+    }
     if state.phase == Phase::Ready {
         fx.push(Effect::PollActivity);
     }
@@ -175,7 +183,7 @@ fn on_tick(state: &mut State, fx: &mut Vec<Effect>) -> bool {
             requery(state, fx);
         }
     }
-    busy
+    busy || aged
 }
 
 /// Why nothing can be edited, when nothing can (a read-only file, a server without edits).
@@ -675,7 +683,10 @@ fn prompt_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
     match key.code {
         KeyCode::Esc => state.screen.mode = Mode::Normal,
         KeyCode::Tab => {
-            if let Some(first) = prompt.completions.first().cloned() {
+            // Tab completes a word begun, never an empty one (it would insert whatever tag is first).
+            let begun = prompt.kind == PromptKind::Category
+                || !edits::current_word(prompt.input.value()).is_empty();
+            if let Some(first) = prompt.completions.first().cloned().filter(|_| begun) {
                 if prompt.kind == PromptKind::Category {
                     prompt.input = tui_input::Input::new(first);
                 } else {

@@ -172,6 +172,7 @@ pub enum Command {
         /// At most this many transactions.
         #[arg(long)]
         limit: Option<usize>,
+        /// Order by this column (newest or largest first unless --ascending).
         #[arg(long, value_enum, default_value = "date")]
         sort: SortArg,
         /// Oldest (smallest) first instead of newest first.
@@ -191,6 +192,7 @@ pub enum Command {
     },
     /// Add and remove tags on every transaction matching a query; prints how many changed.
     Tag {
+        /// The transactions to tag: a query (hledger's language; see `tally --help`).
         #[arg(short = 'q', long)]
         query: String,
         /// Tags to add: NAME or NAME:VALUE.
@@ -205,15 +207,19 @@ pub enum Command {
     },
     /// Set the status of every transaction matching a query.
     Status {
+        /// The transactions to mark: a query (hledger's language; see `tally --help`).
         #[arg(short = 'q', long)]
         query: String,
+        /// The status to give them.
         #[arg(long, value_enum)]
         set: StatusArg,
+        /// List what would change without writing.
         #[arg(long)]
         dry_run: bool,
     },
     /// Income, spending and net per day, week, month or year.
     Summary {
+        /// One row per day, week, month or year.
         #[arg(long, value_enum, default_value = "month")]
         group_by: GroupByArg,
         /// First date included (YYYY, YYYY-MM or YYYY-MM-DD).
@@ -222,6 +228,7 @@ pub enum Command {
         /// First date NOT included (end is exclusive, as in hledger).
         #[arg(long)]
         to: Option<String>,
+        /// Only transactions matching this query.
         #[arg(short = 'q', long, default_value = "")]
         query: String,
         #[arg(long, value_enum, default_value = "table", help = FORMAT_HELP)]
@@ -229,12 +236,16 @@ pub enum Command {
     },
     /// Totals by category, tag, account or payee, largest first.
     Breakdown {
+        /// Group the totals by category, tag, account or payee.
         #[arg(long, value_enum, default_value = "category")]
         by: DimensionArg,
+        /// Only transactions matching this query.
         #[arg(short = 'q', long, default_value = "")]
         query: String,
+        /// First date included (YYYY, YYYY-MM or YYYY-MM-DD).
         #[arg(long)]
         from: Option<String>,
+        /// First date NOT included (end is exclusive, as in hledger).
         #[arg(long)]
         to: Option<String>,
         #[arg(long, value_enum, default_value = "table", help = FORMAT_HELP)]
@@ -246,6 +257,7 @@ pub enum Command {
         /// How many months ahead (1-24).
         #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=24))]
         months: u32,
+        /// Only transactions matching this query are searched for recurring ones.
         #[arg(short = 'q', long, default_value = "")]
         query: String,
         #[arg(long, value_enum, default_value = "table", help = FORMAT_HELP)]
@@ -253,8 +265,10 @@ pub enum Command {
     },
     /// Write a realistic, deterministic sample journal (for tests and benchmarks).
     Generate {
+        /// How many transactions to write.
         #[arg(long, default_value_t = 1000)]
         transactions: usize,
+        /// The random seed: the same seed writes the same journal.
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// Output file (stdout by default).
@@ -562,8 +576,9 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
         } => {
             ctx.checked(true).await?;
             let q = with_range(&query, &from, &to)?;
-            let rows = ctx.backend.summary(&q, group_by.into()).await?;
-            output::summary(&mut ctx.out, &rows, format, ctx.terminal)?;
+            let group = group_by.into();
+            let rows = ctx.backend.summary(&q, group).await?;
+            output::summary(&mut ctx.out, (&rows, group), format, ctx.terminal)?;
         }
         Command::Projections {
             months,
@@ -764,6 +779,22 @@ async fn tag<W: Write>(
     edit_matching(ctx.backend.as_ref(), &q, &change, dry_run, &mut ctx.out).await
 }
 
+/// What a patch does, in a few words: `+work -review status:cleared`.
+fn patch_text(p: &crate::backend::TxnPatch) -> String {
+    let mut parts: Vec<String> = p.add_tags.iter().map(|t| format!("+{t}")).collect();
+    parts.extend(p.remove_tags.iter().map(|t| format!("-{t}")));
+    if let Some(s) = p.status {
+        parts.push(format!("status:{}", s.name()));
+    }
+    if let Some(c) = &p.category {
+        parts.push(format!("category:{c}"));
+    }
+    if let Some(n) = &p.note {
+        parts.push(format!("note:{n:?}"));
+    }
+    parts.join(" ")
+}
+
 /// Makes `change` to every transaction matching `q` through the operations layer (one write), or with `dry_run`
 /// says how many would change. Prints `N transactions changed (M matched)`.
 async fn edit_matching(
@@ -780,6 +811,18 @@ async fn edit_matching(
     };
     if dry_run {
         let prepared = crate::ops::prepare(backend, std::slice::from_ref(&edit)).await?;
+        // Each transaction that would change, where it is, and what would happen to it.
+        for (id, patch) in &prepared.writes {
+            let t = backend.transaction(id).await?;
+            let line = format!(
+                "{} {}  {}  {}",
+                t.date,
+                t.description,
+                t.source,
+                patch_text(patch)
+            );
+            writeln!(out, "{}", crate::text::clean(&line))?;
+        }
         writeln!(
             out,
             "{} of {matched} matching transactions would change (dry run)",

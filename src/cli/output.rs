@@ -419,9 +419,20 @@ pub fn register(
     Ok(())
 }
 
+/// A period's label as hledger writes it: `2024` for a year, `2024-03` for a month, the first day otherwise.
+pub fn period_label(start: chrono::NaiveDate, group: crate::backend::GroupBy) -> String {
+    use crate::backend::GroupBy;
+    match group {
+        GroupBy::Year => start.format("%Y").to_string(),
+        GroupBy::Month => start.format("%Y-%m").to_string(),
+        GroupBy::Week | GroupBy::Day => start.to_string(),
+    }
+}
+
+/// `tally summary`: JSON keeps each period's first day (`start`); the table and CSV label it by its length.
 pub fn summary(
     out: &mut impl Write,
-    rows: &[PeriodSummary],
+    (rows, group): (&[PeriodSummary], crate::backend::GroupBy),
     format: Format,
     terminal: bool,
 ) -> Result<(), CliError> {
@@ -451,7 +462,7 @@ pub fn summary(
                 commodities.dedup();
                 for c in commodities {
                     w.row([
-                        r.start.to_string(),
+                        period_label(r.start, group),
                         c.to_string(),
                         r.income.get(c).to_string(),
                         r.spending.get(c).to_string(),
@@ -472,7 +483,7 @@ pub fn summary(
             ]];
             for r in rows {
                 t.push(vec![
-                    r.start.to_string(),
+                    period_label(r.start, group),
                     r.income.to_string(),
                     r.spending.to_string(),
                     r.net.to_string(),

@@ -84,6 +84,13 @@ pub enum ConfigError {
         name: String,
         available: Vec<String>,
     },
+    /// Several profiles and none chosen: opening the demo instead would hide the mistake.
+    #[error(
+        "the config has {} profiles ({}) and no default_profile: choose one with --profile NAME or set default_profile",
+        available.len(),
+        available.join(", ")
+    )]
+    NoDefaultProfile { available: Vec<String> },
     #[error("API key: environment variable {var} is not set or empty")]
     ApiKeyEnv { var: String },
     /// `program` is the first word of `api_key_cmd` only: the rest of a command line may carry secrets.
@@ -470,6 +477,11 @@ impl Config {
             Some(n) => n,
             None if self.profiles.len() == 1 => {
                 return Ok(self.profiles.iter().next().map(|(n, p)| (n.clone(), p)));
+            }
+            None if self.profiles.len() > 1 => {
+                return Err(ConfigError::NoDefaultProfile {
+                    available: self.profiles.keys().cloned().collect(),
+                });
             }
             None => return Ok(None),
         };

@@ -368,3 +368,112 @@ fn projections_list_recurring_transactions_and_project_balances() {
         "{text}"
     );
 }
+
+/// Issue 12's small things on the command line: `--dry-run` lists each transaction that would change (and writes
+/// nothing), `summary --group-by year` labels `2025`, and two profiles without a default are an error.
+#[test]
+fn dry_runs_list_summaries_label_and_profiles_must_be_chosen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = dir.path().join("demo.journal");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo.journal"),
+        &journal,
+    )
+    .expect("copy");
+    let before = std::fs::read(&journal).expect("read");
+    let out = tally()
+        .arg("-f")
+        .arg(&journal)
+        .args([
+            "tag",
+            "-q",
+            "desc:starbucks date:2025-03",
+            "--add",
+            "coffee",
+            "--dry-run",
+        ])
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    let listed: Vec<&str> = text.lines().filter(|l| l.starts_with("2025-03")).collect();
+    assert_eq!(listed.len(), 3, "{text}");
+    assert!(
+        listed.iter().all(|l| l.contains("Starbucks")
+            && l.contains("+coffee")
+            && l.contains("demo.journal:")),
+        "{text}"
+    );
+    assert!(
+        text.contains("3 of 3 matching transactions would change (dry run)"),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read(&journal).expect("read"),
+        before,
+        "a dry run writes nothing"
+    );
+
+    let out = tally()
+        .arg("-f")
+        .arg(&journal)
+        .args(["summary", "--group-by", "year"])
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.lines().any(|l| l.starts_with("2025 ")), "{text}");
+    assert!(!text.contains("2025-01-01"), "{text}");
+
+    let config = dir.path().join("two.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[profiles.a]\nfile = {0:?}\n[profiles.b]\nfile = {0:?}\n",
+            journal.display().to_string()
+        ),
+    )
+    .expect("config");
+    let out = tally()
+        .env("TALLY_CONFIG", &config)
+        .arg("balances")
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "not the demo");
+    assert!(
+        err.contains("no default_profile") && !err.contains("Location"),
+        "{err}"
+    );
+    assert_eq!(
+        err.lines().filter(|l| !l.trim().is_empty()).count(),
+        1,
+        "said once: {err}"
+    );
+}
+
+/// `--help` describes every option of every command (issue 12: none listed without saying what it does).
+#[test]
+fn every_option_has_help() {
+    use clap::CommandFactory;
+    fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        for arg in cmd.get_arguments() {
+            let id = arg.get_id().as_str();
+            if matches!(id, "help" | "version") {
+                continue;
+            }
+            if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                missing.push(format!("{path} --{id}"));
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            walk(sub, &format!("{path} {}", sub.get_name()), missing);
+        }
+    }
+    let mut missing = Vec::new();
+    walk(&tally::cli::Cli::command(), "tally", &mut missing);
+    assert!(
+        missing.is_empty(),
+        "options without help:\n{}",
+        missing.join("\n")
+    );
+}

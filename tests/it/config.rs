@@ -571,7 +571,12 @@ fn profiles_are_found_by_name_default_or_uniqueness() {
     );
 
     let two = parse("[profiles.a]\nfile = \"a\"\n[profiles.b]\nfile = \"b\"\n").unwrap();
-    assert!(two.profile(None).unwrap().is_none());
+    // Two profiles and none chosen is a mistake to say, not a reason to open the demo.
+    let err = two.profile(None).unwrap_err().to_string();
+    assert!(
+        err.contains("2 profiles (a, b)") && err.contains("default_profile"),
+        "{err}"
+    );
     let one = parse("[profiles.only]\nfile = \"a\"\n").unwrap();
     assert_eq!(one.profile(None).unwrap().unwrap().0, "only");
     let none = Config::default();

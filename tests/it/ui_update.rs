@@ -1269,3 +1269,48 @@ fn edits_show_at_once_and_roll_back_when_the_write_fails() {
     );
     assert_eq!(s.txns.rows[0].status, Status::Unmarked, "rolled back");
 }
+
+/// Issue 12's small things in the dashboard: `Tab` on an empty word inserts nothing (it used to insert the top tag),
+/// `T` offers only the tags the chosen rows carry, and a message leaves the footer after five seconds.
+#[test]
+fn tab_completes_begun_words_and_t_offers_carried_tags_and_messages_age_out() {
+    let mut s = ready(10, true);
+    let tag = |name: &str| TagInfo {
+        id: name.into(),
+        name: name.into(),
+        count: 3,
+    };
+    update(
+        &mut s,
+        Action::Tags(Ok(vec![tag("work"), tag("trip"), tag("review")])),
+    );
+    s.txns.rows[0].tags = vec![Tag::new("trip", "")];
+    update(&mut s, key('t'));
+    update(&mut s, code(KeyCode::Tab));
+    let Mode::Prompt(p) = &s.screen.mode else {
+        panic!("the tag prompt");
+    };
+    assert_eq!(p.input.value(), "", "Tab on nothing typed inserts nothing");
+    update(&mut s, key('w'));
+    update(&mut s, code(KeyCode::Tab));
+    let Mode::Prompt(p) = &s.screen.mode else {
+        panic!("the tag prompt");
+    };
+    assert_eq!(p.input.value(), "work ", "a begun word completes");
+    update(&mut s, code(KeyCode::Esc));
+    update(&mut s, key('T'));
+    let Mode::Prompt(p) = &s.screen.mode else {
+        panic!("the remove prompt");
+    };
+    assert_eq!(
+        p.completions,
+        vec!["trip".to_string()],
+        "only what the row carries"
+    );
+    update(&mut s, code(KeyCode::Esc));
+    s.set_status("something happened");
+    for _ in 0..tally::app::STATUS_TICKS {
+        update(&mut s, Action::Tick);
+    }
+    assert!(s.status.is_none(), "the message aged out");
+}
