@@ -401,6 +401,8 @@ pub struct Settings {
     pub keymap: Keymap,
     pub theme: ThemeName,
     pub no_color: bool,
+    /// What the terminal can show (`COLORTERM`, `TERM`).
+    pub colors: crate::config::ColorDepth,
 }
 
 /// The bookkeeping of requests and time: each request kind's generation (a reply to an older one is dropped), the
@@ -615,6 +617,7 @@ impl State {
                 keymap: opts.keymap,
                 theme: config.theme,
                 no_color: opts.no_color,
+                colors: crate::config::color_depth(),
             },
             requests: Requests::default(),
             phase: Phase::Loading,

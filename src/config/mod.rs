@@ -538,6 +538,38 @@ pub fn no_color() -> bool {
     std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
 }
 
+/// How many colours the terminal shows, from `COLORTERM` (`truecolor`/`24bit`) and `TERM` (`*-256color`; `dumb`,
+/// `linux` and the like have the basic 16).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorDepth {
+    True,
+    Indexed256,
+    Basic16,
+}
+
+pub fn color_depth() -> ColorDepth {
+    color_depth_from(
+        std::env::var("COLORTERM").ok().as_deref(),
+        std::env::var("TERM").ok().as_deref(),
+    )
+}
+
+/// `color_depth` for given values of `COLORTERM` and `TERM`.
+pub fn color_depth_from(colorterm: Option<&str>, term: Option<&str>) -> ColorDepth {
+    let colorterm = colorterm.unwrap_or_default().to_ascii_lowercase();
+    let term = term.unwrap_or_default().to_ascii_lowercase();
+    if colorterm == "truecolor" || colorterm == "24bit" || term.contains("direct") {
+        ColorDepth::True
+    } else if term.contains("256") {
+        ColorDepth::Indexed256
+    } else if term.is_empty() {
+        // No TERM (a test, a service): assume a modern terminal.
+        ColorDepth::True
+    } else {
+        ColorDepth::Basic16
+    }
+}
+
 /// The demo journal in the data directory. On first use the bundled demo is copied there, so edits made in the
 /// demo never touch the bundled file; an existing copy (perhaps edited) is used as it is.
 pub fn demo_journal_path() -> io::Result<PathBuf> {

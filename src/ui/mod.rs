@@ -27,7 +27,8 @@ use theme::Theme;
 /// Draws the whole screen for `state` and returns where each part went (the table's rows, for one, are the rows
 /// `app` scrolls by: both come from `layout::areas`).
 pub fn draw(frame: &mut Frame<'_>, state: &State) -> crate::layout::Areas {
-    let theme = Theme::new(state.settings.theme, state.settings.no_color);
+    let theme =
+        Theme::new(state.settings.theme, state.settings.no_color).for_depth(state.settings.colors);
     let areas = crate::layout::areas(frame.area(), state.screen.focus, state.filter_rows());
     filter_bar::draw(frame, areas.filter, state, &theme);
     if let Some(tabs) = areas.tabs {

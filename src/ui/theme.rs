@@ -2,7 +2,7 @@
 //! for terminals without 256/true colour. With `NO_COLOR` set every style is monochrome and meaning is carried by
 //! bold, reverse video and dimming alone.
 
-use crate::config::ThemeName;
+use crate::config::{ColorDepth, ThemeName};
 use ratatui::style::{Color, Modifier, Style};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +98,44 @@ impl Theme {
         }
     }
 
+    /// The theme as the terminal can show it: RGB colours become the nearest of the 256 indexed ones, or, with only
+    /// the basic 16, the 16-colour theme's.
+    pub fn for_depth(self, depth: ColorDepth) -> Theme {
+        match depth {
+            ColorDepth::True => self,
+            ColorDepth::Basic16 => {
+                if self.text.fg.is_none() {
+                    self
+                } else {
+                    Theme::new(ThemeName::Ansi16, false)
+                }
+            }
+            ColorDepth::Indexed256 => {
+                let map = |s: Style| Style {
+                    fg: s.fg.map(indexed),
+                    bg: s.bg.map(indexed),
+                    ..s
+                };
+                Theme {
+                    text: map(self.text),
+                    dim: map(self.dim),
+                    title: map(self.title),
+                    border: map(self.border),
+                    border_focus: map(self.border_focus),
+                    header: map(self.header),
+                    cursor: map(self.cursor),
+                    selected: map(self.selected),
+                    positive: map(self.positive),
+                    negative: map(self.negative),
+                    error: map(self.error),
+                    accent: map(self.accent),
+                    key: map(self.key),
+                    bar: map(self.bar),
+                }
+            }
+        }
+    }
+
     /// Green for money in, red for money out.
     pub fn amount(&self, negative: bool) -> Style {
         if negative {
@@ -108,9 +146,47 @@ impl Theme {
     }
 }
 
+/// The xterm 256-colour cube index nearest an RGB colour; other colours as they are.
+fn indexed(c: Color) -> Color {
+    match c {
+        Color::Rgb(r, g, b) => {
+            let level = |v: u8| (u16::from(v) * 5 + 127) / 255;
+            Color::Indexed((16 + 36 * level(r) + 6 * level(g) + level(b)) as u8)
+        }
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn colours_follow_the_terminal() {
+        use crate::config::color_depth_from;
+        assert_eq!(
+            color_depth_from(Some("truecolor"), Some("xterm-256color")),
+            ColorDepth::True
+        );
+        assert_eq!(
+            color_depth_from(None, Some("screen-256color")),
+            ColorDepth::Indexed256
+        );
+        assert_eq!(color_depth_from(None, Some("linux")), ColorDepth::Basic16);
+        let dark = Theme::new(ThemeName::Dark, false);
+        let t = dark.for_depth(ColorDepth::Indexed256);
+        assert!(
+            matches!(t.text.fg, Some(Color::Indexed(_))),
+            "{:?}",
+            t.text.fg
+        );
+        let t = dark.for_depth(ColorDepth::Basic16);
+        assert!(!matches!(
+            t.text.fg,
+            Some(Color::Rgb(..) | Color::Indexed(_))
+        ));
+        assert_eq!(indexed(Color::Rgb(255, 0, 0)), Color::Indexed(196));
+    }
 
     #[test]
     fn no_color_uses_no_colours() {
