@@ -201,29 +201,8 @@ impl EffectRunner {
             Effect::Reload => self.reload(),
             Effect::Sync { source } => self.sync(source),
             Effect::Archive { seq, ids } => self.archive(seq, ids),
-            Effect::FetchPayees => self.when_quiet(Slot::Payees, |b| async move {
-                let rows = b.breakdown(&Query::all(), Dimension::Payee).await;
-                Action::Payees(
-                    rows.map(|mut r| {
-                        r.sort_by_key(|row| std::cmp::Reverse(row.count));
-                        r.into_iter()
-                            .map(|r| r.key)
-                            .filter(|k| !k.is_empty())
-                            .collect()
-                    })
-                    .map_err(|e| e.to_string()),
-                )
-            }),
-            Effect::AddTransaction(txn) => {
-                let lock = Arc::clone(&self.write_lock);
-                let (backend, tx, _) = self.ends();
-                self.detach(async move {
-                    // One write at a time: never beside a save of edits or a reload.
-                    let _guard = lock.lock().await;
-                    let reply = backend.add_transaction(&txn).await;
-                    let _ = tx.send(Action::Added(reply.map_err(|e| e.to_string())));
-                });
-            }
+            Effect::FetchPayees => self.payees(),
+            Effect::AddTransaction(txn) => self.add(txn),
             // The terminal loop runs the editor; a runner without a terminal (tests, benches) has none to offer.
             Effect::OpenEditor { path, .. } => {
                 let _ = self.tx.send(Action::EditorClosed(Err(format!(
@@ -298,6 +277,34 @@ impl EffectRunner {
         self.spawn(slot, async move {
             idle.wait(idle.quiet).await;
             let _ = tx.send(work(backend).await);
+        });
+    }
+
+    /// Payees, most used first, for the add form's completion.
+    fn payees(&mut self) {
+        self.when_quiet(Slot::Payees, |b| async move {
+            let rows = b.breakdown(&Query::all(), Dimension::Payee).await;
+            Action::Payees(
+                rows.map(|mut r| {
+                    r.sort_by_key(|row| std::cmp::Reverse(row.count));
+                    r.into_iter()
+                        .map(|r| r.key)
+                        .filter(|k| !k.is_empty())
+                        .collect()
+                })
+                .map_err(|e| e.to_string()),
+            )
+        });
+    }
+
+    /// Adds the form's transaction: one write at a time, never beside a save of edits or a reload.
+    fn add(&mut self, txn: crate::backend::NewTransaction) {
+        let lock = Arc::clone(&self.write_lock);
+        let (backend, tx, _) = self.ends();
+        self.detach(async move {
+            let _guard = lock.lock().await;
+            let reply = backend.add_transaction(&txn).await;
+            let _ = tx.send(Action::Added(reply.map_err(|e| e.to_string())));
         });
     }
 

@@ -529,16 +529,8 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
     match command {
         Command::Generate { .. } | Command::Completions { .. } | Command::Man { .. } => {}
         Command::Serve(args) => serve(&ctx, args, config).await?,
-        Command::Balances { format } => {
-            ctx.checked(true).await?;
-            let accounts = ctx.backend.accounts().await?;
-            output::balances(&mut ctx.out, &accounts, format, ctx.terminal)?;
-        }
-        Command::Accounts { format } => {
-            ctx.checked(true).await?;
-            let accounts = ctx.backend.accounts().await?;
-            output::accounts(&mut ctx.out, &accounts, format, ctx.terminal)?;
-        }
+        Command::Balances { format } => accounts(&mut ctx, format, output::balances).await?,
+        Command::Accounts { format } => accounts(&mut ctx, format, output::accounts).await?,
         Command::Transactions {
             query,
             format,
@@ -732,6 +724,20 @@ async fn transactions<W: Write>(
     let page = ctx.backend.transactions(&q, page).await?;
     output::transactions(&mut ctx.out, &page, format, ctx.terminal)?;
     Ok(())
+}
+
+type AccountsOutput<W> =
+    fn(&mut W, &[crate::domain::Account], Format, bool) -> Result<(), CliError>;
+
+/// `tally balances` and `tally accounts`: the accounts, printed by `print`.
+async fn accounts<W: Write>(
+    ctx: &mut Ctx<'_, W>,
+    format: Format,
+    print: AccountsOutput<W>,
+) -> Result<(), CliError> {
+    ctx.checked(true).await?;
+    let accounts = ctx.backend.accounts().await?;
+    print(&mut ctx.out, &accounts, format, ctx.terminal)
 }
 
 /// `tally register ACCT`: the transactions touching ACCT (and the query), oldest first, as register rows.
