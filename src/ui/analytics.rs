@@ -114,7 +114,19 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
             p.start,
             a.group_by.period_end(p.start)
         ),
-        None => format!("{} (whole filter)", a.dimension.name()),
+        // The whole filter: its dates, when it has some.
+        None => {
+            let range = state.effective_query().date_range();
+            match (range.start, range.end) {
+                (None, None) => format!("{}, all dates", a.dimension.name()),
+                (s, e) => format!(
+                    "{} {}..{}",
+                    a.dimension.name(),
+                    s.map(|d| d.to_string()).unwrap_or_default(),
+                    e.map(|d| d.to_string()).unwrap_or_default()
+                ),
+            }
+        }
     };
     lines.push(Line::styled(
         fit(&format!("By {scope}"), width),
@@ -200,8 +212,9 @@ fn trend_lines<'a>(a: &Analytics, commodity: &str, width: usize, theme: &Theme) 
             }
         }
         (_, Some(first), Some(last)) => {
+            // The figures on the right add up these periods.
             axis.push_str(&format!(
-                "{} … {}",
+                "Σ {} … {}",
                 period_label(first.start, a.group_by),
                 period_label(last.start, a.group_by)
             ));

@@ -39,7 +39,23 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, (state, prompt): (&State, &Prompt
         Span::styled("> ", theme.key),
         Span::styled(fit(shown, input_w), theme.text),
     ])];
+    let typed = prompt.input.value().trim();
+    let new_category = prompt.kind == PromptKind::Category
+        && !typed.is_empty()
+        && !state
+            .data
+            .categories
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(typed));
     let hint = match prompt.kind {
+        // A name the ledger does not have yet: said before Enter creates it (a typo would make a new account).
+        PromptKind::Category if new_category && prompt.completions.is_empty() => {
+            format!("new category {typed:?}: Enter creates it")
+        }
+        PromptKind::Category if new_category => format!(
+            "new category unless you take one (Tab): {}",
+            prompt.completions.join("  ")
+        ),
         PromptKind::AddTag | PromptKind::RemoveTag | PromptKind::Category
             if !prompt.completions.is_empty() =>
         {
@@ -59,7 +75,11 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, (state, prompt): (&State, &Prompt
     };
     lines.push(Line::styled(
         fit(&clean(&hint), usize::from(inner.width)),
-        theme.dim,
+        if new_category {
+            theme.accent
+        } else {
+            theme.dim
+        },
     ));
     lines.push(Line::raw(""));
     let undo = state

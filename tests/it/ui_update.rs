@@ -1314,3 +1314,37 @@ fn tab_completes_begun_words_and_t_offers_carried_tags_and_messages_age_out() {
     }
     assert!(s.status.is_none(), "the message aged out");
 }
+
+/// Issue 12: `c` with a name the ledger does not have says it will create a new category before Enter does.
+#[test]
+fn a_new_category_is_announced_before_it_is_made() {
+    let mut s = ready(10, true);
+    s.data.capabilities.edit_category = true;
+    update(
+        &mut s,
+        Action::Categories(Ok(vec![
+            "expenses:dining".into(),
+            "expenses:groceries".into(),
+        ])),
+    );
+    update(&mut s, key('c'));
+    for c in "expenses:dinnig".chars() {
+        update(&mut s, key(c));
+    }
+    s.screen.size = (100, 30);
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).expect("terminal");
+    terminal
+        .draw(|f| {
+            tally::ui::draw(f, &s);
+        })
+        .expect("draw");
+    let screen: String = terminal
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(screen.contains("new category"), "{screen}");
+}
