@@ -164,6 +164,15 @@ pub(super) fn push_edit(
     let edit = Edit { ids, change };
     show_edit(&state.data.capabilities, &edit, &mut state.txns.rows);
     state.writes.start(seq, edit.clone());
+    // An edit of the selection ends it (the next action starts afresh), unless the config keeps it.
+    if !state.screen.selection.ids.is_empty() {
+        if state.settings.keep_selection {
+            let n = state.screen.selection.ids.len();
+            state.set_status(format!("{n} still selected (keep_selection)"));
+        } else {
+            state.screen.selection.clear();
+        }
+    }
     fx.push(Effect::Edit { seq, edit });
 }
 

@@ -403,6 +403,8 @@ pub struct Settings {
     pub no_color: bool,
     /// What the terminal can show (`COLORTERM`, `TERM`).
     pub colors: crate::config::ColorDepth,
+    /// Keep the selection after editing it (config `keep_selection`).
+    pub keep_selection: bool,
 }
 
 /// The bookkeeping of requests and time: each request kind's generation (a reply to an older one is dropped), the
@@ -618,6 +620,7 @@ impl State {
                 theme: config.theme,
                 no_color: opts.no_color,
                 colors: crate::config::color_depth(),
+                keep_selection: config.keep_selection,
             },
             requests: Requests::default(),
             phase: Phase::Loading,

@@ -407,6 +407,8 @@ pub struct Config {
     pub default_view: View,
     pub default_group_by: GroupBy,
     pub theme: ThemeName,
+    /// Keep the selection after an edit of it (tag, status, category); by default it is cleared.
+    pub keep_selection: bool,
     pub profiles: BTreeMap<String, Profile>,
     pub serve: ServeConfig,
     /// Keymap overrides by command name, merged over the embedded defaults by the keymap.
@@ -423,6 +425,7 @@ impl Default for Config {
             default_view: View::default(),
             default_group_by: GroupBy::default(),
             theme: ThemeName::default(),
+            keep_selection: false,
             profiles: BTreeMap::new(),
             serve: ServeConfig {
                 api_keys: Vec::new(),

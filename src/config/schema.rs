@@ -23,6 +23,7 @@ const TOP_KEYS: &[&str] = &[
     "default_view",
     "default_group_by",
     "theme",
+    "keep_selection",
     "profiles",
     "serve",
     "keys",
@@ -204,6 +205,11 @@ impl Walker<'_> {
                     if let Some(g) = self.choice(value, name, GroupBy::parse, ("period", &expected))
                     {
                         config.default_group_by = g;
+                    }
+                }
+                "keep_selection" => {
+                    if let Some(keep) = self.bool(value, name) {
+                        config.keep_selection = keep;
                     }
                 }
                 "theme" => {

@@ -256,7 +256,7 @@ fn each_kind_of_error_names_the_key_and_its_line_and_column() {
         (
             "date_format = \"%d.%m.%Y\"\n\ncolour = \"red\"\n",
             "config.toml:3:1: colour: unknown key (expected default_profile, date_format, default_view, \
-             default_group_by, theme, profiles, serve or keys)",
+             default_group_by, theme, keep_selection, profiles, serve or keys)",
         ),
         (
             "# comment\n\n\n\n\n\ntheme = \"purple\"\n",

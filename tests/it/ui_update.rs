@@ -1348,3 +1348,30 @@ fn a_new_category_is_announced_before_it_is_made() {
         .collect();
     assert!(screen.contains("new category"), "{screen}");
 }
+
+/// Issue 12: an edit of the selection clears it (the next action starts afresh); `keep_selection` keeps it and says so.
+#[test]
+fn an_edit_of_the_selection_ends_it_unless_the_config_keeps_it() {
+    for keep in [false, true] {
+        let mut s = ready(10, true);
+        s.settings.keep_selection = keep;
+        update(&mut s, key(' '));
+        update(&mut s, key(' '));
+        assert_eq!(s.screen.selection.ids.len(), 2);
+        let fx = update(&mut s, key('r'));
+        assert!(
+            fx.iter().any(|e| matches!(e, Effect::Edit { .. })),
+            "the edit goes"
+        );
+        if keep {
+            assert_eq!(s.screen.selection.ids.len(), 2);
+            assert!(
+                s.status
+                    .as_ref()
+                    .is_some_and(|m| m.text.contains("still selected"))
+            );
+        } else {
+            assert!(s.screen.selection.ids.is_empty(), "cleared");
+        }
+    }
+}
