@@ -19,7 +19,17 @@ pub(super) fn move_by(state: &mut State, delta: isize, fx: &mut Vec<Effect>) {
                 move_period(state, delta, fx);
             }
         }
+        // Pages scroll a long detail while it is focused.
+        Pane::Detail if delta.abs() > 1 => {
+            let step = delta.signum() * (page_rows(state) as isize / 2).max(1);
+            state.screen.detail_scroll = state
+                .screen
+                .detail_scroll
+                .saturating_add_signed(step)
+                .min(200);
+        }
         Pane::Transactions | Pane::Detail => {
+            state.screen.detail_scroll = 0;
             let total = state.total();
             if total == 0 {
                 return;

@@ -539,6 +539,8 @@ pub struct Screen {
     pub selection: Selection,
     /// The accounts pane's cursor: an index into `LedgerData::tree`.
     pub account_cursor: usize,
+    /// The detail pane's first line shown (a long transaction scrolls); back to 0 when the row changes.
+    pub detail_scroll: usize,
     /// How many levels of the account tree show (`-`/`+`); deeper accounts fold into their parent's total.
     pub account_depth: usize,
     /// Terminal size (columns, rows).
@@ -643,6 +645,7 @@ impl State {
                 selection: Selection::default(),
                 account_cursor: 0,
                 account_depth: usize::MAX,
+                detail_scroll: 0,
                 size: (80, 24),
             },
             filter: Filter {

@@ -1,5 +1,6 @@
 //! The detail view of the transaction under the table cursor: date, status, code, payee and note, category, tags,
-//! every posting with its amount and cost, where it came from (file and line, or server source) and its id.
+//! every posting with its amount and cost, where it came from (file and line, or server source) and its id. A detail
+//! longer than its pane scrolls with PageDown/PageUp while the pane is focused.
 
 use super::text::{clean, is_negative, money, pad_end, pad_start};
 use super::theme::Theme;
@@ -109,7 +110,18 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         Span::styled("  id ", theme.dim),
         Span::raw(clean(&t.id.0).into_owned()),
     ]));
-    frame.render_widget(Paragraph::new(lines), inner);
+    // A long detail (many postings) scrolls: PageDown/PageUp on the focused detail; a mark says more follows.
+    let height = usize::from(inner.height);
+    let top = state
+        .screen
+        .detail_scroll
+        .min(lines.len().saturating_sub(height));
+    let more_below = lines.len() > top + height;
+    let mut shown: Vec<Line> = lines.into_iter().skip(top).take(height).collect();
+    if more_below && let Some(last) = shown.last_mut() {
+        *last = Line::styled("… more below (PageDown)", theme.dim);
+    }
+    frame.render_widget(Paragraph::new(shown), inner);
 }
 
 /// `FILE:LINE` with the file's directories left out (the status bar names the journal); other sources as given.

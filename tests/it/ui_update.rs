@@ -1375,3 +1375,52 @@ fn an_edit_of_the_selection_ends_it_unless_the_config_keeps_it() {
         }
     }
 }
+
+/// Issue 12: a transaction with more postings than the detail pane shows scrolls with PageDown on the focused detail,
+/// and moving to another row starts it at the top again.
+#[test]
+fn a_long_detail_scrolls() {
+    let mut s = ready(10, true);
+    s.screen.size = (120, 34);
+    let many: Vec<Posting> = (0..30)
+        .map(|i| Posting {
+            account: format!("expenses:split{i}"),
+            amount: Money::new(Decimal::new(100, 2), "$"),
+            cost: None,
+            kind: PostingKind::Real,
+            account_kind: None,
+            tags: vec![],
+            comment: String::new(),
+        })
+        .collect();
+    s.txns.rows[0].postings = many;
+    let draw = |s: &tally::app::State| {
+        let mut t =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 34)).expect("terminal");
+        t.draw(|f| {
+            tally::ui::draw(f, s);
+        })
+        .expect("draw");
+        t.backend()
+            .buffer()
+            .content()
+            .iter()
+            .map(|c| c.symbol())
+            .collect::<String>()
+    };
+    let first = draw(&s);
+    assert!(
+        first.contains("split0") && first.contains("more below"),
+        "{first}"
+    );
+    update(&mut s, code(KeyCode::Tab)); // the detail pane
+    update(&mut s, code(KeyCode::PageDown));
+    update(&mut s, code(KeyCode::PageDown));
+    let scrolled = draw(&s);
+    assert!(
+        !scrolled.contains("split0 ") && scrolled.contains("split1"),
+        "{scrolled}"
+    );
+    update(&mut s, key('j'));
+    assert_eq!(s.screen.detail_scroll, 0, "another row starts at the top");
+}
