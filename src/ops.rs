@@ -47,6 +47,15 @@ impl Change {
         })
     }
 
+    /// A new account for one posting of a split (the posting now to `from`).
+    pub fn split_category(from: impl Into<String>, name: impl Into<String>) -> Change {
+        Change::Patch(TxnPatch {
+            category: Some(name.into()),
+            category_from: Some(from.into()),
+            ..TxnPatch::default()
+        })
+    }
+
     pub fn note(text: impl Into<String>) -> Change {
         Change::Patch(TxnPatch {
             note: Some(text.into()),

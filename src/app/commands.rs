@@ -178,6 +178,7 @@ fn tag_prompt(state: &mut State, kind: PromptKind) {
         targets,
         completions: Vec::new(),
         carried,
+        split: Vec::new(),
     };
     update_completions(&mut prompt, &state.data.tags, &state.data.categories);
     state.screen.mode = Mode::Prompt(prompt);
@@ -300,6 +301,7 @@ fn archive_prompt(state: &mut State) {
     };
     state.screen.mode = Mode::Prompt(Prompt {
         carried: Vec::new(),
+        split: Vec::new(),
         kind: PromptKind::ConfirmArchive,
         input: tui_input::Input::default(),
         targets,

@@ -145,9 +145,17 @@ pub(super) fn submit_prompt(state: &mut State, prompt: Prompt, fx: &mut Vec<Effe
             push_edit(state, prompt.targets, Change::tags(add, remove), fx);
         }
         PromptKind::Category => {
-            push_edit(state, prompt.targets, Change::category(text), fx);
+            // A split's posting other than the first is renamed where it stands.
+            let change = match (prompt.split.first(), state.current()) {
+                (Some(from), Some(t)) if t.category.as_ref() != Some(from) => {
+                    Change::split_category(from.clone(), text)
+                }
+                _ => Change::category(text),
+            };
+            push_edit(state, prompt.targets, change, fx);
             advance(state, fx);
         }
+        PromptKind::PickSplit => {}
         PromptKind::Note => push_edit(state, prompt.targets, Change::note(text), fx),
     }
 }
@@ -285,7 +293,28 @@ pub(super) fn single_edit_prompt(state: &mut State, command: Command) {
         targets,
         completions: Vec::new(),
         carried: Vec::new(),
+        split: Vec::new(),
     };
+    // One row that is a split: first ask which of its category postings to change.
+    if kind == PromptKind::Category && !many {
+        let accounts: Vec<String> = state
+            .current()
+            .map(|t| {
+                let mut all: Vec<String> = Vec::new();
+                for p in t.postings.iter().filter(|p| p.account_kind().is_category()) {
+                    if !all.contains(&p.account) {
+                        all.push(p.account.clone());
+                    }
+                }
+                all
+            })
+            .unwrap_or_default();
+        if accounts.len() > 1 {
+            prompt.kind = PromptKind::PickSplit;
+            prompt.split = accounts;
+            prompt.input = tui_input::Input::default();
+        }
+    }
     update_completions(&mut prompt, &state.data.tags, &state.data.categories);
     state.screen.mode = Mode::Prompt(prompt);
 }

@@ -44,6 +44,8 @@ pub enum PromptKind {
     AddTag,
     RemoveTag,
     Category,
+    /// A split: which of its category postings `c` changes — answered with a digit.
+    PickSplit,
     Note,
     /// "Archive these on the server?" — answered with one key.
     ConfirmArchive,
@@ -55,6 +57,7 @@ impl PromptKind {
             PromptKind::AddTag => "Add tags",
             PromptKind::RemoveTag => "Remove tags",
             PromptKind::Category => "Set category",
+            PromptKind::PickSplit => "Which posting of the split",
             PromptKind::Note => "Set note",
             PromptKind::ConfirmArchive => "Archive on the server",
         }
@@ -72,6 +75,8 @@ pub struct Prompt {
     pub completions: Vec<String>,
     /// Removing tags: the tag names the targets carry (of those loaded), the only ones offered; empty offers all.
     pub carried: Vec<String>,
+    /// A split: its category postings' accounts (to pick from), then the one picked (the first of the list).
+    pub split: Vec<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -667,6 +667,27 @@ fn prompt_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
     let Mode::Prompt(prompt) = &mut state.screen.mode else {
         return;
     };
+    if prompt.kind == PromptKind::PickSplit {
+        // A digit picks the posting; the category prompt follows, filled with its account.
+        let picked = match key.code {
+            KeyCode::Char(c) => c
+                .to_digit(10)
+                .and_then(|d| (d as usize).checked_sub(1))
+                .and_then(|i| prompt.split.get(i).cloned()),
+            _ => None,
+        };
+        match picked {
+            Some(account) => {
+                prompt.kind = PromptKind::Category;
+                prompt.split = vec![account.clone()];
+                prompt.input = tui_input::Input::new(account);
+                update_completions(prompt, &state.data.tags, &state.data.categories);
+            }
+            None if key.code == KeyCode::Esc => state.screen.mode = Mode::Normal,
+            None => {}
+        }
+        return;
+    }
     if prompt.kind == PromptKind::ConfirmArchive {
         // One key: y archives, anything else cancels.
         let ids = prompt.targets.clone();

@@ -18,6 +18,9 @@ pub struct Editable {
     /// Tags written on postings (removing a tag removes these too).
     pub posting_tags: Vec<Tag>,
     pub category: Option<String>,
+    /// A split: the accounts of its other category postings, in order (the first is `category`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub split: Vec<String>,
     pub note: String,
     pub read_only: bool,
     /// A transfer between the holder's own accounts: it needs no category to leave the review queue.
@@ -33,6 +36,13 @@ impl Editable {
             tags: t.tags.clone(),
             posting_tags: t.postings.iter().flat_map(|p| p.tags.clone()).collect(),
             category: t.category.clone(),
+            split: split_of(
+                t.category.as_deref(),
+                t.postings
+                    .iter()
+                    .filter(|p| p.account_kind().is_category())
+                    .map(|p| p.account.as_str()),
+            ),
             note: t.note.clone(),
             read_only: t.read_only,
             transfer: t.is_transfer(),
@@ -66,16 +76,35 @@ impl Editable {
         }
         after.tags = patched_tags(&self.tags, patch);
         after.posting_tags.retain(|t| !removes(patch, &t.name));
-        if let Some(c) = &patch.category
-            && self.category.is_some()
-        {
-            after.category = Some(c.clone());
+        match (&patch.category, &patch.category_from) {
+            // Another posting of a split: renamed where it stands.
+            (Some(c), Some(from)) if self.category.as_ref() != Some(from) => {
+                for a in after.split.iter_mut().filter(|a| *a == from) {
+                    *a = c.clone();
+                }
+            }
+            (Some(c), _) if self.category.is_some() => after.category = Some(c.clone()),
+            _ => {}
         }
         if let Some(n) = &patch.note {
             after.note = n.trim().to_string();
         }
         after
     }
+}
+
+/// A split's other category accounts: the category postings' accounts after the first (`category`), each once.
+pub fn split_of<'a>(
+    category: Option<&str>,
+    accounts: impl Iterator<Item = &'a str>,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for a in accounts {
+        if Some(a) != category && !out.iter().any(|x| x == a) {
+            out.push(a.to_string());
+        }
+    }
+    out
 }
 
 fn removes(patch: &TxnPatch, name: &str) -> bool {
@@ -154,6 +183,9 @@ impl TxnPatch {
             && let Some(c) = &to.category
         {
             p.category = Some(c.clone());
+        } else if let Some((was, now)) = from.split.iter().zip(&to.split).find(|(a, b)| a != b) {
+            p.category = Some(now.clone());
+            p.category_from = Some(was.clone());
         }
         if from.note != to.note {
             p.note = Some(to.note.clone());
@@ -172,10 +204,18 @@ impl Transaction {
         for p in &mut t.postings {
             p.tags.retain(|tag| !removes(patch, &tag.name));
         }
-        if let (Some(old), Some(new)) = (&self.category, &after.category)
-            && old != new
-        {
-            for p in t.postings.iter_mut().filter(|p| p.account == *old) {
+        let renamed = match (&patch.category, &patch.category_from) {
+            (Some(new), Some(from)) if self.category.as_ref() != Some(from) => {
+                Some((from.clone(), new.clone()))
+            }
+            _ => self
+                .category
+                .clone()
+                .zip(after.category.clone())
+                .filter(|(old, new)| old != new),
+        };
+        if let Some((old, new)) = renamed {
+            for p in t.postings.iter_mut().filter(|p| p.account == old) {
                 p.account = new.clone();
             }
         }
@@ -196,10 +236,33 @@ mod tests {
             tags: tags.iter().map(|(n, v)| Tag::new(*n, *v)).collect(),
             posting_tags: posting.iter().map(|(n, v)| Tag::new(*n, *v)).collect(),
             category: Some("expenses:food".into()),
+            split: vec![],
             note: String::new(),
             read_only: false,
             transfer: false,
         }
+    }
+
+    #[test]
+    fn a_split_posting_is_renamed_where_it_stands_and_comes_back() {
+        let mut before = editable(&[], &[]);
+        before.split = vec!["expenses:household".into()];
+        let patch = TxnPatch {
+            category: Some("expenses:garden".into()),
+            category_from: Some("expenses:household".into()),
+            ..TxnPatch::default()
+        };
+        let after = before.patched(&patch);
+        assert_eq!(
+            after.category.as_deref(),
+            Some("expenses:food"),
+            "the first stays"
+        );
+        assert_eq!(after.split, vec!["expenses:garden".to_string()]);
+        let back = TxnPatch::between(&after, &before);
+        assert_eq!(back.category.as_deref(), Some("expenses:household"));
+        assert_eq!(back.category_from.as_deref(), Some("expenses:garden"));
+        assert_eq!(after.patched(&back), before);
     }
 
     #[test]

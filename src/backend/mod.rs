@@ -192,6 +192,10 @@ pub struct TxnPatch {
     pub status: Option<Status>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
+    /// A split (several category postings): the account of the posting `category` renames. `None` renames the
+    /// transaction's category (its first category posting). Only a journal has splits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category_from: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// Archive the transaction on the server (FinWise): it disappears from every listing. Cannot be undone.

@@ -67,6 +67,13 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, (state, prompt): (&State, &Prompt
             "a category (an account name in a journal, e.g. expenses:food)".to_string()
         }
         PromptKind::Note => "free text".to_string(),
+        PromptKind::PickSplit => prompt
+            .split
+            .iter()
+            .enumerate()
+            .map(|(i, a)| format!("{} {a}", i + 1))
+            .collect::<Vec<_>>()
+            .join("  "),
         PromptKind::ConfirmArchive => format!(
             "y archives {} transaction(s) on the server: they disappear from every list, for good; any other key \
              cancels",

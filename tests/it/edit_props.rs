@@ -339,6 +339,7 @@ fn patch(with_category: bool) -> impl Strategy<Value = TxnPatch> {
             status,
             note: note.map(str::to_string),
             category: category.filter(|_| with_category).map(str::to_string),
+            category_from: None,
             archive: false,
         })
 }

@@ -722,3 +722,68 @@ async fn a_adds_a_transaction_through_the_form() {
     }
     assert!(h.screen().contains("Corner Cafe"), "{}", h.screen());
 }
+
+/// Issue 12: `c` on a split asks which of its category postings to change; the one picked is renamed where it stands
+/// (the other keeps its account and amount), hledger reads the result, and `u` restores the file byte for byte.
+#[tokio::test]
+async fn c_on_a_split_asks_which_posting() {
+    let journal = "2025-03-30 * Costco\n    expenses:groceries       $50.00\n    expenses:household       $20.00\n    \
+                   assets:checking\n\n2025-03-01 * Safeway\n    expenses:groceries  $10.00\n    assets:checking\n";
+    let mut h = Harness::open_journal(journal, (120, 40)).await;
+    let path = h._dir.path().join("ui.journal");
+    let before = std::fs::read(&path).expect("read");
+    h.keys("c").await;
+    let screen = h.screen();
+    assert!(
+        screen.contains("1 expenses:groceries  2 expenses:household"),
+        "the split's postings to pick from:\n{screen}"
+    );
+    h.keys("2").await;
+    let Mode::Prompt(p) = &h.state.screen.mode else {
+        panic!("the category prompt follows");
+    };
+    assert_eq!(p.input.value(), "expenses:household");
+    for _ in 0.."household".len() {
+        h.key(KeyCode::Backspace).await;
+    }
+    h.keys("garden").await;
+    h.key(KeyCode::Enter).await;
+    for _ in 0..100 {
+        if h.state.writes.pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        h.settle().await;
+    }
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(
+        text.contains("    expenses:groceries       $50.00\n    expenses:garden          $20.00\n"),
+        "only the picked posting renamed, amounts in place:\n{text}"
+    );
+    if crate::oracle::hledger_present() {
+        let out = std::process::Command::new("hledger")
+            .arg("-f")
+            .arg(&path)
+            .args(["bal", "expenses", "-N", "--flat"])
+            .output()
+            .expect("hledger");
+        let bal = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            bal.contains("expenses:garden") && bal.contains("$60.00"),
+            "{bal}"
+        );
+    }
+    h.keys("u").await;
+    for _ in 0..100 {
+        if h.state.writes.pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        h.settle().await;
+    }
+    assert_eq!(
+        std::fs::read(&path).expect("read"),
+        before,
+        "undo restores the file"
+    );
+}

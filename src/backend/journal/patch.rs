@@ -39,7 +39,9 @@ impl EntryEdit {
         patch: &TxnPatch,
         current_category: Option<&str>,
     ) -> Result<EntryEdit, PatchError> {
-        let category = match (&patch.category, current_category) {
+        // A split names the posting to rename; otherwise it is the transaction's category posting.
+        let current = patch.category_from.as_deref().or(current_category);
+        let category = match (&patch.category, current) {
             (None, _) => None,
             (Some(new), Some(old)) => Some((old.to_string(), new.clone())),
             (Some(_), None) => return Err(PatchError::NoCategoryPosting),
@@ -1219,6 +1221,7 @@ mod tests {
             remove_tags: vec!["review".into()],
             status: Some(Status::Cleared),
             category: Some("expenses:dining".into()),
+            category_from: None,
             note: Some("n".into()),
             archive: false,
         };

@@ -412,6 +412,13 @@ impl<'a> EntryView<'a> {
                 .map(|t| self.tag(t))
                 .collect(),
             category: self.category().map(str::to_string),
+            split: crate::backend::editable::split_of(
+                self.category(),
+                self.postings()
+                    .iter()
+                    .filter(|p| self.kind(p).is_category())
+                    .map(|p| self.account(p)),
+            ),
             note: TxnView::note(self).to_string(),
             read_only,
             transfer: {
