@@ -70,8 +70,15 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     let rows_on_screen = usize::from(inner.height.saturating_sub(1));
     let query = state.effective_query();
     let focus = query.account_focus();
-    let (widths, header, cols) =
+    let (widths, header, mut cols) =
         columns(state, inner.width, (total, rows_on_screen), (&focus, theme));
+    // The category column's width as the table will lay it out, so a long account shortens from its middle.
+    cols.category_w = ratatui::layout::Layout::horizontal(widths.clone())
+        .flex(ratatui::layout::Flex::Start)
+        .spacing(1)
+        .split(Rect::new(0, 0, inner.width, 1))
+        .get(4)
+        .map_or(0, |r| usize::from(r.width));
     let mut rows = Vec::with_capacity(rows_on_screen);
     for i in state.screen.table.top..(state.screen.table.top + rows_on_screen).min(total) {
         let row = match state.txns.get(i) {
@@ -118,6 +125,8 @@ struct Optional {
     /// The review queue's reasons.
     why: bool,
     tags: bool,
+    /// The category column's width (0: not known).
+    category_w: usize,
 }
 
 /// The table's columns for what is on screen: their widths and the header row (the sorted column carries the
@@ -164,6 +173,7 @@ fn columns<'a>(
         balance: false,
         why: false,
         tags: false,
+        category_w: 0,
     };
     if !state.txns.balances.is_empty() && !focus.is_empty() {
         let widest = on_screen()
@@ -313,7 +323,11 @@ fn txn_row<'a>(
         )),
         Cell::from(status),
         Cell::from(desc),
-        Cell::from(clean(category).into_owned()),
+        Cell::from(if cols.category_w > 0 {
+            super::text::fit_account(category, cols.category_w)
+        } else {
+            clean(category).into_owned()
+        }),
         Cell::from(
             Line::from(Span::styled(
                 money(&amount),
