@@ -17,6 +17,21 @@ pub struct PostingView<'a> {
     pub kind: AccountKind,
     /// A real posting (not a `()` or `[]` virtual one).
     pub real: bool,
+    /// The account's number in the backend's table of names, when it has one (see `Query::index_accounts`).
+    pub account_id: Option<u32>,
+}
+
+/// For each top-level term of a query that matches account names (free words, `acct:`), whether each account of
+/// the backend's table matches it — worked out once per query, so a million postings are matched by a lookup, not
+/// a text search.
+pub type AccountIndex = Vec<Option<Vec<bool>>>;
+
+/// Whether the posting's account matches `pattern`, by the index when there is one.
+fn account_hit(p: &PostingView<'_>, pattern: &Pattern, hits: Option<&[bool]>) -> bool {
+    match (p.account_id, hits) {
+        (Some(id), Some(h)) => h.get(id as usize).copied().unwrap_or(false),
+        _ => pattern.is_match(p.account),
+    }
 }
 
 /// What the matcher needs to know about a transaction. Both `Transaction` and the journal's compact records
@@ -74,6 +89,7 @@ impl TxnView for Transaction {
                 commodity: &p.amount.commodity,
                 kind: p.account_kind(),
                 real: p.kind == crate::domain::PostingKind::Real,
+                account_id: None,
             })
         })
     }
@@ -121,9 +137,14 @@ pub fn compare(cmp: Cmp, a: Decimal, b: Decimal) -> bool {
 
 impl Term {
     pub fn matches<T: TxnView + ?Sized>(&self, t: &T) -> bool {
+        self.matches_with(t, None)
+    }
+
+    /// `matches`, with the account names this term matches already known (`hits`, by account number).
+    fn matches_with<T: TxnView + ?Sized>(&self, t: &T, hits: Option<&[bool]>) -> bool {
         match self {
-            Term::Text(w) => t.has_text(w) || t.for_each_posting(&mut |p| w.is_match(p.account)),
-            Term::Account(a) => t.for_each_posting(&mut |p| a.is_match(p.account)),
+            Term::Text(w) => t.has_text(w) || t.for_each_posting(&mut |p| account_hit(&p, w, hits)),
+            Term::Account(a) => t.for_each_posting(&mut |p| account_hit(&p, a, hits)),
             Term::Desc(w) => w.is_match(t.description()),
             Term::Payee(w) => w.is_match(t.payee()),
             Term::Note(w) => w.is_match(t.query_note()),
@@ -162,20 +183,39 @@ impl Term {
 }
 
 impl Query {
+    /// Which of `accounts` (a backend's table of names, by number) each term matching account names matches.
+    pub fn index_accounts(&self, accounts: &[String]) -> AccountIndex {
+        self.terms
+            .iter()
+            .map(|t| match t {
+                Term::Text(p) | Term::Account(p) => {
+                    Some(accounts.iter().map(|a| p.is_match(a)).collect())
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
     pub fn matches<T: TxnView + ?Sized>(&self, t: &T) -> bool {
+        self.matches_indexed(t, &[])
+    }
+
+    /// `matches`, with account matches looked up in `index` (from `index_accounts`; empty: matched as text).
+    pub fn matches_indexed<T: TxnView + ?Sized>(&self, t: &T, index: &[Option<Vec<bool>>]) -> bool {
         let mut group_seen = [false; 3];
         let mut group_hit = [false; 3];
-        for term in &self.terms {
+        for (i, term) in self.terms.iter().enumerate() {
+            let hits = index.get(i).and_then(|h| h.as_deref());
             match term.or_group() {
                 Some(g) => {
                     let g = g as usize;
                     group_seen[g] = true;
-                    if !group_hit[g] && term.matches(t) {
+                    if !group_hit[g] && term.matches_with(t, hits) {
                         group_hit[g] = true;
                     }
                 }
                 None => {
-                    if !term.matches(t) {
+                    if !term.matches_with(t, hits) {
                         return false;
                     }
                 }

@@ -12,7 +12,7 @@ mod parser;
 mod pattern;
 pub mod period;
 
-pub use matcher::{PostingView, TxnView, compare, contains_ci};
+pub use matcher::{AccountIndex, PostingView, TxnView, compare, contains_ci};
 pub use parser::{parse, parse_on};
 pub use pattern::Pattern;
 

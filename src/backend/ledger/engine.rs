@@ -245,6 +245,8 @@ fn slice<'a>(indices: &'a [u32], page: &PageRequest) -> &'a [u32] {
 /// One pass over `source`: filter and sum per chunk in parallel, then join the chunks in order.
 fn filter(j: &Journal, source: &[u32], query: &Query) -> (Vec<u32>, Balance) {
     let focus = query.account_focus();
+    // Account patterns are matched against the few distinct account names once, not against every posting.
+    let index = query.index_accounts(&j.accounts.names);
     let parts: Vec<(Vec<u32>, Balance)> = source
         .par_chunks(16_384)
         .map(|chunk| {
@@ -252,7 +254,7 @@ fn filter(j: &Journal, source: &[u32], query: &Query) -> (Vec<u32>, Balance) {
             let mut sum = Balance::new();
             for &i in chunk {
                 let v = j.view(i);
-                if query.is_empty() || query.matches(&v) {
+                if query.is_empty() || query.matches_indexed(&v, &index) {
                     hits.push(i);
                     if focus.is_empty() {
                         v.add_amount(&mut sum);

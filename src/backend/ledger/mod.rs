@@ -515,6 +515,7 @@ impl TxnView for EntryView<'_> {
                 commodity: self.commodity(p),
                 kind: self.kind(p),
                 real: p.kind == PostingKind::Real,
+                account_id: Some(p.account),
             })
         })
     }
