@@ -486,6 +486,14 @@ pub struct LedgerData {
 }
 
 impl LedgerData {
+    /// Every account's name (completion, "new account" marks).
+    pub fn account_names(&self) -> Vec<String> {
+        self.accounts
+            .iter()
+            .map(|a| a.account.name.clone())
+            .collect()
+    }
+
     /// Takes the backend's accounts and rebuilds the tree `depth` levels deep.
     pub fn set_accounts(&mut self, rows: Vec<AccountRow>, depth: usize) {
         self.accounts = rows;

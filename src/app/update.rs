@@ -543,12 +543,7 @@ fn on_added(state: &mut State, reply: Reply<crate::domain::Transaction>, fx: &mu
 
 /// The add form's keys: `Esc` cancels, `Tab` completes or moves on, `Shift-Tab`/`↑`/`↓` move, `Enter` saves.
 fn form_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
-    let accounts: Vec<String> = state
-        .data
-        .accounts
-        .iter()
-        .map(|a| a.account.name.clone())
-        .collect();
+    let accounts = state.data.account_names();
     let Mode::Form(form) = &mut state.screen.mode else {
         return;
     };

@@ -31,12 +31,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, (state, form): (&State, &AddForm)
     if inner.height == 0 || inner.width < 20 {
         return;
     }
-    let accounts: Vec<String> = state
-        .data
-        .accounts
-        .iter()
-        .map(|a| a.account.name.clone())
-        .collect();
+    let accounts = state.data.account_names();
     let value_w = usize::from(inner.width).saturating_sub(LABEL_W + 1);
     let mut lines = Vec::new();
     for (i, input) in form.fields.iter().enumerate() {

@@ -145,18 +145,26 @@ fn quote(p: &Path) -> String {
     format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
 }
 
-#[test]
-fn filter_select_all_tag_undo_redo_quit() {
+/// A copy of the demo journal and an empty config in a temp dir (both tests need tmux and hledger).
+fn demo_copy() -> Option<(tempfile::TempDir, PathBuf, PathBuf)> {
     if !have("tmux") || !have("hledger") {
         eprintln!("skipped: tmux and hledger are needed");
-        return;
+        return None;
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let journal: PathBuf = dir.path().join("demo.journal");
     std::fs::copy(DEMO, &journal).expect("copy demo");
-    let original = std::fs::read(&journal).expect("read");
     let config = dir.path().join("config.toml");
     std::fs::write(&config, "").expect("config");
+    Some((dir, journal, config))
+}
+
+#[test]
+fn filter_select_all_tag_undo_redo_quit() {
+    let Some((dir, journal, config)) = demo_copy() else {
+        return;
+    };
+    let original = std::fs::read(&journal).expect("read");
     let command = format!(
         "env TALLY_DATA_DIR={} TALLY_CONFIG={} {} -f {}",
         quote(&dir.path().join("data")),
@@ -268,15 +276,9 @@ fn a_missing_file_is_explained_and_the_terminal_is_restored() {
 /// it was sent to; hledger must read the result.
 #[test]
 fn e_opens_the_editor_at_the_row_and_reloads_after() {
-    if !have("tmux") || !have("hledger") {
-        eprintln!("skipped: tmux and hledger are needed");
+    let Some((dir, journal, config)) = demo_copy() else {
         return;
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let journal: PathBuf = dir.path().join("demo.journal");
-    std::fs::copy(DEMO, &journal).expect("copy demo");
-    let config = dir.path().join("config.toml");
-    std::fs::write(&config, "").expect("config");
+    };
     let args = dir.path().join("editor-args");
     let editor = dir.path().join("editor.sh");
     std::fs::write(
