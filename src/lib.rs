@@ -20,6 +20,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod generate;
+pub mod import;
 pub mod layout;
 pub mod ops;
 pub mod query;

@@ -13,6 +13,7 @@ mod config;
 mod conformance;
 mod e2e_dashboard;
 mod edit_props;
+mod import;
 mod journal_safety;
 mod mirror_dialects;
 mod mirror_hledger_web;
