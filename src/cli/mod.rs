@@ -277,6 +277,22 @@ pub enum Command {
     },
     /// Serve the backend over the tally REST API (keys from [serve] api_keys or $TALLY_SERVE_KEYS).
     Serve(crate::server::ServeArgs),
+    /// Import bank CSV into the journal (-f) with an hledger CSV rules file: rows the journal already holds are left
+    /// out (same date, amount, account and description), rows a rule skips are counted, the new ones appended in one
+    /// write.
+    Import {
+        /// The CSV files.
+        #[arg(required = true)]
+        csv: Vec<PathBuf>,
+        /// The hledger rules file (default: the CSV's name plus `.rules`, beside it, as hledger looks for it).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// Show what would be added and what not, without writing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long, value_enum, default_value = "table", help = FORMAT_HELP)]
+        format: Format,
+    },
     /// Print the shell completion script for tally (bash, zsh, fish, elvish, powershell).
     ///
     /// Written to stdout, e.g. `tally completions bash > ~/.local/share/bash-completion/completions/tally`. Reads no
@@ -313,6 +329,8 @@ pub enum CliError {
     Usage(String),
     #[error(transparent)]
     Server(#[from] crate::server::ServerError),
+    #[error(transparent)]
+    Import(#[from] crate::import::ImportError),
 }
 
 /// Where the data comes from, resolved from the options and the config.
@@ -543,6 +561,30 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
             query,
             format,
         } => register(&mut ctx, &account, &query, format).await?,
+        Command::Import {
+            csv,
+            rules,
+            dry_run,
+            format,
+        } => {
+            let Source::Journal(journal) = ctx.source else {
+                return Err(CliError::Usage(
+                    "import: give the journal to import into with -f FILE".into(),
+                ));
+            };
+            let plan = crate::import::plan(journal, &csv, rules.as_deref()).await?;
+            let added = if dry_run {
+                0
+            } else {
+                let applied = crate::import::apply(journal, &plan).await?;
+                // The journal reads, but says something now (hledger would refuse failing assertions).
+                for p in &applied.problems {
+                    eprintln!("tally: after the import: {}", crate::text::clean(p));
+                }
+                applied.added
+            };
+            output::import(&mut ctx.out, (&plan, added, dry_run), format, ctx.terminal)?;
+        }
         Command::Tag {
             query,
             add,

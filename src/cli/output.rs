@@ -419,6 +419,111 @@ pub fn register(
     Ok(())
 }
 
+/// `tally import`: each row's fate (new, duplicate of `FILE:LINE`, skipped by a rule) and the counts; JSON is
+/// `{"rows":[{"csv","fate","of","transaction"}],"new","duplicates","skipped","added"}`.
+pub fn import(
+    out: &mut impl Write,
+    (plan, added, dry_run): (&crate::import::Plan, usize, bool),
+    format: Format,
+    terminal: bool,
+) -> Result<(), CliError> {
+    use crate::import::RowFate;
+    let new = plan.count(&|f| *f == RowFate::New);
+    let dups = plan.count(&|f| matches!(f, RowFate::Duplicate(_)));
+    let skipped = plan.count(&|f| *f == RowFate::Skipped);
+    fn fate(f: &RowFate) -> (&'static str, Option<&str>) {
+        match f {
+            RowFate::New => ("new", None),
+            RowFate::Duplicate(at) => ("duplicate", Some(at.as_str())),
+            RowFate::Skipped => ("skipped", None),
+        }
+    }
+    match format {
+        Format::Json => {
+            #[derive(Serialize)]
+            struct RowJson<'a> {
+                csv: &'a str,
+                fate: &'a str,
+                #[serde(skip_serializing_if = "Option::is_none")]
+                of: Option<&'a str>,
+                #[serde(skip_serializing_if = "Option::is_none")]
+                transaction: Option<String>,
+            }
+            #[derive(Serialize)]
+            struct Summary<'a> {
+                rows: Vec<RowJson<'a>>,
+                new: usize,
+                duplicates: usize,
+                skipped: usize,
+                added: usize,
+            }
+            let rows = plan
+                .rows
+                .iter()
+                .map(|r| {
+                    let (f, of) = fate(&r.fate);
+                    RowJson {
+                        csv: &r.csv,
+                        fate: f,
+                        of,
+                        transaction: r.txn.as_ref().map(|t| t.journal_text()),
+                    }
+                })
+                .collect();
+            let summary = Summary {
+                rows,
+                new,
+                duplicates: dups,
+                skipped,
+                added,
+            };
+            json(out, &summary, terminal)?;
+        }
+        Format::Csv | Format::Table => {
+            let cells: Vec<Vec<String>> = plan
+                .rows
+                .iter()
+                .map(|r| {
+                    let (f, of) = fate(&r.fate);
+                    let what = r.txn.as_ref().map_or(String::new(), |t| {
+                        let amount = t
+                            .postings
+                            .first()
+                            .map(|p| format!("{}{}", p.currency, p.quantity))
+                            .unwrap_or_default();
+                        let accounts: Vec<&str> =
+                            t.postings.iter().map(|p| p.account.as_str()).collect();
+                        format!(
+                            "{} {} {amount} {}",
+                            t.date,
+                            t.description,
+                            accounts.join(" / ")
+                        )
+                    });
+                    let f = match of {
+                        Some(at) => format!("{f} of {at}"),
+                        None => f.to_string(),
+                    };
+                    vec![r.csv.clone(), f, what]
+                })
+                .collect();
+            table(out, &cells, &[false, false, false])?;
+            let done = if dry_run {
+                "dry run: nothing written".to_string()
+            } else {
+                format!("{added} added")
+            };
+            line(
+                out,
+                &format!(
+                    "{new} new, {dups} already in the journal, {skipped} skipped by a rule ({done})"
+                ),
+            )?;
+        }
+    }
+    Ok(())
+}
+
 /// A period's label as hledger writes it: `2024` for a year, `2024-03` for a month, the first day otherwise.
 pub fn period_label(start: chrono::NaiveDate, group: crate::backend::GroupBy) -> String {
     use crate::backend::GroupBy;

@@ -120,3 +120,109 @@ fn a_rule_that_skips_says_which_line() {
     assert_eq!(e.line, 2);
     assert!(e.to_string().starts_with("bank.csv:2: date:"), "{e}");
 }
+
+/// `tally import` end to end on the command line: a dry run writes nothing and says what would happen; the import
+/// appends the new rows in one write (two equal coffees on one day are two transactions), leaves out the row the
+/// journal already had (naming its `FILE:LINE`), and a second run adds nothing; hledger reads the result.
+#[test]
+fn importing_twice_adds_nothing_the_second_time() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = dir.path().join("main.journal");
+    let held =
+        "2025-01-03 * Whole Foods 123\n    assets:bank:checking  $-54.20\n    expenses:groceries\n";
+    std::fs::write(&journal, held).expect("write");
+    let csv = dir.path().join("bank.csv");
+    std::fs::copy(fixture("basic.csv"), &csv).expect("csv");
+    for f in ["basic.rules", "basic-subscriptions.rules"] {
+        std::fs::copy(fixture(f), dir.path().join(f)).expect("rules");
+    }
+    // The default rules file is the CSV's name plus `.rules`.
+    std::fs::copy(fixture("basic.rules"), dir.path().join("bank.csv.rules")).expect("rules");
+    let run = |extra: &[&str]| {
+        let out = crate::cli::tally()
+            .arg("-f")
+            .arg(&journal)
+            .arg("import")
+            .arg(&csv)
+            .args(extra)
+            .output()
+            .expect("run");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let dry = run(&["--dry-run"]);
+    assert!(
+        dry.contains("4 new, 1 already in the journal, 0 skipped"),
+        "{dry}"
+    );
+    assert!(
+        dry.contains("duplicate of ") && dry.contains("main.journal:1"),
+        "{dry}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&journal).expect("read"),
+        held,
+        "a dry run writes nothing"
+    );
+    let first = run(&[]);
+    assert!(first.contains("(4 added)"), "{first}");
+    let text = std::fs::read_to_string(&journal).expect("read");
+    assert!(
+        text.starts_with(held),
+        "the journal's own text is untouched"
+    );
+    assert_eq!(
+        text.matches("Starbucks").count(),
+        2,
+        "two equal rows are two transactions"
+    );
+    let second = run(&["--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&second).expect("json");
+    assert_eq!(json["new"], 0, "{second}");
+    assert_eq!(json["duplicates"], 5);
+    assert_eq!(json["added"], 0);
+    assert_eq!(std::fs::read_to_string(&journal).expect("read"), text);
+    if hledger_present() {
+        let out = std::process::Command::new("hledger")
+            .arg("-f")
+            .arg(&journal)
+            .args(["print", "-I", "desc:starbucks"])
+            .output()
+            .expect("hledger");
+        assert!(out.status.success());
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout)
+                .matches("Starbucks")
+                .count(),
+            2
+        );
+    }
+}
+
+#[test]
+fn a_rules_problem_says_rules_line_column() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = dir.path().join("main.journal");
+    std::fs::write(&journal, "").expect("write");
+    let csv = dir.path().join("bank.csv");
+    std::fs::write(&csv, "date,amount\n2025-01-01,5\n").expect("csv");
+    std::fs::write(
+        dir.path().join("bank.csv.rules"),
+        "skip 1\nfields date, amount\nif (bad\n  account2 x\n",
+    )
+    .expect("rules");
+    let out = crate::cli::tally()
+        .arg("-f")
+        .arg(&journal)
+        .arg("import")
+        .arg(&csv)
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("bank.csv.rules:3:"), "{err}");
+}

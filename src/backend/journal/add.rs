@@ -63,6 +63,32 @@ pub fn entry_text(txn: &NewTransaction) -> std::result::Result<String, String> {
     Ok(text)
 }
 
+/// Reads `entries` alone with the journal's parser: they must make `count` transactions without problems.
+pub fn check_entries(path: &Path, entries: &str, count: usize) -> Result<()> {
+    let loaded = super::parse::load_text(path, entries);
+    // Alone, the entries start from empty balances: their assertions are checked where they land, by the reload.
+    if let Some(d) = loaded
+        .diagnostics
+        .iter()
+        .find(|d| !d.message.starts_with("balance assertion failed"))
+    {
+        return Err(BackendError::Invalid {
+            param: "transaction".into(),
+            message: format!("line {}: {}", d.line, d.message),
+        });
+    }
+    if loaded.journal.entries.len() != count {
+        return Err(BackendError::Invalid {
+            param: "transaction".into(),
+            message: format!(
+                "the text makes {} transactions, not {count}",
+                loaded.journal.entries.len()
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// Reads `entry` alone with the journal's parser: it must make exactly one transaction without problems.
 fn check(path: &Path, entry: &str) -> Result<()> {
     let loaded = super::parse::load_text(path, entry);
@@ -89,6 +115,12 @@ impl Store {
             message,
         })?;
         check(&self.path, &entry)?;
+        self.append(&entry)
+    }
+
+    /// Appends `entries` (journal text of whole transactions, already checked) to the main file in one checked,
+    /// atomic write, reads the journal again, and returns the last entry as read back.
+    pub(super) fn append(&self, entry: &str) -> Result<Transaction> {
         let _saving = self.saving.lock().map_err(poisoned)?;
         let file_error = |source| BackendError::File {
             path: self.path.clone(),

@@ -129,6 +129,13 @@ impl JournalBackend {
         &self.store.path
     }
 
+    /// Appends whole transactions (journal text; `count` of them) to the main file in one checked, atomic write:
+    /// they are read alone first and must make exactly `count` transactions without problems.
+    pub async fn append(&self, entries: String, count: usize) -> Result<Transaction> {
+        add::check_entries(&self.store.path, &entries, count)?;
+        self.blocking(move |s| s.append(&entries)).await
+    }
+
     /// Problems found while reading, `FILE:LINE:COLUMN: message` each.
     pub fn load_diagnostics(&self) -> Vec<Diagnostic> {
         self.store.diagnostics()
