@@ -6,6 +6,7 @@
 
 pub mod recurring;
 pub mod register;
+pub mod suggest;
 
 use crate::backend::{BreakdownRow, Dimension, GroupBy, PeriodSummary};
 use crate::domain::{AccountKind, Balance};

@@ -293,6 +293,21 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "table", help = FORMAT_HELP)]
         format: Format,
     },
+    /// Categories for uncategorised transactions (none, or `…:unknown`), learned from the ledger's own history:
+    /// payee words and amount, with the evidence. `--apply` sets them in one write.
+    Suggest {
+        /// Only transactions matching this query get suggestions (the whole ledger is the history).
+        #[arg(short = 'q', long, default_value = "")]
+        query: String,
+        /// Set the suggested categories (one write; `--min-confidence` leaves out the unsure ones).
+        #[arg(long)]
+        apply: bool,
+        /// With --apply: only suggestions at least this sure (0–1).
+        #[arg(long, default_value_t = 0.0)]
+        min_confidence: f64,
+        #[arg(long, value_enum, default_value = "table", help = FORMAT_HELP)]
+        format: Format,
+    },
     /// Print the shell completion script for tally (bash, zsh, fish, elvish, powershell).
     ///
     /// Written to stdout, e.g. `tally completions bash > ~/.local/share/bash-completion/completions/tally`. Reads no
@@ -561,6 +576,12 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
             query,
             format,
         } => register(&mut ctx, &account, &query, format).await?,
+        Command::Suggest {
+            query,
+            apply,
+            min_confidence,
+            format,
+        } => suggest(&mut ctx, &query, (apply, min_confidence), format).await?,
         Command::Import {
             csv,
             rules,
@@ -780,6 +801,52 @@ async fn accounts<W: Write>(
     ctx.checked(true).await?;
     let accounts = ctx.backend.accounts().await?;
     print(&mut ctx.out, &accounts, format, ctx.terminal)
+}
+
+/// `tally suggest`: suggestions for the uncategorised matches of `query`; with `apply`, set in one write.
+async fn suggest<W: Write>(
+    ctx: &mut Ctx<'_, W>,
+    query: &str,
+    (apply, min_confidence): (bool, f64),
+    format: Format,
+) -> Result<(), CliError> {
+    let q = parse_query(query)?;
+    ctx.checked(!apply).await?;
+    let history = ctx
+        .backend
+        .transactions(&Query::all(), PageRequest::all())
+        .await?;
+    let targets = ctx.backend.transactions(&q, PageRequest::all()).await?;
+    let suggestions = crate::analytics::suggest::suggest(&history.items, &targets.items);
+    output::suggestions(&mut ctx.out, &suggestions, format, ctx.terminal)?;
+    if apply {
+        let mut by_category: std::collections::BTreeMap<&str, Vec<crate::domain::TxnId>> =
+            Default::default();
+        for s in suggestions
+            .iter()
+            .filter(|s| s.confidence >= min_confidence)
+        {
+            by_category
+                .entry(&s.category)
+                .or_default()
+                .push(s.id.clone());
+        }
+        let edits: Vec<crate::ops::Edit> = by_category
+            .into_iter()
+            .map(|(c, ids)| crate::ops::Edit {
+                ids: Arc::new(ids),
+                change: crate::ops::Change::category(c),
+            })
+            .collect();
+        let applied = crate::ops::apply_all(ctx.backend.as_ref(), &edits).await?;
+        flush(ctx.backend.as_ref()).await?;
+        writeln!(
+            ctx.out,
+            "{} transactions categorised",
+            applied.result.changed
+        )?;
+    }
+    Ok(())
 }
 
 /// `tally register ACCT`: the transactions touching ACCT (and the query), oldest first, as register rows.

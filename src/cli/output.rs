@@ -524,6 +524,47 @@ pub fn import(
     Ok(())
 }
 
+/// `tally suggest`: JSON `[{"id","category","confidence","evidence"}]`; a table otherwise.
+pub fn suggestions(
+    out: &mut impl Write,
+    rows: &[crate::analytics::suggest::Suggestion],
+    format: Format,
+    terminal: bool,
+) -> Result<(), CliError> {
+    match format {
+        Format::Json => json(out, rows, terminal)?,
+        Format::Csv => {
+            let mut w = Csv::new(out, terminal);
+            w.row(["id", "category", "confidence", "evidence"])?;
+            for s in rows {
+                w.row([
+                    s.id.0.as_str(),
+                    &s.category,
+                    &format!("{:.2}", s.confidence),
+                    &s.evidence,
+                ])?;
+            }
+            w.flush()?;
+        }
+        Format::Table => {
+            let cells: Vec<Vec<String>> = rows
+                .iter()
+                .map(|s| {
+                    vec![
+                        s.id.0.clone(),
+                        s.category.clone(),
+                        format!("{:.0}%", s.confidence * 100.0),
+                        s.evidence.clone(),
+                    ]
+                })
+                .collect();
+            table(out, &cells, &[false, false, true, false])?;
+            line(out, &format!("{} suggestions", rows.len()))?;
+        }
+    }
+    Ok(())
+}
+
 /// A period's label as hledger writes it: `2024` for a year, `2024-03` for a month, the first day otherwise.
 pub fn period_label(start: chrono::NaiveDate, group: crate::backend::GroupBy) -> String {
     use crate::backend::GroupBy;

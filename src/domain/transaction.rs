@@ -286,7 +286,8 @@ pub fn review_reasons(
     why
 }
 
-fn is_unknown_category(c: &str) -> bool {
+/// `…:unknown` or `…:uncategorized`: a placeholder, not a category.
+pub fn is_unknown_category(c: &str) -> bool {
     let leaf = c.rsplit(':').next().unwrap_or(c);
     leaf.eq_ignore_ascii_case("unknown") || leaf.eq_ignore_ascii_case("uncategorized")
 }

@@ -34,6 +34,7 @@ mod save_races;
 mod serve_concurrency;
 mod serve_edges;
 mod servers_selftest;
+mod suggest;
 mod sure_server_selftest;
 mod ui_effects;
 mod ui_perf;

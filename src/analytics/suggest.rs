@@ -1,0 +1,132 @@
+//! Categories suggested from the ledger's own history: a transaction without a category (or with a placeholder such
+//! as `expenses:unknown`) gets the category earlier transactions of the same payee had — the whole payee first
+//! (letters and digits, any case: `TRADER JOE'S #552` is `traderjoes552`), else its first two words, else its first
+//! word — each earlier one weighing more the closer its amount. The evidence says how many of how many:
+//! "8 of 9 earlier 'trader joe' → expenses:groceries".
+
+use crate::domain::{Transaction, TxnId, is_unknown_category};
+use rust_decimal::prelude::ToPrimitive;
+use std::collections::HashMap;
+
+/// One suggestion.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Suggestion {
+    pub id: TxnId,
+    pub category: String,
+    /// The share of the earlier transactions (weighed by amount) that had this category, 0–1.
+    pub confidence: f64,
+    pub evidence: String,
+}
+
+/// Whether `t` lacks a real category (none, or a placeholder).
+pub fn uncategorised(t: &Transaction) -> bool {
+    !t.is_transfer()
+        && t.category
+            .as_deref()
+            .is_none_or(|c| c.is_empty() || is_unknown_category(c))
+}
+
+/// The payee's words, letters and digits only, lowercase.
+fn words(payee: &str) -> Vec<String> {
+    payee
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// The keys a payee is known by, most specific first: all its words, its first two, its first.
+fn keys(payee: &str) -> Vec<String> {
+    let w = words(payee);
+    let mut out = Vec::new();
+    for n in [w.len(), 2, 1] {
+        if n > 0 && n <= w.len() {
+            let k = w[..n].join(" ");
+            if !out.contains(&k) {
+                out.push(k);
+            }
+        }
+    }
+    out
+}
+
+fn size(t: &Transaction) -> f64 {
+    t.amount()
+        .amounts()
+        .first()
+        .and_then(|m| m.quantity.abs().to_f64())
+        .unwrap_or(0.0)
+}
+
+/// What the history says about each key: (category, amount) of every categorised transaction.
+pub struct History {
+    by_key: HashMap<String, Vec<(String, f64)>>,
+}
+
+impl History {
+    pub fn learn(history: &[Transaction]) -> History {
+        let mut by_key: HashMap<String, Vec<(String, f64)>> = HashMap::new();
+        for t in history.iter().filter(|t| !uncategorised(t)) {
+            let Some(category) = t.category.clone() else {
+                continue;
+            };
+            let payee = if t.payee.is_empty() {
+                &t.description
+            } else {
+                &t.payee
+            };
+            for k in keys(payee) {
+                by_key
+                    .entry(k)
+                    .or_default()
+                    .push((category.clone(), size(t)));
+            }
+        }
+        History { by_key }
+    }
+
+    /// The suggestion for `t`, when its payee (or the start of it) has been seen with a category.
+    pub fn suggest(&self, t: &Transaction) -> Option<Suggestion> {
+        let payee = if t.payee.is_empty() {
+            &t.description
+        } else {
+            &t.payee
+        };
+        let (key, seen) = keys(payee)
+            .into_iter()
+            .find_map(|k| self.by_key.get(&k).map(|v| (k, v)))?;
+        let amount = size(t);
+        let mut weight: HashMap<&str, (f64, usize)> = HashMap::new();
+        for (category, earlier) in seen {
+            // Closer amounts count more: the same payee can be groceries at $80 and a gift card at $25.
+            let ratio = if amount > 0.0 && *earlier > 0.0 {
+                (amount / earlier).ln().abs()
+            } else {
+                1.0
+            };
+            let w = weight.entry(category).or_default();
+            w.0 += 1.0 / (1.0 + ratio);
+            w.1 += 1;
+        }
+        let total: f64 = weight.values().map(|w| w.0).sum();
+        let (category, (w, count)) = weight
+            .into_iter()
+            .max_by(|a, b| a.1.0.total_cmp(&b.1.0).then_with(|| b.0.cmp(a.0)))?;
+        Some(Suggestion {
+            id: t.id.clone(),
+            category: category.to_string(),
+            confidence: if total > 0.0 { w / total } else { 0.0 },
+            evidence: format!("{count} of {} earlier '{key}' → {category}", seen.len()),
+        })
+    }
+}
+
+/// Suggestions for those of `targets` without a category, learned from `history`.
+pub fn suggest(history: &[Transaction], targets: &[Transaction]) -> Vec<Suggestion> {
+    let learned = History::learn(history);
+    targets
+        .iter()
+        .filter(|t| uncategorised(t))
+        .filter_map(|t| learned.suggest(t))
+        .collect()
+}
