@@ -9,7 +9,7 @@ use rust_decimal::prelude::ToPrimitive;
 use std::collections::HashMap;
 
 /// One suggestion.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Suggestion {
     pub id: TxnId,
     pub category: String,
@@ -50,6 +50,14 @@ fn keys(payee: &str) -> Vec<String> {
     out
 }
 
+fn payee_of(t: &Transaction) -> &str {
+    if t.payee.is_empty() {
+        &t.description
+    } else {
+        &t.payee
+    }
+}
+
 fn size(t: &Transaction) -> f64 {
     t.amount()
         .amounts()
@@ -58,46 +66,64 @@ fn size(t: &Transaction) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// What the history says about each key: (category, amount) of every categorised transaction.
+/// What the history says about each key: (category, amount) of every categorised transaction. Categories are
+/// numbered and each distinct payee's keys worked out once, so learning from a million entries stays cheap.
+#[derive(Debug, Default)]
 pub struct History {
-    by_key: HashMap<String, Vec<(String, f64)>>,
+    by_key: HashMap<String, Vec<(u32, f64)>>,
+    categories: Vec<String>,
+    category_number: HashMap<String, u32>,
+    payee_keys: HashMap<String, Vec<String>>,
 }
 
 impl History {
     pub fn learn(history: &[Transaction]) -> History {
-        let mut by_key: HashMap<String, Vec<(String, f64)>> = HashMap::new();
+        let mut h = History::default();
         for t in history.iter().filter(|t| !uncategorised(t)) {
-            let Some(category) = t.category.clone() else {
-                continue;
-            };
-            let payee = if t.payee.is_empty() {
-                &t.description
-            } else {
-                &t.payee
-            };
-            for k in keys(payee) {
-                by_key
-                    .entry(k)
-                    .or_default()
-                    .push((category.clone(), size(t)));
+            if let Some(category) = &t.category {
+                h.add(payee_of(t), category, size(t));
             }
         }
-        History { by_key }
+        h
+    }
+
+    /// Notes one categorised transaction: its payee, category and amount (the journal feeds its index directly).
+    pub fn add(&mut self, payee: &str, category: &str, amount: f64) {
+        let number = match self.category_number.get(category) {
+            Some(&n) => n,
+            None => {
+                let n = self.categories.len() as u32;
+                self.categories.push(category.to_string());
+                self.category_number.insert(category.to_string(), n);
+                n
+            }
+        };
+        if !self.payee_keys.contains_key(payee) {
+            self.payee_keys.insert(payee.to_string(), keys(payee));
+        }
+        for k in self.payee_keys.get(payee).into_iter().flatten() {
+            match self.by_key.get_mut(k) {
+                Some(v) => v.push((number, amount)),
+                None => {
+                    self.by_key.insert(k.clone(), vec![(number, amount)]);
+                }
+            }
+        }
     }
 
     /// The suggestion for `t`, when its payee (or the start of it) has been seen with a category.
     pub fn suggest(&self, t: &Transaction) -> Option<Suggestion> {
-        let payee = if t.payee.is_empty() {
-            &t.description
-        } else {
-            &t.payee
-        };
+        self.suggest_for(&t.id, payee_of(t), size(t))
+    }
+
+    /// The suggestion for the transaction `id` of `payee` and `amount`.
+    pub fn suggest_for(&self, id: &TxnId, payee: &str, amount: f64) -> Option<Suggestion> {
         let (key, seen) = keys(payee)
             .into_iter()
             .find_map(|k| self.by_key.get(&k).map(|v| (k, v)))?;
-        let amount = size(t);
         let mut weight: HashMap<&str, (f64, usize)> = HashMap::new();
-        for (category, earlier) in seen {
+        for (number, earlier) in seen {
+            let category = self.categories[*number as usize].as_str();
             // Closer amounts count more: the same payee can be groceries at $80 and a gift card at $25.
             let ratio = if amount > 0.0 && *earlier > 0.0 {
                 (amount / earlier).ln().abs()
@@ -113,7 +139,7 @@ impl History {
             .into_iter()
             .max_by(|a, b| a.1.0.total_cmp(&b.1.0).then_with(|| b.0.cmp(a.0)))?;
         Some(Suggestion {
-            id: t.id.clone(),
+            id: id.clone(),
             category: category.to_string(),
             confidence: if total > 0.0 { w / total } else { 0.0 },
             evidence: format!("{count} of {} earlier '{key}' → {category}", seen.len()),

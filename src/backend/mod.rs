@@ -564,6 +564,20 @@ pub trait Backend: Send + Sync {
 
     async fn tags(&self) -> Result<Vec<TagInfo>>;
 
+    /// Category suggestions for the uncategorised matches of `query`, learned from every categorised transaction
+    /// (`analytics::suggest`). The default lists both; the journal learns from its index.
+    async fn suggestions(
+        &self,
+        query: &Query,
+    ) -> Result<Vec<crate::analytics::suggest::Suggestion>> {
+        let history = self.transactions(&Query::all(), PageRequest::all()).await?;
+        let targets = self.transactions(query, PageRequest::all()).await?;
+        Ok(crate::analytics::suggest::suggest(
+            &history.items,
+            &targets.items,
+        ))
+    }
+
     /// The categories a transaction can be given (completion for `c`): by default the income and expense accounts.
     async fn categories(&self) -> Result<Vec<String>> {
         Ok(self

@@ -397,6 +397,20 @@ impl Backend for JournalBackend {
             .await
     }
 
+    async fn suggestions(
+        &self,
+        query: &Query,
+    ) -> Result<Vec<crate::analytics::suggest::Suggestion>> {
+        let query = query.clone();
+        self.blocking(move |s| {
+            s.read(|l| {
+                let (matches, _) = s.matches.matches(&l.journal, &query, &PageRequest::all())?;
+                Ok(engine::suggestions(&l.journal, &matches))
+            })
+        })
+        .await
+    }
+
     async fn summary(&self, query: &Query, group_by: GroupBy) -> Result<Vec<PeriodSummary>> {
         let query = query.clone();
         self.blocking(move |s| s.read(|l| s.matches.summary(&l.journal, &query, group_by)))

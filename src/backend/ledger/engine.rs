@@ -242,6 +242,42 @@ fn slice<'a>(indices: &'a [u32], page: &PageRequest) -> &'a [u32] {
     &indices[start..end]
 }
 
+/// Category suggestions for the uncategorised entries among `matches`, learned from every categorised entry of
+/// the index (no `Transaction` is built for the history).
+pub fn suggestions(j: &Journal, matches: &[u32]) -> Vec<crate::analytics::suggest::Suggestion> {
+    use crate::analytics::suggest::History;
+    let size = |v: &EntryView<'_>| {
+        let mut b = Balance::new();
+        v.add_amount(&mut b);
+        b.amounts()
+            .first()
+            .and_then(|m| rust_decimal::prelude::ToPrimitive::to_f64(&m.quantity.abs()))
+            .unwrap_or(0.0)
+    };
+    let needs = |v: &EntryView<'_>| {
+        let postings = v.postings();
+        let transfer = postings.len() >= 2 && postings.iter().all(|p| v.kind(p).is_real());
+        !transfer
+            && v.category()
+                .is_none_or(|c| c.is_empty() || crate::domain::is_unknown_category(c))
+    };
+    let mut history = History::default();
+    for i in 0..j.entries.len() as u32 {
+        let v = j.view(i);
+        if !needs(&v)
+            && let Some(c) = v.category()
+        {
+            history.add(TxnView::payee(&v), c, size(&v));
+        }
+    }
+    matches
+        .iter()
+        .map(|&i| j.view(i))
+        .filter(|v| needs(v))
+        .filter_map(|v| history.suggest_for(&v.id(), TxnView::payee(&v), size(&v)))
+        .collect()
+}
+
 /// One pass over `source`: filter and sum per chunk in parallel, then join the chunks in order.
 fn filter(j: &Journal, source: &[u32], query: &Query) -> (Vec<u32>, Balance) {
     let focus = query.account_focus();
