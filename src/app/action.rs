@@ -90,6 +90,7 @@ pub enum Action {
     /// The editor `E` opened has exited (or could not start: the reason).
     EditorClosed(Reply<()>),
     Payees(Reply<Vec<String>>),
+    Suggestions(Reply<Vec<crate::analytics::suggest::Suggestion>>),
     /// The backend's answer to adding a transaction: what it read back.
     Added(Reply<crate::domain::Transaction>),
 }
@@ -99,6 +100,7 @@ pub enum Action {
 pub enum Slot {
     Page,
     Payees,
+    Suggestions,
     Analytics,
     Accounts,
     Review,
@@ -165,6 +167,8 @@ pub enum Effect {
     },
     /// Payees for completing a new transaction's description.
     FetchPayees,
+    /// Category suggestions for the uncategorised rows of the review queue (`query`).
+    FetchSuggestions(Query),
     /// Add a transaction (the form's `Enter`).
     AddTransaction(crate::backend::NewTransaction),
     /// Hand the terminal to `$VISUAL`/`$EDITOR` on `path` at `line`; the terminal loop does it (it owns the

@@ -251,8 +251,12 @@ fn sync(state: &mut State, fx: &mut Vec<Effect>) {
     fx.push(Effect::Sync { source });
 }
 
-/// `a`: the add-transaction form, when the backend can add (a journal tally may write).
+/// `a`: in the review queue, takes the suggested categories of the selection (else the row) when there are some —
+/// one edit per category, saved together; otherwise the add-transaction form, when the backend can add.
 fn add_form(state: &mut State, fx: &mut Vec<Effect>) {
+    if state.filter.review && accept_suggestions(state, fx) {
+        return;
+    }
     if !state.data.capabilities.can_add() {
         let label = state.data.capabilities.label.clone();
         let why = state.data.capabilities.reason("edit_notes").map_or_else(
@@ -264,6 +268,43 @@ fn add_form(state: &mut State, fx: &mut Vec<Effect>) {
     }
     state.screen.mode = Mode::Form(super::form::AddForm::new(state.settings.today));
     fx.push(Effect::FetchPayees);
+}
+
+/// Accepts the suggestions for the targets; false when none of them has one.
+fn accept_suggestions(state: &mut State, fx: &mut Vec<Effect>) -> bool {
+    let ids: Vec<crate::domain::TxnId> = if state.screen.selection.ids.is_empty() {
+        state.current().map(|t| t.id.clone()).into_iter().collect()
+    } else {
+        state.screen.selection.ids.iter().cloned().collect()
+    };
+    let mut by_category: std::collections::BTreeMap<String, Vec<crate::domain::TxnId>> =
+        Default::default();
+    for id in ids {
+        if let Some(s) = state.data.suggestions.get(&id) {
+            by_category.entry(s.category.clone()).or_default().push(id);
+        }
+    }
+    if by_category.is_empty() || unavailable(state, "edit_category", "edit categories").is_some() {
+        return false;
+    }
+    let n: usize = by_category.values().map(Vec::len).sum();
+    for (category, mut ids) in by_category {
+        ids.sort();
+        for id in &ids {
+            state.data.suggestions.remove(id);
+        }
+        super::edits::push_edit(
+            state,
+            std::sync::Arc::new(ids),
+            crate::ops::Change::category(category),
+            fx,
+        );
+    }
+    state.set_status(format!(
+        "{n} suggested categor{} taken",
+        if n == 1 { "y" } else { "ies" }
+    ));
+    true
 }
 
 /// `E`: the journal file of the row under the cursor in `$VISUAL`/`$EDITOR`, at the row's line; tally reloads when

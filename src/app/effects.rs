@@ -202,6 +202,9 @@ impl EffectRunner {
             Effect::Sync { source } => self.sync(source),
             Effect::Archive { seq, ids } => self.archive(seq, ids),
             Effect::FetchPayees => self.payees(),
+            Effect::FetchSuggestions(query) => self.when_quiet(Slot::Suggestions, |b| async move {
+                Action::Suggestions(b.suggestions(&query).await.map_err(|e| e.to_string()))
+            }),
             Effect::AddTransaction(txn) => self.add(txn),
             // The terminal loop runs the editor; a runner without a terminal (tests, benches) has none to offer.
             Effect::OpenEditor { path, .. } => {

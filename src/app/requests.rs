@@ -42,6 +42,16 @@ pub(super) fn requery(state: &mut State, fx: &mut Vec<Effect>) {
     state.analytics.period = None;
     fetch_page(state, 0, fx);
     fetch_analytics(state, fx);
+    fetch_suggestions(state, fx);
+}
+
+/// In the review queue: category suggestions for its uncategorised rows (the detail shows them, `a` takes them).
+pub(super) fn fetch_suggestions(state: &mut State, fx: &mut Vec<Effect>) {
+    if state.filter.review {
+        fx.push(Effect::FetchSuggestions(state.effective_query()));
+    } else {
+        state.data.suggestions.clear();
+    }
 }
 
 /// The data may have changed (a write, a reload): fetch everything again where the user is.
@@ -59,6 +69,7 @@ pub(super) fn refresh(state: &mut State, fx: &mut Vec<Effect>) {
     fx.push(Effect::FetchTags);
     fx.push(Effect::FetchCategories);
     fx.push(Effect::FetchProjections);
+    fetch_suggestions(state, fx);
 }
 
 pub(super) fn fetch_accounts(state: &mut State, fx: &mut Vec<Effect>) {

@@ -479,6 +479,8 @@ pub struct LedgerData {
     pub categories: Vec<String>,
     /// Payees, most used first, for completing a new transaction's description.
     pub payees: Vec<String>,
+    /// Category suggestions for the review queue's uncategorised rows, by id.
+    pub suggestions: std::collections::HashMap<TxnId, crate::analytics::suggest::Suggestion>,
     /// What the backend does in the background (a mirror's sync and outbox).
     pub activity: crate::backend::Activity,
     /// Recurring transactions found in the history and each account's projected balance.
@@ -648,6 +650,7 @@ impl State {
                 tags: Vec::new(),
                 categories: Vec::new(),
                 payees: Vec::new(),
+                suggestions: Default::default(),
                 activity: Default::default(),
                 projections: Default::default(),
             },

@@ -116,6 +116,12 @@ fn on_reply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 Err(e) => state.set_error(format!("reload: {e}")),
             }
         }
+        Action::Suggestions(reply) => match reply {
+            Ok(list) => {
+                state.data.suggestions = list.into_iter().map(|s| (s.id.clone(), s)).collect()
+            }
+            Err(e) => tracing::warn!("suggestions: {e}"),
+        },
         Action::Payees(reply) => match reply {
             Ok(p) => state.data.payees = p,
             Err(e) => tracing::warn!("payees: {e}"),

@@ -61,6 +61,24 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         facts.push(Span::styled("  read-only", theme.dim));
     }
     lines.push(Line::from(facts));
+    if let Some(s) = state.data.suggestions.get(&t.id) {
+        let key = state
+            .settings
+            .keymap
+            .key_text(crate::config::keymap::Command::AddTransaction);
+        lines.push(Line::from(vec![
+            Span::styled("suggested ", theme.dim),
+            Span::styled(clean(&s.category).into_owned(), theme.accent),
+            Span::styled(
+                format!(
+                    "  {:.0}%: {} — {key} takes it",
+                    s.confidence * 100.0,
+                    clean(&s.evidence)
+                ),
+                theme.dim,
+            ),
+        ]));
+    }
     if !t.note.is_empty() {
         lines.push(Line::from(vec![
             Span::styled("note ", theme.dim),

@@ -787,3 +787,50 @@ async fn c_on_a_split_asks_which_posting() {
         "undo restores the file"
     );
 }
+
+/// Issue 13: in the review queue an uncategorised row shows the category its payee had before, with the evidence, and
+/// `a` takes it — one write, undone by `u` byte for byte.
+#[tokio::test]
+async fn the_review_queue_suggests_categories_and_a_takes_them() {
+    let journal = "2025-01-02 * Trader Joe's #552\n    expenses:groceries  $80.00\n    assets:checking\n\n\
+                   2025-01-09 * TRADER JOE'S #14\n    expenses:groceries  $62.10\n    assets:checking\n\n\
+                   2025-01-16 * Trader Joe's\n    expenses:unknown        $71.00\n    assets:checking\n";
+    let mut h = Harness::open_journal(journal, (120, 40)).await;
+    let path = h._dir.path().join("ui.journal");
+    let before = std::fs::read(&path).expect("read");
+    h.keys("R").await;
+    assert_eq!(
+        h.state.total(),
+        1,
+        "only the uncategorised row is in the queue"
+    );
+    let screen = h.screen();
+    assert!(
+        screen.contains("suggested expenses:groceries") && screen.contains("2 of 2 earlier"),
+        "the suggestion and its evidence:\n{screen}"
+    );
+    h.keys("a").await;
+    for _ in 0..100 {
+        if h.state.writes.pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        h.settle().await;
+    }
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(!text.contains("expenses:unknown"), "{text}");
+    assert_eq!(text.matches("expenses:groceries").count(), 3, "{text}");
+    h.keys("u").await;
+    for _ in 0..100 {
+        if h.state.writes.pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        h.settle().await;
+    }
+    assert_eq!(
+        std::fs::read(&path).expect("read"),
+        before,
+        "undo restores the file"
+    );
+}
