@@ -293,7 +293,7 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "table", help = FORMAT_HELP)]
         format: Format,
     },
-    /// Categories for uncategorised transactions (none, or `…:unknown`), learned from the ledger's own history:
+    /// Categories for uncategorised transactions (none, or `...:unknown`), learned from the ledger's own history:
     /// payee words and amount, with the evidence. `--apply` sets them in one write.
     Suggest {
         /// Only transactions matching this query get suggestions (the whole ledger is the history).
@@ -302,7 +302,7 @@ pub enum Command {
         /// Set the suggested categories (one write; `--min-confidence` leaves out the unsure ones).
         #[arg(long)]
         apply: bool,
-        /// With --apply: only suggestions at least this sure (0–1).
+        /// With --apply: only suggestions at least this sure (0 to 1).
         #[arg(long, default_value_t = 0.0)]
         min_confidence: f64,
         #[arg(long, value_enum, default_value = "table", help = FORMAT_HELP)]
