@@ -593,11 +593,13 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
                     "import: give the journal to import into with -f FILE".into(),
                 ));
             };
-            let plan = crate::import::plan(journal, &csv, rules.as_deref()).await?;
+            // One read of the journal for the plan and the append.
+            let backend = crate::backend::journal::JournalBackend::open(journal)?;
+            let plan = crate::import::plan(&backend, &csv, rules.as_deref()).await?;
             let added = if dry_run {
                 0
             } else {
-                let applied = crate::import::apply(journal, &plan).await?;
+                let applied = crate::import::apply(&backend, &plan).await?;
                 // The journal reads, but says something now (hledger would refuse failing assertions).
                 for p in &applied.problems {
                     eprintln!("tally: after the import: {}", crate::text::clean(p));

@@ -63,13 +63,12 @@ fn rules_for(csv: &Path, given: Option<&Path>) -> PathBuf {
     )
 }
 
-/// Reads each CSV with its rules and sets each row against the journal at `journal`.
+/// Reads each CSV with its rules and sets each row against the journal.
 pub async fn plan(
-    journal: &Path,
+    backend: &JournalBackend,
     csvs: &[PathBuf],
     rules: Option<&Path>,
 ) -> Result<Plan, ImportError> {
-    let backend = JournalBackend::open(journal)?;
     let mut plan = Plan::default();
     for csv in csvs {
         let rules = Rules::load(&rules_for(csv, rules))?;
@@ -131,7 +130,7 @@ pub struct Applied {
 }
 
 /// Appends the plan's new rows to the journal in one write.
-pub async fn apply(journal: &Path, plan: &Plan) -> Result<Applied, ImportError> {
+pub async fn apply(backend: &JournalBackend, plan: &Plan) -> Result<Applied, ImportError> {
     let new: Vec<&Imported> = plan
         .rows
         .iter()
@@ -152,7 +151,6 @@ pub async fn apply(journal: &Path, plan: &Plan) -> Result<Applied, ImportError> 
             }
         })
         .collect();
-    let backend = JournalBackend::open(journal)?;
     let before = backend.load_diagnostics().len();
     backend.append(text, new.len()).await?;
     let problems = backend.load_diagnostics();
