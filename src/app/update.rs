@@ -116,6 +116,22 @@ fn on_reply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 Err(e) => state.set_error(format!("reload: {e}")),
             }
         }
+        Action::Suggestions(_) | Action::Payees(_) | Action::Added(_) | Action::EditorClosed(_) => {
+            on_form_and_editor(state, action, fx)
+        }
+        Action::Synced(reply) => match reply {
+            Ok(msg) => {
+                state.set_status(msg);
+                refresh(state, fx);
+            }
+            Err(e) => state.set_error(format!("sync: {e}")),
+        },
+    }
+}
+
+/// Replies about adding (payees, suggestions, the add itself) and the editor.
+fn on_form_and_editor(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
+    match action {
         Action::Suggestions(reply) => match reply {
             Ok(list) => {
                 state.data.suggestions = list.into_iter().map(|s| (s.id.clone(), s)).collect()
@@ -136,13 +152,7 @@ fn on_reply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             }
             Err(e) => state.set_error(format!("editor: {e}")),
         },
-        Action::Synced(reply) => match reply {
-            Ok(msg) => {
-                state.set_status(msg);
-                refresh(state, fx);
-            }
-            Err(e) => state.set_error(format!("sync: {e}")),
-        },
+        _ => {}
     }
 }
 

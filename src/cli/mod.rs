@@ -549,6 +549,15 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
         crate::server::init_stderr_log();
     }
     let source = resolve_source(global, config)?;
+    if let Command::Import {
+        csv,
+        rules,
+        dry_run,
+        format,
+    } = &command
+    {
+        return import(&source, (csv, rules.as_deref()), *dry_run, *format).await;
+    }
     let one_shot = !matches!(command, Command::Serve(_));
     let backend = open_backend(&source, Wait::Complete, one_shot).await?;
     let out = std::io::stdout();
@@ -560,7 +569,10 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
         terminal,
     };
     match command {
-        Command::Generate { .. } | Command::Completions { .. } | Command::Man { .. } => {}
+        Command::Generate { .. }
+        | Command::Completions { .. }
+        | Command::Man { .. }
+        | Command::Import { .. } => {}
         Command::Serve(args) => serve(&ctx, args, config).await?,
         Command::Balances { format } => accounts(&mut ctx, format, output::balances).await?,
         Command::Accounts { format } => accounts(&mut ctx, format, output::accounts).await?,
@@ -582,32 +594,6 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
             min_confidence,
             format,
         } => suggest(&mut ctx, &query, (apply, min_confidence), format).await?,
-        Command::Import {
-            csv,
-            rules,
-            dry_run,
-            format,
-        } => {
-            let Source::Journal(journal) = ctx.source else {
-                return Err(CliError::Usage(
-                    "import: give the journal to import into with -f FILE".into(),
-                ));
-            };
-            // One read of the journal for the plan and the append.
-            let backend = crate::backend::journal::JournalBackend::open(journal)?;
-            let plan = crate::import::plan(&backend, &csv, rules.as_deref()).await?;
-            let added = if dry_run {
-                0
-            } else {
-                let applied = crate::import::apply(&backend, &plan).await?;
-                // The journal reads, but says something now (hledger would refuse failing assertions).
-                for p in &applied.problems {
-                    eprintln!("tally: after the import: {}", crate::text::clean(p));
-                }
-                applied.added
-            };
-            output::import(&mut ctx.out, (&plan, added, dry_run), format, ctx.terminal)?;
-        }
         Command::Tag {
             query,
             add,
@@ -803,6 +789,38 @@ async fn accounts<W: Write>(
     ctx.checked(true).await?;
     let accounts = ctx.backend.accounts().await?;
     print(&mut ctx.out, &accounts, format, ctx.terminal)
+}
+
+/// `tally import`: the plan for each CSV against the journal (read once), and unless `dry_run` the one append.
+async fn import(
+    source: &Source,
+    (csv, rules): (&[PathBuf], Option<&std::path::Path>),
+    dry_run: bool,
+    format: Format,
+) -> Result<(), CliError> {
+    let Source::Journal(journal) = source else {
+        return Err(CliError::Usage(
+            "import: give the journal to import into with -f FILE".into(),
+        ));
+    };
+    let backend = crate::backend::journal::JournalBackend::open(journal)?.one_shot();
+    let plan = crate::import::plan(&backend, csv, rules).await?;
+    let added = if dry_run {
+        0
+    } else {
+        let applied = crate::import::apply(&backend, &plan).await?;
+        // The journal reads, but says something now (hledger would refuse failing assertions).
+        for p in &applied.problems {
+            eprintln!("tally: after the import: {}", crate::text::clean(p));
+        }
+        applied.added
+    };
+    let out = std::io::stdout();
+    let terminal = std::io::IsTerminal::is_terminal(&out);
+    let mut out = std::io::BufWriter::new(out.lock());
+    output::import(&mut out, (&plan, added, dry_run), format, terminal)?;
+    out.flush()?;
+    Ok(())
 }
 
 /// `tally suggest`: suggestions for the uncategorised matches of `query`; with `apply`, set in one write.

@@ -419,6 +419,16 @@ pub fn register(
     Ok(())
 }
 
+/// A row's fate as the output names it, with the `FILE:LINE` of the transaction it duplicates.
+fn import_fate(f: &crate::import::RowFate) -> (&'static str, Option<&str>) {
+    use crate::import::RowFate;
+    match f {
+        RowFate::New => ("new", None),
+        RowFate::Duplicate(at) => ("duplicate", Some(at.as_str())),
+        RowFate::Skipped => ("skipped", None),
+    }
+}
+
 /// `tally import`: each row's fate (new, duplicate of `FILE:LINE`, skipped by a rule) and the counts; JSON is
 /// `{"rows":[{"csv","fate","of","transaction"}],"new","duplicates","skipped","added"}`.
 pub fn import(
@@ -431,13 +441,6 @@ pub fn import(
     let new = plan.count(&|f| *f == RowFate::New);
     let dups = plan.count(&|f| matches!(f, RowFate::Duplicate(_)));
     let skipped = plan.count(&|f| *f == RowFate::Skipped);
-    fn fate(f: &RowFate) -> (&'static str, Option<&str>) {
-        match f {
-            RowFate::New => ("new", None),
-            RowFate::Duplicate(at) => ("duplicate", Some(at.as_str())),
-            RowFate::Skipped => ("skipped", None),
-        }
-    }
     match format {
         Format::Json => {
             #[derive(Serialize)]
@@ -461,7 +464,7 @@ pub fn import(
                 .rows
                 .iter()
                 .map(|r| {
-                    let (f, of) = fate(&r.fate);
+                    let (f, of) = import_fate(&r.fate);
                     RowJson {
                         csv: &r.csv,
                         fate: f,
@@ -480,47 +483,55 @@ pub fn import(
             json(out, &summary, terminal)?;
         }
         Format::Csv | Format::Table => {
-            let cells: Vec<Vec<String>> = plan
-                .rows
-                .iter()
-                .map(|r| {
-                    let (f, of) = fate(&r.fate);
-                    let what = r.txn.as_ref().map_or(String::new(), |t| {
-                        let amount = t
-                            .postings
-                            .first()
-                            .map(|p| format!("{}{}", p.currency, p.quantity))
-                            .unwrap_or_default();
-                        let accounts: Vec<&str> =
-                            t.postings.iter().map(|p| p.account.as_str()).collect();
-                        format!(
-                            "{} {} {amount} {}",
-                            t.date,
-                            t.description,
-                            accounts.join(" / ")
-                        )
-                    });
-                    let f = match of {
-                        Some(at) => format!("{f} of {at}"),
-                        None => f.to_string(),
-                    };
-                    vec![r.csv.clone(), f, what]
-                })
-                .collect();
-            table(out, &cells, &[false, false, false])?;
-            let done = if dry_run {
-                "dry run: nothing written".to_string()
-            } else {
-                format!("{added} added")
-            };
-            line(
-                out,
-                &format!(
-                    "{new} new, {dups} already in the journal, {skipped} skipped by a rule ({done})"
-                ),
-            )?;
+            import_table(out, plan, (new, dups, skipped), (added, dry_run))?
         }
     }
+    Ok(())
+}
+
+/// `tally import`'s table: a line per row (where, its fate, what it is), then the counts.
+fn import_table(
+    out: &mut impl Write,
+    plan: &crate::import::Plan,
+    (new, dups, skipped): (usize, usize, usize),
+    (added, dry_run): (usize, bool),
+) -> Result<(), CliError> {
+    let cells: Vec<Vec<String>> = plan
+        .rows
+        .iter()
+        .map(|r| {
+            let (f, of) = import_fate(&r.fate);
+            let what = r.txn.as_ref().map_or(String::new(), |t| {
+                let amount = t
+                    .postings
+                    .first()
+                    .map(|p| format!("{}{}", p.currency, p.quantity))
+                    .unwrap_or_default();
+                let accounts: Vec<&str> = t.postings.iter().map(|p| p.account.as_str()).collect();
+                format!(
+                    "{} {} {amount} {}",
+                    t.date,
+                    t.description,
+                    accounts.join(" / ")
+                )
+            });
+            let f = match of {
+                Some(at) => format!("{f} of {at}"),
+                None => f.to_string(),
+            };
+            vec![r.csv.clone(), f, what]
+        })
+        .collect();
+    table(out, &cells, &[false, false, false])?;
+    let done = if dry_run {
+        "dry run: nothing written".to_string()
+    } else {
+        format!("{added} added")
+    };
+    line(
+        out,
+        &format!("{new} new, {dups} already in the journal, {skipped} skipped by a rule ({done})"),
+    )?;
     Ok(())
 }
 

@@ -25,6 +25,28 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         return;
     };
     let width = usize::from(inner.width);
+    let lines = lines_of(state, t, width, theme);
+    // A long detail (many postings) scrolls: PageDown/PageUp on the focused detail; a mark says more follows.
+    let height = usize::from(inner.height);
+    let top = state
+        .screen
+        .detail_scroll
+        .min(lines.len().saturating_sub(height));
+    let more_below = lines.len() > top + height;
+    let mut shown: Vec<Line> = lines.into_iter().skip(top).take(height).collect();
+    if more_below && let Some(last) = shown.last_mut() {
+        *last = Line::styled("… more below (PageDown)", theme.dim);
+    }
+    frame.render_widget(Paragraph::new(shown), inner);
+}
+
+/// The detail's lines for `t`: header, category and tags, suggestion, note, postings, amount and origin.
+fn lines_of<'a>(
+    state: &State,
+    t: &crate::domain::Transaction,
+    width: usize,
+    theme: &Theme,
+) -> Vec<Line<'a>> {
     let mut lines = Vec::new();
     let mut head = vec![
         Span::styled(
@@ -128,18 +150,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         Span::styled("  id ", theme.dim),
         Span::raw(clean(&t.id.0).into_owned()),
     ]));
-    // A long detail (many postings) scrolls: PageDown/PageUp on the focused detail; a mark says more follows.
-    let height = usize::from(inner.height);
-    let top = state
-        .screen
-        .detail_scroll
-        .min(lines.len().saturating_sub(height));
-    let more_below = lines.len() > top + height;
-    let mut shown: Vec<Line> = lines.into_iter().skip(top).take(height).collect();
-    if more_below && let Some(last) = shown.last_mut() {
-        *last = Line::styled("… more below (PageDown)", theme.dim);
-    }
-    frame.render_widget(Paragraph::new(shown), inner);
+    lines
 }
 
 /// `FILE:LINE` with the file's directories left out (the status bar names the journal); other sources as given.
