@@ -107,6 +107,17 @@ impl Harness {
     fn screen(&self) -> String {
         screen(&self.state)
     }
+
+    /// Waits (up to 2 s) until every write asked for has answered.
+    async fn until_written(&mut self) {
+        for _ in 0..100 {
+            if self.state.writes.pending == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            self.settle().await;
+        }
+    }
 }
 
 fn screen(state: &State) -> String {
@@ -748,13 +759,7 @@ async fn c_on_a_split_asks_which_posting() {
     }
     h.keys("garden").await;
     h.key(KeyCode::Enter).await;
-    for _ in 0..100 {
-        if h.state.writes.pending == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        h.settle().await;
-    }
+    h.until_written().await;
     let text = std::fs::read_to_string(&path).expect("read");
     assert!(
         text.contains("    expenses:groceries       $50.00\n    expenses:garden          $20.00\n"),
@@ -774,13 +779,7 @@ async fn c_on_a_split_asks_which_posting() {
         );
     }
     h.keys("u").await;
-    for _ in 0..100 {
-        if h.state.writes.pending == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        h.settle().await;
-    }
+    h.until_written().await;
     assert_eq!(
         std::fs::read(&path).expect("read"),
         before,
@@ -810,24 +809,12 @@ async fn the_review_queue_suggests_categories_and_a_takes_them() {
         "the suggestion and its evidence:\n{screen}"
     );
     h.keys("a").await;
-    for _ in 0..100 {
-        if h.state.writes.pending == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        h.settle().await;
-    }
+    h.until_written().await;
     let text = std::fs::read_to_string(&path).expect("read");
     assert!(!text.contains("expenses:unknown"), "{text}");
     assert_eq!(text.matches("expenses:groceries").count(), 3, "{text}");
     h.keys("u").await;
-    for _ in 0..100 {
-        if h.state.writes.pending == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        h.settle().await;
-    }
+    h.until_written().await;
     assert_eq!(
         std::fs::read(&path).expect("read"),
         before,
