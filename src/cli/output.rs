@@ -425,12 +425,13 @@ fn import_fate(f: &crate::import::RowFate) -> (&'static str, Option<&str>) {
     match f {
         RowFate::New => ("new", None),
         RowFate::Duplicate(at) => ("duplicate", Some(at.as_str())),
+        RowFate::Possible(at) => ("possible duplicate", Some(at.as_str())),
         RowFate::Skipped => ("skipped", None),
     }
 }
 
 /// `tally import`: each row's fate (new, duplicate of `FILE:LINE`, skipped by a rule) and the counts; JSON is
-/// `{"rows":[{"csv","fate","of","transaction"}],"new","duplicates","skipped","added"}`.
+/// `{"rows":[{"csv","fate","of","transaction"}],"new","duplicates","possible","skipped","added"}`.
 pub fn import(
     out: &mut impl Write,
     (plan, added, dry_run): (&crate::import::Plan, usize, bool),
@@ -440,6 +441,7 @@ pub fn import(
     use crate::import::RowFate;
     let new = plan.count(&|f| *f == RowFate::New);
     let dups = plan.count(&|f| matches!(f, RowFate::Duplicate(_)));
+    let possible = plan.count(&|f| matches!(f, RowFate::Possible(_)));
     let skipped = plan.count(&|f| *f == RowFate::Skipped);
     match format {
         Format::Json => {
@@ -457,6 +459,7 @@ pub fn import(
                 rows: Vec<RowJson<'a>>,
                 new: usize,
                 duplicates: usize,
+                possible: usize,
                 skipped: usize,
                 added: usize,
             }
@@ -477,13 +480,14 @@ pub fn import(
                 rows,
                 new,
                 duplicates: dups,
+                possible,
                 skipped,
                 added,
             };
             json(out, &summary, terminal)?;
         }
         Format::Csv | Format::Table => {
-            import_table(out, plan, (new, dups, skipped), (added, dry_run))?
+            import_table(out, plan, (new, dups, possible, skipped), (added, dry_run))?
         }
     }
     Ok(())
@@ -493,7 +497,7 @@ pub fn import(
 fn import_table(
     out: &mut impl Write,
     plan: &crate::import::Plan,
-    (new, dups, skipped): (usize, usize, usize),
+    (new, dups, possible, skipped): (usize, usize, usize, usize),
     (added, dry_run): (usize, bool),
 ) -> Result<(), CliError> {
     let cells: Vec<Vec<String>> = plan
@@ -530,7 +534,10 @@ fn import_table(
     };
     line(
         out,
-        &format!("{new} new, {dups} already in the journal, {skipped} skipped by a rule ({done})"),
+        &format!(
+            "{new} new, {dups} already in the journal, {possible} possible duplicates (not imported), {skipped} \
+             skipped by a rule ({done})"
+        ),
     )?;
     Ok(())
 }

@@ -31,6 +31,8 @@ pub enum RowFate {
     New,
     /// Already in the journal at this `FILE:LINE`.
     Duplicate(String),
+    /// Perhaps already there (`dedup::Fate::Possible`): reported, not imported.
+    Possible(String),
     /// A rule said `skip`.
     Skipped,
 }
@@ -87,8 +89,9 @@ pub async fn plan(
         };
         let range = Query {
             terms: vec![Term::Date(DateRange {
-                start: Some(first),
-                end: last.succ_opt(),
+                // Possible duplicates may be dated a few days apart.
+                start: first.checked_sub_days(chrono::Days::new(3)),
+                end: last.checked_add_days(chrono::Days::new(4)),
             })],
             source: String::new(),
         };
@@ -103,6 +106,7 @@ pub async fn plan(
                 fate: match fate {
                     Fate::New => RowFate::New,
                     Fate::Duplicate(at) => RowFate::Duplicate(at),
+                    Fate::Possible(at) => RowFate::Possible(at),
                 },
                 txn: Some(t),
             });

@@ -156,7 +156,9 @@ fn importing_twice_adds_nothing_the_second_time() {
     };
     let dry = run(&["--dry-run"]);
     assert!(
-        dry.contains("4 new, 1 already in the journal, 0 skipped"),
+        dry.contains(
+            "4 new, 1 already in the journal, 0 possible duplicates (not imported), 0 skipped"
+        ),
         "{dry}"
     );
     assert!(
@@ -184,6 +186,7 @@ fn importing_twice_adds_nothing_the_second_time() {
     let json: serde_json::Value = serde_json::from_str(&second).expect("json");
     assert_eq!(json["new"], 0, "{second}");
     assert_eq!(json["duplicates"], 5);
+    assert_eq!(json["possible"], 0);
     assert_eq!(json["added"], 0);
     assert_eq!(std::fs::read_to_string(&journal).expect("read"), text);
     if hledger_present() {
