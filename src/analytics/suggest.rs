@@ -70,10 +70,13 @@ fn size(t: &Transaction) -> f64 {
 /// numbered and each distinct payee's keys worked out once, so learning from a million entries stays cheap.
 #[derive(Debug, Default)]
 pub struct History {
-    by_key: HashMap<String, Vec<(u32, f64)>>,
+    /// Each key's number, and each number's (category, amount) list.
+    key_number: HashMap<String, usize>,
+    seen: Vec<Vec<(u32, f64)>>,
     categories: Vec<String>,
     category_number: HashMap<String, u32>,
-    payee_keys: HashMap<String, Vec<String>>,
+    /// Each distinct payee's key numbers, worked out once.
+    payee_keys: HashMap<String, Vec<usize>>,
 }
 
 impl History {
@@ -98,16 +101,26 @@ impl History {
                 n
             }
         };
-        if !self.payee_keys.contains_key(payee) {
-            self.payee_keys.insert(payee.to_string(), keys(payee));
-        }
-        for k in self.payee_keys.get(payee).into_iter().flatten() {
-            match self.by_key.get_mut(k) {
-                Some(v) => v.push((number, amount)),
-                None => {
-                    self.by_key.insert(k.clone(), vec![(number, amount)]);
-                }
+        let numbers = match self.payee_keys.get(payee) {
+            Some(n) => n.clone(),
+            None => {
+                let n: Vec<usize> = keys(payee)
+                    .into_iter()
+                    .map(|k| {
+                        let next = self.seen.len();
+                        let n = *self.key_number.entry(k).or_insert(next);
+                        if n == next {
+                            self.seen.push(Vec::new());
+                        }
+                        n
+                    })
+                    .collect();
+                self.payee_keys.insert(payee.to_string(), n.clone());
+                n
             }
+        };
+        for n in numbers {
+            self.seen[n].push((number, amount));
         }
     }
 
@@ -120,7 +133,7 @@ impl History {
     pub fn suggest_for(&self, id: &TxnId, payee: &str, amount: f64) -> Option<Suggestion> {
         let (key, seen) = keys(payee)
             .into_iter()
-            .find_map(|k| self.by_key.get(&k).map(|v| (k, v)))?;
+            .find_map(|k| self.key_number.get(&k).map(|&n| (k, &self.seen[n])))?;
         let mut weight: HashMap<&str, (f64, usize)> = HashMap::new();
         for (number, earlier) in seen {
             let category = self.categories[*number as usize].as_str();

@@ -246,12 +246,13 @@ fn slice<'a>(indices: &'a [u32], page: &PageRequest) -> &'a [u32] {
 /// the index (no `Transaction` is built for the history).
 pub fn suggestions(j: &Journal, matches: &[u32]) -> Vec<crate::analytics::suggest::Suggestion> {
     use crate::analytics::suggest::History;
+    // The size of a transaction: its category posting's amount (no allocation per entry).
     let size = |v: &EntryView<'_>| {
-        let mut b = Balance::new();
-        v.add_amount(&mut b);
-        b.amounts()
-            .first()
-            .and_then(|m| rust_decimal::prelude::ToPrimitive::to_f64(&m.quantity.abs()))
+        v.postings()
+            .iter()
+            .find(|p| v.kind(p).is_category())
+            .or_else(|| v.postings().first())
+            .and_then(|p| rust_decimal::prelude::ToPrimitive::to_f64(&p.quantity.abs()))
             .unwrap_or(0.0)
     };
     let needs = |v: &EntryView<'_>| {
