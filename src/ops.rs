@@ -335,6 +335,29 @@ pub async fn revert(
     Ok((entry, result))
 }
 
+/// Suggested categories as edits: one per category, naming its transactions (sorted), ready for one `apply_all`.
+pub fn categorise<'a>(
+    suggestions: impl IntoIterator<Item = &'a crate::analytics::suggest::Suggestion>,
+) -> Vec<Edit> {
+    let mut by_category: std::collections::BTreeMap<&str, Vec<TxnId>> = Default::default();
+    for s in suggestions {
+        by_category
+            .entry(&s.category)
+            .or_default()
+            .push(s.id.clone());
+    }
+    by_category
+        .into_iter()
+        .map(|(category, mut ids)| {
+            ids.sort();
+            Edit {
+                ids: std::sync::Arc::new(ids),
+                change: Change::category(category),
+            }
+        })
+        .collect()
+}
+
 /// Archives `ids` on the server (it hides them for good): not an edit with an undo.
 pub async fn archive(backend: &dyn Backend, ids: &[TxnId]) -> Result<BulkResult> {
     let patch = TxnPatch {

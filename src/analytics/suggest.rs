@@ -4,7 +4,7 @@
 //! word — each earlier one weighing more the closer its amount. The evidence says how many of how many:
 //! "8 of 9 earlier 'trader joe' → expenses:groceries".
 
-use crate::domain::{Transaction, TxnId, is_unknown_category};
+use crate::domain::{Transaction, TxnId, lacks_category};
 use rust_decimal::prelude::ToPrimitive;
 use std::collections::HashMap;
 
@@ -20,10 +20,7 @@ pub struct Suggestion {
 
 /// Whether `t` lacks a real category (none, or a placeholder).
 pub fn uncategorised(t: &Transaction) -> bool {
-    !t.is_transfer()
-        && t.category
-            .as_deref()
-            .is_none_or(|c| c.is_empty() || is_unknown_category(c))
+    lacks_category(t.category.as_deref(), t.is_transfer())
 }
 
 /// The payee's words, letters and digits only, lowercase.

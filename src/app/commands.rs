@@ -277,28 +277,16 @@ fn accept_suggestions(state: &mut State, fx: &mut Vec<Effect>) -> bool {
     } else {
         state.screen.selection.ids.iter().cloned().collect()
     };
-    let mut by_category: std::collections::BTreeMap<String, Vec<crate::domain::TxnId>> =
-        Default::default();
-    for id in ids {
-        if let Some(s) = state.data.suggestions.get(&id) {
-            by_category.entry(s.category.clone()).or_default().push(id);
-        }
-    }
-    if by_category.is_empty() || unavailable(state, "edit_category", "edit categories").is_some() {
+    let edits = crate::ops::categorise(ids.iter().filter_map(|id| state.data.suggestions.get(id)));
+    if edits.is_empty() || unavailable(state, "edit_category", "edit categories").is_some() {
         return false;
     }
-    let n: usize = by_category.values().map(Vec::len).sum();
-    for (category, mut ids) in by_category {
-        ids.sort();
-        for id in &ids {
+    let n: usize = edits.iter().map(|e| e.ids.len()).sum();
+    for edit in edits {
+        for id in edit.ids.iter() {
             state.data.suggestions.remove(id);
         }
-        super::edits::push_edit(
-            state,
-            std::sync::Arc::new(ids),
-            crate::ops::Change::category(category),
-            fx,
-        );
+        super::edits::push_edit(state, edit.ids, edit.change, fx);
     }
     state.set_status(format!(
         "{n} suggested categor{} taken",

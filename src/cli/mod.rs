@@ -832,32 +832,14 @@ async fn suggest<W: Write>(
 ) -> Result<(), CliError> {
     let q = parse_query(query)?;
     ctx.checked(!apply).await?;
-    let history = ctx
-        .backend
-        .transactions(&Query::all(), PageRequest::all())
-        .await?;
-    let targets = ctx.backend.transactions(&q, PageRequest::all()).await?;
-    let suggestions = crate::analytics::suggest::suggest(&history.items, &targets.items);
+    let suggestions = ctx.backend.suggestions(&q).await?;
     output::suggestions(&mut ctx.out, &suggestions, format, ctx.terminal)?;
     if apply {
-        let mut by_category: std::collections::BTreeMap<&str, Vec<crate::domain::TxnId>> =
-            Default::default();
-        for s in suggestions
-            .iter()
-            .filter(|s| s.confidence >= min_confidence)
-        {
-            by_category
-                .entry(&s.category)
-                .or_default()
-                .push(s.id.clone());
-        }
-        let edits: Vec<crate::ops::Edit> = by_category
-            .into_iter()
-            .map(|(c, ids)| crate::ops::Edit {
-                ids: Arc::new(ids),
-                change: crate::ops::Change::category(c),
-            })
-            .collect();
+        let edits = crate::ops::categorise(
+            suggestions
+                .iter()
+                .filter(|s| s.confidence >= min_confidence),
+        );
         let applied = crate::ops::apply_all(ctx.backend.as_ref(), &edits).await?;
         flush(ctx.backend.as_ref()).await?;
         writeln!(

@@ -9,5 +9,5 @@ mod transaction;
 pub use money::{Balance, Money};
 pub use transaction::{
     Account, AccountKind, Posting, PostingKind, Status, Tag, Transaction, TxnId, account_kind,
-    category_of, is_unknown_category, review_needed, review_reasons,
+    category_of, is_unknown_category, lacks_category, review_needed, review_reasons,
 };

@@ -276,14 +276,19 @@ pub fn review_reasons(
     if review_tag {
         why.push("review tag");
     }
-    let uncategorised = match category {
-        None => !transfer,
-        Some(c) => c.is_empty() || is_unknown_category(c),
-    };
-    if uncategorised {
+    if lacks_category(category, transfer) {
         why.push("no category");
     }
     why
+}
+
+/// No category, an empty one, or a placeholder (`…:unknown`); a transfer between the holder's own accounts needs
+/// none.
+pub fn lacks_category(category: Option<&str>, transfer: bool) -> bool {
+    match category {
+        None => !transfer,
+        Some(c) => c.is_empty() || is_unknown_category(c),
+    }
 }
 
 /// `…:unknown` or `…:uncategorized`: a placeholder, not a category.

@@ -258,9 +258,7 @@ pub fn suggestions(j: &Journal, matches: &[u32]) -> Vec<crate::analytics::sugges
     let needs = |v: &EntryView<'_>| {
         let postings = v.postings();
         let transfer = postings.len() >= 2 && postings.iter().all(|p| v.kind(p).is_real());
-        !transfer
-            && v.category()
-                .is_none_or(|c| c.is_empty() || crate::domain::is_unknown_category(c))
+        crate::domain::lacks_category(v.category(), transfer)
     };
     let mut history = History::default();
     for i in 0..j.entries.len() as u32 {
