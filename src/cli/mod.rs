@@ -278,8 +278,8 @@ pub enum Command {
     /// Serve the backend over the tally REST API (keys from [serve] api_keys or $TALLY_SERVE_KEYS).
     Serve(crate::server::ServeArgs),
     /// Import bank CSV into the journal (-f) with an hledger CSV rules file: rows the journal already holds are left
-    /// out (same date, amount, account and description), rows a rule skips are counted, the new ones appended in one
-    /// write.
+    /// out (the same import id, or the same date, amount, account and description), possible duplicates listed, rows
+    /// a rule skips counted, the new ones appended in one write, each tagged with its `import-id`.
     Import {
         /// The CSV files.
         #[arg(required = true)]
@@ -290,6 +290,10 @@ pub enum Command {
         /// Show what would be added and what not, without writing.
         #[arg(long)]
         dry_run: bool,
+        /// Import the possible duplicates too (same amount and account within 3 days, a similar payee); without it
+        /// they are listed and left out.
+        #[arg(long)]
+        accept_possible: bool,
         #[arg(long, value_enum, default_value = "table", help = FORMAT_HELP)]
         format: Format,
     },
@@ -553,10 +557,16 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
         csv,
         rules,
         dry_run,
+        accept_possible,
         format,
     } = &command
     {
-        return import(&source, (csv, rules.as_deref()), *dry_run, *format).await;
+        let how = ImportHow {
+            dry_run: *dry_run,
+            accept_possible: *accept_possible,
+            format: *format,
+        };
+        return import(&source, (csv, rules.as_deref()), how).await;
     }
     let one_shot = !matches!(command, Command::Serve(_));
     let backend = open_backend(&source, Wait::Complete, one_shot).await?;
@@ -791,20 +801,35 @@ async fn accounts<W: Write>(
     print(&mut ctx.out, &accounts, format, ctx.terminal)
 }
 
+/// How `tally import` was asked to run.
+#[derive(Debug, Clone, Copy)]
+struct ImportHow {
+    dry_run: bool,
+    accept_possible: bool,
+    format: Format,
+}
+
 /// `tally import`: the plan for each CSV against the journal (read once), and unless `dry_run` the one append.
 async fn import(
     source: &Source,
     (csv, rules): (&[PathBuf], Option<&std::path::Path>),
-    dry_run: bool,
-    format: Format,
+    how: ImportHow,
 ) -> Result<(), CliError> {
+    let ImportHow {
+        dry_run,
+        accept_possible,
+        format,
+    } = how;
     let Source::Journal(journal) = source else {
         return Err(CliError::Usage(
             "import: give the journal to import into with -f FILE".into(),
         ));
     };
     let backend = crate::backend::journal::JournalBackend::open(journal)?.one_shot();
-    let plan = crate::import::plan(&backend, csv, rules).await?;
+    let mut plan = crate::import::plan(&backend, csv, rules).await?;
+    if accept_possible {
+        plan.accept_possible();
+    }
     let added = if dry_run {
         0
     } else {

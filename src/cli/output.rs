@@ -453,6 +453,9 @@ pub fn import(
                 of: Option<&'a str>,
                 #[serde(skip_serializing_if = "Option::is_none")]
                 transaction: Option<String>,
+                #[serde(skip_serializing_if = "str::is_empty")]
+                import_id: &'a str,
+                accepted: bool,
             }
             #[derive(Serialize)]
             struct Summary<'a> {
@@ -473,6 +476,8 @@ pub fn import(
                         fate: f,
                         of,
                         transaction: r.txn.as_ref().map(|t| t.journal_text()),
+                        import_id: &r.import_id,
+                        accepted: r.accept,
                     }
                 })
                 .collect();
@@ -527,6 +532,11 @@ fn import_table(
         })
         .collect();
     table(out, &cells, &[false, false, false])?;
+    let taken = if plan.accepted() > new {
+        "imported"
+    } else {
+        "not imported"
+    };
     let done = if dry_run {
         "dry run: nothing written".to_string()
     } else {
@@ -535,7 +545,7 @@ fn import_table(
     line(
         out,
         &format!(
-            "{new} new, {dups} already in the journal, {possible} possible duplicates (not imported), {skipped} \
+            "{new} new, {dups} already in the journal, {possible} possible duplicates ({taken}), {skipped} \
              skipped by a rule ({done})"
         ),
     )?;

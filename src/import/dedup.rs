@@ -1,12 +1,18 @@
-//! Which imported rows the journal already holds: a row is a duplicate of a transaction with the same date, the same
-//! amount on the same account and the same description once case, blanks and punctuation are set aside. Matching is
-//! one to one — two equal coffees on one day in the CSV are two transactions, and are both duplicates only when the
-//! journal has two — so importing the same file twice adds nothing the second time.
+//! Which imported rows the journal already holds. A row is a duplicate of a transaction that carries its import id
+//! (the `import-id` tag tally writes on what it imports, so a transaction renamed or re-dated since is still
+//! recognised), or that has the same date, the same amount on the same account and the same description once case,
+//! blanks and punctuation are set aside. Matching is one to one — two equal coffees on one day in the CSV are two
+//! transactions, and are both duplicates only when the journal has two — so importing the same file twice adds nothing
+//! the second time. The journal is asked only for the postings that could match (`Wanted`), never for every
+//! transaction of the CSV's dates.
 
 use super::reader::Imported;
-use crate::domain::Transaction;
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
+
+/// The tag an imported transaction carries its import id in.
+pub const IMPORT_ID_TAG: &str = "import-id";
 
 /// What becomes of one CSV row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,9 +26,57 @@ pub enum Fate {
 }
 
 /// Days apart a possible duplicate may be.
-const NEAR_DAYS: i64 = 3;
+pub const NEAR_DAYS: u64 = 3;
 
-type Key = (chrono::NaiveDate, String, String, Decimal, String);
+/// What a set of rows could duplicate: postings dated `from..=to` with one of `amounts` (account, quantity), and
+/// transactions tagged with one of `ids`.
+#[derive(Debug, Default)]
+pub struct Wanted {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub amounts: HashSet<(String, Decimal)>,
+    pub ids: HashSet<String>,
+}
+
+impl Wanted {
+    /// What `rows` (with their import ids) could duplicate.
+    pub fn of(rows: &[(&Imported, &str)]) -> Wanted {
+        let near = chrono::Days::new(NEAR_DAYS);
+        let mut w = Wanted::default();
+        for (row, id) in rows {
+            let first = row.date.checked_sub_days(near);
+            w.from = match (w.from, first) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            w.to = w.to.max(row.date.checked_add_days(near));
+            if let Some(p) = row.postings.first() {
+                w.amounts
+                    .insert((p.account.clone(), p.quantity.normalize()));
+            }
+            if !id.is_empty() {
+                w.ids.insert((*id).to_string());
+            }
+        }
+        w
+    }
+}
+
+/// A journal transaction's posting a row may duplicate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    pub date: NaiveDate,
+    pub account: String,
+    pub commodity: String,
+    pub quantity: Decimal,
+    pub description: String,
+    /// `FILE:LINE`.
+    pub source: String,
+    /// The transaction's `import-id` tag, if it has one.
+    pub import_id: Option<String>,
+}
+
+type Key = (NaiveDate, String, String, Decimal, String);
 
 /// Lowercase letters and digits only: `WHOLE FOODS #123` and `Whole Foods 123` are the same description.
 pub fn normalised(description: &str) -> String {
@@ -44,74 +98,76 @@ fn key_of(imported: &Imported) -> Option<Key> {
     ))
 }
 
-/// The fate of each of `imported`, against `existing` (the journal's transactions over the same dates, and three
-/// days either side).
-pub fn classify(imported: &[Imported], existing: &[Transaction]) -> Vec<Fate> {
-    let mut held: HashMap<Key, Vec<String>> = HashMap::new();
-    // (account, commodity, quantity) → the transactions a row may be a possible duplicate of.
-    let mut near: Near = HashMap::new();
-    for t in existing {
-        for p in &t.postings {
-            let (commodity, quantity) = (
-                p.amount.commodity.trim().to_string(),
-                p.amount.quantity.normalize(),
-            );
-            let key = (
-                t.date,
-                p.account.clone(),
-                commodity.clone(),
-                quantity,
-                normalised(&t.description),
-            );
-            held.entry(key).or_default().push(t.source.clone());
-            near.entry((p.account.clone(), commodity, quantity))
-                .or_default()
-                .push(NearTxn {
-                    date: t.date,
-                    description: normalised(&t.description),
-                    first_word: first_word(&t.description),
-                    source: t.source.clone(),
-                });
+/// The fate of each of `rows` (a row and its import id), against `held` (what the journal gave for `Wanted::of`).
+pub fn classify(rows: &[(&Imported, &str)], held: &[Held]) -> Vec<Fate> {
+    let mut by_id: HashMap<&str, &str> = HashMap::new();
+    let mut by_key: HashMap<Key, Vec<&str>> = HashMap::new();
+    // (account, commodity, quantity) → the postings a row may be a possible duplicate of.
+    let mut near: HashMap<(&str, &str, Decimal), Vec<NearTxn>> = HashMap::new();
+    for h in held {
+        if let Some(id) = &h.import_id {
+            by_id.entry(id).or_insert(&h.source);
         }
+        let key = (
+            h.date,
+            h.account.clone(),
+            h.commodity.trim().to_string(),
+            h.quantity.normalize(),
+            normalised(&h.description),
+        );
+        by_key.entry(key).or_default().push(&h.source);
+        near.entry((&h.account, h.commodity.trim(), h.quantity.normalize()))
+            .or_default()
+            .push(NearTxn {
+                date: h.date,
+                description: normalised(&h.description),
+                first_word: first_word(&h.description),
+                source: &h.source,
+            });
     }
-    let mut claimed: HashSet<String> = HashSet::new();
-    let exact: Vec<Option<String>> = imported
+    let mut claimed: HashSet<&str> = HashSet::new();
+    // Import ids first, then exact matches, each claiming what it matched; possible duplicates from what is left.
+    let mut fates: Vec<Option<Fate>> = rows
         .iter()
-        .map(|row| {
-            let source = key_of(row)
-                .and_then(|k| held.get_mut(&k))
-                .and_then(|sources| sources.pop());
-            if let Some(s) = &source {
-                claimed.insert(s.clone());
-            }
-            source
+        .map(|(_, id)| {
+            let source = by_id.get(id).copied().filter(|s| claimed.insert(s))?;
+            Some(Fate::Duplicate(source.to_string()))
         })
         .collect();
-    imported
-        .iter()
-        .zip(exact)
-        .map(|(row, exact)| match exact {
-            Some(source) => Fate::Duplicate(source),
-            None => match possible(row, &near, &claimed) {
+    for ((row, _), fate) in rows.iter().zip(fates.iter_mut()) {
+        if fate.is_none() {
+            let sources = key_of(row).and_then(|k| by_key.get_mut(&k));
+            let source = sources.and_then(|s| {
+                let at = s.iter().position(|s| !claimed.contains(s))?;
+                Some(s.remove(at))
+            });
+            if let Some(s) = source {
+                claimed.insert(s);
+                *fate = Some(Fate::Duplicate(s.to_string()));
+            }
+        }
+    }
+    rows.iter()
+        .zip(fates)
+        .map(|((row, _), fate)| {
+            fate.unwrap_or_else(|| match possible(row, &near, &claimed) {
                 Some(source) => {
-                    claimed.insert(source.clone());
-                    Fate::Possible(source)
+                    claimed.insert(source);
+                    Fate::Possible(source.to_string())
                 }
                 None => Fate::New,
-            },
+            })
         })
         .collect()
 }
 
 /// A journal transaction as a possible duplicate is looked for.
-struct NearTxn {
-    date: chrono::NaiveDate,
+struct NearTxn<'h> {
+    date: NaiveDate,
     description: String,
     first_word: Option<String>,
-    source: String,
+    source: &'h str,
 }
-
-type Near = HashMap<(String, String, Decimal), Vec<NearTxn>>;
 
 /// The first word of a description, lowercase.
 fn first_word(d: &str) -> Option<String> {
@@ -122,11 +178,15 @@ fn first_word(d: &str) -> Option<String> {
 
 /// A transaction not matched yet with the row's amount and account within `NEAR_DAYS`, and a similar payee: one
 /// description starts the other, or they share their first word.
-fn possible(row: &Imported, near: &Near, claimed: &HashSet<String>) -> Option<String> {
+fn possible<'h>(
+    row: &Imported,
+    near: &HashMap<(&str, &str, Decimal), Vec<NearTxn<'h>>>,
+    claimed: &HashSet<&str>,
+) -> Option<&'h str> {
     let p = row.postings.first()?;
     let candidates = near.get(&(
-        p.account.clone(),
-        p.currency.trim().to_string(),
+        p.account.as_str(),
+        p.currency.trim(),
         p.quantity.normalize(),
     ))?;
     let mine = normalised(&row.description);
@@ -134,14 +194,15 @@ fn possible(row: &Imported, near: &Near, claimed: &HashSet<String>) -> Option<St
     candidates
         .iter()
         .filter(|t| {
-            (t.date - row.date).num_days().abs() <= NEAR_DAYS && !claimed.contains(&t.source)
+            (t.date - row.date).num_days().unsigned_abs() <= NEAR_DAYS
+                && !claimed.contains(t.source)
         })
         .find(|t| {
             mine.starts_with(t.description.as_str())
                 || t.description.starts_with(mine.as_str())
                 || (my_word.is_some() && t.first_word == my_word)
         })
-        .map(|t| t.source.clone())
+        .map(|t| t.source)
 }
 
 #[cfg(test)]
@@ -152,6 +213,7 @@ mod tests {
     fn row(date: u32, description: &str, cents: i64) -> Imported {
         Imported {
             line: 1,
+            fingerprint: 0,
             date: chrono::NaiveDate::from_ymd_opt(2025, 1, date).expect("date"),
             date2: None,
             status: String::new(),
@@ -167,32 +229,20 @@ mod tests {
         }
     }
 
-    fn held(date: u32, description: &str, cents: i64, source: &str) -> Transaction {
-        let mut t = Transaction {
-            id: crate::domain::TxnId(source.into()),
+    fn held(date: u32, description: &str, cents: i64, source: &str) -> Held {
+        Held {
             date: chrono::NaiveDate::from_ymd_opt(2025, 1, date).expect("date"),
-            status: crate::domain::Status::Unmarked,
-            description: description.into(),
-            payee: description.into(),
-            note: String::new(),
-            code: String::new(),
-            tags: vec![],
-            postings: vec![],
-            category: None,
-            source: source.into(),
-            needs_review: None,
-            read_only: false,
-        };
-        t.postings.push(crate::domain::Posting {
             account: "assets:checking".into(),
-            amount: crate::domain::Money::new(Decimal::new(cents, 2), "$"),
-            cost: None,
-            kind: crate::domain::PostingKind::Real,
-            account_kind: None,
-            tags: vec![],
-            comment: String::new(),
-        });
-        t
+            commodity: "$".into(),
+            quantity: Decimal::new(cents, 2),
+            description: description.into(),
+            source: source.into(),
+            import_id: None,
+        }
+    }
+
+    fn with_ids(rows: &[Imported]) -> Vec<(&Imported, &str)> {
+        rows.iter().map(|r| (r, "")).collect()
     }
 
     #[test]
@@ -208,7 +258,7 @@ mod tests {
             row(20, "Whole Foods #12", -5420),
         ];
         assert_eq!(
-            classify(&rows, &existing),
+            classify(&with_ids(&rows), &existing),
             vec![
                 Fate::Duplicate("j:1".into()),
                 Fate::New,
@@ -216,5 +266,21 @@ mod tests {
                 Fate::New,
             ]
         );
+    }
+
+    #[test]
+    fn an_import_id_finds_a_renamed_and_redated_transaction() {
+        let mut renamed = held(9, "Coffee with Ann", -450, "j:7");
+        renamed.import_id = Some("abc".into());
+        let rows = [row(5, "STARBUCKS", -450), row(5, "STARBUCKS", -450)];
+        let with: Vec<(&Imported, &str)> = vec![(&rows[0], "abc"), (&rows[1], "abc-2")];
+        assert_eq!(
+            classify(&with, &[renamed]),
+            vec![Fate::Duplicate("j:7".into()), Fate::New]
+        );
+        let wanted = Wanted::of(&with);
+        assert_eq!(wanted.ids.len(), 2);
+        assert_eq!(wanted.from, chrono::NaiveDate::from_ymd_opt(2025, 1, 2));
+        assert_eq!(wanted.to, chrono::NaiveDate::from_ymd_opt(2025, 1, 8));
     }
 }

@@ -1,12 +1,13 @@
 //! What `tally import` will do with each CSV row — new, already in the journal (with its `FILE:LINE`), or skipped by a
-//! rule — and doing it: every new row appended to the journal's main file in one checked, atomic write.
+//! rule, possibly there — and doing it: every accepted row (new rows unless the person says otherwise) appended to
+//! the journal's main file in one checked, atomic write, each with its import id as a tag.
 
-use super::dedup::{Fate, classify};
+use super::dedup::{Fate, IMPORT_ID_TAG, Wanted, classify};
 use super::reader::{CsvError, Imported, read};
 use super::rules::{Rules, RulesError};
+use crate::backend::BackendError;
 use crate::backend::journal::JournalBackend;
-use crate::backend::{Backend, BackendError, PageRequest};
-use crate::query::{DateRange, Query, Term};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -31,7 +32,7 @@ pub enum RowFate {
     New,
     /// Already in the journal at this `FILE:LINE`.
     Duplicate(String),
-    /// Perhaps already there (`dedup::Fate::Possible`): reported, not imported.
+    /// Perhaps already there (`dedup::Fate::Possible`): not imported unless accepted.
     Possible(String),
     /// A rule said `skip`.
     Skipped,
@@ -43,6 +44,10 @@ pub struct Row {
     pub csv: String,
     pub txn: Option<Imported>,
     pub fate: RowFate,
+    /// Appended when the plan is applied: new rows unless the person says otherwise.
+    pub accept: bool,
+    /// Kept as the `import-id` tag of the transaction it becomes.
+    pub import_id: String,
 }
 
 /// Every row of every CSV, in order, with its fate.
@@ -54,6 +59,20 @@ pub struct Plan {
 impl Plan {
     pub fn count(&self, fate: &dyn Fn(&RowFate) -> bool) -> usize {
         self.rows.iter().filter(|r| fate(&r.fate)).count()
+    }
+
+    /// The rows that will be appended.
+    pub fn accepted(&self) -> usize {
+        self.rows.iter().filter(|r| r.accept).count()
+    }
+
+    /// Takes the possible duplicates too (`--accept-possible`; the preview's choice row by row).
+    pub fn accept_possible(&mut self) {
+        for r in &mut self.rows {
+            if matches!(r.fate, RowFate::Possible(_)) {
+                r.accept = true;
+            }
+        }
     }
 }
 
@@ -79,36 +98,26 @@ pub async fn plan(
             source,
         })?;
         let got = read(csv, &text, &rules)?;
-        let (Some(first), Some(last)) = (
-            got.imported.iter().map(|t| t.date).min(),
-            got.imported.iter().map(|t| t.date).max(),
-        ) else {
-            plan.rows
-                .extend(got.skipped.iter().map(|l| skipped(csv, *l)));
-            continue;
-        };
-        let range = Query {
-            terms: vec![Term::Date(DateRange {
-                // Possible duplicates may be dated a few days apart.
-                start: first.checked_sub_days(chrono::Days::new(3)),
-                end: last.checked_add_days(chrono::Days::new(4)),
-            })],
-            source: String::new(),
-        };
-        let existing = backend
-            .transactions(&range, PageRequest::all())
-            .await?
-            .items;
-        let fates = classify(&got.imported, &existing);
-        for (t, fate) in got.imported.into_iter().zip(fates) {
+        let ids = import_ids(&got.imported);
+        let rows: Vec<(&Imported, &str)> = got
+            .imported
+            .iter()
+            .zip(ids.iter().map(String::as_str))
+            .collect();
+        let held = backend.held(Wanted::of(&rows)).await?;
+        let fates = classify(&rows, &held);
+        for ((t, id), fate) in got.imported.iter().zip(&ids).zip(fates) {
+            let fate = match fate {
+                Fate::New => RowFate::New,
+                Fate::Duplicate(at) => RowFate::Duplicate(at),
+                Fate::Possible(at) => RowFate::Possible(at),
+            };
             plan.rows.push(Row {
                 csv: format!("{}:{}", csv.display(), t.line),
-                fate: match fate {
-                    Fate::New => RowFate::New,
-                    Fate::Duplicate(at) => RowFate::Duplicate(at),
-                    Fate::Possible(at) => RowFate::Possible(at),
-                },
-                txn: Some(t),
+                accept: fate == RowFate::New,
+                fate,
+                import_id: id.clone(),
+                txn: Some(t.clone()),
             });
         }
         plan.rows
@@ -117,11 +126,30 @@ pub async fn plan(
     Ok(plan)
 }
 
+/// Each row's import id: its record's fingerprint, and its occurrence when the file holds the same record again
+/// (two equal coffees on one day are `…` and `…-2`).
+fn import_ids(imported: &[Imported]) -> Vec<String> {
+    let mut seen: HashMap<u64, usize> = HashMap::new();
+    imported
+        .iter()
+        .map(|t| {
+            let n = seen.entry(t.fingerprint).or_default();
+            *n += 1;
+            match *n {
+                1 => format!("{:016x}", t.fingerprint),
+                n => format!("{:016x}-{n}", t.fingerprint),
+            }
+        })
+        .collect()
+}
+
 fn skipped(csv: &Path, line: usize) -> Row {
     Row {
         csv: format!("{}:{line}", csv.display()),
         txn: None,
         fate: RowFate::Skipped,
+        accept: false,
+        import_id: String::new(),
     }
 }
 
@@ -133,31 +161,45 @@ pub struct Applied {
     pub problems: Vec<String>,
 }
 
-/// Appends the plan's new rows to the journal in one write.
+/// The journal text of an accepted row: the transaction with its import id as a tag on a comment line of its own
+/// (the rules' comment stays as it is).
+fn entry_text(row: &Row, t: &Imported) -> String {
+    let text = t.journal_text();
+    let (header, rest) = text.split_once('\n').unwrap_or((&text, ""));
+    format!("{header}\n    ; {IMPORT_ID_TAG}:{}\n{rest}", row.import_id)
+}
+
+/// Appends the plan's accepted rows to the journal in one write.
 pub async fn apply(backend: &JournalBackend, plan: &Plan) -> Result<Applied, ImportError> {
-    let new: Vec<&Imported> = plan
+    let new: Vec<(&Row, &Imported)> = plan
         .rows
         .iter()
-        .filter(|r| r.fate == RowFate::New)
-        .filter_map(|r| r.txn.as_ref())
+        .filter(|r| r.accept)
+        .filter_map(|r| Some((r, r.txn.as_ref()?)))
         .collect();
     if new.is_empty() {
         return Ok(Applied::default());
     }
-    let text: String = new
+    let text = new
         .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            if i == 0 {
-                t.journal_text()
-            } else {
-                format!("\n{}", t.journal_text())
-            }
-        })
-        .collect();
-    let before = backend.load_diagnostics().len();
+        .map(|(r, t)| entry_text(r, t))
+        .collect::<Vec<_>>()
+        .join("\n");
+    // Only a balance assertion can make the journal say something new: without one it is not read again.
+    let asserts = new
+        .iter()
+        .any(|(_, t)| t.postings.iter().any(|p| p.balance.is_some()));
+    let before = if asserts {
+        backend.load_diagnostics().len()
+    } else {
+        0
+    };
     backend.append(text, new.len()).await?;
-    let problems = backend.load_diagnostics();
+    let problems = if asserts {
+        backend.load_diagnostics()
+    } else {
+        Vec::new()
+    };
     Ok(Applied {
         added: new.len(),
         problems: if problems.len() > before {

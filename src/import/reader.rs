@@ -17,6 +17,9 @@ use std::str::FromStr;
 pub struct Imported {
     /// The CSV line it came from (1-based).
     pub line: usize,
+    /// A hash of the record's fields as the bank wrote them (not as the rules made them): with its occurrence in
+    /// the file, the import id (`plan`).
+    pub fingerprint: u64,
     pub date: NaiveDate,
     pub date2: Option<NaiveDate>,
     pub status: String,
@@ -88,6 +91,7 @@ pub fn read(path: &Path, csv: &str, rules: &Rules) -> Result<Read, CsvError> {
         })? {
             Some(mut t) => {
                 t.line = line;
+                t.fingerprint = fingerprint(&values);
                 out.imported.push(t);
             }
             None => out.skipped.push(line),
@@ -105,6 +109,12 @@ pub fn read(path: &Path, csv: &str, rules: &Rules) -> Result<Read, CsvError> {
     }
     out.imported.sort_by_key(|t| t.date);
     Ok(out)
+}
+
+/// A stable hash of a record's fields (the same on every machine and run).
+fn fingerprint(values: &[String]) -> u64 {
+    let joined = values.join("\u{1f}");
+    crate::backend::ledger::content_hash(joined.trim().as_bytes()) as u64
 }
 
 /// `%name` and `%N` in `template`, from the record.
@@ -235,6 +245,7 @@ fn transaction(rules: &Rules, values: &[String]) -> Result<Option<Imported>, Fie
     ];
     Ok(Some(Imported {
         line: 0,
+        fingerprint: 0,
         date,
         date2,
         status: get("status"),

@@ -115,12 +115,21 @@ impl Store {
             message,
         })?;
         check(&self.path, &entry)?;
-        self.append(&entry)
+        self.append(&entry)?;
+        self.read(|l| {
+            let journal = &l.journal;
+            // The new entry is the main file's last.
+            let last = (0..journal.entries.len() as u32)
+                .rev()
+                .find(|&i| journal.entries[i as usize].file == 0)
+                .ok_or_else(|| BackendError::Io("the added entry was not read back".into()))?;
+            Ok(journal.view(last).to_transaction())
+        })
     }
 
     /// Appends `entries` (journal text of whole transactions, already checked) to the main file in one checked,
-    /// atomic write, reads the journal again, and returns the last entry as read back.
-    pub(super) fn append(&self, entry: &str) -> Result<Transaction> {
+    /// atomic write, and reads the journal again — or, for a command that exits after it, leaves the index stale.
+    pub(super) fn append(&self, entry: &str) -> Result<()> {
         let _saving = self.saving.lock().map_err(poisoned)?;
         let file_error = |source| BackendError::File {
             path: self.path.clone(),
@@ -141,16 +150,13 @@ impl Store {
                 Replaced::Changed => continue,
                 Replaced::Done { .. } => {
                     let mut l = self.loaded.write().map_err(poisoned)?;
-                    self.reload_now(&mut l)?;
-                    let journal = &l.journal;
-                    // The new entry is the main file's last.
-                    let last = (0..journal.entries.len() as u32)
-                        .rev()
-                        .find(|&i| journal.entries[i as usize].file == 0)
-                        .ok_or_else(|| {
-                            BackendError::Io("the added entry was not read back".into())
-                        })?;
-                    return Ok(journal.view(last).to_transaction());
+                    if self.follow {
+                        self.reload_now(&mut l)?;
+                    } else {
+                        l.stale = true;
+                        self.matches.clear();
+                    }
+                    return Ok(());
                 }
             }
         }

@@ -131,9 +131,18 @@ impl JournalBackend {
 
     /// Appends whole transactions (journal text; `count` of them) to the main file in one checked, atomic write:
     /// they are read alone first and must make exactly `count` transactions without problems.
-    pub async fn append(&self, entries: String, count: usize) -> Result<Transaction> {
+    pub async fn append(&self, entries: String, count: usize) -> Result<()> {
         add::check_entries(&self.store.path, &entries, count)?;
         self.blocking(move |s| s.append(&entries)).await
+    }
+
+    /// What CSV rows could duplicate (`engine::held`), found on the index.
+    pub async fn held(
+        &self,
+        wanted: crate::import::dedup::Wanted,
+    ) -> Result<Vec<crate::import::dedup::Held>> {
+        self.blocking(move |s| s.read(|l| Ok(engine::held(&l.journal, &wanted))))
+            .await
     }
 
     /// Problems found while reading, `FILE:LINE:COLUMN: message` each.

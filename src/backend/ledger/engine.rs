@@ -277,6 +277,58 @@ pub fn suggestions(j: &Journal, matches: &[u32]) -> Vec<crate::analytics::sugges
         .collect()
 }
 
+/// The postings CSV rows could duplicate (`dedup::Wanted`): those dated within its days with one of its amounts on
+/// one of its accounts, and the first posting of every transaction tagged with one of its import ids. Account names
+/// are looked up once, so a 10,000-row CSV against a million transactions compares symbols and numbers only.
+pub fn held(j: &Journal, wanted: &crate::import::dedup::Wanted) -> Vec<crate::import::dedup::Held> {
+    use crate::import::dedup::{Held, IMPORT_ID_TAG};
+    let amounts: std::collections::HashSet<(super::Sym, Decimal)> = wanted
+        .amounts
+        .iter()
+        .filter_map(|(account, q)| Some((j.accounts.lookup(account)?, *q)))
+        .collect();
+    let held_of = |v: &EntryView<'_>, p: &super::PostingRec, import_id: Option<String>| Held {
+        date: v.entry.date,
+        account: v.account(p).to_string(),
+        commodity: v.commodity(p).to_string(),
+        quantity: p.quantity,
+        description: TxnView::description(v).to_string(),
+        source: v.to_source(),
+        import_id,
+    };
+    let mut out = Vec::new();
+    if let (Some(from), Some(to)) = (wanted.from, wanted.to) {
+        let date = |i: &u32| j.entries[*i as usize].date;
+        let start = j.by_date.partition_point(|i| date(i) < from);
+        let end = j.by_date.partition_point(|i| date(i) <= to);
+        for &i in &j.by_date[start..end.max(start)] {
+            let v = j.view(i);
+            for p in v.postings() {
+                if amounts.contains(&(p.account, p.quantity.normalize())) {
+                    out.push(held_of(
+                        &v,
+                        p,
+                        v.tag_value(IMPORT_ID_TAG).map(str::to_string),
+                    ));
+                }
+            }
+        }
+    }
+    if !wanted.ids.is_empty() {
+        for &i in &j.by_date {
+            let v = j.view(i);
+            if let Some(id) = v
+                .tag_value(IMPORT_ID_TAG)
+                .filter(|id| wanted.ids.contains(*id))
+                && let Some(p) = v.postings().first()
+            {
+                out.push(held_of(&v, p, Some(id.to_string())));
+            }
+        }
+    }
+    out
+}
+
 /// One pass over `source`: filter and sum per chunk in parallel, then join the chunks in order.
 fn filter(j: &Journal, source: &[u32], query: &Query) -> (Vec<u32>, Balance) {
     let focus = query.account_focus();

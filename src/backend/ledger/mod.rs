@@ -309,6 +309,25 @@ impl<'a> EntryView<'a> {
         }
     }
 
+    /// Where the entry is: `FILE:LINE` (a server's own source for a mirrored record).
+    pub fn to_source(&self) -> String {
+        match self.server_row() {
+            Some(row) => self.text(row.source).to_string(),
+            None => {
+                let file = &self.journal.files[self.entry.file as usize];
+                format!("{}:{}", file.path.display(), self.entry.line)
+            }
+        }
+    }
+
+    /// The value of the transaction's first tag called `name`.
+    pub fn tag_value(&self, name: &str) -> Option<&'a str> {
+        self.txn_tags()
+            .iter()
+            .find(|t| self.text(t.name) == name)
+            .map(|t| self.text(t.value))
+    }
+
     pub fn account(&self, p: &PostingRec) -> &'a str {
         self.journal.accounts.get(p.account)
     }
@@ -456,7 +475,7 @@ impl<'a> EntryView<'a> {
             None => {
                 let file = &j.files[e.file as usize];
                 (
-                    format!("{}:{}", file.path.display(), e.line),
+                    self.to_source(),
                     None,
                     e.kind != EntryKind::Regular || file.read_only.is_some(),
                 )
