@@ -92,6 +92,15 @@ pub enum Action {
     Payees(Reply<Vec<String>>),
     Suggestions(Reply<Vec<crate::analytics::suggest::Suggestion>>),
     /// The backend's answer to adding a transaction: what it read back.
+    /// Paths `typed` could complete to.
+    Paths {
+        typed: String,
+        paths: Vec<String>,
+    },
+    /// The import's plan, or why the CSV could not be read.
+    ImportPlanned(Reply<crate::import::Plan>),
+    /// The import's one append is done.
+    Imported(Reply<crate::import::Applied>),
     Added(Reply<crate::domain::Transaction>),
 }
 
@@ -171,6 +180,12 @@ pub enum Effect {
     FetchSuggestions(Query),
     /// Add a transaction (the form's `Enter`).
     AddTransaction(crate::backend::NewTransaction),
+    /// List the paths that what is typed could complete to (the import's file prompt).
+    CompletePath(String),
+    /// Read CSV files with their rules and set each row against the ledger (`import::plan`).
+    PlanImport(super::import::ImportRequest),
+    /// Append the accepted rows in one write (`import::apply`).
+    ApplyImport(crate::import::Plan),
     /// Hand the terminal to `$VISUAL`/`$EDITOR` on `path` at `line`; the terminal loop does it (it owns the
     /// terminal) and answers `EditorClosed`.
     OpenEditor {

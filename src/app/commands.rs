@@ -68,6 +68,7 @@ pub(super) fn run_command(state: &mut State, command: Command, fx: &mut Vec<Effe
         Command::Archive => archive_prompt(state),
         Command::OpenEditor => open_editor(state, fx),
         Command::AddTransaction => add_form(state, fx),
+        Command::Import => super::import::open(state, fx),
         Command::AccountsShallower => change_depth(state, -1),
         Command::AccountsDeeper => change_depth(state, 1),
     }

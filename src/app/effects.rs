@@ -206,6 +206,32 @@ impl EffectRunner {
                 Action::Suggestions(b.suggestions(&query).await.map_err(|e| e.to_string()))
             }),
             Effect::AddTransaction(txn) => self.add(txn),
+            Effect::CompletePath(typed) => {
+                let paths = crate::import::complete_path(&typed);
+                let _ = self.tx.send(Action::Paths { typed, paths });
+            }
+            Effect::PlanImport(request) => {
+                let (backend, tx, _) = self.ends();
+                self.detach(async move {
+                    let reply = crate::import::plan(
+                        backend.as_ref(),
+                        &request.csvs,
+                        request.rules.as_deref(),
+                    )
+                    .await;
+                    let _ = tx.send(Action::ImportPlanned(reply.map_err(|e| e.to_string())));
+                });
+            }
+            Effect::ApplyImport(plan) => {
+                let lock = Arc::clone(&self.write_lock);
+                let (backend, tx, _) = self.ends();
+                self.detach(async move {
+                    // One write at a time, never beside a save of edits or a reload.
+                    let _guard = lock.lock().await;
+                    let reply = crate::import::apply(backend.as_ref(), &plan).await;
+                    let _ = tx.send(Action::Imported(reply.map_err(|e| e.to_string())));
+                });
+            }
             // The terminal loop runs the editor; a runner without a terminal (tests, benches) has none to offer.
             Effect::OpenEditor { path, .. } => {
                 let _ = self.tx.send(Action::EditorClosed(Err(format!(

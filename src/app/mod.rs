@@ -9,6 +9,7 @@ mod commands;
 mod edits;
 mod effects;
 pub mod form;
+pub mod import;
 mod navigate;
 mod requests;
 mod state;

@@ -87,6 +87,8 @@ pub enum Mode {
     Prompt(Prompt),
     /// Adding a transaction (`a`).
     Form(super::form::AddForm),
+    /// Importing bank CSV (`i`): the file prompt, then the preview.
+    Import(super::import::ImportPreview),
     Help,
 }
 

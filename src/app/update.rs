@@ -7,6 +7,7 @@
 use super::action::{Action, Effect, Opened, Reply, WriteKind};
 use super::commands::run_command;
 use super::edits::{self, complete_word, submit_prompt, update_completions};
+use super::import;
 use super::navigate::{clamp_cursor, ensure_window, scroll_into_view};
 use super::requests::{fetch_accounts, fetch_review_count, refresh, requery};
 use super::state::{AccountRow, MAX_PERIODS, Mode, Phase, PromptKind, State};
@@ -119,6 +120,9 @@ fn on_reply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::Suggestions(_) | Action::Payees(_) | Action::Added(_) | Action::EditorClosed(_) => {
             on_form_and_editor(state, action, fx)
         }
+        Action::Paths { typed, paths } => import::on_paths(state, &typed, paths),
+        Action::ImportPlanned(reply) => import::on_planned(state, reply),
+        Action::Imported(reply) => import::on_imported(state, reply, fx),
         Action::Synced(reply) => match reply {
             Ok(msg) => {
                 state.set_status(msg);
@@ -236,6 +240,12 @@ fn on_opened(state: &mut State, reply: Reply<Opened>, fx: &mut Vec<Effect>) {
                 state.set_status(format!("read-only: {why}"));
             }
             requery(state, fx);
+            // `tally import` on a terminal: the preview reads the CSV as soon as the ledger is there.
+            if let Mode::Import(p) = &state.screen.mode
+                && let import::Stage::Reading(request) = &p.stage
+            {
+                fx.push(Effect::PlanImport(request.clone()));
+            }
         }
         Err(e) => {
             state.phase = Phase::Failed(e.clone());
@@ -531,6 +541,14 @@ fn on_paste(state: &mut State, text: &str, fx: &mut Vec<Effect>) {
                 f.fields[f.focus].handle(tui_input::InputRequest::InsertChar(c));
             }
         }
+        Mode::Import(p) => {
+            if let import::Stage::File { input, .. } = &mut p.stage {
+                for c in clean.chars() {
+                    input.handle(tui_input::InputRequest::InsertChar(c));
+                }
+                fx.push(Effect::CompletePath(input.value().to_string()));
+            }
+        }
         Mode::Normal | Mode::Help => {}
     }
 }
@@ -615,6 +633,7 @@ fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) -> bool {
         Mode::Filter => filter_key(state, key, fx),
         Mode::Prompt(_) => prompt_key(state, key, fx),
         Mode::Form(_) => form_key(state, key, fx),
+        Mode::Import(_) => import::key(state, key, fx),
         Mode::Normal => {
             state.status = None;
             return match state.settings.keymap.command_for(&key) {

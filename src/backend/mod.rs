@@ -481,6 +481,20 @@ pub trait Backend: Send + Sync {
     /// Every account with postings, with its own balance (not including subaccounts), sorted by name.
     async fn accounts(&self) -> Result<Vec<Account>>;
 
+    /// What CSV rows could duplicate (`import::dedup::Wanted`), found in the backend's own index.
+    async fn held(
+        &self,
+        _wanted: crate::import::dedup::Wanted,
+    ) -> Result<Vec<crate::import::dedup::Held>> {
+        Err(BackendError::Unsupported("importing CSV".into()))
+    }
+
+    /// Appends whole transactions (journal text, `count` of them) in one checked, atomic write: to the journal's
+    /// import file when its profile names one, else to its main file.
+    async fn append_entries(&self, _entries: String, _count: usize) -> Result<()> {
+        Err(BackendError::Unsupported("importing CSV".into()))
+    }
+
     async fn transactions(&self, query: &Query, page: PageRequest) -> Result<TxnPage>;
 
     /// Ids and amounts of a slice of the matching transactions, and the total match count: what selecting them

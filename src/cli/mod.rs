@@ -354,14 +354,15 @@ pub enum CliError {
 
 /// Where the data comes from, resolved from the options and the config.
 pub enum Source {
-    Journal(PathBuf),
+    /// A journal file, and where imports go when not to it (the profile's `import_file`).
+    Journal(PathBuf, Option<PathBuf>),
     Rest(Box<RestProfile>),
 }
 
 impl Source {
     pub fn label(&self) -> String {
         match self {
-            Source::Journal(p) => format!("journal {}", p.display()),
+            Source::Journal(p, _) => format!("journal {}", p.display()),
             Source::Rest(r) => format!("{} {}", r.dialect.name(), r.url),
         }
     }
@@ -370,7 +371,7 @@ impl Source {
 /// Chooses the data source: `-f`, `--remote`, `--profile`, the default profile, or the demo ledger.
 pub fn resolve_source(global: &GlobalArgs, config: &Config) -> Result<Source, CliError> {
     if let Some(f) = &global.file {
-        return Ok(Source::Journal(f.clone()));
+        return Ok(Source::Journal(f.clone(), None));
     }
     if let Some(url) = &global.remote {
         let profile = RestProfile::from_url(url, global.dialect.unwrap_or_default())?;
@@ -378,10 +379,12 @@ pub fn resolve_source(global: &GlobalArgs, config: &Config) -> Result<Source, Cl
     }
     match config.profile(global.profile.as_deref())? {
         Some((_, p)) => Ok(match &p.backend {
-            ProfileBackend::Journal { file } => Source::Journal(file.clone()),
+            ProfileBackend::Journal { file, import_file } => {
+                Source::Journal(file.clone(), import_file.clone())
+            }
             ProfileBackend::Rest(r) => Source::Rest(Box::new(r.clone())),
         }),
-        None => Ok(Source::Journal(crate::config::demo_journal_path()?)),
+        None => Ok(Source::Journal(crate::config::demo_journal_path()?, None)),
     }
 }
 
@@ -394,10 +397,12 @@ pub async fn open_backend(
     one_shot: bool,
 ) -> Result<Arc<dyn Backend>, CliError> {
     match source {
-        Source::Journal(p) => {
-            let p = p.clone();
+        Source::Journal(p, import_file) => {
+            let (p, import_file) = (p.clone(), import_file.clone());
             let journal = tokio::task::spawn_blocking(move || {
-                JournalBackend::open(p).map(|j| if one_shot { j.one_shot() } else { j })
+                JournalBackend::open(p)
+                    .map(|j| if one_shot { j.one_shot() } else { j })
+                    .map(|j| j.with_import_file(import_file))
             })
             .await
             .map_err(|e| CliError::Usage(format!("loading failed: {e}")))??;
@@ -480,7 +485,7 @@ async fn check_diagnostics(
     }
     if fatal {
         let path = match source {
-            Source::Journal(p) => p.display().to_string(),
+            Source::Journal(p, _) => p.display().to_string(),
             Source::Rest(r) => r.url.clone(),
         };
         return Err(CliError::JournalErrors {
@@ -820,20 +825,21 @@ async fn import(
         accept_possible,
         format,
     } = how;
-    let Source::Journal(journal) = source else {
+    if !matches!(source, Source::Journal(..)) {
         return Err(CliError::Usage(
             "import: give the journal to import into with -f FILE".into(),
         ));
-    };
-    let backend = crate::backend::journal::JournalBackend::open(journal)?.one_shot();
-    let mut plan = crate::import::plan(&backend, csv, rules).await?;
+    }
+    let backend = open_backend(source, Wait::Complete, true).await?;
+    let backend = backend.as_ref();
+    let mut plan = crate::import::plan(backend, csv, rules).await?;
     if accept_possible {
         plan.accept_possible();
     }
     let added = if dry_run {
         0
     } else {
-        let applied = crate::import::apply(&backend, &plan).await?;
+        let applied = crate::import::apply(backend, &plan).await?;
         // The journal reads, but says something now (hledger would refuse failing assertions).
         for p in &applied.problems {
             eprintln!("tally: after the import: {}", crate::text::clean(p));

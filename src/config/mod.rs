@@ -236,6 +236,8 @@ pub enum ProfileBackend {
     /// A journal file; `~` is expanded and a relative path is taken relative to the config file's directory.
     Journal {
         file: PathBuf,
+        /// Where `tally import` and the dashboard's import append (`import_file`): a file the journal includes.
+        import_file: Option<PathBuf>,
     },
     Rest(RestProfile),
 }
@@ -648,6 +650,18 @@ pub fn is_loopback_host(host: &str) -> bool {
         || host
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// `~` and `~/…` become the home directory; anything else is taken as written.
+pub fn expand_tilde(raw: &str) -> PathBuf {
+    let home = || directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf());
+    if raw == "~" {
+        home().unwrap_or_else(|| PathBuf::from(raw))
+    } else if let Some(rest) = raw.strip_prefix("~/") {
+        home().map_or_else(|| PathBuf::from(raw), |h| h.join(rest))
+    } else {
+        PathBuf::from(raw)
+    }
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ const TOP_KEYS: &[&str] = &[
     "serve",
     "keys",
 ];
-const JOURNAL_KEYS: &[&str] = &["backend", "file"];
+const JOURNAL_KEYS: &[&str] = &["backend", "file", "import_file"];
 const REST_KEYS: &[&str] = &[
     "backend",
     "url",
@@ -355,7 +355,7 @@ impl Walker<'_> {
         path: &str,
         base_dir: &Path,
     ) -> Option<ProfileBackend> {
-        let mut file = None;
+        let (mut file, mut import_file) = (None, None);
         let mut ok = true;
         for (key, value) in table.iter() {
             let kpath = format!("{path}.{}", key.get_ref());
@@ -364,6 +364,10 @@ impl Walker<'_> {
                 "file" => {
                     file = self.non_empty_string(value, &kpath);
                     ok &= file.is_some();
+                }
+                "import_file" => {
+                    import_file = self.non_empty_string(value, &kpath);
+                    ok &= import_file.is_some();
                 }
                 other => {
                     ok = false;
@@ -385,6 +389,7 @@ impl Walker<'_> {
         let file = file?;
         ok.then(|| ProfileBackend::Journal {
             file: expand_path(&file, base_dir),
+            import_file: import_file.map(|f| expand_path(&f, base_dir)),
         })
     }
 
@@ -574,14 +579,7 @@ fn check_date_format(format: &str) -> Result<(), String> {
 
 /// `~` and `~/…` become the home directory; a relative path is taken relative to the config file's directory.
 fn expand_path(raw: &str, base_dir: &Path) -> PathBuf {
-    let home = || directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf());
-    let path = if raw == "~" {
-        home().unwrap_or_else(|| PathBuf::from(raw))
-    } else if let Some(rest) = raw.strip_prefix("~/") {
-        home().map_or_else(|| PathBuf::from(raw), |h| h.join(rest))
-    } else {
-        PathBuf::from(raw)
-    };
+    let path = super::expand_tilde(raw);
     if path.is_relative() {
         base_dir.join(path)
     } else {

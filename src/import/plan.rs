@@ -1,12 +1,12 @@
 //! What `tally import` will do with each CSV row — new, already in the journal (with its `FILE:LINE`), or skipped by a
 //! rule, possibly there — and doing it: every accepted row (new rows unless the person says otherwise) appended to
-//! the journal's main file in one checked, atomic write, each with its import id as a tag.
+//! the journal (its main file, or the profile's `import_file`) in one checked, atomic write, each with its import id as a tag.
 
 use super::dedup::{Fate, IMPORT_ID_TAG, Wanted, classify};
 use super::reader::{CsvError, Imported, read};
 use super::rules::{Rules, RulesError};
+use crate::backend::Backend;
 use crate::backend::BackendError;
-use crate::backend::journal::JournalBackend;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -38,7 +38,7 @@ pub enum RowFate {
     Skipped,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
     /// `CSV:LINE`.
     pub csv: String,
@@ -51,7 +51,7 @@ pub struct Row {
 }
 
 /// Every row of every CSV, in order, with its fate.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
     pub rows: Vec<Row>,
 }
@@ -86,7 +86,7 @@ fn rules_for(csv: &Path, given: Option<&Path>) -> PathBuf {
 
 /// Reads each CSV with its rules and sets each row against the journal.
 pub async fn plan(
-    backend: &JournalBackend,
+    backend: &dyn Backend,
     csvs: &[PathBuf],
     rules: Option<&Path>,
 ) -> Result<Plan, ImportError> {
@@ -155,7 +155,7 @@ fn skipped(csv: &Path, line: usize) -> Row {
 
 /// What appending did: how many transactions, and the journal's problems after it (a balance assertion from the
 /// CSV's running balance that the journal's history does not reach, say), `FILE:LINE:COLUMN: message` each.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Applied {
     pub added: usize,
     pub problems: Vec<String>,
@@ -170,7 +170,7 @@ fn entry_text(row: &Row, t: &Imported) -> String {
 }
 
 /// Appends the plan's accepted rows to the journal in one write.
-pub async fn apply(backend: &JournalBackend, plan: &Plan) -> Result<Applied, ImportError> {
+pub async fn apply(backend: &dyn Backend, plan: &Plan) -> Result<Applied, ImportError> {
     let new: Vec<(&Row, &Imported)> = plan
         .rows
         .iter()
@@ -190,13 +190,13 @@ pub async fn apply(backend: &JournalBackend, plan: &Plan) -> Result<Applied, Imp
         .iter()
         .any(|(_, t)| t.postings.iter().any(|p| p.balance.is_some()));
     let before = if asserts {
-        backend.load_diagnostics().len()
+        backend.diagnostics().await.len()
     } else {
         0
     };
-    backend.append(text, new.len()).await?;
+    backend.append_entries(text, new.len()).await?;
     let problems = if asserts {
-        backend.load_diagnostics()
+        backend.diagnostics().await
     } else {
         Vec::new()
     };

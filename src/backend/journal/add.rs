@@ -115,7 +115,7 @@ impl Store {
             message,
         })?;
         check(&self.path, &entry)?;
-        self.append(&entry)?;
+        self.append(&entry, false)?;
         self.read(|l| {
             let journal = &l.journal;
             // The new entry is the main file's last.
@@ -127,17 +127,50 @@ impl Store {
         })
     }
 
-    /// Appends `entries` (journal text of whole transactions, already checked) to the main file in one checked,
-    /// atomic write, and reads the journal again — or, for a command that exits after it, leaves the index stale.
-    pub(super) fn append(&self, entry: &str) -> Result<()> {
+    /// Where an added entry goes: the import file when there is one (it must be one of the journal's files), else
+    /// the main file.
+    fn append_target(&self, import: bool) -> Result<std::path::PathBuf> {
+        let Some(file) = self.import_file.as_ref().filter(|_| import) else {
+            return Ok(self.path.clone());
+        };
+        let wanted = std::fs::canonicalize(file).map_err(|source| BackendError::File {
+            path: file.clone(),
+            source,
+        })?;
+        let included = self.read(|l| {
+            Ok(l.journal
+                .files
+                .iter()
+                .any(|f| std::fs::canonicalize(&f.path).is_ok_and(|p| p == wanted)))
+        })?;
+        if included {
+            Ok(file.clone())
+        } else {
+            Err(BackendError::Invalid {
+                param: "import_file".into(),
+                message: format!(
+                    "{} is not included by {}: add `include {}` to it, or remove import_file from the profile",
+                    file.display(),
+                    self.path.display(),
+                    file.display()
+                ),
+            })
+        }
+    }
+
+    /// Appends `entries` (journal text of whole transactions, already checked) to the main file (or, for an
+    /// `import`, the import file) in one checked, atomic write, and reads the journal again — or, for a command that exits after it,
+    /// leaves the index stale.
+    pub(super) fn append(&self, entry: &str, import: bool) -> Result<()> {
         let _saving = self.saving.lock().map_err(poisoned)?;
+        let target = self.append_target(import)?;
         let file_error = |source| BackendError::File {
-            path: self.path.clone(),
+            path: target.clone(),
             source,
         };
-        let _lock = write::lock(&self.path).map_err(file_error)?;
+        let _lock = write::lock(&target).map_err(file_error)?;
         for _ in 0..ATTEMPTS {
-            let (bytes, snapshot) = write::read_with_snapshot(&self.path).map_err(file_error)?;
+            let (bytes, snapshot) = write::read_with_snapshot(&target).map_err(file_error)?;
             let mut text = bytes;
             if !text.is_empty() && !text.ends_with(b"\n") {
                 text.push(b'\n');
@@ -146,7 +179,7 @@ impl Store {
                 text.push(b'\n');
             }
             text.extend_from_slice(entry.as_bytes());
-            match write::replace_if_unchanged(&self.path, &snapshot, &text).map_err(file_error)? {
+            match write::replace_if_unchanged(&target, &snapshot, &text).map_err(file_error)? {
                 Replaced::Changed => continue,
                 Replaced::Done { .. } => {
                     let mut l = self.loaded.write().map_err(poisoned)?;
@@ -162,7 +195,7 @@ impl Store {
         }
         Err(BackendError::Conflict(format!(
             "{} kept changing while tally was adding to it; nothing was added — try again",
-            self.path.display()
+            target.display()
         )))
     }
 }

@@ -78,6 +78,8 @@ struct Store {
     /// After a save the index follows the new text (`refresh`); off for a command that exits after its edit,
     /// which then leaves the index stale (re-read only if something reads it again).
     follow: bool,
+    /// Where imported transactions go (the profile's `import_file`); the main file when `None`.
+    import_file: Option<PathBuf>,
 }
 
 pub struct JournalBackend {
@@ -112,6 +114,7 @@ impl JournalBackend {
                 matches: MatchCache::new(),
                 saving: Mutex::new(()),
                 follow: true,
+                import_file: None,
             }),
         })
     }
@@ -129,20 +132,13 @@ impl JournalBackend {
         &self.store.path
     }
 
-    /// Appends whole transactions (journal text; `count` of them) to the main file in one checked, atomic write:
-    /// they are read alone first and must make exactly `count` transactions without problems.
-    pub async fn append(&self, entries: String, count: usize) -> Result<()> {
-        add::check_entries(&self.store.path, &entries, count)?;
-        self.blocking(move |s| s.append(&entries)).await
-    }
-
-    /// What CSV rows could duplicate (`engine::held`), found on the index.
-    pub async fn held(
-        &self,
-        wanted: crate::import::dedup::Wanted,
-    ) -> Result<Vec<crate::import::dedup::Held>> {
-        self.blocking(move |s| s.read(|l| Ok(engine::held(&l.journal, &wanted))))
-            .await
+    /// The same backend appending imported transactions to `file` (the profile's `import_file`, which the journal
+    /// must include) instead of its main file.
+    pub fn with_import_file(mut self, file: Option<PathBuf>) -> JournalBackend {
+        if let Some(store) = Arc::get_mut(&mut self.store) {
+            store.import_file = file;
+        }
+        self
     }
 
     /// Problems found while reading, `FILE:LINE:COLUMN: message` each.
@@ -297,6 +293,21 @@ fn refuse_archive(patch: &TxnPatch) -> Result<()> {
 impl Backend for JournalBackend {
     fn capabilities(&self) -> Capabilities {
         self.store.capabilities()
+    }
+
+    /// Only the postings that could match are looked at (`engine::held`).
+    async fn held(
+        &self,
+        wanted: crate::import::dedup::Wanted,
+    ) -> Result<Vec<crate::import::dedup::Held>> {
+        self.blocking(move |s| s.read(|l| Ok(engine::held(&l.journal, &wanted))))
+            .await
+    }
+
+    /// The entries are read alone first and must make exactly `count` transactions without problems.
+    async fn append_entries(&self, entries: String, count: usize) -> Result<()> {
+        add::check_entries(&self.store.path, &entries, count)?;
+        self.blocking(move |s| s.append(&entries, true)).await
     }
 
     async fn diagnostics(&self) -> Vec<Diagnostic> {
