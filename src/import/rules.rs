@@ -177,6 +177,12 @@ impl Rules {
             field if is_field(field) => {
                 self.assignments.push((field.to_string(), rest.to_string()))
             }
+            "timezone" | "intra-day-reversed" | "encoding" | "source" | "archive" => {
+                let why = format!(
+                    "{word}: not a rule of hledger 1.25, whose CSV rules tally reads (it came later)"
+                );
+                return Err(err(1, why));
+            }
             other => {
                 return Err(err(
                     1,
@@ -482,5 +488,61 @@ mod tests {
         let e =
             Rules::parse(Path::new("x.rules"), "if (unclosed\n  account2 a\n").expect_err("regex");
         assert_eq!(e.line, 1);
+    }
+
+    #[test]
+    fn hledger_spellings_read() {
+        let text = "skip: 2\nskip 5\nfields: date, Amount1\naccount2:b\naccount3: c\nbalance-type ==*\n\
+                    date-format %d\ndate-format %Y\n  # an indented comment\nif x\n skip 3\n end\n account10 d\n";
+        let r = Rules::parse(Path::new("x.rules"), text).expect("reads");
+        assert_eq!(r.skip, 2, "the first skip wins");
+        assert_eq!(
+            r.date_format.as_deref(),
+            Some("%d"),
+            "the first date-format wins"
+        );
+        assert_eq!(r.balance_type, BalanceType::TotalInclusive);
+        let top: Vec<(&str, &str)> = r
+            .assignments
+            .iter()
+            .map(|(f, v)| (f.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            top,
+            [
+                ("date", "%1"),
+                ("amount1", "%2"),
+                ("account2", "b"),
+                ("account3", "c")
+            ]
+        );
+        let inner: Vec<&str> = r.conditionals[0]
+            .assignments
+            .iter()
+            .map(|(f, _)| f.as_str())
+            .collect();
+        assert_eq!(inner, ["skip", "end", "account10"]);
+    }
+
+    #[test]
+    fn numbered_fields_go_to_99() {
+        assert!(is_field("account99") && is_field("amount7-out") && is_field("currency2"));
+        assert!(!is_field("account0") && !is_field("account100") && !is_field("account1-in"));
+        assert!(!is_field("account") && !is_field("amount01"));
+    }
+
+    #[test]
+    fn what_hledger_refuses_says_where() {
+        let at = |text: &str| {
+            let e = Rules::parse(Path::new("x.rules"), text).expect_err(text);
+            (e.line, e.column)
+        };
+        assert_eq!(at("fields a, b\ntimezone +0100\n"), (2, 1));
+        assert_eq!(at("balance-type =!\n"), (1, 14));
+        assert_eq!(at("if x\n # note\n account2 b\n"), (2, 2));
+        assert_eq!(at("if x\n\n account2 b\n"), (1, 1));
+        assert_eq!(at("if x\n skip many\n"), (2, 7));
+        assert_eq!(at("account100 x\n"), (1, 1));
+        assert_eq!(at("  account1 x\n"), (1, 1));
     }
 }

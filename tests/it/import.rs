@@ -285,3 +285,172 @@ fn a_rules_problem_says_rules_line_column() {
     assert!(!out.status.success());
     assert!(err.contains("bank.csv.rules:3:"), "{err}");
 }
+
+/// Odd input, each (CSV, rules) either failing in hledger and in tally — tally saying where, as `CSV:LINE: field:`
+/// or `RULES:LINE:COLUMN:` — or read the same by both.
+#[test]
+fn odd_input_fails_or_reads_as_in_hledger() {
+    if !hledger_present() {
+        return;
+    }
+    let r = "fields date, description, amount\naccount1 assets:bank\n";
+    let cases: &[(&str, &str, &str)] = &[
+        ("empty amount", "2025-01-01,A,\n", r),
+        ("empty fields", "2025-01-01,,5\n", r),
+        ("short record", "2025-01-01,A,1\n2025-01-02,B\n", r),
+        ("one field", "2025-01-01\n", r),
+        ("blank lines", "\n2025-01-01,A,1\n\n\n2025-01-02,B,2\n", r),
+        (
+            "quoted",
+            "2025-01-01,\"A, \"\"quoted\"\"\nand more\",1\n",
+            r,
+        ),
+        (
+            "crlf and bom",
+            "\u{feff}2025-01-01,A,1\r\n2025-01-02,B,2\r\n",
+            r,
+        ),
+        ("bad amount", "2025-01-01,A,abc\n", r),
+        ("bare sign", "2025-01-01,A,-\n", r),
+        (
+            "ambiguous mark",
+            "2025-01-01,A,\"1,000\"\n2025-01-02,B,\"1,000,000.5\"\n",
+            r,
+        ),
+        ("exponent", "2025-01-01,A,5E-2\n", r),
+        ("bad date", "2025-13-01,A,1\n", r),
+        ("semicolon description", "2025-01-01,A; b,1\n", r),
+        (
+            "commodity and currency",
+            "2025-01-01,A,10 EUR\n",
+            &format!("{r}currency $\n"),
+        ),
+        ("status", "2025-01-01,A,1\n", &format!("{r}status x\n")),
+        (
+            "two digit day",
+            "1/2/2025,A,1\n",
+            &format!("{r}date-format %d/%m/%Y\n"),
+        ),
+        (
+            "one digit day",
+            "1/2/2025,A,1\n",
+            &format!("{r}date-format %-d/%-m/%Y\n"),
+        ),
+        (
+            "unbalanced three postings",
+            "2025-01-01,A,10\n",
+            "fields date, description, amount1\naccount1 a\naccount2 b\namount2 -3\naccount3 c\namount3 -5\n",
+        ),
+        (
+            "two without amounts",
+            "2025-01-01,A,10\n",
+            "fields date, description, amount1\naccount1 a\naccount2 b\naccount3 c\n",
+        ),
+        (
+            "amount2 without account2",
+            "2025-01-01,A,10\n2025-01-02,B,-3\n",
+            "fields date, description, amount2\naccount1 a\n",
+        ),
+        (
+            "amount2 alone",
+            "2025-01-01,A,10\n",
+            "fields date, description, amount2\n",
+        ),
+        (
+            "several amounts",
+            "2025-01-01,A,3,4\n",
+            "fields date, description, amount1-in, amount1-out\naccount1 a\naccount2 b\n",
+        ),
+        (
+            "zero in and out",
+            "2025-01-01,A,0,0\n",
+            "fields date, description, amount1-in, amount1-out\naccount1 a\naccount2 b\n",
+        ),
+        (
+            "two commodities",
+            "2025-01-01,A,10 EUR,-11 USD\n",
+            "fields date, description, amount1, amount2\naccount1 a\naccount2 b\n",
+        ),
+        (
+            "virtual posting 2",
+            "2025-01-01,A,10\n",
+            &format!("{r}account2 (b)\n"),
+        ),
+        (
+            "balance alone",
+            "2025-01-01,A,10\n",
+            "fields date, description, balance2\naccount1 a\n",
+        ),
+        ("top-level end", "2025-01-01,A,10\n", &format!("{r}end\n")),
+        (
+            "skip past the end",
+            "2025-01-01,A,1\n2025-01-02,B,2\n",
+            &format!("{r}if A\n skip 5\n"),
+        ),
+        (
+            "skip and end",
+            "2025-01-01,A,1\n2025-01-02,B,2\n",
+            &format!("{r}if A\n end\nif A\n skip\n"),
+        ),
+        (
+            "comment lines",
+            "2025-01-01,A,1\n",
+            &format!("{r}comment \\nfirst\\nsecond\ncomment1 \\nx\n"),
+        ),
+        (
+            "colon assignments",
+            "2025-01-01,A,1\n",
+            "fields: date, description, amount\naccount1:a\naccount2: b\n",
+        ),
+        (
+            "balance-type",
+            "2025-01-01,A,1\n",
+            &format!("{r}balance 1\nbalance-type bogus\n"),
+        ),
+        (
+            "timezone",
+            "2025-01-01,A,1\n",
+            &format!("{r}timezone +0100\n"),
+        ),
+        (
+            "if without rules",
+            "2025-01-01,A,1\n",
+            &format!("{r}if A\n"),
+        ),
+        (
+            "comment in an if",
+            "2025-01-01,A,1\n",
+            &format!("{r}if A\n # note\n account2 b\n"),
+        ),
+        (
+            "account100",
+            "2025-01-01,A,1\n",
+            &format!("{r}account100 x\n"),
+        ),
+    ];
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, csv_text, rules_text) in cases {
+        let csv = dir.path().join("odd.csv");
+        let rules_path = dir.path().join("odd.rules");
+        std::fs::write(&csv, csv_text).expect("csv");
+        std::fs::write(&rules_path, rules_text).expect("rules");
+        let want = hledger_csv(&csv, &rules_path, dir.path());
+        let got = tally_print(&csv, &rules_path, dir.path());
+        match (&got, &want) {
+            (Ok(g), Ok(w)) => assert!(g == w, "{name}: differs:\n{}", first_difference(g, w)),
+            (Err(e), Err(_)) => {
+                let at_csv = e.starts_with(&format!("{}:", csv.display()));
+                let at_rules = e.starts_with(&format!("{}:", rules_path.display()));
+                let located = e
+                    .split(':')
+                    .nth(1)
+                    .is_some_and(|l| l.parse::<usize>().is_ok());
+                assert!(
+                    (at_csv || at_rules) && located,
+                    "{name}: says no place: {e}"
+                );
+            }
+            _ => panic!("{name}: tally {got:?}\nhledger {want:?}"),
+        }
+    }
+}
