@@ -1,5 +1,6 @@
 //! Bank CSV through a rules file into transactions, as hledger 1.25's CSV reader makes them. The CSV (a leading BOM
-//! and CRLF line endings allowed, quoted fields may hold separators and new lines) is read into records; empty ones
+//! and CRLF line endings allowed, quoted fields may hold separators and new lines, quoting as strict as hledger's
+//! RFC 4180: a stray quote is an error) is read into records; empty ones
 //! are dropped, the first `skip` are headers, and a record of fewer than two fields is an error. Each record's
 //! hledger fields come from the top-level assignments (a `fields` list assigns the hledger fields it names) and then
 //! every matching `if` (later ones win); templates take `%name` and `%N`. A matching `end` stops reading, `skip N`
@@ -95,11 +96,14 @@ pub fn read(path: &Path, csv: &str, rules: &Rules) -> Result<Read, CsvError> {
             Some("ssv") => b';',
             _ => b',',
         });
+    let csv = csv.trim_start_matches('\u{feff}');
+    check_quoting(csv, char::from(separator))
+        .map_err(|(line, why)| fail(line, ("record".into(), why)))?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(separator)
-        .from_reader(csv.trim_start_matches('\u{feff}').as_bytes());
+        .from_reader(csv.as_bytes());
     let names = column_names(rules);
     let (mut out, mut headers, mut skipping) = (Read::default(), rules.skip, 0);
     for record in reader.records() {
@@ -153,6 +157,50 @@ pub fn read(path: &Path, csv: &str, rules: &Rules) -> Result<Read, CsvError> {
     }
     out.imported.sort_by_key(|t| t.date);
     Ok(out)
+}
+
+/// RFC 4180 quoting, which hledger holds to and the `csv` crate forgives: a quote only opens a field, a closing
+/// quote ends it (`""` inside is a quote), and every opened quote is closed. The problem's line, and what it is.
+fn check_quoting(text: &str, separator: char) -> Result<(), (usize, String)> {
+    let (mut line, mut opened_at) = (1, 0);
+    let (mut field_start, mut quoted) = (true, false);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if quoted {
+            match c {
+                '"' if chars.peek() == Some(&'"') => {
+                    chars.next();
+                }
+                '"' => {
+                    quoted = false;
+                    if chars
+                        .peek()
+                        .is_some_and(|n| !matches!(n, '\n' | '\r') && *n != separator)
+                    {
+                        return Err((line, "a character after a field's closing quote".into()));
+                    }
+                }
+                '\n' => line += 1,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' if field_start => (quoted, opened_at, field_start) = (true, line, false),
+            '"' => {
+                return Err((
+                    line,
+                    "a quote inside a field that does not start with one".into(),
+                ));
+            }
+            '\n' => (line, field_start) = (line + 1, true),
+            c => field_start = c == separator,
+        }
+    }
+    if quoted {
+        return Err((opened_at, "a quoted field is never closed".into()));
+    }
+    Ok(())
 }
 
 /// The CSV's column names (`fields`) → their index.

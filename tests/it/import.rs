@@ -310,6 +310,10 @@ fn odd_input_fails_or_reads_as_in_hledger() {
             "\u{feff}2025-01-01,A,1\r\n2025-01-02,B,2\r\n",
             r,
         ),
+        ("space before a quote", "2025-01-01, \"A\",1\n", r),
+        ("quote inside", "2025-01-01,A \"x\",1\n", r),
+        ("after a closing quote", "2025-01-01,\"A\"x,1\n", r),
+        ("unclosed quote", "2025-01-01,A,1\n2025-01-02,\"B,1\n", r),
         ("bad amount", "2025-01-01,A,abc\n", r),
         ("bare sign", "2025-01-01,A,-\n", r),
         (
