@@ -1,8 +1,11 @@
-//! hledger's CSV rules files, read unchanged: `skip`, `fields`, `separator`, `date-format`, `decimal-mark`,
-//! `newest-first`, `currency`, field assignments (`account1 assets:bank`, `description %desc %2`), `if` blocks (lines
-//! of matchers — a regex on the whole record or `%field regex` — OR'd, a line starting with `&` AND'd to the one
-//! before) and `if` tables, and `include`. A problem is reported as `RULES:LINE:COLUMN: what`.
-
+//! hledger 1.25's CSV rules files, read unchanged: `skip`, `fields`, `separator`, `date-format`, `decimal-mark`,
+//! `newest-first`, `balance-type` (the first of a repeated one wins, as in hledger), field assignments
+//! (`account1 assets:bank`, `account2: x`, `description %desc %2`; numbered fields for postings 1 to 99), `if` blocks
+//! (lines of matchers — a regex on the whole record or `%field regex` — OR'd, a line starting with `&` AND'd to the
+//! one before; indented assignments, `skip [N]` and `end`), `if` tables, `include`, and a top-level `end`. What
+//! hledger 1.25 refuses (an unknown or later rule such as `timezone`, an `if` without rules, a comment inside one)
+//! tally refuses too; a bad `skip` count, `decimal-mark` or `balance-type` is refused up front, where hledger waits
+//! for a record to need it. A problem is reported as `RULES:LINE:COLUMN: what`.
 use regex::{Regex, RegexBuilder};
 use std::path::{Path, PathBuf};
 
