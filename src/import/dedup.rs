@@ -225,6 +225,7 @@ mod tests {
                 currency: "$".into(),
                 quantity: Decimal::new(cents, 2),
                 balance: None,
+                ..ImportedPosting::default()
             }],
         }
     }

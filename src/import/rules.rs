@@ -1,30 +1,60 @@
-//! hledger's CSV rules files, read unchanged: `skip`, `fields`, `separator`, `date-format`, `decimal-mark`,
-//! `newest-first`, `currency`, field assignments (`account1 assets:bank`, `description %desc %2`), `if` blocks (lines
-//! of matchers — a regex on the whole record or `%field regex` — OR'd, a line starting with `&` AND'd to the one
-//! before) and `if` tables, and `include`. A problem is reported as `RULES:LINE:COLUMN: what`.
-
+//! hledger 1.25's CSV rules files, read unchanged: `skip`, `fields`, `separator`, `date-format`, `decimal-mark`,
+//! `newest-first`, `balance-type` (the first of a repeated one wins, as in hledger), field assignments
+//! (`account1 assets:bank`, `account2: x`, `description %desc %2`; numbered fields for postings 1 to 99), `if` blocks
+//! (lines of matchers — a regex on the whole record or `%field regex` — OR'd, a line starting with `&` AND'd to the
+//! one before; indented assignments, `skip [N]` and `end`), `if` tables, `include`, and a top-level `end`. What
+//! hledger 1.25 refuses (an unknown or later rule such as `timezone`, an `if` without rules, a comment inside one)
+//! tally refuses too; a bad `skip` count, `decimal-mark` or `balance-type` is refused up front, where hledger waits
+//! for a record to need it. A problem is reported as `RULES:LINE:COLUMN: what`.
 use regex::{Regex, RegexBuilder};
 use std::path::{Path, PathBuf};
 
-/// The hledger fields a rule can assign.
-pub const FIELDS: &[&str] = &[
+/// The hledger fields a rule can assign besides the numbered ones (`account1`…`account99`, `amountN`,
+/// `amountN-in`, `amountN-out`, `balanceN`, `commentN`, `currencyN`).
+const FIELDS: &[&str] = &[
     "date",
     "date2",
     "status",
     "code",
     "description",
     "comment",
-    "account1",
-    "account2",
     "amount",
     "amount-in",
     "amount-out",
-    "amount1",
-    "amount2",
     "currency",
     "balance",
-    "balance1",
 ];
+
+/// Fields that take a posting number from 1 to 99, as in hledger 1.25.
+const NUMBERED: &[&str] = &["account", "amount", "balance", "comment", "currency"];
+
+/// The highest posting number hledger 1.25 reads.
+pub const MAX_POSTINGS: usize = 99;
+
+/// The kind of balance assertion `balance`/`balanceN` make (`balance-type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BalanceType {
+    /// `=`: one commodity, subaccounts left out.
+    #[default]
+    Single,
+    /// `=*`: one commodity, subaccounts included.
+    SingleInclusive,
+    /// `==`: every commodity, subaccounts left out.
+    Total,
+    /// `==*`: every commodity, subaccounts included.
+    TotalInclusive,
+}
+
+impl BalanceType {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BalanceType::Single => "=",
+            BalanceType::SingleInclusive => "=*",
+            BalanceType::Total => "==",
+            BalanceType::TotalInclusive => "==*",
+        }
+    }
+}
 
 /// One matcher of an `if`: a regex on the whole record, or on one field (`%name`).
 #[derive(Debug, Clone)]
@@ -35,12 +65,12 @@ pub struct Matcher {
     pub and: bool,
 }
 
-/// An `if` block or one row of an `if` table: when its matchers match, its assignments apply (and `skip`).
+/// An `if` block or one row of an `if` table: when its matchers match, its assignments apply. `skip [N]` and `end`
+/// are assignments too (to `skip` and `end`), as in hledger.
 #[derive(Debug, Clone)]
 pub struct Conditional {
     pub matchers: Vec<Matcher>,
     pub assignments: Vec<(String, String)>,
-    pub skip: bool,
 }
 
 /// A rules file, with everything it includes.
@@ -52,12 +82,16 @@ pub struct Rules {
     pub fields: Vec<String>,
     pub separator: Option<u8>,
     pub date_format: Option<String>,
-    pub decimal_comma: bool,
+    /// `decimal-mark`: `.` or `,`; unset, a lone mark in a number is the decimal mark.
+    pub decimal_mark: Option<char>,
     pub newest_first: bool,
-    /// Top-level assignments (`account1 assets:bank`), in file order.
+    pub balance_type: BalanceType,
+    /// Top-level assignments (`account1 assets:bank`, and the hledger fields a `fields` list names), in file order.
     pub assignments: Vec<(String, String)>,
     pub conditionals: Vec<Conditional>,
     pub path: PathBuf,
+    /// The directives given so far: as in hledger, the first of a repeated directive wins.
+    given: Vec<String>,
 }
 
 /// A problem in a rules file, `FILE:LINE:COLUMN: message`.
@@ -70,6 +104,8 @@ pub struct RulesError {
     pub message: String,
 }
 
+type ErrAt<'a> = &'a dyn Fn(usize, usize, String) -> RulesError;
+
 impl Rules {
     /// Reads the rules file at `path` (and what it includes).
     pub fn load(path: &Path) -> Result<Rules, RulesError> {
@@ -79,12 +115,7 @@ impl Rules {
             column: 0,
             message: format!("cannot read: {e}"),
         })?;
-        let mut rules = Rules {
-            path: path.to_path_buf(),
-            ..Rules::default()
-        };
-        rules.read(path, &text, 0)?;
-        Ok(rules)
+        Rules::parse(path, &text)
     }
 
     /// Reads rules from `text` as the file `path` (tests, and `include`d files through `load`).
@@ -93,7 +124,7 @@ impl Rules {
             path: path.to_path_buf(),
             ..Rules::default()
         };
-        rules.read(path, text, 0)?;
+        rules.read(path, text.trim_start_matches('\u{feff}'), 0)?;
         Ok(rules)
     }
 
@@ -107,91 +138,143 @@ impl Rules {
         let lines: Vec<&str> = text.lines().collect();
         let mut i = 0;
         while i < lines.len() {
-            let raw = lines[i];
-            let n = i + 1;
+            let (n, line) = (i + 1, lines[i].trim_end());
             i += 1;
-            let line = raw.trim_end();
-            if line.trim().is_empty() || line.starts_with(['#', ';', '*']) {
+            if line.trim().is_empty() || line.trim_start().starts_with(['#', ';', '*']) {
                 continue;
             }
             if line.starts_with([' ', '\t']) {
                 return Err(err(n, 1, "an indented line outside an `if` block".into()));
             }
-            let (word, rest) = split_word(line);
-            match word {
-                "skip" => {
-                    self.skip = if rest.is_empty() {
-                        1
-                    } else {
-                        rest.parse()
-                            .map_err(|_| err(n, 6, format!("skip: {rest:?} is not a number")))?
-                    }
-                }
-                "fields" => {
-                    self.fields = rest
-                        .split(',')
-                        .map(|f| f.trim().trim_matches('"').to_lowercase())
-                        .collect();
-                }
-                "separator" => {
-                    self.separator = Some(match rest {
-                        "TAB" | "\\t" => b'\t',
-                        "SPACE" => b' ',
-                        s if s.len() == 1 => s.as_bytes()[0],
-                        s => {
-                            return Err(err(
-                                n,
-                                11,
-                                format!("separator: {s:?} is not one character"),
-                            ));
-                        }
-                    })
-                }
-                "date-format" => self.date_format = Some(rest.to_string()),
-                "decimal-mark" => match rest {
-                    "," => self.decimal_comma = true,
-                    "." => self.decimal_comma = false,
-                    s => return Err(err(n, 14, format!("decimal-mark: {s:?} is not `.` or `,`"))),
-                },
-                "newest-first" => self.newest_first = true,
-                "include" => {
-                    if depth > 8 {
-                        return Err(err(n, 1, "include: nested too deep".into()));
-                    }
-                    let target = path.parent().unwrap_or(Path::new(".")).join(rest);
-                    let included = std::fs::read_to_string(&target)
-                        .map_err(|e| err(n, 9, format!("include {}: {e}", target.display())))?;
-                    self.read(&target, &included, depth + 1)?;
-                }
-                _ if line.starts_with("if") && table_separator(line).is_some() => {
-                    let sep = table_separator(line).unwrap_or(',');
-                    i = self.read_table(&lines, i, (sep, n), &err)?;
-                }
-                "if" => i = self.read_block(&lines, i, (rest, n), &err)?,
-                field if is_field(field) => {
-                    self.assignments.push((field.to_string(), rest.to_string()));
-                }
-                other => {
-                    return Err(err(
-                        n,
-                        1,
-                        format!(
-                            "unknown rule {other:?} (a field assignment, skip, fields, if, include, …)"
-                        ),
-                    ));
-                }
+            if let Some(target) = line.strip_prefix("include ") {
+                self.include(path, target.trim(), depth, &|c, m| err(n, c, m))?;
+            } else if let Some(sep) = table_separator(line) {
+                i = self.read_table(&lines, i, (sep, n), &err)?;
+            } else if line == "if" || line.starts_with("if ") || line.starts_with("if\t") {
+                i = self.read_block(&lines, i, (line[2..].trim(), n), &err)?;
+            } else {
+                self.rule(line, &|c, m| err(n, c, m))?;
             }
         }
         Ok(())
     }
 
-    /// An `if` block: matcher lines (the first may be on the `if` line), then indented assignments.
+    /// One top-level line: a directive, a `fields` list or a field assignment.
+    fn rule(
+        &mut self,
+        line: &str,
+        err: &dyn Fn(usize, String) -> RulesError,
+    ) -> Result<(), RulesError> {
+        let (word, rest) = split_rule(line);
+        let at = line.len() - rest.len() + 1;
+        match word {
+            d if DIRECTIVES.contains(&d) => {
+                // hledger keeps the first of a repeated directive.
+                if !self.given.iter().any(|g| g == d) {
+                    self.given.push(d.to_string());
+                    self.directive(d, rest).map_err(|m| err(at, m))?;
+                }
+            }
+            "fields" => self.set_fields(rest),
+            "end" => self.assignments.push(("end".into(), String::new())),
+            field if is_field(field) => {
+                self.assignments.push((field.to_string(), rest.to_string()))
+            }
+            "timezone" | "intra-day-reversed" | "encoding" | "source" | "archive" => {
+                let why = format!(
+                    "{word}: not a rule of hledger 1.25, whose CSV rules tally reads (it came later)"
+                );
+                return Err(err(1, why));
+            }
+            other => {
+                return Err(err(
+                    1,
+                    format!(
+                        "unknown rule {other:?} (a field assignment, skip, fields, if, include, …)"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn directive(&mut self, word: &str, value: &str) -> Result<(), String> {
+        match word {
+            "skip" => self.skip = skip_count(value)?,
+            "separator" => {
+                self.separator = Some(match value.to_lowercase().as_str() {
+                    "tab" | "\\t" => b'\t',
+                    "space" => b' ',
+                    s if s.len() == 1 => s.as_bytes()[0],
+                    s => {
+                        return Err(format!(
+                            "separator: {s:?} is not one character, TAB or SPACE"
+                        ));
+                    }
+                })
+            }
+            "date-format" => self.date_format = Some(value.to_string()),
+            "decimal-mark" => {
+                self.decimal_mark = Some(match value {
+                    "." => '.',
+                    "," => ',',
+                    s => return Err(format!("decimal-mark: {s:?} is not `.` or `,`")),
+                })
+            }
+            "balance-type" => {
+                self.balance_type = match value {
+                    "=" => BalanceType::Single,
+                    "=*" => BalanceType::SingleInclusive,
+                    "==" => BalanceType::Total,
+                    "==*" => BalanceType::TotalInclusive,
+                    s => {
+                        return Err(format!(
+                            "balance-type {s:?} is invalid: use =, ==, =* or ==*"
+                        ));
+                    }
+                }
+            }
+            _ => self.newest_first = true,
+        }
+        Ok(())
+    }
+
+    /// `fields`: names the CSV's columns; a column named like an hledger field assigns it from here on.
+    fn set_fields(&mut self, list: &str) {
+        self.fields = list
+            .split(',')
+            .map(|f| f.trim().trim_matches('"').to_lowercase())
+            .collect();
+        for (i, name) in self.fields.iter().enumerate() {
+            if is_field(name) {
+                self.assignments.push((name.clone(), format!("%{}", i + 1)));
+            }
+        }
+    }
+
+    fn include(
+        &mut self,
+        path: &Path,
+        target: &str,
+        depth: usize,
+        err: &dyn Fn(usize, String) -> RulesError,
+    ) -> Result<(), RulesError> {
+        if depth > 8 {
+            return Err(err(1, "include: nested too deep".into()));
+        }
+        let target = path.parent().unwrap_or(Path::new(".")).join(target);
+        let included = std::fs::read_to_string(&target)
+            .map_err(|e| err(9, format!("include {}: {e}", target.display())))?;
+        self.read(&target, &included, depth + 1)
+    }
+
+    /// An `if` block: matcher lines (the first may be on the `if` line), then indented rules.
     fn read_block(
         &mut self,
         lines: &[&str],
         mut i: usize,
         (first, n): (&str, usize),
-        err: &dyn Fn(usize, usize, String) -> RulesError,
+        err: ErrAt,
     ) -> Result<usize, RulesError> {
         let mut matchers = Vec::new();
         if !first.is_empty() {
@@ -209,25 +292,49 @@ impl Rules {
         if matchers.is_empty() {
             return Err(err(n, 1, "if: no matcher".into()));
         }
-        let mut c = Conditional {
-            matchers,
-            assignments: Vec::new(),
-            skip: false,
-        };
-        while i < lines.len() && lines[i].starts_with([' ', '\t']) && !lines[i].trim().is_empty() {
-            let l = lines[i].trim();
+        let mut assignments = Vec::new();
+        while i < lines.len() && lines[i].starts_with([' ', '\t']) {
+            let (l, line_no) = (lines[i].trim(), i + 1);
             i += 1;
-            if l.starts_with(['#', ';']) {
+            if l.is_empty() {
                 continue;
             }
-            let (word, rest) = split_word(l);
+            let col = lines[i - 1].len() - lines[i - 1].trim_start().len() + 1;
+            let (word, rest) = split_rule(l);
             match word {
-                "skip" | "end" => c.skip = true,
-                f if is_field(f) => c.assignments.push((f.to_string(), rest.to_string())),
-                other => return Err(err(i, 2, format!("unknown field {other:?} in an if block"))),
+                "skip" => {
+                    skip_count(rest).map_err(|m| err(line_no, col + 5, m))?;
+                    assignments.push(("skip".to_string(), rest.to_string()));
+                }
+                "end" => assignments.push(("end".to_string(), String::new())),
+                f if is_field(f) => assignments.push((f.to_string(), rest.to_string())),
+                _ if l.starts_with(['#', ';']) => {
+                    return Err(err(
+                        line_no,
+                        col,
+                        "hledger reads no comment inside an if block".into(),
+                    ));
+                }
+                other => {
+                    return Err(err(
+                        line_no,
+                        col,
+                        format!("unknown field {other:?} in an if block"),
+                    ));
+                }
             }
         }
-        self.conditionals.push(c);
+        if assignments.is_empty() {
+            return Err(err(
+                n,
+                1,
+                "if: no rules after it (they must be indented)".into(),
+            ));
+        }
+        self.conditionals.push(Conditional {
+            matchers,
+            assignments,
+        });
         Ok(i)
     }
 
@@ -237,7 +344,7 @@ impl Rules {
         lines: &[&str],
         mut i: usize,
         (sep, n): (char, usize),
-        err: &dyn Fn(usize, usize, String) -> RulesError,
+        err: ErrAt,
     ) -> Result<usize, RulesError> {
         let head: Vec<String> = lines[n - 1]
             .split(sep)
@@ -273,11 +380,29 @@ impl Rules {
                     .cloned()
                     .zip(cells[1..].iter().map(|v| v.trim().to_string()))
                     .collect(),
-                skip: false,
             });
         }
         Ok(i)
     }
+}
+
+const DIRECTIVES: &[&str] = &[
+    "skip",
+    "separator",
+    "date-format",
+    "decimal-mark",
+    "balance-type",
+    "newest-first",
+];
+
+/// `skip`'s count: none is 1.
+fn skip_count(value: &str) -> Result<usize, String> {
+    if value.is_empty() {
+        return Ok(1);
+    }
+    value
+        .parse()
+        .map_err(|_| format!("skip: {value:?} is not a number"))
 }
 
 /// `if,` / `if;` / `if|` … start an `if` table: the separator is the character right after `if`.
@@ -286,26 +411,32 @@ fn table_separator(line: &str) -> Option<char> {
     (!c.is_alphanumeric() && !c.is_whitespace()).then_some(c)
 }
 
-fn split_word(line: &str) -> (&str, &str) {
-    match line.split_once([' ', '\t']) {
-        Some((w, rest)) => (w, rest.trim()),
+/// `NAME VALUE`, `NAME: VALUE` or `NAME:VALUE` (hledger's three spellings); a name is letters, digits and `-`.
+fn split_rule(line: &str) -> (&str, &str) {
+    let end = line
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .unwrap_or(line.len());
+    let (name, rest) = line.split_at(end);
+    match rest.strip_prefix(':') {
+        Some(value) => (name, value.trim()),
+        None if rest.is_empty() || rest.starts_with([' ', '\t']) => (name, rest.trim()),
         None => (line, ""),
     }
 }
 
-fn is_field(name: &str) -> bool {
-    FIELDS.contains(&name)
-        || name
-            .strip_prefix("account")
-            .or_else(|| name.strip_prefix("amount"))
-            .or_else(|| name.strip_prefix("comment"))
-            .or_else(|| name.strip_prefix("balance"))
-            .is_some_and(|n| {
-                n.trim_end_matches("-in")
-                    .trim_end_matches("-out")
-                    .parse::<u8>()
-                    .is_ok()
-            })
+/// `account7` → 7, for the numbered fields.
+pub fn posting_number(name: &str) -> Option<usize> {
+    let base = name.trim_end_matches("-in").trim_end_matches("-out");
+    let digits = base.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+    let stem = &base[..base.len() - digits.len()];
+    let n: usize = digits.parse().ok()?;
+    let numbered = NUMBERED.contains(&stem) && (base == name || stem == "amount");
+    (numbered && (1..=MAX_POSTINGS).contains(&n) && !digits.starts_with('0')).then_some(n)
+}
+
+/// Whether `name` is an hledger field a rule can assign.
+pub fn is_field(name: &str) -> bool {
+    FIELDS.contains(&name) || posting_number(name).is_some()
 }
 
 /// A matcher line: `%field REGEX` or a regex on the whole record (case-insensitive, as hledger).
@@ -339,7 +470,7 @@ mod tests {
         assert_eq!(r.skip, 1);
         assert_eq!(r.fields, ["date", "desc", "amount"]);
         assert_eq!(r.separator, Some(b';'));
-        assert!(r.decimal_comma && r.newest_first);
+        assert!(r.decimal_mark == Some(',') && r.newest_first);
         assert_eq!(r.conditionals.len(), 3);
         assert!(r.conditionals[0].matchers[1].and);
         assert_eq!(
@@ -360,5 +491,61 @@ mod tests {
         let e =
             Rules::parse(Path::new("x.rules"), "if (unclosed\n  account2 a\n").expect_err("regex");
         assert_eq!(e.line, 1);
+    }
+
+    #[test]
+    fn hledger_spellings_read() {
+        let text = "skip: 2\nskip 5\nfields: date, Amount1\naccount2:b\naccount3: c\nbalance-type ==*\n\
+                    date-format %d\ndate-format %Y\n  # an indented comment\nif x\n skip 3\n end\n account10 d\n";
+        let r = Rules::parse(Path::new("x.rules"), text).expect("reads");
+        assert_eq!(r.skip, 2, "the first skip wins");
+        assert_eq!(
+            r.date_format.as_deref(),
+            Some("%d"),
+            "the first date-format wins"
+        );
+        assert_eq!(r.balance_type, BalanceType::TotalInclusive);
+        let top: Vec<(&str, &str)> = r
+            .assignments
+            .iter()
+            .map(|(f, v)| (f.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            top,
+            [
+                ("date", "%1"),
+                ("amount1", "%2"),
+                ("account2", "b"),
+                ("account3", "c")
+            ]
+        );
+        let inner: Vec<&str> = r.conditionals[0]
+            .assignments
+            .iter()
+            .map(|(f, _)| f.as_str())
+            .collect();
+        assert_eq!(inner, ["skip", "end", "account10"]);
+    }
+
+    #[test]
+    fn numbered_fields_go_to_99() {
+        assert!(is_field("account99") && is_field("amount7-out") && is_field("currency2"));
+        assert!(!is_field("account0") && !is_field("account100") && !is_field("account1-in"));
+        assert!(!is_field("account") && !is_field("amount01"));
+    }
+
+    #[test]
+    fn what_hledger_refuses_says_where() {
+        let at = |text: &str| {
+            let e = Rules::parse(Path::new("x.rules"), text).expect_err(text);
+            (e.line, e.column)
+        };
+        assert_eq!(at("fields a, b\ntimezone +0100\n"), (2, 1));
+        assert_eq!(at("balance-type =!\n"), (1, 14));
+        assert_eq!(at("if x\n # note\n account2 b\n"), (2, 2));
+        assert_eq!(at("if x\n\n account2 b\n"), (1, 1));
+        assert_eq!(at("if x\n skip many\n"), (2, 7));
+        assert_eq!(at("account100 x\n"), (1, 1));
+        assert_eq!(at("  account1 x\n"), (1, 1));
     }
 }

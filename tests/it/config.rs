@@ -177,7 +177,8 @@ fn the_example_config_loads_with_every_setting() {
     assert_eq!(
         config.profiles["home"].backend,
         ProfileBackend::Journal {
-            file: home.join("finance/main.journal")
+            file: home.join("finance/main.journal"),
+            import_file: None,
         }
     );
     let server = rest(&config, "server");
@@ -412,14 +413,22 @@ fn errors_name_the_file_they_came_from() {
 #[test]
 fn journal_paths_are_relative_to_the_config_file() {
     let origin = Path::new("/srv/tally/config.toml");
-    let text = "[profiles.a]\nfile = \"books/a.journal\"\n[profiles.b]\nfile = \"/data/b.journal\"\n\
-                [profiles.c]\nfile = \"~/c.journal\"\n";
+    let text = "[profiles.a]\nfile = \"books/a.journal\"\nimport_file = \"books/bank.journal\"\n\
+                [profiles.b]\nfile = \"/data/b.journal\"\n[profiles.c]\nfile = \"~/c.journal\"\n";
     let config = Config::from_str(text, origin).unwrap();
     let file = |name: &str| match &config.profiles[name].backend {
-        ProfileBackend::Journal { file } => file.clone(),
+        ProfileBackend::Journal { file, .. } => file.clone(),
         other => panic!("{other:?}"),
     };
     assert_eq!(file("a"), PathBuf::from("/srv/tally/books/a.journal"));
+    // The import file too (where `tally import` and the dashboard's `i` append).
+    match &config.profiles["a"].backend {
+        ProfileBackend::Journal { import_file, .. } => assert_eq!(
+            import_file.as_deref(),
+            Some(Path::new("/srv/tally/books/bank.journal"))
+        ),
+        other => panic!("{other:?}"),
+    }
     assert_eq!(file("b"), PathBuf::from("/data/b.journal"));
     let home = directories::BaseDirs::new()
         .unwrap()
