@@ -88,20 +88,6 @@ fn run(args: Cli) -> Result<()> {
 
 async fn dashboard(global: cli::GlobalArgs, config: Config) -> Result<()> {
     let source = cli::resolve_source(&global, &config)?;
-    let source_label = source.label();
-    let open = Box::pin(async move {
-        cli::open_backend(&source, tally::backend::mirror::Wait::FirstPage, false)
-            .await
-            .map_err(|e| match e {
-                cli::CliError::Backend(b) => b,
-                other => tally::backend::BackendError::Io(other.to_string()),
-            })
-    });
-    tally::tui::run_dashboard(tally::tui::DashboardOptions {
-        open,
-        config,
-        source_label,
-    })
-    .await?;
+    tally::tui::run_dashboard(cli::dashboard_options(source, config, None)).await?;
     Ok(())
 }

@@ -27,6 +27,8 @@ pub struct DashboardOptions {
     pub config: Config,
     /// e.g. "journal ~/.local/share/tally/demo.journal" or "tally https://host"
     pub source_label: String,
+    /// Open straight into the import preview of these files (`tally import` on a terminal).
+    pub import: Option<crate::app::import::ImportRequest>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -214,6 +216,10 @@ pub async fn run_dashboard(opts: DashboardOptions) -> Result<(), AppError> {
     install_panic_flag();
     let size = terminal.size()?;
     state.screen.size = (size.width, size.height);
+    if let Some(request) = opts.import {
+        state.screen.mode =
+            crate::app::Mode::Import(crate::app::import::ImportPreview::reading(request));
+    }
 
     let (tx, rx) = mpsc::unbounded_channel();
     let mut input = InputReader::start(tx.clone());

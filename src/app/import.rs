@@ -238,6 +238,7 @@ pub fn on_paths(state: &mut State, typed: &str, paths: Vec<String>) {
 
 /// The plan arrived: the review, or back to the file prompt with the reason.
 pub fn on_planned(state: &mut State, reply: Reply<Plan>) {
+    let height = page_height(state);
     let Mode::Import(preview) = &mut state.screen.mode else {
         return;
     };
@@ -252,11 +253,9 @@ pub fn on_planned(state: &mut State, reply: Reply<Plan>) {
                 cursor: 0,
                 scroll: 0,
             };
-            // The cursor starts on the first row that will be imported.
-            if let Some(first) = review.plan.rows.iter().position(|r| r.accept) {
-                review.cursor = first;
-                review.scroll = first;
-            }
+            // The cursor starts on the first row that will be imported, the rows above it in view when they fit.
+            let first = review.plan.rows.iter().position(|r| r.accept);
+            review.move_by(isize::try_from(first.unwrap_or(0)).unwrap_or(0), height);
             preview.stage = Stage::Review(review);
         }
         Err(e) => {

@@ -76,7 +76,7 @@ const FORMAT_HELP: &str =
     "Output format; JSON and CSV carry the data exactly when piped, escaped on a terminal";
 
 /// Output formats. Text from the data never reaches a terminal raw; JSON and CSV are escaped only on a terminal.
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// Aligned columns; control characters in the data are shown as visible symbols (ESC as ␛).
     Table,
@@ -294,6 +294,9 @@ pub enum Command {
         /// they are listed and left out.
         #[arg(long)]
         accept_possible: bool,
+        /// Import at once even on a terminal (where `tally import` otherwise opens the dashboard's preview).
+        #[arg(long)]
+        yes: bool,
         #[arg(long, value_enum, default_value = "table", help = FORMAT_HELP)]
         format: Format,
     },
@@ -385,6 +388,30 @@ pub fn resolve_source(global: &GlobalArgs, config: &Config) -> Result<Source, Cl
             ProfileBackend::Rest(r) => Source::Rest(Box::new(r.clone())),
         }),
         None => Ok(Source::Journal(crate::config::demo_journal_path()?, None)),
+    }
+}
+
+/// What the dashboard opens with: the source (opened in the background, waiting only for a first page), the config,
+/// and the import preview to start in (`tally import` on a terminal).
+pub fn dashboard_options(
+    source: Source,
+    config: Config,
+    import: Option<crate::app::import::ImportRequest>,
+) -> crate::tui::DashboardOptions {
+    let source_label = source.label();
+    let open = Box::pin(async move {
+        open_backend(&source, Wait::FirstPage, false)
+            .await
+            .map_err(|e| match e {
+                CliError::Backend(b) => b,
+                other => BackendError::Io(other.to_string()),
+            })
+    });
+    crate::tui::DashboardOptions {
+        open,
+        config,
+        source_label,
+        import,
     }
 }
 
@@ -563,9 +590,23 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
         rules,
         dry_run,
         accept_possible,
+        yes,
         format,
     } = &command
     {
+        let stdin = std::io::IsTerminal::is_terminal(&std::io::stdin());
+        let stdout = std::io::IsTerminal::is_terminal(&std::io::stdout());
+        if !dry_run && !yes && *format == Format::Table && stdin && stdout {
+            // On a terminal the person sees the preview and decides; scripts get the direct import.
+            let request = crate::app::import::ImportRequest {
+                csvs: csv.clone(),
+                rules: rules.clone(),
+            };
+            let options = dashboard_options(source, config.clone(), Some(request));
+            return crate::tui::run_dashboard(options)
+                .await
+                .map_err(|e| CliError::Usage(e.to_string()));
+        }
         let how = ImportHow {
             dry_run: *dry_run,
             accept_possible: *accept_possible,

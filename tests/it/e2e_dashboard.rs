@@ -325,3 +325,48 @@ fn e_opens_the_editor_at_the_row_and_reloads_after() {
     assert!(tmux.alive(), "the dashboard is still running");
     tmux.send(&["q"]);
 }
+
+/// Issue 13, point 3: `tally import CSV` on a terminal opens the dashboard in the import preview (a script without a
+/// terminal gets the direct import); Enter appends the new rows in one write and the review queue shows them.
+#[test]
+fn tally_import_on_a_terminal_opens_the_preview() {
+    let Some((dir, journal, config)) = demo_copy() else {
+        return;
+    };
+    let csv = dir.path().join("bank.csv");
+    std::fs::write(
+        &csv,
+        "Date,Description,Amount\n2026-11-27,TERMINAL TEST CAFE,-4.50\n2026-11-28,TERMINAL TEST BAKERY,-7.25\n",
+    )
+    .expect("csv");
+    std::fs::write(
+        dir.path().join("bank.csv.rules"),
+        "skip 1\nfields date, description, amount\ncurrency $\naccount1 assets:checking\n",
+    )
+    .expect("rules");
+    let before = std::fs::read_to_string(&journal).expect("read");
+    let command = format!(
+        "env TALLY_DATA_DIR={} TALLY_CONFIG={} {} -f {} import {}",
+        quote(&dir.path().join("data")),
+        quote(&config),
+        quote(Path::new(env!("CARGO_BIN_EXE_tally"))),
+        quote(&journal),
+        quote(&csv)
+    );
+    let tmux = Tmux::start("import", &command);
+    tmux.wait_for("the preview", 20, |s| s.contains("2 to import"));
+    assert_eq!(
+        std::fs::read_to_string(&journal).expect("read"),
+        before,
+        "nothing written yet"
+    );
+    tmux.send(&["Enter"]);
+    tmux.wait_for("the review queue with the new rows", 15, |s| {
+        s.contains("imported 2") && s.contains("TERMINAL TEST BAKERY")
+    });
+    let text = std::fs::read_to_string(&journal).expect("read");
+    assert!(text.starts_with(&before));
+    assert_eq!(text[before.len()..].matches("; import-id:").count(), 2);
+    assert_eq!(hledger_headers(&journal, "desc:TERMINAL TEST").len(), 2);
+    tmux.send(&["q"]);
+}

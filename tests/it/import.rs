@@ -458,3 +458,116 @@ fn odd_input_fails_or_reads_as_in_hledger() {
         }
     }
 }
+
+/// Issue 13, point 2 and 3: each imported transaction carries its `import-id`, which finds it again after the person
+/// renamed and re-dated it; the profile's `import_file` (included by the journal) takes the new transactions and the
+/// main file stays as it was; an `import_file` the journal does not include is refused, naming both files.
+#[test]
+fn import_ids_and_the_import_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let main = dir.path().join("main.journal");
+    let bank = dir.path().join("bank.journal");
+    let main_text = "include bank.journal\n\n2025-01-01 * Opening\n    assets:bank:checking  $100\n    equity:opening\n";
+    std::fs::write(&main, main_text).expect("write");
+    std::fs::write(&bank, "").expect("write");
+    let csv = dir.path().join("bank.csv");
+    std::fs::copy(fixture("basic.csv"), &csv).expect("csv");
+    std::fs::copy(fixture("basic.rules"), dir.path().join("bank.csv.rules")).expect("rules");
+    let subscriptions = "basic-subscriptions.rules";
+    std::fs::copy(fixture(subscriptions), dir.path().join(subscriptions)).expect("rules");
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[profiles.home]\nfile = \"main.journal\"\nimport_file = \"bank.journal\"\n\
+         [profiles.stray]\nfile = \"main.journal\"\nimport_file = \"other.journal\"\n",
+    )
+    .expect("config");
+    std::fs::write(dir.path().join("other.journal"), "").expect("write");
+    let run = |profile: &str| {
+        crate::cli::tally()
+            .arg("--config")
+            .arg(&config)
+            .args(["--profile", profile, "import"])
+            .arg(&csv)
+            .args(["--format", "json"])
+            .output()
+            .expect("run")
+    };
+    let out = run("home");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let added = json["added"].as_u64().expect("added");
+    assert!(added >= 4, "{json}");
+    assert_eq!(
+        std::fs::read_to_string(&main).expect("read"),
+        main_text,
+        "the main file is untouched"
+    );
+    let imported = std::fs::read_to_string(&bank).expect("read");
+    assert_eq!(
+        imported.matches("; import-id:").count() as u64,
+        added,
+        "every imported transaction carries its id:\n{imported}"
+    );
+    // The two equal Starbucks rows have different ids (the second is numbered).
+    let ids: Vec<&str> = json["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| r["import_id"].as_str())
+        .collect();
+    let unique: std::collections::BTreeSet<&&str> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "{ids:?}");
+    if hledger_present() {
+        let out = std::process::Command::new("hledger")
+            .arg("-f")
+            .arg(&main)
+            .args(["print", "-I", "tag:import-id"])
+            .output()
+            .expect("hledger");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout)
+                .matches("import-id:")
+                .count() as u64,
+            added
+        );
+    }
+    // The person renames and re-dates every imported transaction: the ids still find them all.
+    let edited = imported
+        .replace("Starbucks", "Coffee with Ann")
+        .replace("2025-01-", "2024-12-");
+    std::fs::write(&bank, &edited).expect("edit");
+    let again = run("home");
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&again.stdout).expect("json");
+    assert_eq!(json["new"], 0, "{json}");
+    assert_eq!(json["added"], 0);
+    assert_eq!(std::fs::read_to_string(&bank).expect("read"), edited);
+    // An import file the journal does not include is refused, and nothing is written anywhere.
+    std::fs::write(&bank, "").expect("reset");
+    let stray = run("stray");
+    assert!(!stray.status.success());
+    let err = String::from_utf8_lossy(&stray.stderr);
+    assert!(
+        err.contains("other.journal is not included by") && err.contains("main.journal"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("other.journal")).expect("read"),
+        ""
+    );
+    assert_eq!(std::fs::read_to_string(&main).expect("read"), main_text);
+}

@@ -821,3 +821,118 @@ async fn the_review_queue_suggests_categories_and_a_takes_them() {
         "undo restores the file"
     );
 }
+
+/// Issue 13, point 3: `i` asks for a CSV (Tab completes its path), the preview marks each row new, duplicate (of
+/// FILE:LINE), possible duplicate or skipped, new rows accepted; Space takes the possible one too, Enter appends the
+/// accepted rows in one write that hledger reads (each with its import id), and the review queue shows them. The
+/// same file again: every row is already there.
+#[tokio::test]
+async fn i_previews_an_import_and_appends_what_is_accepted() {
+    let mut h = Harness::open((140, 40)).await;
+    let dir = h._dir.path().to_path_buf();
+    let path = dir.join("ui.journal");
+    let before = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(
+        dir.join("bank.csv"),
+        "Date,Description,Amount\n2025-01-06,PHO 24,-34.53\n2025-01-09,PG&E ONLINE,-85.79\n\
+         2025-03-30,Corner Cafe,-4.50\n2025-03-30,Corner Cafe,-4.50\n2025-03-30,INTERNAL TRANSFER,-100\n",
+    )
+    .expect("csv");
+    std::fs::write(
+        dir.join("bank.csv.rules"),
+        "skip 1\nfields date, description, amount\ncurrency $\naccount1 assets:checking\n\n\
+         if INTERNAL TRANSFER\n  skip\n",
+    )
+    .expect("rules");
+    h.keys("i").await;
+    assert!(
+        matches!(h.state.screen.mode, Mode::Import(_)),
+        "the prompt opens"
+    );
+    h.keys(&format!("{}/ba", dir.display())).await;
+    h.key(KeyCode::Tab).await; // bank.csv and bank.csv.rules share `bank.csv`
+    assert!(
+        h.screen().contains("bank.csv.rules"),
+        "completions listed:\n{}",
+        h.screen()
+    );
+    h.key(KeyCode::Enter).await;
+    let screen = h.screen();
+    for what in [
+        "2 new · 1 already in the ledger · 1 possible duplicates · 1 skipped by a rule — 2 to import",
+        "duplicate of",
+        "possible dup. of",
+        "[x] new",
+        "Corner Cafe",
+    ] {
+        assert!(screen.contains(what), "{what}:\n{screen}");
+    }
+    // The cursor starts on the first new row; the possible duplicate (PG&E) is the row above it.
+    h.key(KeyCode::Up).await;
+    h.keys(" ").await;
+    assert!(h.screen().contains("— 3 to import"), "{}", h.screen());
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("read"),
+        before,
+        "nothing written yet"
+    );
+    h.key(KeyCode::Enter).await;
+    h.until_written().await;
+    assert!(
+        matches!(h.state.screen.mode, Mode::Normal),
+        "{}",
+        h.screen()
+    );
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(
+        text.starts_with(&before),
+        "the journal's own text is untouched"
+    );
+    let added = &text[before.len()..];
+    assert_eq!(added.matches("; import-id:").count(), 3, "{added}");
+    assert!(
+        added.contains("PG&E ONLINE") && !added.contains("PHO 24"),
+        "{added}"
+    );
+    if crate::oracle::hledger_present() {
+        let out = std::process::Command::new("hledger")
+            .arg("-f")
+            .arg(&path)
+            .args(["print", "tag:import-id"])
+            .output()
+            .expect("hledger");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout)
+                .matches("import-id")
+                .count(),
+            3
+        );
+    }
+    assert!(h.state.filter.review, "the review queue shows");
+    let screen = h.screen();
+    assert!(
+        screen.contains("Corner Cafe") && screen.contains("imported 3"),
+        "{screen}"
+    );
+    // The same file again: nothing new.
+    h.keys("i").await;
+    h.keys(&format!("{}/bank.csv", dir.display())).await;
+    h.key(KeyCode::Enter).await;
+    assert!(
+        h.screen().contains("0 new · 4 already in the ledger · 0 possible duplicates · 1 skipped by a rule — 0 to import"),
+        "{}",
+        h.screen()
+    );
+    h.key(KeyCode::Enter).await;
+    assert!(matches!(h.state.screen.mode, Mode::Normal));
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("read"),
+        text,
+        "nothing written"
+    );
+}
