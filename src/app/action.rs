@@ -101,6 +101,8 @@ pub enum Action {
     ImportPlanned(Reply<crate::import::Plan>),
     /// The import's one append is done.
     Imported(Reply<crate::import::Applied>),
+    /// A rule was appended (what to say), or why not.
+    RuleAppended(Reply<String>),
     Added(Reply<crate::domain::Transaction>),
 }
 
@@ -186,6 +188,11 @@ pub enum Effect {
     PlanImport(super::import::ImportRequest),
     /// Append the accepted rows in one write (`import::apply`).
     ApplyImport(crate::import::Plan),
+    /// Append a rule to a rules file (`import::promote::append`).
+    AppendRule {
+        path: std::path::PathBuf,
+        rule: crate::import::promote::Rule,
+    },
     /// Hand the terminal to `$VISUAL`/`$EDITOR` on `path` at `line`; the terminal loop does it (it owns the
     /// terminal) and answers `EditorClosed`.
     OpenEditor {

@@ -69,6 +69,7 @@ pub(super) fn run_command(state: &mut State, command: Command, fx: &mut Vec<Effe
         Command::OpenEditor => open_editor(state, fx),
         Command::AddTransaction => add_form(state, fx),
         Command::Import => super::import::open(state, fx),
+        Command::PromoteRule => super::import::promote(state, fx),
         Command::AccountsShallower => change_depth(state, -1),
         Command::AccountsDeeper => change_depth(state, 1),
     }
@@ -180,6 +181,7 @@ fn tag_prompt(state: &mut State, kind: PromptKind) {
         completions: Vec::new(),
         carried,
         split: Vec::new(),
+        rule: None,
     };
     update_completions(&mut prompt, &state.data.tags, &state.data.categories);
     state.screen.mode = Mode::Prompt(prompt);
@@ -332,6 +334,7 @@ fn archive_prompt(state: &mut State) {
     state.screen.mode = Mode::Prompt(Prompt {
         carried: Vec::new(),
         split: Vec::new(),
+        rule: None,
         kind: PromptKind::ConfirmArchive,
         input: tui_input::Input::default(),
         targets,

@@ -120,7 +120,7 @@ pub(super) fn submit_prompt(state: &mut State, prompt: Prompt, fx: &mut Vec<Effe
     let text = prompt.input.value().trim().to_string();
     match prompt.kind {
         // Answered by a key of its own in `prompt_key`.
-        PromptKind::ConfirmArchive => {}
+        PromptKind::ConfirmArchive | PromptKind::RuleFile => {}
         PromptKind::AddTag | PromptKind::RemoveTag => {
             let words = tag_words(&text);
             if words.is_empty() {
@@ -294,6 +294,7 @@ pub(super) fn single_edit_prompt(state: &mut State, command: Command) {
         completions: Vec::new(),
         carried: Vec::new(),
         split: Vec::new(),
+        rule: None,
     };
     // One row that is a split: first ask which of its category postings to change.
     if kind == PromptKind::Category && !many {

@@ -222,6 +222,28 @@ impl EffectRunner {
                     let _ = tx.send(Action::ImportPlanned(reply.map_err(|e| e.to_string())));
                 });
             }
+            Effect::AppendRule { path, rule } => {
+                let tx = self.tx.clone();
+                self.detach(async move {
+                    let shown = path.display().to_string();
+                    let done = tokio::task::spawn_blocking(move || {
+                        crate::import::promote::append(&path, &rule).map(|a| (a, rule))
+                    })
+                    .await;
+                    let reply = match done {
+                        Ok(Ok((crate::import::promote::Appended::Added, rule))) => Ok(format!(
+                            "rule added to {shown}: if {} → account2 {}",
+                            rule.pattern, rule.account
+                        )),
+                        Ok(Ok((crate::import::promote::Appended::AlreadyThere, _))) => {
+                            Ok(format!("{shown} has this rule already"))
+                        }
+                        Ok(Err(e)) => Err(e.to_string()),
+                        Err(e) => Err(e.to_string()),
+                    };
+                    let _ = tx.send(Action::RuleAppended(reply));
+                });
+            }
             Effect::ApplyImport(plan) => {
                 let lock = Arc::clone(&self.write_lock);
                 let (backend, tx, _) = self.ends();

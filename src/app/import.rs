@@ -226,13 +226,23 @@ fn complete(typed: &str, completions: &[String]) -> Option<String> {
     (shared.len() > typed.len()).then(|| shared.to_string())
 }
 
-/// The paths `typed` could complete to (the runner lists them: `update` does no I/O).
+/// The paths `typed` could complete to (the runner lists them: `update` does no I/O), for the import's file prompt
+/// or promote to rule's.
 pub fn on_paths(state: &mut State, typed: &str, paths: Vec<String>) {
-    if let Mode::Import(preview) = &mut state.screen.mode
-        && let Stage::File { input, completions } = &mut preview.stage
-        && input.value() == typed
-    {
-        *completions = paths;
+    match &mut state.screen.mode {
+        Mode::Import(preview) => {
+            if let Stage::File { input, completions } = &mut preview.stage
+                && input.value() == typed
+            {
+                *completions = paths;
+            }
+        }
+        Mode::Prompt(p)
+            if p.kind == super::state::PromptKind::RuleFile && p.input.value() == typed =>
+        {
+            p.completions = paths;
+        }
+        _ => {}
     }
 }
 
@@ -247,6 +257,10 @@ pub fn on_planned(state: &mut State, reply: Reply<Plan>) {
     };
     match reply {
         Ok(plan) => {
+            state.data.last_rules = request.rules.clone().or_else(|| {
+                let csv = request.csvs.first()?;
+                Some(PathBuf::from(format!("{}.rules", csv.display())))
+            });
             let mut review = Review {
                 request: request.clone(),
                 plan,
@@ -299,6 +313,85 @@ pub fn on_imported(state: &mut State, reply: Reply<Applied>, fx: &mut Vec<Effect
                 preview.error = Some(e);
             } else {
                 state.set_error(format!("import: {e}"));
+            }
+        }
+    }
+}
+
+/// `P`: on a categorised row, the `if` block that would categorise it at the next import, and a prompt for the
+/// rules file to add it to (the last CSV's rules file, completed like a path).
+pub fn promote(state: &mut State, fx: &mut Vec<Effect>) {
+    let Some(t) = state.current() else {
+        state.set_status("no transaction under the cursor");
+        return;
+    };
+    let transfer = t.postings.len() >= 2 && t.postings.iter().all(|p| p.account_kind().is_real());
+    let category = t
+        .category
+        .clone()
+        .filter(|_| !crate::domain::lacks_category(t.category.as_deref(), transfer));
+    let Some(rule) =
+        category.and_then(|c| crate::import::promote::Rule::propose(&t.description, &c))
+    else {
+        state.set_status(
+            "promote to rule: the row needs a category (and a payee with a word to match)",
+        );
+        return;
+    };
+    let id = t.id.clone();
+    let file = state
+        .data
+        .last_rules
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    fx.push(Effect::CompletePath(file.clone()));
+    state.screen.mode = Mode::Prompt(super::state::Prompt {
+        kind: super::state::PromptKind::RuleFile,
+        input: Input::new(file),
+        targets: std::sync::Arc::new(vec![id]),
+        completions: Vec::new(),
+        carried: Vec::new(),
+        split: Vec::new(),
+        rule: Some(rule),
+    });
+}
+
+/// The rules-file prompt's keys: `Tab` completes the path, `Enter` appends the rule, `Esc` cancels.
+pub fn rule_file_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
+    let Mode::Prompt(prompt) = &mut state.screen.mode else {
+        return;
+    };
+    match key.code {
+        KeyCode::Esc => {
+            state.screen.mode = Mode::Normal;
+            state.set_status("no rule added");
+        }
+        KeyCode::Tab => {
+            if let Some(taken) = complete(prompt.input.value(), &prompt.completions) {
+                prompt.input = Input::new(taken.clone());
+                fx.push(Effect::CompletePath(taken));
+            }
+        }
+        KeyCode::Enter => {
+            let typed = prompt.input.value().trim().to_string();
+            let Some(rule) = prompt.rule.clone() else {
+                return;
+            };
+            if typed.is_empty() {
+                state.set_status("type the rules file to add the rule to");
+                return;
+            }
+            state.screen.mode = Mode::Normal;
+            let path = crate::config::expand_tilde(&typed);
+            state.data.last_rules = Some(path.clone());
+            fx.push(Effect::AppendRule { path, rule });
+        }
+        _ => {
+            if let Some(req) = to_input_request(&Event::Key(key))
+                && prompt.input.handle(req).is_some_and(|c| c.value)
+            {
+                fx.push(Effect::CompletePath(prompt.input.value().to_string()));
             }
         }
     }

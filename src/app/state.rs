@@ -49,6 +49,8 @@ pub enum PromptKind {
     Note,
     /// "Archive these on the server?" — answered with one key.
     ConfirmArchive,
+    /// Which rules file the row's rule goes to (`P`, promote to rule).
+    RuleFile,
 }
 
 impl PromptKind {
@@ -60,6 +62,7 @@ impl PromptKind {
             PromptKind::PickSplit => "Which posting of the split",
             PromptKind::Note => "Set note",
             PromptKind::ConfirmArchive => "Archive on the server",
+            PromptKind::RuleFile => "Promote to a CSV rule",
         }
     }
 }
@@ -77,6 +80,8 @@ pub struct Prompt {
     pub carried: Vec<String>,
     /// A split: its category postings' accounts (to pick from), then the one picked (the first of the list).
     pub split: Vec<String>,
+    /// Promote to rule: the `if` block proposed for the row.
+    pub rule: Option<crate::import::promote::Rule>,
 }
 
 #[derive(Debug, Clone)]
@@ -481,6 +486,8 @@ pub struct LedgerData {
     pub categories: Vec<String>,
     /// Payees, most used first, for completing a new transaction's description.
     pub payees: Vec<String>,
+    /// The rules file of the last CSV read (`i`): where promote to rule (`P`) offers to add.
+    pub last_rules: Option<std::path::PathBuf>,
     /// Category suggestions for the review queue's uncategorised rows, by id.
     pub suggestions: std::collections::HashMap<TxnId, crate::analytics::suggest::Suggestion>,
     /// What the backend does in the background (a mirror's sync and outbox).
@@ -652,6 +659,7 @@ impl State {
                 tags: Vec::new(),
                 categories: Vec::new(),
                 payees: Vec::new(),
+                last_rules: None,
                 suggestions: Default::default(),
                 activity: Default::default(),
                 projections: Default::default(),

@@ -123,6 +123,10 @@ fn on_reply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::Paths { typed, paths } => import::on_paths(state, &typed, paths),
         Action::ImportPlanned(reply) => import::on_planned(state, reply),
         Action::Imported(reply) => import::on_imported(state, reply, fx),
+        Action::RuleAppended(reply) => match reply {
+            Ok(message) => state.set_status(message),
+            Err(e) => state.set_error(format!("promote to rule: {e}")),
+        },
         Action::Synced(reply) => match reply {
             Ok(msg) => {
                 state.set_status(msg);
@@ -716,6 +720,10 @@ fn prompt_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
             None if key.code == KeyCode::Esc => state.screen.mode = Mode::Normal,
             None => {}
         }
+        return;
+    }
+    if prompt.kind == PromptKind::RuleFile {
+        import::rule_file_key(state, key, fx);
         return;
     }
     if prompt.kind == PromptKind::ConfirmArchive {

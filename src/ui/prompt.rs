@@ -1,5 +1,5 @@
-//! The one-line prompt popup for adding or removing tags (with completion from the backend's existing tags) and for
-//! setting a category or note. It says how many transactions the edit will touch before anything is written.
+//! The one-line prompt popup for adding or removing tags (with completion from the backend's existing tags), for
+//! setting a category or note, and for the rules file a promoted rule goes to (showing the `if` block it adds). It says how many transactions the edit will touch before anything is written.
 
 use super::centered;
 use super::text::{clean, fit, skip_columns, thousands};
@@ -12,7 +12,8 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, (state, prompt): (&State, &Prompt), theme: &Theme) {
     let width = area.width.saturating_sub(4).min(70);
-    let height = 6;
+    // Promote to rule shows the block it adds.
+    let height = if prompt.rule.is_some() { 9 } else { 6 };
     let popup = centered(area, width, height);
     frame.render_widget(Clear, popup);
     let n = prompt.targets.len();
@@ -74,6 +75,10 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, (state, prompt): (&State, &Prompt
             .map(|(i, a)| format!("{} {a}", i + 1))
             .collect::<Vec<_>>()
             .join("  "),
+        PromptKind::RuleFile if !prompt.completions.is_empty() => {
+            format!("Tab: {}", prompt.completions.join("  "))
+        }
+        PromptKind::RuleFile => "the rules file to add it to (created when missing)".to_string(),
         PromptKind::ConfirmArchive => format!(
             "y archives {} transaction(s) on the server: they disappear from every list, for good; any other key \
              cancels",
@@ -89,6 +94,25 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, (state, prompt): (&State, &Prompt
         },
     ));
     lines.push(Line::raw(""));
+    if let Some(rule) = &prompt.rule {
+        for l in rule.text().lines() {
+            lines.push(Line::styled(
+                fit(&clean(l), usize::from(inner.width)),
+                theme.accent,
+            ));
+        }
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            fit(
+                "Enter adds it to the file · Esc cancels",
+                usize::from(inner.width),
+            ),
+            theme.dim,
+        ));
+        frame.render_widget(Paragraph::new(lines), inner);
+        set_cursor(frame, inner, prompt, scroll);
+        return;
+    }
     let undo = state
         .settings
         .keymap
@@ -101,6 +125,11 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, (state, prompt): (&State, &Prompt
         theme.dim,
     ));
     frame.render_widget(Paragraph::new(lines), inner);
+    set_cursor(frame, inner, prompt, scroll);
+}
+
+/// The terminal's cursor where the input's is (after the `> `).
+fn set_cursor(frame: &mut Frame<'_>, inner: Rect, prompt: &Prompt, scroll: usize) {
     let x = prompt.input.visual_cursor().saturating_sub(scroll) + 2;
     let x = inner.x
         + u16::try_from(x)

@@ -936,3 +936,63 @@ async fn i_previews_an_import_and_appends_what_is_accepted() {
         "nothing written"
     );
 }
+
+/// Issue 13, point 5: `P` on a categorised row shows the `if` block that would categorise it at the next import and
+/// appends it to the rules file typed; hledger's own CSV reader then gives such a row that category, and `P` again
+/// says the rule is there already.
+#[tokio::test]
+async fn p_promotes_a_category_to_a_csv_rule() {
+    let mut h = Harness::open((120, 40)).await;
+    let dir = h._dir.path().to_path_buf();
+    let rules = dir.join("bank.csv.rules");
+    std::fs::write(
+        &rules,
+        "skip 1\nfields date, description, amount\ncurrency $\naccount1 assets:checking\n",
+    )
+    .expect("rules");
+    cursor_to(&mut h, "2025-01-06", "Pho 24").await;
+    h.keys("P").await;
+    let screen = h.screen();
+    assert!(
+        screen.contains("if Pho") && screen.contains("account2 expenses:dining"),
+        "the block is shown:\n{screen}"
+    );
+    h.keys(&rules.display().to_string()).await;
+    h.key(KeyCode::Enter).await;
+    assert!(h.screen().contains("rule added to"), "{}", h.screen());
+    let text = std::fs::read_to_string(&rules).expect("read");
+    assert!(
+        text.ends_with("\n\nif Pho\n  account2 expenses:dining\n"),
+        "{text}"
+    );
+    if crate::oracle::hledger_present() {
+        let csv = dir.join("next.csv");
+        std::fs::write(
+            &csv,
+            "Date,Description,Amount\n2025-04-02,PHO 24 #2,-12.00\n",
+        )
+        .expect("csv");
+        let out = std::process::Command::new("hledger")
+            .arg("-f")
+            .arg(&csv)
+            .arg("--rules-file")
+            .arg(&rules)
+            .arg("print")
+            .output()
+            .expect("hledger");
+        let printed = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && printed.contains("expenses:dining"),
+            "{printed}"
+        );
+    }
+    // The prompt now offers the same file; the block is not added twice.
+    h.keys("P").await;
+    h.key(KeyCode::Enter).await;
+    assert!(
+        h.screen().contains("has this rule already"),
+        "{}",
+        h.screen()
+    );
+    assert_eq!(std::fs::read_to_string(&rules).expect("read"), text);
+}
