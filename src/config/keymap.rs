@@ -90,8 +90,8 @@ commands! {
     AccountsShallower: "accounts_shallower", ["-"], "accounts: one level less", footer(0, ""), rows(false);
     AccountsDeeper: "accounts_deeper", ["+", "="], "accounts: one level more", footer(0, ""), rows(false);
     AddTransaction: "add_transaction", ["a"], "add / take suggestion", footer(0, ""), rows(false);
-    Import: "import", ["i"], "import bank CSV (preview, then one write)", footer(0, ""), rows(false);
-    PromoteRule: "promote_rule", ["P"], "make the row's category a CSV import rule", footer(0, ""), rows(true);
+    Import: "import", ["i"], "import bank CSV (preview)", footer(0, ""), rows(false);
+    PromoteRule: "promote_rule", ["P"], "category to a CSV rule", footer(0, ""), rows(true);
     OpenEditor: "open_editor", ["E"], "open the row in $EDITOR", footer(0, ""), rows(true);
     Sync: "sync", ["S"], "sync with the server", footer(0, ""), rows(false);
     Archive: "archive", ["X"], "archive (asks; no undo)", footer(0, ""), rows(false);
