@@ -302,8 +302,13 @@ pub fn on_imported(state: &mut State, reply: Reply<Applied>, fx: &mut Vec<Effect
                 state.set_error(format!("after the import: {problem}"));
             }
             state.requests.last_write_tick = Some(state.requests.ticks);
+            // The review queue from its top (with suggestions for the new rows), and the rest of what changed.
             state.filter.review = true;
-            super::requests::refresh(state, fx);
+            super::requests::requery(state, fx);
+            super::requests::fetch_accounts(state, fx);
+            super::requests::fetch_review_count(state, fx);
+            fx.push(Effect::FetchTags);
+            fx.push(Effect::FetchCategories);
         }
         Err(e) => {
             if let Mode::Import(preview) = &mut state.screen.mode

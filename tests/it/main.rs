@@ -14,6 +14,7 @@ mod conformance;
 mod e2e_dashboard;
 mod edit_props;
 mod import;
+mod import_perf;
 mod journal_safety;
 mod mirror_dialects;
 mod mirror_hledger_web;
