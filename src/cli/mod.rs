@@ -945,6 +945,13 @@ async fn reconcile<W: Write>(
     let backend = ctx.backend.as_ref();
     let loaded = session::load(backend, statement, &session::LoadOptions::default()).await?;
     let caps = backend.capabilities();
+    if apply && !loaded.reconciliation.exact {
+        // Say what was found (the closest posting, a typo), then refuse: nothing is written.
+        let planned = output::ReconcileOutcome::Planned(None);
+        output::reconcile(&mut ctx.out, (&loaded, &planned), format, ctx.terminal)?;
+        ctx.out.flush()?;
+        session::plan(&loaded, &caps)?;
+    }
     let outcome = if apply {
         let applied = session::apply(backend, &loaded).await?;
         flush(backend).await?;

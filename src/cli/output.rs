@@ -1035,15 +1035,24 @@ fn reconcile_table(
         v.iter().map(posting_cells).collect()
     };
     if r.exact && r.proposal.is_empty() {
-        line(out, "proposal: nothing to clear, the cleared balance agrees")?;
+        line(
+            out,
+            "proposal: nothing to clear, the cleared balance agrees",
+        )?;
     } else if r.exact {
         line(
             out,
-            &format!("proposal: {} posting(s) make up the difference exactly:", r.proposal.len()),
+            &format!(
+                "proposal: {} posting(s) make up the difference exactly:",
+                r.proposal.len()
+            ),
         )?;
         table(out, &cells(&r.proposal), &[false, false, true, false])?;
     } else {
-        line(out, &format!("proposal: no exact set — {}", r.why_not_exact()))?;
+        line(
+            out,
+            &format!("proposal: no exact set — {}", r.why_not_exact()),
+        )?;
         if let Some(c) = &r.closest {
             line(out, "closest single posting:")?;
             table(out, &[posting_cells(c)], &[false, false, true, false])?;
@@ -1053,19 +1062,32 @@ fn reconcile_table(
         line(out, &typo_text(t))?;
     }
     if !r.outstanding.is_empty() {
-        line(out, &format!("outstanding: {} uncleared posting(s) not on the statement:", r.outstanding.len()))?;
+        line(
+            out,
+            &format!(
+                "outstanding: {} uncleared posting(s) not on the statement:",
+                r.outstanding.len()
+            ),
+        )?;
         table(out, &cells(&r.outstanding), &[false, false, true, false])?;
     }
     let applied = matches!(outcome, ReconcileOutcome::Applied(_));
     if applied {
-        line(out, &format!("marked {} transaction(s) cleared", r.proposal.len()))?;
+        line(
+            out,
+            &format!("marked {} transaction(s) cleared", r.proposal.len()),
+        )?;
     }
     match outcome.assertion() {
         Some(Ok(at)) => line(
             out,
             &format!(
                 "balance assertion {} {} on the posting at {}",
-                if applied { "written:" } else { "to write with --apply:" },
+                if applied {
+                    "written:"
+                } else {
+                    "to write with --apply:"
+                },
                 s.balance,
                 at.location
             ),
@@ -1088,7 +1110,14 @@ pub fn reconcile(
         Format::Csv => {
             let r = &loaded.reconciliation;
             let mut w = Csv::new(out, terminal);
-            w.row(["role", "date", "description", "commodity", "amount", "location"])?;
+            w.row([
+                "role",
+                "date",
+                "description",
+                "commodity",
+                "amount",
+                "location",
+            ])?;
             let roles = [("proposal", &r.proposal), ("outstanding", &r.outstanding)];
             for (role, list) in roles {
                 for p in list.iter() {

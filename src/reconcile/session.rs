@@ -273,11 +273,16 @@ fn assertion_place(loaded: &Loaded, caps: &Capabilities) -> Result<AccountPostin
             .unwrap_or("this backend cannot write balance assertions")
             .to_string());
     }
-    if !r.outstanding.is_empty() {
+    // Outstanding transactions that net to zero on the account move no balance an assertion could see.
+    let blocking = r
+        .outstanding
+        .iter()
+        .filter(|p| !p.amount.quantity.is_zero())
+        .count();
+    if blocking > 0 {
         return Err(format!(
-            "{} uncleared posting(s) on or before {} are not on the statement; hledger would count them against \
-             an assertion",
-            r.outstanding.len(),
+            "{blocking} uncleared posting(s) on or before {} are not on the statement; hledger would count them \
+             against an assertion",
             s.date
         ));
     }

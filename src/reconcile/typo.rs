@@ -1,7 +1,9 @@
 //! The typing mistakes that make a reconciliation fail by an odd amount: two adjacent digits swapped (54.00 typed
 //! for 45.00) and a misplaced decimal point (450.00 or 4.50 for 45.00). For each uncleared posting in order, each of
-//! its possible corrections is tried: one that alone equals the difference, or that with one other uncleared
-//! posting makes it up. The first such posting is the hint; amounts are integer minor units.
+//! its possible corrections is tried: one that alone equals the difference, then one that with a single other
+//! uncleared posting makes it up, then one that with all the others does (the statement took everything, and one
+//! amount was typed wrong). The first such posting is the hint; amounts are integer minor units. A typo among some
+//! but not all of the others, or in a posting already cleared, is not looked for.
 
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -67,8 +69,30 @@ pub fn corrections(amount: i64) -> Vec<(i64, TypoKind)> {
     out
 }
 
-/// The first amount (in order) whose correction alone makes up `difference`, or with one other amount does.
+/// The first amount (in order) whose correction alone makes up `difference`, or with one other amount does, or
+/// with all the others.
 pub fn likely_typo(amounts: &[i64], difference: i64) -> Option<Hint> {
+    alone_or_with_one(amounts, difference).or_else(|| with_all_others(amounts, difference))
+}
+
+/// The first amount whose correction, with every other amount, makes up `difference`.
+fn with_all_others(amounts: &[i64], difference: i64) -> Option<Hint> {
+    let total = amounts.iter().try_fold(0i64, |s, &a| s.checked_add(a))?;
+    let shift = difference.checked_sub(total)?;
+    amounts.iter().enumerate().find_map(|(i, &a)| {
+        corrections(a)
+            .into_iter()
+            .find(|&(v, _)| v.checked_sub(a) == Some(shift))
+            .map(|(likely, kind)| Hint {
+                index: i,
+                likely,
+                kind,
+                with: (0..amounts.len()).filter(|&j| j != i).collect(),
+            })
+    })
+}
+
+fn alone_or_with_one(amounts: &[i64], difference: i64) -> Option<Hint> {
     let mut first_at: FxHashMap<i64, Vec<usize>> = FxHashMap::default();
     for (i, &a) in amounts.iter().enumerate() {
         first_at.entry(a).or_default().push(i);
@@ -137,5 +161,7 @@ mod tests {
         assert_eq!((h.index, h.likely, h.with), (1, 4500, vec![0]));
         assert_eq!(h.kind, TypoKind::TenTimes);
         assert_eq!(likely_typo(&[1, 2, 3], 4500), None);
+        let all = likely_typo(&[-5400, -3000, -2200, -8000], -17700).expect("hint");
+        assert_eq!((all.index, all.likely, all.with), (0, -4500, vec![1, 2, 3]));
     }
 }
