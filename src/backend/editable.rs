@@ -62,7 +62,7 @@ fn patched_assertions(before: &[Asserted], change: &PostingAssertion) -> Vec<Ass
 }
 
 /// The assertion change that turns `from`'s assertions into `to`'s, for the first posting where they differ.
-fn assertion_between(from: &[Asserted], to: &[Asserted]) -> Option<PostingAssertion> {
+fn assertion_between(from: &[Asserted], to: &[Asserted]) -> Option<Box<PostingAssertion>> {
     let mut postings: Vec<usize> = from.iter().chain(to).map(|a| a.posting).collect();
     postings.sort_unstable();
     postings.dedup();
@@ -75,12 +75,12 @@ fn assertion_between(from: &[Asserted], to: &[Asserted]) -> Option<PostingAssert
             return None;
         }
         let account = now.or(was).map(|a| a.account.clone()).unwrap_or_default();
-        Some(PostingAssertion {
+        Some(Box::new(PostingAssertion {
             posting: k,
             account,
             balance: now.map(|a| a.balance.clone()),
             inclusive: now.is_some_and(|a| a.inclusive),
-        })
+        }))
     })
 }
 

@@ -209,8 +209,9 @@ pub struct TxnPatch {
     pub archive: bool,
     /// A balance assertion to write on (or, with no balance, take off) one of the transaction's postings: what
     /// reconciling against a statement writes. Only backends with `Capabilities::balance_assertions` accept it.
+    /// Boxed: it is rare, and every patch would otherwise carry its size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assertion: Option<PostingAssertion>,
+    pub assertion: Option<Box<PostingAssertion>>,
 }
 
 /// A balance assertion on one posting: after this posting, the account's balance in the commodity of `balance` is

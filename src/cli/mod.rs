@@ -303,10 +303,10 @@ pub enum Command {
         format: Format,
     },
     /// Reconcile an account against a bank statement: the cleared balance on DATE, the difference from the
-    /// statement, and the smallest set of uncleared transactions (on or before DATE) that makes it up exactly — or the
-    /// closest one and a likely typo. `--apply` marks that set cleared and, when no uncleared transaction on or before
-    /// DATE is left off the statement, writes the balance as an hledger assertion on the account's last posting, in one
-    /// save.
+    /// statement, and the smallest set of uncleared transactions (on or before DATE) that makes it up exactly, or
+    /// else the closest one and a likely typo. `--apply` marks that set cleared and, when no uncleared transaction on
+    /// or before DATE is left off the statement, writes the balance as an hledger assertion on the account's last
+    /// posting, in one save.
     ///
     /// The account counts with its subaccounts, as `hledger bal ACCT` does; the balance is as the journal sees it (a
     /// card owing $500 is -500). "Cleared" is the transaction's status (`*`).

@@ -2,12 +2,12 @@
 //! target, and among sets of that size the first in the caller's order (the tuple of indices that sorts first, so
 //! with postings listed oldest first the oldest postings win). Sizes are tried one after another; a set of size k is
 //! a prefix of k−t indices enumerated in order, completed by a tail of t looked up in a table: the single amounts
-//! (t = 1) or every pair (t = 2, a sorted table of pair sums, for k ≥ 4 when it fits the budget) — meet in the middle,
-//! so sets of up to four of a thousand postings cost one pass over the pairs. Each prefix step is pruned by bounds:
-//! the r smallest and r largest amounts left after a position bound what r of them can add up to, and once the target
-//! falls outside them it stays outside for every later position. The work (prefix steps, look-ups, pair-table
-//! entries) is counted against a budget, so the answer comes in bounded time; the result says up to which size every
-//! set was searched and whether the budget cut the search short.
+//! (t = 1) or every pair (t = 2, a sorted table of pair sums, for k ≥ 4 when it fits the budget) — meet in the
+//! middle, so sets of up to four of a thousand postings cost one pass over the pairs. Each prefix step is pruned by
+//! bounds: the r smallest and r largest amounts left after a position bound what r of them can add up to, and once
+//! the target falls outside them it stays outside for every later position. The work (prefix steps, look-ups,
+//! pair-table entries) is counted against a budget, so the answer comes in bounded time; the result says up to
+//! which size every set was searched and whether the search was cut short.
 
 use rustc_hash::FxHashMap;
 
@@ -25,7 +25,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_size: 12,
-            budget: 6_000_000,
+            budget: 4_000_000,
         }
     }
 }

@@ -323,12 +323,12 @@ pub fn plan(loaded: &Loaded, caps: &Capabilities) -> Result<Plan, ReconcileError
     }
     let assertion = assertion_place(loaded, caps);
     if let Ok(last) = &assertion {
-        let change = PostingAssertion {
+        let change = Box::new(PostingAssertion {
             posting: last.posting,
             account: last.account.clone(),
             balance: Some(r.statement.balance.clone()),
             inclusive: loaded.inclusive,
-        };
+        });
         match patches.iter_mut().find(|(id, _)| *id == last.id) {
             Some((_, patch)) => patch.assertion = Some(change),
             None => patches.push((

@@ -2,8 +2,8 @@
 //! reader (with the directive state the entry was loaded with) and must read as exactly the intended change of the
 //! original and nothing else — same date, code, payee, postings, amounts and costs; the status, note, tags,
 //! category and balance assertions as the edit asks; the id unchanged unless the note, category or an assertion
-//! (amount text, which the id covers) changed. A difference refuses the save
-//! with the reason, so a mistake in the editor can cost an edit but never a ledger.
+//! (amount text, which the id covers) changed. A difference refuses the save with the reason, so a mistake in the
+//! editor can cost an edit but never a ledger.
 
 use super::parse::{AssertionReading, EntryReading, PostingReading};
 use super::patch::EntryEdit;
