@@ -10,6 +10,8 @@
 //! - `server`: `tally serve`, any backend behind the tally REST API.
 //! - `ops`: every edit a person can make (status, review, tags, category, note, undo/redo) as one batch write;
 //!   the CLI, the dashboard and `tally serve` all edit through it.
+//! - `reconcile`: an account set against a bank statement — the cleared balance, the smallest set of uncleared
+//!   postings that makes up the difference, a likely typo — and its one write (statuses and a balance assertion).
 //! - `cli`: the headless commands; `generate`: deterministic sample journals.
 //! - `text`: text made safe for a terminal (control characters shown, never sent), for `ui`, `cli` and `main`.
 
@@ -24,6 +26,7 @@ pub mod import;
 pub mod layout;
 pub mod ops;
 pub mod query;
+pub mod reconcile;
 pub mod server;
 pub mod text;
 pub mod tui;

@@ -185,6 +185,37 @@ pub async fn apply_all(backend: &dyn Backend, edits: &[Edit]) -> Result<Applied>
     Ok(Applied { entries, result })
 }
 
+/// Gives each transaction a patch of its own, in ONE write, as ONE undo entry labelled `label` (reconciling: the
+/// statement's transactions cleared and the balance assertion written, undone together). Transactions the patch
+/// would not change are left out; nothing is written when none would change.
+pub async fn apply_each(
+    backend: &dyn Backend,
+    label: impl Into<String>,
+    patches: &[(TxnId, TxnPatch)],
+) -> Result<Applied> {
+    let ids: Vec<TxnId> = patches.iter().map(|(id, _)| id.clone()).collect();
+    let before = backend.editable(&ids).await?;
+    let mut entry = UndoEntry {
+        label: label.into(),
+        forward: Vec::new(),
+        inverse: Vec::new(),
+    };
+    for ((id, patch), now) in patches.iter().zip(&before) {
+        let after = now.patched(patch);
+        if TxnPatch::between(now, &after).is_empty() {
+            continue;
+        }
+        entry
+            .inverse
+            .push((id.clone(), TxnPatch::between(&after, now)));
+        entry.forward.push((id.clone(), patch.clone()));
+    }
+    let result = write(backend, &entry.forward, patches.len()).await?;
+    let mut entries = vec![entry];
+    rename_all(&mut entries, &result);
+    Ok(Applied { entries, result })
+}
+
 /// Edits worked out but not written: the undo entries (whose `forward` says what would change) and the one write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prepared {

@@ -4,8 +4,8 @@
 //! posting. With them the operations layer works out, before writing, what each transaction will look like and the
 //! patch that brings it back (`TxnPatch::between`), and the dashboard shows an edit before it is saved.
 
-use super::TxnPatch;
-use crate::domain::{Status, Tag, Transaction, TxnId};
+use super::{PostingAssertion, TxnPatch};
+use crate::domain::{Money, Status, Tag, Transaction, TxnId};
 use serde::{Deserialize, Serialize};
 
 /// The editable part of a transaction.
@@ -26,6 +26,62 @@ pub struct Editable {
     /// A transfer between the holder's own accounts: it needs no category to leave the review queue.
     #[serde(default)]
     pub transfer: bool,
+    /// The balance assertions its postings carry, by posting index (a journal's; servers have none). A journal
+    /// fills it only for postings to accounts that some assertion names, which is all reconciling needs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assertions: Vec<Asserted>,
+}
+
+/// A balance assertion written on a posting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Asserted {
+    pub posting: usize,
+    pub account: String,
+    pub balance: Money,
+    #[serde(default)]
+    pub inclusive: bool,
+}
+
+/// The assertions after `change`: the posting's assertion replaced, or removed when it asserts no balance.
+fn patched_assertions(before: &[Asserted], change: &PostingAssertion) -> Vec<Asserted> {
+    let mut out: Vec<Asserted> = before
+        .iter()
+        .filter(|a| a.posting != change.posting)
+        .cloned()
+        .collect();
+    if let Some(balance) = &change.balance {
+        out.push(Asserted {
+            posting: change.posting,
+            account: change.account.clone(),
+            balance: balance.clone(),
+            inclusive: change.inclusive,
+        });
+        out.sort_by_key(|a| a.posting);
+    }
+    out
+}
+
+/// The assertion change that turns `from`'s assertions into `to`'s, for the first posting where they differ.
+fn assertion_between(from: &[Asserted], to: &[Asserted]) -> Option<Box<PostingAssertion>> {
+    let mut postings: Vec<usize> = from.iter().chain(to).map(|a| a.posting).collect();
+    postings.sort_unstable();
+    postings.dedup();
+    postings.into_iter().find_map(|k| {
+        let (was, now) = (
+            from.iter().find(|a| a.posting == k),
+            to.iter().find(|a| a.posting == k),
+        );
+        if was == now {
+            return None;
+        }
+        let account = now.or(was).map(|a| a.account.clone()).unwrap_or_default();
+        Some(Box::new(PostingAssertion {
+            posting: k,
+            account,
+            balance: now.map(|a| a.balance.clone()),
+            inclusive: now.is_some_and(|a| a.inclusive),
+        }))
+    })
 }
 
 impl Editable {
@@ -46,6 +102,7 @@ impl Editable {
             note: t.note.clone(),
             read_only: t.read_only,
             transfer: t.is_transfer(),
+            assertions: Vec::new(),
         }
     }
 
@@ -88,6 +145,9 @@ impl Editable {
         }
         if let Some(n) = &patch.note {
             after.note = n.trim().to_string();
+        }
+        if let Some(change) = &patch.assertion {
+            after.assertions = patched_assertions(&self.assertions, change);
         }
         after
     }
@@ -190,6 +250,7 @@ impl TxnPatch {
         if from.note != to.note {
             p.note = Some(to.note.clone());
         }
+        p.assertion = assertion_between(&from.assertions, &to.assertions);
         p
     }
 }
@@ -240,6 +301,7 @@ mod tests {
             note: String::new(),
             read_only: false,
             transfer: false,
+            assertions: Vec::new(),
         }
     }
 

@@ -5,7 +5,7 @@
 //! `Capabilities`; callers check them and say why an action is unavailable instead of silently doing nothing.
 
 use crate::analytics::recurring::{Projections, Sample};
-use crate::domain::{Account, Balance, Status, Tag, Transaction, TxnId};
+use crate::domain::{Account, Balance, Money, Status, Tag, Transaction, TxnId};
 use crate::query::Query;
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -34,6 +34,10 @@ pub struct Capabilities {
     pub archive: bool,
     /// Live change notification (file watching) is available.
     pub watch: bool,
+    /// Balance assertions (`= AMOUNT` after a posting's amount) can be written, as reconciling does
+    /// (`TxnPatch::assertion`): a journal can; a server has no such thing.
+    #[serde(default)]
+    pub balance_assertions: bool,
     /// A short human description of the backend, shown in the status bar: `journal ~/ledger.journal`.
     pub label: String,
     /// Why a capability is false, by its field name (`edit_status`: "Sure has no cleared/pending status"); the
@@ -56,6 +60,7 @@ impl Capabilities {
             sync: false,
             archive: false,
             watch: false,
+            balance_assertions: false,
             label: label.into(),
             reasons: Default::default(),
         }
@@ -80,6 +85,7 @@ impl Capabilities {
             "sync" => self.sync,
             "archive" => self.archive,
             "watch" => self.watch,
+            "balance_assertions" => self.balance_assertions,
             _ => false,
         }
     }
@@ -201,6 +207,26 @@ pub struct TxnPatch {
     /// Archive the transaction on the server (FinWise): it disappears from every listing. Cannot be undone.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub archive: bool,
+    /// A balance assertion to write on (or, with no balance, take off) one of the transaction's postings: what
+    /// reconciling against a statement writes. Only backends with `Capabilities::balance_assertions` accept it.
+    /// Boxed: it is rare, and every patch would otherwise carry its size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assertion: Option<Box<PostingAssertion>>,
+}
+
+/// A balance assertion on one posting: after this posting, the account's balance in the commodity of `balance` is
+/// `balance` (hledger's `= AMOUNT`; with `inclusive`, subaccounts included: `=* AMOUNT`). `None` removes the
+/// posting's assertion (what undoing a reconciliation writes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostingAssertion {
+    /// The posting's index among the transaction's postings (`Transaction::postings`), in the order written.
+    pub posting: usize,
+    /// The account of that posting: a save refuses the edit when the index names another posting.
+    pub account: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balance: Option<Money>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub inclusive: bool,
 }
 
 impl TxnPatch {
@@ -211,6 +237,7 @@ impl TxnPatch {
             && self.category.is_none()
             && self.note.is_none()
             && !self.archive
+            && self.assertion.is_none()
     }
 }
 

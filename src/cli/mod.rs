@@ -63,6 +63,45 @@ pub struct GlobalArgs {
     pub config: Option<PathBuf>,
 }
 
+/// A statement date: `YYYY-MM-DD` (or with `/` or `.`), as in a journal.
+fn parse_statement_date(s: &str) -> Result<chrono::NaiveDate, String> {
+    let t = s.trim().replace(['/', '.'], "-");
+    chrono::NaiveDate::parse_from_str(&t, "%Y-%m-%d")
+        .map_err(|e| format!("{s:?} is not a date like 2025-01-31 ({e})"))
+}
+
+/// A statement balance in the journal's notation: an amount with its commodity on either side (`$1,234.56`,
+/// `-80.10 EUR`, `1234`). A lone `,` or `.` before exactly three digits could be either mark and is refused.
+fn parse_statement_amount(s: &str) -> Result<crate::domain::Money, String> {
+    use crate::backend::journal::amount;
+    struct NoDirectives;
+    impl amount::MarkLookup for NoDirectives {
+        fn mark_for(&self, _: &str) -> Option<u8> {
+            None
+        }
+    }
+    let text = s.trim();
+    let bad = |why: String| format!("{s:?} is not an amount like $1234.56 or -80.10 EUR: {why}");
+    let lexed = amount::lex(text, 0).map_err(|e| bad(e.message))?;
+    if lexed.span.end != text.len() {
+        return Err(bad(format!("unexpected {:?}", &text[lexed.span.end..])));
+    }
+    if let amount::Shape::Ambiguous { sep } = lexed.shape {
+        let decimals = text[lexed.number.clone()]
+            .rsplit(sep as char)
+            .next()
+            .map_or(0, str::len);
+        if decimals == 3 {
+            return Err(bad(format!(
+                "`{}` could be a decimal mark or a digit group; write 1234.567 or 1,234.00",
+                sep as char
+            )));
+        }
+    }
+    let quantity = amount::value(&lexed, text, &NoDirectives).map_err(|e| bad(e.message))?;
+    Ok(crate::domain::Money::new(quantity, lexed.commodity(text)))
+}
+
 fn parse_dialect(s: &str) -> Result<Dialect, String> {
     Dialect::parse(s).ok_or_else(|| {
         format!(
@@ -263,6 +302,32 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "table", help = FORMAT_HELP)]
         format: Format,
     },
+    /// Reconcile an account against a bank statement: the cleared balance on DATE, the difference from the
+    /// statement, and the smallest set of uncleared transactions (on or before DATE) that makes it up exactly, or
+    /// else the closest one and a likely typo. `--apply` marks that set cleared and, when no uncleared transaction on
+    /// or before DATE is left off the statement, writes the balance as an hledger assertion on the account's last
+    /// posting, in one save.
+    ///
+    /// The account counts with its subaccounts, as `hledger bal ACCT` does; the balance is as the journal sees it (a
+    /// card owing $500 is -500). "Cleared" is the transaction's status (`*`).
+    Reconcile {
+        /// The account, by its full name (`assets:bank:checking`).
+        #[arg(long, value_name = "ACCT")]
+        account: String,
+        /// The statement's date (YYYY-MM-DD): its balance is at the end of that day.
+        #[arg(long, value_name = "DATE", value_parser = parse_statement_date)]
+        date: chrono::NaiveDate,
+        /// The statement's balance, with its commodity as the journal writes it (`$1234.56`, `-80.10 EUR`); a bare
+        /// number takes the account's commodity when it has one.
+        #[arg(long, value_name = "AMOUNT", value_parser = parse_statement_amount, allow_hyphen_values = true)]
+        balance: crate::domain::Money,
+        /// Mark the proposed transactions cleared (and assert the balance); refused unless they make up the
+        /// difference exactly.
+        #[arg(long)]
+        apply: bool,
+        #[arg(long, value_enum, default_value = "table", help = FORMAT_HELP)]
+        format: Format,
+    },
     /// Write a realistic, deterministic sample journal (for tests and benchmarks).
     Generate {
         /// How many transactions to write.
@@ -353,6 +418,8 @@ pub enum CliError {
     Server(#[from] crate::server::ServerError),
     #[error(transparent)]
     Import(#[from] crate::import::ImportError),
+    #[error("reconcile: {0}")]
+    Reconcile(#[from] crate::reconcile::ReconcileError),
 }
 
 /// Where the data comes from, resolved from the options and the config.
@@ -644,6 +711,20 @@ pub async fn run(command: Command, global: &GlobalArgs, config: &Config) -> Resu
             query,
             format,
         } => register(&mut ctx, &account, &query, format).await?,
+        Command::Reconcile {
+            account,
+            date,
+            balance,
+            apply,
+            format,
+        } => {
+            let statement = crate::reconcile::Statement {
+                account,
+                date,
+                balance,
+            };
+            reconcile(&mut ctx, &statement, apply, format).await?
+        }
         Command::Suggest {
             query,
             apply,
@@ -921,6 +1002,40 @@ async fn suggest<W: Write>(
         )?;
     }
     Ok(())
+}
+
+/// `tally reconcile`: the account set against the statement; with `apply`, the proposal cleared and the balance
+/// asserted in one write, then the ledger read again to say if anything no longer holds.
+async fn reconcile<W: Write>(
+    ctx: &mut Ctx<'_, W>,
+    statement: &crate::reconcile::Statement,
+    apply: bool,
+    format: Format,
+) -> Result<(), CliError> {
+    use crate::reconcile::session;
+    ctx.checked(!apply).await?;
+    let backend = ctx.backend.as_ref();
+    let loaded = session::load(backend, statement, &session::LoadOptions::default()).await?;
+    let caps = backend.capabilities();
+    if apply && !loaded.reconciliation.exact {
+        // Say what was found (the closest posting, a typo), then refuse: nothing is written.
+        let planned = output::ReconcileOutcome::Planned(None);
+        output::reconcile(&mut ctx.out, (&loaded, &planned), format, ctx.terminal)?;
+        ctx.out.flush()?;
+        session::plan(&loaded, &caps)?;
+    }
+    let outcome = if apply {
+        let applied = session::apply(backend, &loaded).await?;
+        flush(backend).await?;
+        backend.reload().await?;
+        for d in backend.diagnostics().await {
+            eprintln!("tally: after reconciling: {}", clean(&d.to_string()));
+        }
+        output::ReconcileOutcome::Applied(applied)
+    } else {
+        output::ReconcileOutcome::Planned(session::plan(&loaded, &caps).ok())
+    };
+    output::reconcile(&mut ctx.out, (&loaded, &outcome), format, ctx.terminal)
 }
 
 /// `tally register ACCT`: the transactions touching ACCT (and the query), oldest first, as register rows.

@@ -890,3 +890,258 @@ mod tests {
         assert_eq!(serde_json::from_str::<String>(&escaped).expect("parse"), s);
     }
 }
+
+/// What `tally reconcile` did besides looking: the write (`--apply`), or what it would write.
+pub enum ReconcileOutcome {
+    Applied(crate::reconcile::session::Applied),
+    /// `None` when nothing could be written (no exact set).
+    Planned(Option<crate::reconcile::session::Plan>),
+}
+
+impl ReconcileOutcome {
+    /// Where the assertion goes (or went), or why there is none; `None` without an exact set.
+    fn assertion(&self) -> Option<&Result<crate::reconcile::AccountPosting, String>> {
+        match self {
+            ReconcileOutcome::Applied(a) => Some(&a.assertion),
+            ReconcileOutcome::Planned(p) => p.as_ref().map(|p| &p.assertion),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct MoneyJson<'a> {
+    commodity: &'a str,
+    quantity: String,
+}
+
+fn money_json(m: &crate::domain::Money) -> MoneyJson<'_> {
+    MoneyJson {
+        commodity: &m.commodity,
+        quantity: m.quantity.normalize().to_string(),
+    }
+}
+
+#[derive(Serialize)]
+struct PostingJson<'a> {
+    date: String,
+    description: &'a str,
+    amount: MoneyJson<'a>,
+    location: &'a str,
+    status: &'static str,
+    id: &'a str,
+}
+
+fn posting_json(p: &crate::reconcile::AccountPosting) -> PostingJson<'_> {
+    PostingJson {
+        date: p.date.to_string(),
+        description: &p.description,
+        amount: money_json(&p.amount),
+        location: &p.location,
+        status: p.status.name(),
+        id: &p.id.0,
+    }
+}
+
+/// `tally reconcile`'s JSON document.
+fn reconcile_json<'a>(
+    loaded: &'a crate::reconcile::session::Loaded,
+    outcome: &'a ReconcileOutcome,
+) -> serde_json::Value {
+    let r = &loaded.reconciliation;
+    let list = |v: &'a [crate::reconcile::AccountPosting]| -> Vec<PostingJson<'a>> {
+        v.iter().map(posting_json).collect()
+    };
+    let applied = match outcome {
+        ReconcileOutcome::Applied(a) => serde_json::json!({
+            "cleared": r.proposal.len(),
+            "changed": a.applied.result.changed,
+        }),
+        ReconcileOutcome::Planned(_) => serde_json::Value::Null,
+    };
+    let assertion = match outcome.assertion() {
+        Some(Ok(at)) => serde_json::json!({
+            "written": matches!(outcome, ReconcileOutcome::Applied(_)),
+            "location": at.location,
+            "balance": money_json(&r.statement.balance),
+            "inclusive": loaded.inclusive,
+        }),
+        Some(Err(why)) => serde_json::json!({ "written": false, "reason": why }),
+        None => serde_json::Value::Null,
+    };
+    serde_json::json!({
+        "account": r.statement.account,
+        "date": r.statement.date.to_string(),
+        "balance": money_json(&r.statement.balance),
+        "cleared": money_json(&r.cleared),
+        "difference": money_json(&r.difference),
+        "exact": r.exact,
+        "proposal": list(&r.proposal),
+        "search": r.search,
+        "closest": r.closest.as_ref().map(posting_json),
+        "typo": r.typo.as_ref().map(|t| serde_json::json!({
+            "posting": posting_json(&t.posting),
+            "likely": money_json(&t.likely),
+            "kind": t.kind,
+            "with": list(&t.with),
+        })),
+        "outstanding": list(&r.outstanding),
+        "assertion": assertion,
+        "applied": applied,
+    })
+}
+
+/// The typo hint in a sentence: which posting, what it reads, what it likely is.
+fn typo_text(t: &crate::reconcile::Typo) -> String {
+    let with = if t.with.is_empty() {
+        String::new()
+    } else {
+        let others: Vec<String> = t
+            .with
+            .iter()
+            .map(|p| format!("{} at {}", p.amount, p.location))
+            .collect();
+        format!(" (with {})", others.join(", "))
+    };
+    format!(
+        "likely typo: {} {:?} at {} reads {}, probably {} ({}){with}",
+        t.posting.date,
+        t.posting.description,
+        t.posting.location,
+        t.posting.amount,
+        t.likely,
+        t.kind.describe()
+    )
+}
+
+fn posting_cells(p: &crate::reconcile::AccountPosting) -> Vec<String> {
+    vec![
+        format!("  {}", p.date),
+        p.description.clone(),
+        p.amount.to_string(),
+        p.location.clone(),
+    ]
+}
+
+/// `tally reconcile` as text: the balances, the proposal (or the closest posting and a typo), what is outstanding,
+/// and what was (or would be) written.
+fn reconcile_table(
+    out: &mut impl Write,
+    loaded: &crate::reconcile::session::Loaded,
+    outcome: &ReconcileOutcome,
+) -> Result<(), CliError> {
+    let r = &loaded.reconciliation;
+    let s = &r.statement;
+    table(
+        out,
+        &[
+            vec!["account".into(), s.account.clone()],
+            vec!["statement".into(), format!("{}  {}", s.date, s.balance)],
+            vec!["cleared".into(), r.cleared.to_string()],
+            vec!["difference".into(), r.difference.to_string()],
+        ],
+        &[false, false],
+    )?;
+    let cells = |v: &[crate::reconcile::AccountPosting]| -> Vec<Vec<String>> {
+        v.iter().map(posting_cells).collect()
+    };
+    if r.exact && r.proposal.is_empty() {
+        line(
+            out,
+            "proposal: nothing to clear, the cleared balance agrees",
+        )?;
+    } else if r.exact {
+        line(
+            out,
+            &format!(
+                "proposal: {} posting(s) make up the difference exactly:",
+                r.proposal.len()
+            ),
+        )?;
+        table(out, &cells(&r.proposal), &[false, false, true, false])?;
+    } else {
+        line(
+            out,
+            &format!("proposal: no exact set — {}", r.why_not_exact()),
+        )?;
+        if let Some(c) = &r.closest {
+            line(out, "closest single posting:")?;
+            table(out, &[posting_cells(c)], &[false, false, true, false])?;
+        }
+    }
+    if let Some(t) = &r.typo {
+        line(out, &typo_text(t))?;
+    }
+    if !r.outstanding.is_empty() {
+        line(
+            out,
+            &format!(
+                "outstanding: {} uncleared posting(s) not on the statement:",
+                r.outstanding.len()
+            ),
+        )?;
+        table(out, &cells(&r.outstanding), &[false, false, true, false])?;
+    }
+    let applied = matches!(outcome, ReconcileOutcome::Applied(_));
+    if applied {
+        line(
+            out,
+            &format!("marked {} transaction(s) cleared", r.proposal.len()),
+        )?;
+    }
+    match outcome.assertion() {
+        Some(Ok(at)) => line(
+            out,
+            &format!(
+                "balance assertion {} {} on the posting at {}",
+                if applied {
+                    "written:"
+                } else {
+                    "to write with --apply:"
+                },
+                s.balance,
+                at.location
+            ),
+        )?,
+        Some(Err(why)) => line(out, &format!("no balance assertion: {why}"))?,
+        None => {}
+    }
+    Ok(())
+}
+
+pub fn reconcile(
+    out: &mut impl Write,
+    (loaded, outcome): (&crate::reconcile::session::Loaded, &ReconcileOutcome),
+    format: Format,
+    terminal: bool,
+) -> Result<(), CliError> {
+    match format {
+        Format::Json => json(out, &reconcile_json(loaded, outcome), terminal),
+        Format::Table => reconcile_table(out, loaded, outcome),
+        Format::Csv => {
+            let r = &loaded.reconciliation;
+            let mut w = Csv::new(out, terminal);
+            w.row([
+                "role",
+                "date",
+                "description",
+                "commodity",
+                "amount",
+                "location",
+            ])?;
+            let roles = [("proposal", &r.proposal), ("outstanding", &r.outstanding)];
+            for (role, list) in roles {
+                for p in list.iter() {
+                    w.row([
+                        role,
+                        p.date.to_string().as_str(),
+                        &p.description,
+                        &p.amount.commodity,
+                        &p.amount.quantity.to_string(),
+                        &p.location,
+                    ])?;
+                }
+            }
+            w.flush()
+        }
+    }
+}

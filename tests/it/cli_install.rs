@@ -244,6 +244,7 @@ fn man_out_dir_writes_one_page_per_command() {
         "tally-import",
         "tally-man",
         "tally-projections",
+        "tally-reconcile",
         "tally-register",
         "tally-serve",
         "tally-status",

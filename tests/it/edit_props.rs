@@ -341,6 +341,7 @@ fn patch(with_category: bool) -> impl Strategy<Value = TxnPatch> {
             category: category.filter(|_| with_category).map(str::to_string),
             category_from: None,
             archive: false,
+            assertion: None,
         })
 }
 

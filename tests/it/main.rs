@@ -22,6 +22,7 @@ mod mirror_perf;
 mod mirror_sure;
 mod oracle;
 mod queries;
+mod reconcile;
 mod register;
 mod rest_auth;
 mod rest_bulk_tag;

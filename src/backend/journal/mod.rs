@@ -11,6 +11,7 @@
 
 pub mod add;
 pub mod amount;
+pub mod assertion;
 mod memory;
 pub mod parse;
 pub mod patch;
@@ -230,6 +231,7 @@ impl Store {
             sync: false,
             archive: false,
             watch: true,
+            balance_assertions: true,
             label: format!("journal {}", self.path.display()),
             reasons: Default::default(),
         };
@@ -245,6 +247,7 @@ impl Store {
                 "edit_category",
                 "edit_notes",
                 "bulk_tag",
+                "balance_assertions",
             ] {
                 c.reasons.insert(cap.into(), why.clone());
             }
@@ -254,7 +257,8 @@ impl Store {
                 c.edit_category,
                 c.edit_notes,
                 c.bulk_tag,
-            ) = (false, false, false, false, false);
+                c.balance_assertions,
+            ) = (false, false, false, false, false, false);
         }
         c
     }
@@ -278,6 +282,39 @@ impl Store {
                 .collect())
         })
     }
+}
+
+/// What an edit can change about entry `index`, with the balance assertions on its postings: read from its text
+/// only when one of its postings is to an account some assertion names (the index keeps no assertion amounts).
+fn editable_with_assertions(l: &Loaded, index: u32) -> crate::backend::editable::Editable {
+    let j = &l.journal;
+    let view = j.view(index);
+    let mut e = view.editable();
+    let asserted = view
+        .postings()
+        .iter()
+        .any(|p| j.balance_checked.iter().any(|&(sym, _)| sym == p.account));
+    if !asserted {
+        return e;
+    }
+    let entry = &j.entries[index as usize];
+    if let Ok(reading) = l.reader.read_entry(index, j.text(entry.file, entry.span)) {
+        e.assertions = reading
+            .postings
+            .iter()
+            .enumerate()
+            .filter_map(|(k, p)| {
+                let a = p.assertion.as_ref().filter(|a| !a.assignment)?;
+                Some(crate::backend::editable::Asserted {
+                    posting: k,
+                    account: p.account.clone(),
+                    balance: crate::domain::Money::new(a.quantity, a.commodity.clone()),
+                    inclusive: a.inclusive,
+                })
+            })
+            .collect();
+    }
+    e
 }
 
 fn refuse_archive(patch: &TxnPatch) -> Result<()> {
@@ -351,7 +388,7 @@ impl Backend for JournalBackend {
                 ids.par_iter()
                     .map(|id| {
                         j.find(id)
-                            .map(|i| j.view(i).editable())
+                            .map(|i| editable_with_assertions(l, i))
                             .ok_or_else(|| BackendError::NotFound(id.0.clone()))
                     })
                     .collect()

@@ -10,6 +10,7 @@
 //! back with the production reader before writing (`verify`). What cannot be written safely — a note with `;`, a tag
 //! value with `,`, renaming a posting that carries a balance assertion — is refused with a `PatchError`.
 
+pub use super::assertion::AssertionEdit;
 use super::syntax::{self, BodyLine, TagSpan};
 use crate::backend::TxnPatch;
 use crate::domain::{Status, Tag};
@@ -30,6 +31,8 @@ pub struct EntryEdit {
     /// `(old account, new account)`: renames every posting whose account is exactly `old` (a transaction that
     /// posts to `new` and not to `old` is left as it is, so applying an edit twice is harmless).
     pub category: Option<(String, String)>,
+    /// A balance assertion written on, or taken off, one posting (`assertion`).
+    pub assertion: Option<AssertionEdit>,
 }
 
 impl EntryEdit {
@@ -52,6 +55,12 @@ impl EntryEdit {
             remove_tags: patch.remove_tags.clone(),
             note: patch.note.clone(),
             category,
+            assertion: patch.assertion.as_ref().map(|a| AssertionEdit {
+                posting: a.posting,
+                account: a.account.clone(),
+                balance: a.balance.clone(),
+                inclusive: a.inclusive,
+            }),
         })
     }
 
@@ -61,6 +70,7 @@ impl EntryEdit {
             && self.remove_tags.is_empty()
             && self.note.is_none()
             && self.category.is_none()
+            && self.assertion.is_none()
     }
 
     /// Whether a tag written with the name `name` goes: its name is asked to be removed (case-insensitively), and
@@ -102,6 +112,18 @@ pub enum PatchError {
     AssertedPosting(String),
     #[error("this transaction has no category posting to rename")]
     NoCategoryPosting,
+    #[error("the transaction has no posting {0}")]
+    NoSuchPosting(usize),
+    #[error(
+        "posting {0} has no written amount: a balance assertion there would become a balance assignment"
+    )]
+    NoWrittenAmount(usize),
+    #[error("posting {0} already carries a balance assertion or assignment")]
+    AlreadyAsserted(usize),
+    #[error(
+        "an assertion in {asserted} cannot be written in the style of a posting in {posting:?}"
+    )]
+    OtherCommodity { posting: String, asserted: String },
     #[error("text edits overlap at byte {0}")]
     OverlappingEdits(usize),
     #[error("text edit range {start}..{end} is outside the text or not on a character boundary")]
@@ -315,6 +337,9 @@ pub fn patch_entry(entry: &str, edit: &EntryEdit) -> Result<Option<String>, Patc
     }
     if let Some((old, new)) = &edit.category {
         edits.extend(renames(&lx, old, new)?);
+    }
+    if let Some(a) = &edit.assertion {
+        edits.extend(super::assertion::text_edit(&lx.lines, &lx.body, a)?);
     }
     let out = apply_edits(entry, &edits)?;
     Ok((out != entry).then_some(out))
@@ -1224,6 +1249,7 @@ mod tests {
             category_from: None,
             note: Some("n".into()),
             archive: false,
+            assertion: None,
         };
         let e = EntryEdit::from_patch(&patch, Some("expenses:food")).expect("edit");
         assert_eq!(
@@ -1438,6 +1464,7 @@ mod tests {
             remove_tags,
             note,
             category,
+            assertion: None,
         }
     }
 

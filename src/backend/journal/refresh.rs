@@ -32,6 +32,9 @@ pub(super) struct Followed {
     /// now (built here, off the write lock).
     at_risk: FxHashMap<u32, TxnId>,
     ids: Option<IdIndex>,
+    /// Accounts the edited entries now assert balances of (an assertion written by reconciling), with whether
+    /// subaccounts count: added to `Journal::balance_checked`.
+    asserted: Vec<(String, bool)>,
 }
 
 /// Builds the index that follows the save of `files` (each replaced with exactly its text; `done` gives each
@@ -50,6 +53,7 @@ pub(super) fn prepare(
         postings: Vec::new(),
         at_risk: ids_at_risk(j, &files),
         ids: None,
+        asserted: Vec::new(),
     };
     for fp in files {
         let modified = done
@@ -100,6 +104,16 @@ pub(super) fn install(l: &mut Loaded, f: Followed) -> (Vec<(TxnId, TxnId)>, Repl
         let p = &mut j.postings[index as usize];
         p.account = account;
         p.tags = tags;
+    }
+    for (name, inclusive) in f.asserted {
+        let account = j.accounts.intern(&name);
+        while j.account_kinds.len() < j.accounts.names.len() {
+            let n = &j.accounts.names[j.account_kinds.len()];
+            j.account_kinds.push(crate::domain::account_kind(n));
+        }
+        if !j.balance_checked.contains(&(account, inclusive)) {
+            j.balance_checked.push((account, inclusive));
+        }
     }
     let Some(ids) = f.ids else {
         return (Vec::new(), old);
@@ -318,6 +332,15 @@ fn reread(
         t0..out.tags.len() as u32
     };
     let tags = append(&new.tags);
+    for a in &chunk.assertions {
+        let name = chunk
+            .postings
+            .get(a.posting as usize)
+            .and_then(|p| accounts.get(p.account as usize));
+        if let Some(name) = name {
+            out.asserted.push((name.clone(), a.inclusive));
+        }
+    }
     for k in 0..new.postings.len() {
         let np = &chunk.postings[new.postings.start as usize + k];
         let range = append(&np.tags);

@@ -407,6 +407,19 @@ pub(super) fn patch_checked(
     let e = &j.entries[index as usize];
     let text = j.text(e.file, e.span);
     let at = || format!("{}:{}", j.files[e.file as usize].path.display(), e.line);
+    let settled;
+    let edit = match &edit.assertion {
+        None => edit,
+        Some(_) => {
+            let before = reader
+                .read_entry(index, text)
+                .map_err(|why| BackendError::ReadOnly(id.0.clone(), format!("{}: {why}", at())))?;
+            settled = settle_assertion(edit, &before).map_err(|why| {
+                BackendError::ReadOnly(id.0.clone(), format!("{}: not saved: {why}", at()))
+            })?;
+            &settled
+        }
+    };
     let patched = patch::patch_entry(text, edit).map_err(|err| patch_error(id, &at(), err))?;
     let Some(new_text) = patched else {
         return Ok(None);
@@ -432,6 +445,56 @@ pub(super) fn patch_checked(
     Ok(Some((new_text, after.hash)))
 }
 
+/// `edit` with its assertion settled against the entry as it reads now: the posting must be to the account the
+/// edit names; an assertion already there of exactly that balance needs no writing (nor a missing one taking off);
+/// a different one, or a balance assignment, is the user's and is refused.
+fn settle_assertion(
+    edit: &EntryEdit,
+    before: &super::parse::EntryReading,
+) -> std::result::Result<EntryEdit, String> {
+    let mut out = edit.clone();
+    let Some(a) = &edit.assertion else {
+        return Ok(out);
+    };
+    let n = a.posting + 1;
+    let p = before
+        .postings
+        .get(a.posting)
+        .ok_or_else(|| format!("the transaction has no posting {n}"))?;
+    if p.account != a.account {
+        return Err(format!(
+            "posting {n} is to {}, not {}",
+            p.account, a.account
+        ));
+    }
+    match (&a.balance, &p.assertion) {
+        (Some(b), Some(r))
+            if !r.assignment
+                && r.commodity == b.commodity
+                && r.quantity == b.quantity
+                && r.inclusive == a.inclusive =>
+        {
+            out.assertion = None;
+        }
+        (Some(_), Some(r)) => {
+            let what = if r.assignment { "assigns" } else { "asserts" };
+            return Err(format!(
+                "posting {n} ({}) already {what} a balance of {} {}; change it in the file by hand",
+                p.account, r.quantity, r.commodity
+            ));
+        }
+        (None, None) => out.assertion = None,
+        (None, Some(r)) if r.assignment => {
+            return Err(format!(
+                "posting {n} ({}) is a balance assignment, not an assertion; tally leaves it",
+                p.account
+            ));
+        }
+        _ => {}
+    }
+    Ok(out)
+}
+
 /// Why a category change must not be saved although the entry itself reads back right: moving a posting from one
 /// account to another changes both balances, and a balance assertion elsewhere in the journal would then fail (or
 /// an assignment come to another amount). hledger would refuse the file.
@@ -451,6 +514,7 @@ fn renamed_balance_checked(j: &Journal, edit: &EntryEdit) -> Option<String> {
 fn patch_error(id: &TxnId, at: &str, err: patch::PatchError) -> BackendError {
     use patch::PatchError as P;
     let param = match &err {
+        P::OtherCommodity { .. } => "assertion",
         P::InvalidNote(_) => "note",
         P::InvalidAccount(_) => "category",
         P::InvalidTagName(_) | P::InvalidTagValue { .. } => "tags",

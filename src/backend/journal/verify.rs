@@ -1,10 +1,11 @@
 //! The read-back check every edit passes before anything is written: the patched entry is read by the production
 //! reader (with the directive state the entry was loaded with) and must read as exactly the intended change of the
-//! original and nothing else — same date, code, payee, postings, amounts and costs; the status, note, tags and
-//! category as the edit asks; the id unchanged unless the note or category changed. A difference refuses the save
-//! with the reason, so a mistake in the editor can cost an edit but never a ledger.
+//! original and nothing else — same date, code, payee, postings, amounts and costs; the status, note, tags,
+//! category and balance assertions as the edit asks; the id unchanged unless the note, category or an assertion
+//! (amount text, which the id covers) changed. A difference refuses the save with the reason, so a mistake in the
+//! editor can cost an edit but never a ledger.
 
-use super::parse::{EntryReading, PostingReading};
+use super::parse::{AssertionReading, EntryReading, PostingReading};
 use super::patch::EntryEdit;
 
 /// What `before` should read as after `edit`.
@@ -24,6 +25,17 @@ fn expected(before: &EntryReading, edit: &EntryEdit) -> EntryReading {
         {
             p.account = new.clone();
         }
+    }
+    if let Some(a) = &edit.assertion
+        && let Some(p) = want.postings.get_mut(a.posting)
+    {
+        p.assertion = a.balance.as_ref().map(|b| AssertionReading {
+            quantity: b.quantity,
+            commodity: b.commodity.clone(),
+            total: false,
+            inclusive: a.inclusive,
+            assignment: false,
+        });
     }
     want
 }
@@ -66,6 +78,12 @@ fn posting_difference(n: usize, want: &PostingReading, got: &PostingReading) -> 
         return Some(format!(
             "the amount of posting {p} ({}) would read as {} {}",
             want.account, got.quantity, got.commodity
+        ));
+    }
+    if want.assertion != got.assertion {
+        return Some(format!(
+            "the balance assertion of posting {p} would read as {:?}, not {:?}",
+            got.assertion, want.assertion
         ));
     }
     (want.tags != got.tags).then(|| {
@@ -117,7 +135,11 @@ pub fn check(before: &EntryReading, after: &EntryReading, edit: &EntryEdit) -> R
     {
         return Err(d);
     }
-    if edit.note.is_none() && edit.category.is_none() && before.hash != after.hash {
+    if edit.note.is_none()
+        && edit.category.is_none()
+        && edit.assertion.is_none()
+        && before.hash != after.hash
+    {
         return Err("its id would change although only its status or tags were edited".into());
     }
     Ok(())

@@ -444,6 +444,7 @@ impl<'a> EntryView<'a> {
                 let postings = self.postings();
                 postings.len() >= 2 && postings.iter().all(|p| self.kind(p).is_real())
             },
+            assertions: Vec::new(),
         }
     }
 

@@ -293,7 +293,7 @@ impl MirrorBackend {
     }
 
     fn unsupported(&self, capability: &str, what: &str) -> BackendError {
-        let caps = self.shared.dialect.capabilities();
+        let caps = self.capabilities();
         BackendError::Unsupported(match caps.reason(capability) {
             Some(r) => format!("{what}: {r}"),
             None => format!("{what} on {}", caps.label),
@@ -303,7 +303,10 @@ impl MirrorBackend {
     /// Checks a patch against what the API can do and what the server has (categories), before anything is queued.
     fn check(&self, patch: &TxnPatch) -> Result<()> {
         self.shared.dialect.check(patch)?;
-        let caps = self.shared.dialect.capabilities();
+        let caps = self.capabilities();
+        if patch.assertion.is_some() {
+            return Err(self.unsupported("balance_assertions", "writing a balance assertion"));
+        }
         if patch.archive {
             if !caps.archive {
                 return Err(self.unsupported("archive", "archiving"));
@@ -467,6 +470,12 @@ impl Backend for MirrorBackend {
     fn capabilities(&self) -> Capabilities {
         let mut caps = self.shared.dialect.capabilities();
         caps.label = self.label.clone();
+        caps.balance_assertions = false;
+        caps.reasons
+            .entry("balance_assertions".into())
+            .or_insert_with(|| {
+                "a server has no balance assertions: reconciling clears statuses only".into()
+            });
         caps
     }
 

@@ -98,9 +98,21 @@ struct Changes {
     generation: String,
 }
 
+/// Why a REST backend writes no balance assertions, whatever the server behind it holds.
+const NO_ASSERTIONS: &str =
+    "the REST API has no balance assertions: reconciling clears statuses only";
+
+/// Says that balance assertions cannot be written through the API (even when the server's own backend could).
+fn without_assertions(mut caps: Capabilities) -> Capabilities {
+    caps.balance_assertions = false;
+    caps.reasons
+        .insert("balance_assertions".into(), NO_ASSERTIONS.into());
+    caps
+}
+
 /// What the tally API can do when the server does not say otherwise.
 fn api_capabilities(label: String) -> Capabilities {
-    Capabilities {
+    without_assertions(Capabilities {
         edit_status: true,
         edit_tags: true,
         edit_category: true,
@@ -112,9 +124,10 @@ fn api_capabilities(label: String) -> Capabilities {
         sync: true,
         archive: false,
         watch: false,
+        balance_assertions: false,
         label,
         reasons: Default::default(),
-    }
+    })
 }
 
 impl RestBackend {
@@ -152,7 +165,7 @@ impl RestBackend {
                     Ok(d) => {
                         let mut caps = d.data;
                         caps.label = format!("{} via {}", caps.label, self.core.server());
-                        Ok(caps)
+                        Ok(without_assertions(caps))
                     }
                     // A Refinal-style server without tally's extension: the API's own capabilities.
                     Err(BackendError::Http { status: 404, .. }) => {
@@ -408,6 +421,11 @@ impl Backend for RestBackend {
     }
 
     async fn update_transaction(&self, id: &TxnId, patch: &TxnPatch) -> Result<Transaction> {
+        if patch.assertion.is_some() {
+            return Err(BackendError::Unsupported(format!(
+                "writing a balance assertion: {NO_ASSERTIONS}"
+            )));
+        }
         let body = patch_body(patch);
         let sent = self
             .write(Method::PATCH, &["transactions", &id.0], Some(&body))

@@ -365,6 +365,60 @@ pub struct PostingReading {
     pub cost: Option<(rust_decimal::Decimal, String)>,
     /// The posting's own tags, sorted.
     pub tags: Vec<(String, String)>,
+    /// The balance assertion (or assignment) written on the posting.
+    pub assertion: Option<AssertionReading>,
+}
+
+/// A balance assertion or assignment as the reader sees it: `=`, `==` (`total`), `=*`, `==*` (`inclusive`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssertionReading {
+    pub quantity: rust_decimal::Decimal,
+    pub commodity: String,
+    pub total: bool,
+    pub inclusive: bool,
+    /// A posting with only `= AMOUNT`: its amount is assigned, not checked.
+    pub assignment: bool,
+}
+
+/// Puts each assertion and assignment of a one-entry `chunk` on its posting (`first`: the entry's first posting).
+fn fill_assertions(
+    chunk: &Chunk,
+    first: u32,
+    commodities: &[String],
+    postings: &mut [PostingReading],
+) {
+    let asserted = chunk.assertions.iter().map(|a| {
+        (
+            a.posting,
+            a.quantity,
+            a.commodity,
+            (a.total, a.inclusive),
+            false,
+        )
+    });
+    let assigned = chunk.pending.iter().flat_map(|p| &p.assignments).map(|a| {
+        (
+            a.posting,
+            a.target,
+            a.commodity,
+            (a.total, a.inclusive),
+            true,
+        )
+    });
+    for (posting, quantity, commodity, (total, inclusive), assignment) in asserted.chain(assigned) {
+        let slot = posting
+            .checked_sub(first)
+            .and_then(|k| postings.get_mut(k as usize));
+        if let Some(p) = slot {
+            p.assertion = Some(AssertionReading {
+                quantity,
+                commodity: commodities[commodity as usize].clone(),
+                total,
+                inclusive,
+                assignment,
+            });
+        }
+    }
 }
 
 impl Reader {
@@ -421,8 +475,11 @@ impl Reader {
                     (q, commodities[c as usize].clone())
                 }),
                 tags: tags(p.tags.clone()),
+                assertion: None,
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let mut postings = postings;
+        fill_assertions(&chunk, e.postings.start, &commodities, &mut postings);
         Ok(EntryReading {
             date: e.date,
             status: e.status,
