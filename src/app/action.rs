@@ -103,6 +103,15 @@ pub enum Action {
     Imported(Reply<crate::import::Applied>),
     /// A rule was appended (what to say), or why not.
     RuleAppended(Reply<String>),
+    /// The account's postings against the statement.
+    ReconcileLoaded(Reply<Box<crate::reconcile::session::Loaded>>),
+    /// A search for the rest of the difference, for the ticks of `generation`.
+    DifferenceFound {
+        generation: u64,
+        reply: Reply<Box<crate::reconcile::Reconciliation>>,
+    },
+    /// The reconciliation was written: its undo entry and what to say.
+    Reconciled(Reply<(crate::ops::UndoEntry, String)>),
     Added(Reply<crate::domain::Transaction>),
 }
 
@@ -188,6 +197,17 @@ pub enum Effect {
     PlanImport(super::import::ImportRequest),
     /// Append the accepted rows in one write (`import::apply`).
     ApplyImport(crate::import::Plan),
+    /// Read an account against a statement (`reconcile::session::load`).
+    LoadReconcile(crate::reconcile::Statement),
+    /// Look for the postings that make up what is still missing (`reconcile::reconcile`, bounded).
+    FindDifference {
+        generation: u64,
+        statement: crate::reconcile::Statement,
+        cleared: crate::domain::Money,
+        open: Vec<crate::reconcile::AccountPosting>,
+    },
+    /// Write the ticked statuses and the balance assertion in one save (`reconcile::session::apply`).
+    FinishReconcile(Box<crate::reconcile::session::Loaded>),
     /// Append a rule to a rules file (`import::promote::append`).
     AppendRule {
         path: std::path::PathBuf,

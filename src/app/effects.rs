@@ -244,6 +244,49 @@ impl EffectRunner {
                     let _ = tx.send(Action::RuleAppended(reply));
                 });
             }
+            Effect::LoadReconcile(statement) => {
+                let (backend, tx, _) = self.ends();
+                self.detach(async move {
+                    let options = crate::reconcile::session::LoadOptions::default();
+                    let reply =
+                        crate::reconcile::session::load(backend.as_ref(), &statement, &options)
+                            .await;
+                    let reply = reply.map(Box::new).map_err(|e| e.to_string());
+                    let _ = tx.send(Action::ReconcileLoaded(reply));
+                });
+            }
+            Effect::FindDifference {
+                generation,
+                statement,
+                cleared,
+                open,
+            } => {
+                let tx = self.tx.clone();
+                self.detach(async move {
+                    let found = tokio::task::spawn_blocking(move || {
+                        let limits = crate::reconcile::Limits::default();
+                        crate::reconcile::reconcile(&statement, &cleared, &open, &limits)
+                            .map(Box::new)
+                            .map_err(|e| e.to_string())
+                    })
+                    .await;
+                    let reply = found.unwrap_or_else(|e| Err(e.to_string()));
+                    let _ = tx.send(Action::DifferenceFound { generation, reply });
+                });
+            }
+            Effect::FinishReconcile(loaded) => {
+                let lock = Arc::clone(&self.write_lock);
+                let (backend, tx, _) = self.ends();
+                self.detach(async move {
+                    // One write at a time, never beside a save of edits or a reload.
+                    let _guard = lock.lock().await;
+                    let reply = crate::reconcile::session::apply(backend.as_ref(), &loaded).await;
+                    let reply = reply
+                        .map_err(|e| e.to_string())
+                        .and_then(super::reconcile::written);
+                    let _ = tx.send(Action::Reconciled(reply));
+                });
+            }
             Effect::ApplyImport(plan) => {
                 let lock = Arc::clone(&self.write_lock);
                 let (backend, tx, _) = self.ends();

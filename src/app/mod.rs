@@ -11,6 +11,7 @@ mod effects;
 pub mod form;
 pub mod import;
 mod navigate;
+pub mod reconcile;
 mod requests;
 mod state;
 pub mod tree;

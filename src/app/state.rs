@@ -94,6 +94,8 @@ pub enum Mode {
     Form(super::form::AddForm),
     /// Importing bank CSV (`i`): the file prompt, then the preview.
     Import(super::import::ImportPreview),
+    /// Reconciling an account with a statement (`C`).
+    Reconcile(super::reconcile::ReconcileView),
     Help,
 }
 

@@ -9,6 +9,7 @@ use super::commands::run_command;
 use super::edits::{self, complete_word, submit_prompt, update_completions};
 use super::import;
 use super::navigate::{clamp_cursor, ensure_window, scroll_into_view};
+use super::reconcile;
 use super::requests::{fetch_accounts, fetch_review_count, refresh, requery};
 use super::state::{AccountRow, MAX_PERIODS, Mode, Phase, PromptKind, State};
 use super::undo::UndoEntry;
@@ -123,6 +124,11 @@ fn on_reply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::Paths { typed, paths } => import::on_paths(state, &typed, paths),
         Action::ImportPlanned(reply) => import::on_planned(state, reply),
         Action::Imported(reply) => import::on_imported(state, reply, fx),
+        Action::ReconcileLoaded(reply) => reconcile::on_loaded(state, reply),
+        Action::DifferenceFound { generation, reply } => {
+            reconcile::on_found(state, generation, reply)
+        }
+        Action::Reconciled(reply) => reconcile::on_reconciled(state, reply, fx),
         Action::RuleAppended(reply) => match reply {
             Ok(message) => state.set_status(message),
             Err(e) => state.set_error(format!("promote to rule: {e}")),
@@ -553,6 +559,13 @@ fn on_paste(state: &mut State, text: &str, fx: &mut Vec<Effect>) {
                 fx.push(Effect::CompletePath(input.value().to_string()));
             }
         }
+        Mode::Reconcile(view) => {
+            if let reconcile::Stage::Statement(form) = &mut view.stage {
+                for c in clean.chars() {
+                    form.fields[form.focus].handle(tui_input::InputRequest::InsertChar(c));
+                }
+            }
+        }
         Mode::Normal | Mode::Help => {}
     }
 }
@@ -638,6 +651,7 @@ fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) -> bool {
         Mode::Prompt(_) => prompt_key(state, key, fx),
         Mode::Form(_) => form_key(state, key, fx),
         Mode::Import(_) => import::key(state, key, fx),
+        Mode::Reconcile(_) => reconcile::key(state, key, fx),
         Mode::Normal => {
             state.status = None;
             return match state.settings.keymap.command_for(&key) {

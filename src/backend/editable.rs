@@ -30,6 +30,10 @@ pub struct Editable {
     /// fills it only for postings to accounts that some assertion names, which is all reconciling needs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub assertions: Vec<Asserted>,
+    /// Postings whose amount is not written (a journal's, left to be inferred): an assertion written there brings
+    /// its amount along (`PostingAssertion::amount`), and its undo takes both off.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub elided: Vec<usize>,
 }
 
 /// A balance assertion written on a posting.
@@ -40,10 +44,17 @@ pub struct Asserted {
     pub balance: Money,
     #[serde(default)]
     pub inclusive: bool,
+    /// The amount written with it on a posting that had none (`PostingAssertion::amount`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Money>,
 }
 
 /// The assertions after `change`: the posting's assertion replaced, or removed when it asserts no balance.
-fn patched_assertions(before: &[Asserted], change: &PostingAssertion) -> Vec<Asserted> {
+fn patched_assertions(
+    before: &[Asserted],
+    change: &PostingAssertion,
+    elided: &[usize],
+) -> Vec<Asserted> {
     let mut out: Vec<Asserted> = before
         .iter()
         .filter(|a| a.posting != change.posting)
@@ -55,6 +66,11 @@ fn patched_assertions(before: &[Asserted], change: &PostingAssertion) -> Vec<Ass
             account: change.account.clone(),
             balance: balance.clone(),
             inclusive: change.inclusive,
+            // Only where the posting has no written amount is one written with the assertion.
+            amount: change
+                .amount
+                .clone()
+                .filter(|_| elided.contains(&change.posting)),
         });
         out.sort_by_key(|a| a.posting);
     }
@@ -80,6 +96,7 @@ fn assertion_between(from: &[Asserted], to: &[Asserted]) -> Option<Box<PostingAs
             account,
             balance: now.map(|a| a.balance.clone()),
             inclusive: now.is_some_and(|a| a.inclusive),
+            amount: now.or(was).and_then(|a| a.amount.clone()),
         }))
     })
 }
@@ -103,6 +120,7 @@ impl Editable {
             read_only: t.read_only,
             transfer: t.is_transfer(),
             assertions: Vec::new(),
+            elided: Vec::new(),
         }
     }
 
@@ -147,7 +165,7 @@ impl Editable {
             after.note = n.trim().to_string();
         }
         if let Some(change) = &patch.assertion {
-            after.assertions = patched_assertions(&self.assertions, change);
+            after.assertions = patched_assertions(&self.assertions, change, &self.elided);
         }
         after
     }
@@ -302,6 +320,7 @@ mod tests {
             read_only: false,
             transfer: false,
             assertions: Vec::new(),
+            elided: Vec::new(),
         }
     }
 

@@ -227,6 +227,10 @@ pub struct PostingAssertion {
     pub balance: Option<Money>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub inclusive: bool,
+    /// The posting's amount, written with the assertion where the posting has none written (an assertion alone
+    /// would be a balance assignment); taking the assertion off takes this amount off again, as it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Money>,
 }
 
 impl TxnPatch {

@@ -92,6 +92,7 @@ commands! {
     AddTransaction: "add_transaction", ["a"], "add / take suggestion", footer(0, ""), rows(false);
     Import: "import", ["i"], "import bank CSV (preview)", footer(0, ""), rows(false);
     PromoteRule: "promote_rule", ["P"], "category to a CSV rule", footer(0, ""), rows(true);
+    Reconcile: "reconcile", ["C"], "reconcile with a statement", footer(0, ""), rows(false);
     OpenEditor: "open_editor", ["E"], "open the row in $EDITOR", footer(0, ""), rows(true);
     Sync: "sync", ["S"], "sync with the server", footer(0, ""), rows(false);
     Archive: "archive", ["X"], "archive (asks; no undo)", footer(0, ""), rows(false);

@@ -10,6 +10,7 @@
 //! account (and subaccounts, as `hledger bal ACCT` counts them) in the statement's commodity, and clearing it clears
 //! all of them.
 
+pub mod parse;
 pub mod search;
 pub mod session;
 pub mod typo;

@@ -43,6 +43,8 @@ pub struct Loaded {
     pub reconciliation: Reconciliation,
     /// The last posting on or before the statement date in its commodity: where the balance assertion goes.
     pub last: Option<AccountPosting>,
+    /// That posting's own amount (written out with the assertion when the journal leaves it to be inferred).
+    pub last_amount: Option<Money>,
     /// Subaccounts hold the commodity too: the assertion includes them (`=*`).
     pub inclusive: bool,
 }
@@ -190,12 +192,13 @@ async fn postings_of(
         .collect())
 }
 
-/// The last posting of the family in `commodity` among the transactions matching `q`, newest first, a page at a time.
+/// The last posting of the family in `commodity` among the transactions matching `q`, newest first, a page at a time,
+/// with that posting's own amount.
 async fn last_posting(
     backend: &dyn Backend,
     q: &Query,
     (family, commodity): (&Family, &str),
-) -> Result<Option<AccountPosting>, ReconcileError> {
+) -> Result<Option<(AccountPosting, Money)>, ReconcileError> {
     const PAGE: usize = 50;
     let mut offset = 0;
     loop {
@@ -204,12 +207,12 @@ async fn last_posting(
             ..page(PAGE, false)
         };
         let listed = backend.transactions(q, request).await?;
-        if let Some(p) = listed
-            .items
-            .iter()
-            .find_map(|t| account_posting(t, family, commodity))
-        {
-            return Ok(Some(p));
+        if let Some(found) = listed.items.iter().find_map(|t| {
+            let p = account_posting(t, family, commodity)?;
+            let own = t.postings.get(p.posting)?.amount.clone();
+            Some((p, own))
+        }) {
+            return Ok(Some(found));
         }
         offset += PAGE;
         if listed.items.len() < PAGE || offset >= listed.total {
@@ -243,7 +246,10 @@ pub async fn load(
     let of = (&family, commodity);
     let uncleared = postings_of(backend, &uncleared_q, page(usize::MAX, true), of).await?;
     let recent = postings_of(backend, &cleared_q, page(options.cleared_shown, false), of).await?;
-    let last = last_posting(backend, &upto, of).await?;
+    let (last, last_amount) = match last_posting(backend, &upto, of).await? {
+        Some((p, own)) => (Some(p), Some(own)),
+        None => (None, None),
+    };
     let reconciliation = reconcile(&statement, &cleared, &uncleared, &options.limits)?;
     let mut postings = uncleared;
     postings.extend(recent);
@@ -251,6 +257,7 @@ pub async fn load(
         postings,
         reconciliation,
         last,
+        last_amount,
         inclusive,
     })
 }
@@ -328,6 +335,7 @@ pub fn plan(loaded: &Loaded, caps: &Capabilities) -> Result<Plan, ReconcileError
             account: last.account.clone(),
             balance: Some(r.statement.balance.clone()),
             inclusive: loaded.inclusive,
+            amount: loaded.last_amount.clone(),
         });
         match patches.iter_mut().find(|(id, _)| *id == last.id) {
             Some((_, patch)) => patch.assertion = Some(change),

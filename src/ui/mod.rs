@@ -1,5 +1,5 @@
 //! Drawing the dashboard: `draw(frame, &State)` only reads the state and returns the areas it laid out. One file per pane or popup (`accounts`,
-//! `transactions`, `detail`, `analytics`, `filter_bar`, `status_bar`, `help`, `prompt`, `form`, `import`), plus `layout` (where panes
+//! `transactions`, `detail`, `analytics`, `filter_bar`, `status_bar`, `help`, `prompt`, `form`, `import`, `reconcile`), plus `layout` (where panes
 //! go, shared with `update`), `theme` and `text` (sanitising and fitting strings from data). The cost of a frame
 //! depends on the terminal size, not on the ledger: the table draws only the rows on screen.
 
@@ -11,6 +11,7 @@ pub mod form;
 pub mod help;
 pub mod import;
 pub mod prompt;
+pub mod reconcile;
 pub mod status_bar;
 pub mod text;
 pub mod theme;
@@ -54,6 +55,7 @@ pub fn draw(frame: &mut Frame<'_>, state: &State) -> crate::layout::Areas {
         Mode::Prompt(p) => prompt::draw(frame, frame.area(), (state, p), &theme),
         Mode::Form(f) => form::draw(frame, frame.area(), (state, f), &theme),
         Mode::Import(p) => import::draw(frame, frame.area(), (state, p), &theme),
+        Mode::Reconcile(v) => reconcile::draw(frame, frame.area(), (state, v), &theme),
         Mode::Normal | Mode::Filter => {}
     }
     areas

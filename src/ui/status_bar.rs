@@ -192,6 +192,9 @@ pub fn draw_footer(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &The
         Mode::Help => Some("any key closes help"),
         Mode::Form(_) => Some("Enter saves  Tab completes / next field  ↑/↓ move  Esc cancels"),
         Mode::Import(_) => Some("Space accepts/rejects  A all  N none  Enter imports  Esc cancels"),
+        Mode::Reconcile(_) => {
+            Some("Space ticks cleared  p takes the proposal  Enter finishes  Esc leaves")
+        }
         Mode::Normal => None,
     };
     if let (Mode::Normal, Some(message)) = (&state.screen.mode, &state.status) {

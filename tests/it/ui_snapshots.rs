@@ -996,3 +996,115 @@ async fn p_promotes_a_category_to_a_csv_rule() {
     );
     assert_eq!(std::fs::read_to_string(&rules).expect("read"), text);
 }
+
+/// Issue 14, point 1 and 2, on the path a person uses: `C` on a row of the checking account asks for the statement
+/// (account filled in); the list shows its uncleared postings up to the date, the header the statement, cleared
+/// balance and difference live, and tally proposes the set that makes up the difference (`p` ticks it). `Enter` is
+/// refused until the difference is zero, then writes the statuses and the balance assertion in one save that hledger
+/// checks; `u` restores the file byte for byte; `Esc` writes nothing; a mistyped amount is pointed out.
+#[tokio::test]
+async fn c_reconciles_an_account_against_a_statement() {
+    let journal = "2025-03-01 * Opening\n    assets:checking  $1000.00\n    equity:opening\n\n\
+                   2025-03-05 Coffee\n    expenses:dining  $4.50\n    assets:checking\n\n\
+                   2025-03-10 Groceries\n    expenses:groceries  $54.20\n    assets:checking\n\n\
+                   2025-03-20 Rent\n    expenses:rent  $800.00\n    assets:checking\n\n\
+                   2025-04-02 Later\n    expenses:dining  $10.00\n    assets:checking\n";
+    let mut h = Harness::open_journal(journal, (120, 40)).await;
+    let path = h._dir.path().join("ui.journal");
+    let before = std::fs::read(&path).expect("read");
+    // A statement one posting was mistyped against: $45.20 at the shop, $54.20 in the journal.
+    h.keys("C").await;
+    assert!(h.screen().contains("assets:checking"), "{}", h.screen());
+    h.keys("$150.30").await;
+    h.key(KeyCode::Enter).await;
+    let screen = h.screen();
+    assert!(screen.contains("difference -$849.70"), "{screen}");
+    assert!(
+        screen.contains("No exact set") && screen.contains("Likely typo: Groceries -$54.20"),
+        "{screen}"
+    );
+    h.key(KeyCode::Esc).await;
+    assert!(matches!(h.state.screen.mode, Mode::Normal));
+    // The right statement.
+    h.keys("C").await;
+    h.keys("$141.30").await;
+    h.key(KeyCode::Enter).await;
+    let screen = h.screen();
+    assert!(
+        screen.contains("statement $141.30   cleared $1000.00   difference -$858.70"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("3 open posting(s) make up the difference exactly"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("Later"),
+        "after the statement date:\n{screen}"
+    );
+    h.keys(" ").await; // Coffee, the oldest
+    assert!(
+        h.screen().contains("cleared $995.50   difference -$854.20"),
+        "{}",
+        h.screen()
+    );
+    h.key(KeyCode::Enter).await;
+    assert!(h.screen().contains("must be zero"), "{}", h.screen());
+    assert_eq!(
+        std::fs::read(&path).expect("read"),
+        before,
+        "nothing written while ticking"
+    );
+    h.keys("p").await;
+    assert!(h.screen().contains("difference $0.00"), "{}", h.screen());
+    h.key(KeyCode::Enter).await;
+    h.until_written().await;
+    assert!(
+        matches!(h.state.screen.mode, Mode::Normal),
+        "{}",
+        h.screen()
+    );
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(
+        text.contains("2025-03-05 * Coffee") && text.contains("2025-03-20 * Rent"),
+        "{text}"
+    );
+    assert!(
+        text.contains("2025-04-02 Later"),
+        "after the date: untouched\n{text}"
+    );
+    // Rent's checking posting had its amount left to hledger: it is written out with the assertion.
+    assert!(
+        text.contains("2025-03-20 * Rent\n    expenses:rent  $800.00\n    assets:checking  -$800.00 = $141.30\n"),
+        "{text}"
+    );
+    if crate::oracle::hledger_present() {
+        let out = std::process::Command::new("hledger")
+            .arg("-f")
+            .arg(&path)
+            .args(["bal", "assets:checking", "-e", "2025-04-01", "-C", "-N"])
+            .output()
+            .expect("hledger");
+        let printed = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && printed.contains("$141.30"),
+            "{printed}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(h.screen().contains("balance asserted"), "{}", h.screen());
+    h.keys("u").await;
+    h.until_written().await;
+    assert_eq!(
+        std::fs::read(&path).expect("read"),
+        before,
+        "one undo restores the file"
+    );
+    // Leaving without finishing writes nothing.
+    h.keys("C").await;
+    h.keys("$141.30").await;
+    h.key(KeyCode::Enter).await;
+    h.keys("p").await;
+    h.key(KeyCode::Esc).await;
+    assert_eq!(std::fs::read(&path).expect("read"), before);
+}

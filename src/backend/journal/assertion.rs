@@ -22,6 +22,9 @@ pub struct AssertionEdit {
     pub balance: Option<Money>,
     /// `=*`: subaccounts included.
     pub inclusive: bool,
+    /// Written before the assertion on a posting without a written amount (in the style of another posting of the
+    /// entry in that commodity); taken off with the assertion.
+    pub amount: Option<Money>,
 }
 
 /// The text edit (a range of the entry and its replacement) for `edit`; `None` when there is nothing to take off.
@@ -43,7 +46,7 @@ pub fn text_edit(
     };
     let line = lines[i + 1];
     let Some(amount) = &p.amount else {
-        return Err(PatchError::NoWrittenAmount(edit.posting + 1));
+        return elided(lines, body, (line, p), edit);
     };
     match (&edit.balance, &p.assertion) {
         (Some(_), Some(_)) => Err(PatchError::AlreadyAsserted(edit.posting + 1)),
@@ -54,6 +57,11 @@ pub fn text_edit(
             Ok(Some((at..at, text)))
         }
         (None, None) => Ok(None),
+        // Written with the assertion where the posting had no amount: both go.
+        (None, Some(_)) if edit.amount.is_some() => Ok(Some((
+            line.start + p.account.end..line.start + p.amounts.end,
+            String::new(),
+        ))),
         (None, Some(a)) => {
             let kept = line.text[..a.at].trim_end_matches(syntax::is_space).len();
             Ok(Some((
@@ -62,6 +70,38 @@ pub fn text_edit(
             )))
         }
     }
+}
+
+/// The edit on a posting without a written amount: its amount (`edit.amount`) and the assertion written after the
+/// account, in the style of another posting of the entry in that commodity — or, taking the assertion off, both
+/// taken off again.
+fn elided(
+    lines: &[Line<'_>],
+    body: &[BodyLine],
+    (line, p): (Line<'_>, &syntax::Posting),
+    edit: &AssertionEdit,
+) -> Result<Option<(Range<usize>, String)>, PatchError> {
+    let no_amount = || PatchError::NoWrittenAmount(edit.posting + 1);
+    let (Some(balance), Some(amount), None) = (&edit.balance, &edit.amount, &p.assertion) else {
+        return Err(no_amount());
+    };
+    let like = body
+        .iter()
+        .zip(&lines[1..])
+        .filter_map(|(b, l)| match b {
+            BodyLine::Posting(q) => Some((l.text, q.amount.as_ref()?)),
+            BodyLine::Comment(_) => None,
+        })
+        .find(|(text, lex)| lex.commodity(text) == amount.commodity)
+        .ok_or_else(no_amount)?;
+    let op = if edit.inclusive { "=*" } else { "=" };
+    let text = format!(
+        "  {} {op} {}",
+        written_like(like.0, like.1, amount)?,
+        written_like(like.0, like.1, balance)?
+    );
+    let at = line.start + p.account.end;
+    Ok(Some((at..at, text)))
 }
 
 /// `money` written as the amount `like` is written in `line`: commodity side and spacing, decimal mark, decimals.
@@ -158,6 +198,7 @@ mod tests {
             account: String::new(),
             balance: balance.map(|(q, c)| Money::new(Decimal::from_str(q).expect("q"), c)),
             inclusive: false,
+            amount: None,
         };
         match text_edit(&lines, &body, &edit).expect("edit") {
             Some(e) => crate::backend::journal::patch::apply_edits(entry, &[e]).expect("apply"),
@@ -199,6 +240,7 @@ mod tests {
             account: String::new(),
             balance: Some(Money::new(Decimal::ONE, c)),
             inclusive: false,
+            amount: None,
         };
         let err = |r: Result<_, PatchError>| r.expect_err("refused");
         assert_eq!(

@@ -290,6 +290,9 @@ fn editable_with_assertions(l: &Loaded, index: u32) -> crate::backend::editable:
     let j = &l.journal;
     let view = j.view(index);
     let mut e = view.editable();
+    e.elided = (0..view.postings().len())
+        .filter(|&k| view.postings()[k].inferred)
+        .collect();
     let asserted = view
         .postings()
         .iter()
@@ -310,6 +313,7 @@ fn editable_with_assertions(l: &Loaded, index: u32) -> crate::backend::editable:
                     account: p.account.clone(),
                     balance: crate::domain::Money::new(a.quantity, a.commodity.clone()),
                     inclusive: a.inclusive,
+                    amount: None,
                 })
             })
             .collect();

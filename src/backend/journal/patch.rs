@@ -60,6 +60,7 @@ impl EntryEdit {
                 account: a.account.clone(),
                 balance: a.balance.clone(),
                 inclusive: a.inclusive,
+                amount: a.amount.clone(),
             }),
         })
     }

@@ -445,6 +445,7 @@ impl<'a> EntryView<'a> {
                 postings.len() >= 2 && postings.iter().all(|p| self.kind(p).is_real())
             },
             assertions: Vec::new(),
+            elided: Vec::new(),
         }
     }
 
