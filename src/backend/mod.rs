@@ -696,6 +696,16 @@ pub trait Backend: Send + Sync {
         Activity::default()
     }
 
+    /// Keeps `statement` as the account's last reconciled statement (a server's mirror; a journal has its assertion).
+    async fn remember_statement(&self, _statement: &crate::reconcile::Statement) -> Result<()> {
+        Ok(())
+    }
+
+    /// The account's last reconciled statement, if one is known.
+    async fn last_statement(&self, _account: &str) -> Result<Option<crate::reconcile::Statement>> {
+        Ok(None)
+    }
+
     /// Waits until every edit made so far has reached its destination (a server behind an outbox); fails when some
     /// were refused, with the reason. Backends that write at once have nothing to wait for.
     async fn flush(&self) -> Result<()> {

@@ -275,7 +275,8 @@ pub enum Command {
     /// statement, and the smallest set of uncleared transactions (on or before DATE) that makes it up exactly, or
     /// else the closest one and a likely typo. `--apply` marks that set cleared and, when no uncleared transaction on
     /// or before DATE is left off the statement, writes the balance as an hledger assertion on the account's last
-    /// posting, in one save.
+    /// posting, in one save. A server cannot hold assertions: it gets the statuses, and its mirror remembers the
+    /// statement; every run first says the last statement reconciled.
     ///
     /// The account counts with its subaccounts, as `hledger bal ACCT` does; the balance is as the journal sees it (a
     /// card owing $500 is -500). "Cleared" is the transaction's status (`*`).
@@ -973,8 +974,9 @@ async fn suggest<W: Write>(
     Ok(())
 }
 
-/// `tally reconcile`: the account set against the statement; with `apply`, the proposal cleared and the balance
-/// asserted in one write, then the ledger read again to say if anything no longer holds.
+/// `tally reconcile`: the account set against the statement, and the last statement reconciled before; with
+/// `apply`, the proposal cleared and the balance asserted in one write (a server: the statement remembered in its
+/// mirror instead), then the ledger read again to say if anything no longer holds.
 async fn reconcile<W: Write>(
     ctx: &mut Ctx<'_, W>,
     statement: &crate::reconcile::Statement,
@@ -985,11 +987,16 @@ async fn reconcile<W: Write>(
     ctx.checked(!apply).await?;
     let backend = ctx.backend.as_ref();
     let loaded = session::load(backend, statement, &session::LoadOptions::default()).await?;
+    // What the backend knew before this run: a journal's latest assertion, a mirror's remembered statement.
+    let last = backend
+        .last_statement(&loaded.reconciliation.statement.account)
+        .await?;
     let caps = backend.capabilities();
     if apply && !loaded.reconciliation.exact {
         // Say what was found (the closest posting, a typo), then refuse: nothing is written.
         let planned = output::ReconcileOutcome::Planned(None);
-        output::reconcile(&mut ctx.out, (&loaded, &planned), format, ctx.terminal)?;
+        let shown = (&loaded, &planned, last.as_ref());
+        output::reconcile(&mut ctx.out, shown, format, ctx.terminal)?;
         ctx.out.flush()?;
         session::plan(&loaded, &caps)?;
     }
@@ -1004,7 +1011,8 @@ async fn reconcile<W: Write>(
     } else {
         output::ReconcileOutcome::Planned(session::plan(&loaded, &caps).ok())
     };
-    output::reconcile(&mut ctx.out, (&loaded, &outcome), format, ctx.terminal)
+    let shown = (&loaded, &outcome, last.as_ref());
+    output::reconcile(&mut ctx.out, shown, format, ctx.terminal)
 }
 
 /// `tally register ACCT`: the transactions touching ACCT (and the query), oldest first, as register rows.

@@ -942,10 +942,11 @@ fn posting_json(p: &crate::reconcile::AccountPosting) -> PostingJson<'_> {
     }
 }
 
-/// `tally reconcile`'s JSON document.
+/// `tally reconcile`'s JSON document; `last` is the statement reconciled before this run, if one is known.
 fn reconcile_json<'a>(
     loaded: &'a crate::reconcile::session::Loaded,
     outcome: &'a ReconcileOutcome,
+    last: Option<&crate::reconcile::Statement>,
 ) -> serde_json::Value {
     let r = &loaded.reconciliation;
     let list = |v: &'a [crate::reconcile::AccountPosting]| -> Vec<PostingJson<'a>> {
@@ -956,6 +957,14 @@ fn reconcile_json<'a>(
             "cleared": r.proposal.len(),
             "changed": a.applied.result.changed,
         }),
+        ReconcileOutcome::Planned(_) => serde_json::Value::Null,
+    };
+    let remembered = match outcome {
+        ReconcileOutcome::Applied(a) => match &a.remembered {
+            Some(Ok(())) => serde_json::json!({ "written": true }),
+            Some(Err(why)) => serde_json::json!({ "written": false, "reason": why }),
+            None => serde_json::Value::Null,
+        },
         ReconcileOutcome::Planned(_) => serde_json::Value::Null,
     };
     let assertion = match outcome.assertion() {
@@ -987,6 +996,11 @@ fn reconcile_json<'a>(
         "outstanding": list(&r.outstanding),
         "assertion": assertion,
         "applied": applied,
+        "last_statement": last.map(|s| serde_json::json!({
+            "date": s.date.to_string(),
+            "balance": money_json(&s.balance),
+        })),
+        "remembered": remembered,
     })
 }
 
@@ -1022,12 +1036,33 @@ fn posting_cells(p: &crate::reconcile::AccountPosting) -> Vec<String> {
     ]
 }
 
-/// `tally reconcile` as text: the balances, the proposal (or the closest posting and a typo), what is outstanding,
-/// and what was (or would be) written.
+/// The statement reconciled before this run, in a line.
+fn last_text(last: Option<&crate::reconcile::Statement>) -> String {
+    match last {
+        Some(s) => format!("last reconciled: {} {}", s.date, s.balance),
+        None => "last reconciled: none known".into(),
+    }
+}
+
+/// What became of the statement on a backend without assertions, in a line (none for a journal, or before a write).
+fn remembered_text(outcome: &ReconcileOutcome, s: &crate::reconcile::Statement) -> Option<String> {
+    let ReconcileOutcome::Applied(a) = outcome else {
+        return None;
+    };
+    Some(match a.remembered.as_ref()? {
+        Ok(()) => format!(
+            "statement remembered as the last reconciled: {} {}",
+            s.date, s.balance
+        ),
+        Err(why) => format!("statement not remembered: {why}"),
+    })
+}
+
+/// `tally reconcile` as text: the balances and the last statement reconciled, the proposal (or the closest posting
+/// and a typo), what is outstanding, and what was (or would be) written or remembered.
 fn reconcile_table(
     out: &mut impl Write,
-    loaded: &crate::reconcile::session::Loaded,
-    outcome: &ReconcileOutcome,
+    (loaded, outcome, last): Shown<'_>,
 ) -> Result<(), CliError> {
     let r = &loaded.reconciliation;
     let s = &r.statement;
@@ -1041,6 +1076,7 @@ fn reconcile_table(
         ],
         &[false, false],
     )?;
+    line(out, &last_text(last))?;
     let cells = |v: &[crate::reconcile::AccountPosting]| -> Vec<Vec<String>> {
         v.iter().map(posting_cells).collect()
     };
@@ -1105,18 +1141,29 @@ fn reconcile_table(
         Some(Err(why)) => line(out, &format!("no balance assertion: {why}"))?,
         None => {}
     }
+    if let Some(text) = remembered_text(outcome, s) {
+        line(out, &text)?;
+    }
     Ok(())
 }
 
+/// What `tally reconcile` shows: the reconciliation, what was done with it, and the statement reconciled before.
+pub type Shown<'a> = (
+    &'a crate::reconcile::session::Loaded,
+    &'a ReconcileOutcome,
+    Option<&'a crate::reconcile::Statement>,
+);
+
 pub fn reconcile(
     out: &mut impl Write,
-    (loaded, outcome): (&crate::reconcile::session::Loaded, &ReconcileOutcome),
+    shown: Shown<'_>,
     format: Format,
     terminal: bool,
 ) -> Result<(), CliError> {
+    let (loaded, outcome, last) = shown;
     match format {
-        Format::Json => json(out, &reconcile_json(loaded, outcome), terminal),
-        Format::Table => reconcile_table(out, loaded, outcome),
+        Format::Json => json(out, &reconcile_json(loaded, outcome, last), terminal),
+        Format::Table => reconcile_table(out, shown),
         Format::Csv => {
             let r = &loaded.reconciliation;
             let mut w = Csv::new(out, terminal);

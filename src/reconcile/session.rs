@@ -5,7 +5,9 @@
 //! as an assertion on that last posting — hledger checks an assertion against every posting up to it, cleared or
 //! not, so only then does it hold. Both go in ONE `Backend::bulk_patch` with one undo entry (`ops::apply_each`). A
 //! backend that cannot write assertions (a server) still gets the statuses, and the outcome says why there is no
-//! assertion. The CLI and the dashboard call these same two functions.
+//! assertion; there, a statement reconciled in full is remembered instead (`Backend::remember_statement`: a
+//! server's mirror keeps it) and read back (`Backend::last_statement`), so the outcome says truthfully whether it was
+//! kept. The CLI and the dashboard call these same two functions.
 //!
 //! The account is matched as `hledger bal ACCT` matches it — the account and its subaccounts, case-insensitively —
 //! and with subaccounts holding the commodity the assertion includes them (`=*`).
@@ -231,7 +233,14 @@ pub async fn load(
     let family = Family::new(&statement.account)?;
     let accounts = backend.accounts().await?;
     let held = held(&family, &accounts)?;
-    let statement = settled(statement, &held)?;
+    let mut statement = settled(statement, &held)?;
+    // The account as the ledger names it: what an assertion or a remembered statement is filed under.
+    if let Some(a) = accounts
+        .iter()
+        .find(|a| a.name.eq_ignore_ascii_case(&statement.account))
+    {
+        statement.account = a.name.clone();
+    }
     let commodity = statement.balance.commodity.as_str();
     let inclusive = accounts.iter().any(|a| {
         family.matches(&a.name)
@@ -373,19 +382,64 @@ pub struct Applied {
     pub applied: crate::ops::Applied,
     /// Where the assertion was written, or why none was.
     pub assertion: Result<AccountPosting, String>,
+    /// On a backend that cannot write assertions: whether the statement was remembered in its place, or why not.
+    /// `None` where an assertion is the memory (a journal).
+    pub remembered: Option<Result<(), String>>,
 }
 
-/// Writes `plan(loaded)` in one save. When the backend refuses the assertion itself (the posting has no written
-/// amount, or already asserts another balance), nothing was saved, and the statuses are written alone instead, the
-/// refusal given as the reason there is no assertion.
+/// The statement is reconciled in full: the proposal closes the difference exactly, so once it is cleared the
+/// cleared balance is the statement's (the difference is zero).
+fn fully_reconciled(r: &Reconciliation) -> bool {
+    r.exact
+        && r.proposal
+            .iter()
+            .map(|p| p.amount.quantity)
+            .sum::<rust_decimal::Decimal>()
+            == r.difference.quantity
+}
+
+/// After the statuses were written with no assertion because the backend cannot write one: keeps a fully reconciled
+/// statement where the backend can (a server's mirror) and reads it back, so a backend with nowhere to keep it (a
+/// plain REST client) is said to have none rather than taken at its word. The write stands either way.
+async fn remember(
+    backend: &dyn Backend,
+    caps: &Capabilities,
+    r: &Reconciliation,
+) -> Option<Result<(), String>> {
+    if caps.balance_assertions || !fully_reconciled(r) {
+        return None;
+    }
+    let s = &r.statement;
+    if let Err(e) = backend.remember_statement(s).await {
+        return Some(Err(format!("keeping it failed: {e}")));
+    }
+    Some(match backend.last_statement(&s.account).await {
+        Ok(Some(kept))
+            if kept.account.eq_ignore_ascii_case(&s.account)
+                && (kept.date, &kept.balance) == (s.date, &s.balance) =>
+        {
+            Ok(())
+        }
+        Ok(_) => Err(format!("{} has nowhere to keep it", caps.label)),
+        Err(e) => Err(format!("reading it back failed: {e}")),
+    })
+}
+
+/// Writes `plan(loaded)` in one save; on a backend that cannot write assertions, then remembers the statement
+/// (`remember`). When the backend refuses the assertion itself (the posting has no written amount, or already
+/// asserts another balance), nothing was saved, and the statuses are written alone instead, the refusal given as
+/// the reason there is no assertion.
 pub async fn apply(backend: &dyn Backend, loaded: &Loaded) -> Result<Applied, ReconcileError> {
-    let plan = plan(loaded, &backend.capabilities())?;
+    let caps = backend.capabilities();
+    let plan = plan(loaded, &caps)?;
     let first = crate::ops::apply_each(backend, plan.label.clone(), &plan.patches).await;
     let refused = match first {
         Ok(applied) => {
+            let remembered = remember(backend, &caps, &loaded.reconciliation).await;
             return Ok(Applied {
                 applied,
                 assertion: plan.assertion,
+                remembered,
             });
         }
         Err(e @ (BackendError::ReadOnly(..) | BackendError::Invalid { .. }))
@@ -409,5 +463,6 @@ pub async fn apply(backend: &dyn Backend, loaded: &Loaded) -> Result<Applied, Re
     Ok(Applied {
         applied,
         assertion: Err(format!("the backend refused it: {refused}")),
+        remembered: None,
     })
 }

@@ -23,6 +23,7 @@ mod mirror_sure;
 mod oracle;
 mod queries;
 mod reconcile;
+mod reconcile_servers;
 mod register;
 mod rest_auth;
 mod rest_bulk_tag;

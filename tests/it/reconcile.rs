@@ -2,7 +2,8 @@
 //! applied statement leaves `hledger bal ACCT` equal to it and `hledger check` passing (the written assertion holds),
 //! the file changes only in the touched status marks and the assertion, and undo gives the file back byte for byte.
 //! Cases: an exact set, a typo with no exact set, outstanding postings that keep the assertion out, subaccounts
-//! (`=*`), a last posting with no written amount, a server (statuses only), and mistyped arguments.
+//! (`=*`), a last posting with no written amount, the latest assertion as the journal's last statement, a server
+//! (statuses only, and a plain REST client that keeps no statement), and mistyped arguments.
 
 use crate::cli::{hledger_available, tally};
 use rust_decimal::Decimal;
@@ -381,6 +382,62 @@ async fn undo_gives_the_file_back_and_redo_writes_it_again() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_knows_its_last_statement_from_its_latest_assertion() {
+    let (_dir, file) = journal(BANK);
+    let backend = JournalBackend::open(&file).expect("open");
+    let on = |m: u32, d: u32| chrono::NaiveDate::from_ymd_opt(2025, m, d).expect("date");
+    let dollars = |n: i64| tally::domain::Money::new(Decimal::from(n), "$");
+    assert_eq!(
+        backend.last_statement("assets:bank").await.expect("read"),
+        Some(Statement {
+            account: "assets:bank".into(),
+            date: on(1, 1),
+            balance: dollars(1000),
+        }),
+        "the opening balance's assertion"
+    );
+    assert_eq!(
+        backend.last_statement("expenses:food").await.expect("read"),
+        None,
+        "no assertion names it"
+    );
+    let statement = Statement {
+        account: "Assets:Bank".into(),
+        date: on(1, 31),
+        balance: dollars(2814),
+    };
+    let loaded = session::load(&backend, &statement, &session::LoadOptions::default())
+        .await
+        .expect("load");
+    let applied = session::apply(&backend, &loaded).await.expect("apply");
+    assert!(applied.assertion.is_ok());
+    assert_eq!(applied.remembered, None, "the assertion is the memory");
+    let last = backend
+        .last_statement("ASSETS:BANK")
+        .await
+        .expect("read")
+        .expect("the new assertion");
+    // The file holds the assertion, not the statement's own date: the asserted posting's date (the last posting on
+    // or before the statement date) is what it knows.
+    assert_eq!(
+        (last.account.as_str(), last.date, &last.balance),
+        ("assets:bank", on(1, 27), &dollars(2814))
+    );
+    // Another process reads it from the file.
+    let shown = run(&file, "$2814", &[]).success();
+    let text = String::from_utf8_lossy(&shown.get_output().stdout).to_string();
+    assert!(
+        text.contains("last reconciled: 2025-01-27 $2814.00"),
+        "{text}"
+    );
+    let doc = json_of(&run(&file, "$2814", &["--format", "json"]).success());
+    assert_eq!(
+        doc["last_statement"],
+        serde_json::json!({"date": "2025-01-27", "balance": {"commodity": "$", "quantity": "2814"}})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_clears_statuses_and_says_it_cannot_assert() {
     let served = crate::rest_support::serve_text(BANK, &[crate::rest_support::KEY], 0).await;
     let client = crate::rest_support::client(&served.url);
@@ -398,6 +455,18 @@ async fn a_server_clears_statuses_and_says_it_cannot_assert() {
     let applied = session::apply(&client, &loaded).await.expect("apply");
     let why = applied.assertion.expect_err("no assertion over REST");
     assert!(why.contains("no balance assertions"), "{why}");
+    let kept = applied
+        .remembered
+        .expect("a server remembers in an assertion's place");
+    assert!(
+        kept.as_ref()
+            .is_err_and(|why| why.contains("nowhere to keep it")),
+        "the plain client keeps no statement and says so: {kept:?}"
+    );
+    assert_eq!(
+        client.last_statement("assets:bank").await.expect("read"),
+        None
+    );
     let text = std::fs::read_to_string(&served.journal).expect("read");
     assert!(
         text.contains("2025-01-27 * Electricity") && !text.contains("2814"),

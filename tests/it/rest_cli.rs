@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 const KEY: &str = "cli-test-key-5150";
 const FIXTURE: &str = include_str!("../fixtures/conformance.journal");
 
-fn tally(home: &Path) -> Command {
+pub(crate) fn tally(home: &Path) -> Command {
     let mut c = Command::cargo_bin("tally").expect("tally binary");
     c.env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join("config"))
@@ -21,7 +21,7 @@ fn tally(home: &Path) -> Command {
     c
 }
 
-fn run(mut c: Command) -> String {
+pub(crate) fn run(mut c: Command) -> String {
     let out = c.output().expect("tally runs");
     assert!(
         out.status.success(),
@@ -31,7 +31,7 @@ fn run(mut c: Command) -> String {
     String::from_utf8(out.stdout).expect("utf-8 output")
 }
 
-struct Server(Child);
+pub(crate) struct Server(Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -40,7 +40,7 @@ impl Drop for Server {
     }
 }
 
-fn start(home: &Path, journal: &Path) -> (Server, String) {
+pub(crate) fn start(home: &Path, journal: &Path) -> (Server, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("free port")
         .local_addr()

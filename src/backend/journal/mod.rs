@@ -321,6 +321,51 @@ fn editable_with_assertions(l: &Loaded, index: u32) -> crate::backend::editable:
     e
 }
 
+/// The account's latest balance assertion (not an assignment) as the statement it records: its entry's date and the
+/// asserted balance. The date is the asserted posting's — the file does not hold the statement's own date, which
+/// may be later (reconciling asserts on the last posting on or before it). Found from the index: nothing to do when
+/// no assertion in the journal names the account, else a walk over the entries newest first (date, then file order)
+/// that reads an entry's text again only when it posts to the account and has an `=` at all — a listing's cost, not
+/// a parse of the journal. Within an entry the last asserting posting counts. The account is matched without regard
+/// to ASCII case, as reconciling matches it.
+fn last_assertion(l: &Loaded, account: &str) -> Option<crate::reconcile::Statement> {
+    let j = &l.journal;
+    let account = account.trim();
+    let named: Vec<crate::backend::ledger::Sym> = j
+        .balance_checked
+        .iter()
+        .map(|&(sym, _)| sym)
+        .filter(|&sym| j.accounts.get(sym).eq_ignore_ascii_case(account))
+        .collect();
+    if named.is_empty() {
+        return None;
+    }
+    j.by_date.iter().rev().find_map(|&i| {
+        let entry = &j.entries[i as usize];
+        let posts = j
+            .view(i)
+            .postings()
+            .iter()
+            .any(|p| named.contains(&p.account));
+        let text = j.text(entry.file, entry.span);
+        if entry.kind != crate::backend::ledger::EntryKind::Regular || !posts || !text.contains('=')
+        {
+            return None;
+        }
+        let reading = l.reader.read_entry(i, text).ok()?;
+        reading.postings.iter().rev().find_map(|p| {
+            let a = p.assertion.as_ref().filter(|a| !a.assignment)?;
+            p.account
+                .eq_ignore_ascii_case(account)
+                .then(|| crate::reconcile::Statement {
+                    account: p.account.clone(),
+                    date: entry.date,
+                    balance: crate::domain::Money::new(a.quantity, a.commodity.clone()),
+                })
+        })
+    })
+}
+
 fn refuse_archive(patch: &TxnPatch) -> Result<()> {
     if patch.archive {
         return Err(BackendError::Unsupported(
@@ -506,6 +551,18 @@ impl Backend for JournalBackend {
 
     async fn reload(&self) -> Result<bool> {
         self.blocking(|s| s.reload()).await
+    }
+
+    /// The journal's memory of a statement is the balance assertion reconciling writes: nothing more to keep.
+    async fn remember_statement(&self, _statement: &crate::reconcile::Statement) -> Result<()> {
+        Ok(())
+    }
+
+    /// The account's latest balance assertion (`last_assertion`).
+    async fn last_statement(&self, account: &str) -> Result<Option<crate::reconcile::Statement>> {
+        let account = account.to_string();
+        self.blocking(move |s| s.read(|l| Ok(last_assertion(l, &account))))
+            .await
     }
 }
 

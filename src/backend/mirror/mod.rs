@@ -4,7 +4,8 @@
 //! The server is synced in the background (`sync`): the first time page by page, so the first screen shows as soon
 //! as the first page arrives; later incrementally where the API allows. Edits (`change`) show at once and are
 //! queued in the mirror's outbox, which `outbox` sends with bounded concurrency within the server's budget,
-//! resuming after a restart. What the API cannot do, its dialect says in `Capabilities`.
+//! resuming after a restart. What the API cannot do, its dialect says in `Capabilities`. What only tally knows —
+//! the statement each account was last reconciled against — is kept in the same file.
 
 mod change;
 mod outbox;
@@ -683,6 +684,24 @@ impl Backend for MirrorBackend {
             message.push_str(&format!(" ({})", said.join("; ")));
         }
         Ok(message)
+    }
+
+    /// Kept in the mirror's file (`store::Store::remember`): a server has no balance assertions to hold it. It is
+    /// tally's own knowledge, never sent to the server, and it survives a rebuilt mirror.
+    async fn remember_statement(&self, statement: &crate::reconcile::Statement) -> Result<()> {
+        let shared = Arc::clone(&self.shared);
+        let statement = statement.clone();
+        tokio::task::spawn_blocking(move || shared.store(|s| s.remember(&statement)))
+            .await
+            .map_err(|e| BackendError::Io(format!("remembering the statement failed: {e}")))?
+    }
+
+    async fn last_statement(&self, account: &str) -> Result<Option<crate::reconcile::Statement>> {
+        let shared = Arc::clone(&self.shared);
+        let account = account.to_string();
+        tokio::task::spawn_blocking(move || shared.store(|s| s.statement(&account)))
+            .await
+            .map_err(|e| BackendError::Io(format!("reading the last statement failed: {e}")))?
     }
 
     async fn reload(&self) -> Result<bool> {

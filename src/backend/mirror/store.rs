@@ -3,20 +3,41 @@
 //! day's transactions as the server does), when it was last synced, and the outbox of edits not yet confirmed by
 //! the server. A sync is written in one SQL transaction, so a sync that fails halfway leaves the file as it was.
 //!
+//! It also keeps what only tally knows about the server's data: the statement each account was last reconciled
+//! against (`statements`), since a server has no balance assertions to hold it.
+//!
 //! The file is a cache: one that cannot be read, or was written by another schema version, is moved aside and
-//! rebuilt — except that queued edits are never thrown away silently: they are copied into the new file when the old
-//! one can still be read, and the reason is reported either way. When the cache directory cannot be written at all,
-//! the mirror lives in memory for the session.
+//! rebuilt — except that queued edits and remembered statements are never thrown away silently: they are copied
+//! into the new file when the old one can still be read, and the reason is reported either way. An older version
+//! this one knows how to bring forward (`MIGRATIONS`) is migrated in place instead, in one SQL transaction, keeping
+//! everything. When the cache directory cannot be written at all, the mirror lives in memory for the session.
 
 use crate::backend::rest::dialect::{CatalogData, RemoteTxn};
 use crate::backend::{BackendError, Result, TxnPatch};
-use crate::domain::{Transaction, TxnId};
-use chrono::{DateTime, Utc};
+use crate::domain::{Money, Transaction, TxnId};
+use crate::reconcile::Statement;
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::{Path, PathBuf};
 
-/// Bumped whenever the schema or the stored JSON changes shape; an older file is rebuilt.
-pub const SCHEMA_VERSION: i64 = 1;
+/// Bumped whenever the schema or the stored JSON changes shape; an older file is migrated when `MIGRATIONS` says
+/// how, else rebuilt.
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// The statements reconciled, one per account (the last one): the account as the mirror names it (matched without
+/// regard to ASCII case), the statement's date and balance (the quantity as exact decimal text).
+const STATEMENTS: &str = "
+CREATE TABLE IF NOT EXISTS statements (
+    account TEXT PRIMARY KEY COLLATE NOCASE,
+    date TEXT NOT NULL,
+    commodity TEXT NOT NULL,
+    quantity TEXT NOT NULL,
+    reconciled_at TEXT NOT NULL
+);
+";
+
+/// How to bring a file of schema `from` to `from + 1`, without losing anything it holds.
+const MIGRATIONS: &[(i64, &str)] = &[(1, STATEMENTS)];
 
 const SCHEMA: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -58,6 +79,13 @@ pub struct OutboxItem {
     pub attempts: u32,
 }
 
+/// What a file about to be rebuilt still holds that no sync can bring back.
+#[derive(Debug, Default)]
+struct Salvaged {
+    queued: Vec<(TxnId, TxnPatch)>,
+    statements: Vec<Statement>,
+}
+
 /// What one sync writes: the catalogue, the transactions it received, the ids the server no longer has.
 pub struct SyncWrite<'a> {
     pub catalog: &'a CatalogData,
@@ -76,18 +104,19 @@ fn json_error(e: serde_json::Error) -> rusqlite::Error {
 }
 
 impl Store {
-    /// Opens (or creates) the mirror at `path`. Returns a note when the file had to be rebuilt or could not be used.
+    /// Opens (or creates) the mirror at `path`, migrating an older schema in place. Returns a note when the file had
+    /// to be rebuilt or could not be used.
     pub fn open(path: &Path) -> Result<(Store, Option<String>)> {
         match Store::try_open(path) {
-            Ok(store) => match store.check() {
+            Ok(mut store) => match store.migrate().and_then(|()| store.check()) {
                 Ok(()) => Ok((store, None)),
                 Err(reason) => {
-                    let queued = store.salvage();
+                    let kept = store.salvage();
                     drop(store);
-                    Store::rebuild(path, queued, reason)
+                    Store::rebuild(path, kept, reason)
                 }
             },
-            Err(e) => Store::rebuild(path, Vec::new(), e.to_string()),
+            Err(e) => Store::rebuild(path, Salvaged::default(), e.to_string()),
         }
     }
 
@@ -101,8 +130,7 @@ impl Store {
             let empty: i64 =
                 conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
             if empty == 0 {
-                conn.execute_batch(SCHEMA)?;
-                conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+                create(&conn)?;
             }
         }
         Ok(Store {
@@ -111,12 +139,52 @@ impl Store {
         })
     }
 
+    fn version(&self) -> rusqlite::Result<i64> {
+        self.conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+    }
+
+    /// Brings a file of an older schema that `MIGRATIONS` knows up to this one, a step at a time, each step in one
+    /// SQL transaction that re-reads the version under the write lock (another tally may be migrating it too). A
+    /// file of any other version is left for `check` to refuse.
+    fn migrate(&mut self) -> std::result::Result<(), String> {
+        let path = self.path.clone();
+        let step = |conn: &mut Connection| -> rusqlite::Result<bool> {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            let Some((_, sql)) = MIGRATIONS.iter().find(|(from, _)| *from == version) else {
+                return Ok(false);
+            };
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", version + 1)?;
+            tx.commit()?;
+            tracing::info!(
+                "the mirror {} was migrated from schema {version} to {}",
+                path.display(),
+                version + 1
+            );
+            Ok(true)
+        };
+        loop {
+            let version = self.version().map_err(|e| e.to_string())?;
+            if !MIGRATIONS.iter().any(|(from, _)| *from == version) {
+                return Ok(());
+            }
+            match step(&mut self.conn) {
+                Ok(true) => continue,
+                Ok(false) => return Ok(()),
+                Err(e) => {
+                    return Err(format!(
+                        "it could not be migrated from schema {version} to {SCHEMA_VERSION}: {e}"
+                    ));
+                }
+            }
+        }
+    }
+
     /// Whether the file is this version's and readable throughout.
     fn check(&self) -> std::result::Result<(), String> {
-        let version: i64 = self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(|e| e.to_string())?;
+        let version = self.version().map_err(|e| e.to_string())?;
         if version != SCHEMA_VERSION {
             return Err(format!(
                 "it was written by another version of tally (schema {version}, this one {SCHEMA_VERSION})"
@@ -129,21 +197,23 @@ impl Store {
         if ok != "ok" {
             return Err(format!("it is damaged ({ok})"));
         }
+        self.statements().map_err(|e| e.to_string())?;
         self.load().map(|_| ()).map_err(|e| e.to_string())
     }
 
-    /// The queued edits of a file about to be rebuilt, when they can still be read.
-    fn salvage(&self) -> Vec<(TxnId, TxnPatch)> {
-        self.pending()
-            .map(|items| items.into_iter().map(|i| (i.id, i.patch)).collect())
-            .unwrap_or_default()
+    /// What a file about to be rebuilt holds that a sync cannot bring back (queued edits, remembered statements),
+    /// as far as it can still be read.
+    fn salvage(&self) -> Salvaged {
+        Salvaged {
+            queued: self
+                .pending()
+                .map(|items| items.into_iter().map(|i| (i.id, i.patch)).collect())
+                .unwrap_or_default(),
+            statements: self.statements().unwrap_or_default(),
+        }
     }
 
-    fn rebuild(
-        path: &Path,
-        queued: Vec<(TxnId, TxnPatch)>,
-        reason: String,
-    ) -> Result<(Store, Option<String>)> {
+    fn rebuild(path: &Path, kept: Salvaged, reason: String) -> Result<(Store, Option<String>)> {
         let aside = path.with_extension("sqlite.old");
         let moved = std::fs::rename(path, &aside).is_ok();
         for ext in ["sqlite-wal", "sqlite-shm"] {
@@ -163,10 +233,24 @@ impl Store {
                 Store::in_memory().map_err(|e| db_error(path, e))?
             }
         };
+        let queued = &kept.queued;
         if !queued.is_empty() {
-            match store.queue(&queued, &[]) {
+            match store.queue(queued, &[]) {
                 Ok(()) => note.push_str(&format!("; {} queued edit(s) carried over", queued.len())),
                 Err(e) => note.push_str(&format!("; {} queued edit(s) lost: {e}", queued.len())),
+            }
+        }
+        let statements = &kept.statements;
+        if !statements.is_empty() {
+            match statements.iter().try_for_each(|s| store.remember(s)) {
+                Ok(()) => note.push_str(&format!(
+                    "; {} reconciled statement(s) carried over",
+                    statements.len()
+                )),
+                Err(e) => note.push_str(&format!(
+                    "; {} reconciled statement(s) lost: {e}",
+                    statements.len()
+                )),
             }
         }
         tracing::warn!("{note}");
@@ -175,8 +259,7 @@ impl Store {
 
     fn in_memory() -> rusqlite::Result<Store> {
         let conn = Connection::open_in_memory()?;
-        conn.execute_batch(SCHEMA)?;
-        conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        create(&conn)?;
         Ok(Store {
             conn,
             path: PathBuf::from(":memory:"),
@@ -360,6 +443,45 @@ impl Store {
             .map_err(|e| db_error(&self.path, e))
     }
 
+    /// Keeps `statement` as its account's last reconciled statement (replacing the one kept before).
+    pub fn remember(&mut self, statement: &Statement) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO statements (account, date, commodity, quantity, reconciled_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (account) DO UPDATE SET account = ?1, date = ?2, commodity = ?3, quantity = ?4,
+                     reconciled_at = ?5",
+                params![
+                    statement.account,
+                    statement.date.to_string(),
+                    statement.balance.commodity,
+                    statement.balance.quantity.to_string(),
+                    Utc::now().to_rfc3339()
+                ],
+            )
+            .map(|_| ())
+            .map_err(|e| db_error(&self.path, e))
+    }
+
+    /// The last statement `account` was reconciled against (the name matched without regard to ASCII case).
+    pub fn statement(&self, account: &str) -> Result<Option<Statement>> {
+        self.conn
+            .query_row(
+                "SELECT account, date, commodity, quantity FROM statements WHERE account = ?1",
+                [account.trim()],
+                statement_row,
+            )
+            .optional()
+            .map_err(|e| db_error(&self.path, e))
+    }
+
+    fn statements(&self) -> rusqlite::Result<Vec<Statement>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT account, date, commodity, quantity FROM statements ORDER BY account",
+        )?;
+        stmt.query_map([], statement_row)?.collect()
+    }
+
     /// What was left of the server's request budget, and when its window resets.
     pub fn budget(&self) -> Option<(u64, std::time::SystemTime)> {
         let v: String = self
@@ -398,6 +520,32 @@ impl Store {
             .map(|_| ())
             .map_err(|e| db_error(&self.path, e))
     }
+}
+
+/// A `statements` row read back; a date or quantity that does not parse is an error naming it.
+fn statement_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Statement> {
+    let bad = |column: usize, e: Box<dyn std::error::Error + Send + Sync>| {
+        rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, e)
+    };
+    let date: String = r.get(1)?;
+    let quantity: String = r.get(3)?;
+    Ok(Statement {
+        account: r.get(0)?,
+        date: date.parse::<NaiveDate>().map_err(|e| bad(1, Box::new(e)))?,
+        balance: Money::new(
+            quantity
+                .parse::<rust_decimal::Decimal>()
+                .map_err(|e| bad(3, Box::new(e)))?,
+            r.get::<_, String>(2)?,
+        ),
+    })
+}
+
+/// Creates this version's schema in an empty file.
+fn create(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(SCHEMA)?;
+    conn.execute_batch(STATEMENTS)?;
+    conn.pragma_update(None, "user_version", SCHEMA_VERSION)
 }
 
 fn upsert_rows(tx: &rusqlite::Transaction<'_>, rows: &[RemoteTxn]) -> rusqlite::Result<()> {
@@ -497,5 +645,126 @@ mod tests {
             "{note}"
         );
         assert_eq!(store.pending().expect("pending").len(), 1);
+    }
+
+    fn statement(account: &str, day: u32, cents: i64) -> Statement {
+        Statement {
+            account: account.into(),
+            date: NaiveDate::from_ymd_opt(2026, 1, day).expect("date"),
+            balance: Money::new(rust_decimal::Decimal::new(cents, 2), "USD"),
+        }
+    }
+
+    #[test]
+    fn a_statement_is_kept_per_account_and_replaced_by_the_next() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("m.sqlite");
+        let (mut store, _) = Store::open(&path).expect("open");
+        assert_eq!(store.statement("Checking").expect("read"), None);
+        store
+            .remember(&statement("Checking", 31, 123_456))
+            .expect("remember");
+        store
+            .remember(&statement("Savings", 31, 100))
+            .expect("remember");
+        store
+            .remember(&statement("checking", 28, -5))
+            .expect("again");
+        drop(store);
+        let (store, note) = Store::open(&path).expect("reopen");
+        assert!(note.is_none(), "{note:?}");
+        assert_eq!(
+            store.statement("CHECKING").expect("read"),
+            Some(statement("checking", 28, -5)),
+            "one per account, whatever the case; the last one kept"
+        );
+        assert_eq!(
+            store.statement("Savings").expect("read"),
+            Some(statement("Savings", 31, 100))
+        );
+    }
+
+    /// The schema of version 1, as tally wrote it before statements were kept (frozen here on purpose).
+    const V1: &str = "
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE catalog (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL);
+CREATE TABLE txns (id TEXT PRIMARY KEY, date TEXT NOT NULL, ord TEXT NOT NULL, json TEXT NOT NULL);
+CREATE INDEX txns_by_date ON txns (date, ord);
+CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    txn_id TEXT NOT NULL,
+    patch TEXT NOT NULL,
+    failed TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    queued_at TEXT NOT NULL
+);
+CREATE INDEX outbox_by_txn ON outbox (txn_id, seq);
+PRAGMA user_version = 1;
+";
+
+    #[test]
+    fn a_version_1_file_is_migrated_in_place_keeping_everything() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("m.sqlite");
+        {
+            let conn = Connection::open(&path).expect("create");
+            conn.execute_batch(V1).expect("v1 schema");
+            let json = serde_json::to_string(&txn("a").txn).expect("json");
+            conn.execute(
+                "INSERT INTO txns (id, date, ord, json) VALUES ('a', '2026-01-02', 'o-a', ?1)",
+                [json],
+            )
+            .expect("row");
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('synced_at', '2026-01-03T00:00:00+00:00')",
+                [],
+            )
+            .expect("meta");
+            conn.execute(
+                "INSERT INTO outbox (txn_id, patch, queued_at) VALUES ('a', '{\"status\":\"cleared\"}', 'now')",
+                [],
+            )
+            .expect("queued");
+        }
+        let (mut store, note) = Store::open(&path).expect("open");
+        assert!(note.is_none(), "migrated, not rebuilt: {note:?}");
+        assert!(!path.with_extension("sqlite.old").exists());
+        assert_eq!(store.version().expect("version"), SCHEMA_VERSION);
+        let loaded = store.load().expect("load");
+        assert_eq!(loaded.txns.len(), 1);
+        assert!(loaded.synced_at.is_some(), "not a first sync again");
+        assert_eq!(store.pending().expect("pending").len(), 1);
+        store
+            .remember(&statement("Checking", 31, 1))
+            .expect("remember");
+        drop(store);
+        let (store, note) = Store::open(&path).expect("reopen");
+        assert!(note.is_none(), "{note:?}");
+        assert!(store.statement("Checking").expect("read").is_some());
+    }
+
+    #[test]
+    fn a_rebuilt_file_carries_its_statements_over() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("m.sqlite");
+        let (mut store, _) = Store::open(&path).expect("open");
+        store
+            .remember(&statement("Checking", 31, 42))
+            .expect("remember");
+        store
+            .conn
+            .pragma_update(None, "user_version", 99)
+            .expect("version");
+        drop(store);
+        let (store, note) = Store::open(&path).expect("rebuilt");
+        let note = note.expect("a note");
+        assert!(
+            note.contains("1 reconciled statement(s) carried over"),
+            "{note}"
+        );
+        assert_eq!(
+            store.statement("Checking").expect("read"),
+            Some(statement("Checking", 31, 42))
+        );
     }
 }

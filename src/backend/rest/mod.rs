@@ -6,7 +6,8 @@
 //! `PAGE_CONCURRENCY` at a time. Writes are not retried blindly (see `client`): a PATCH that failed after it was
 //! sent is checked by reading the transaction back; it is re-sent only if the change is not there.
 //! Capabilities come from the server's `/capabilities` (fetched by `connect`, or lazily by the first call);
-//! until then the API's own capabilities are reported.
+//! until then the API's own capabilities are reported. A reconciled statement is not kept: the API has no place for
+//! it and this client no local store (`remember_statement` does nothing, `last_statement` knows none).
 
 pub mod client;
 pub mod currency;
@@ -589,6 +590,18 @@ impl Backend for RestBackend {
 
     /// Polls the server's change counter (`/changes`), at most every `CHANGE_POLL_INTERVAL`; true when the
     /// ledger changed since the last poll (edits by anyone, this client included, or the file changed on disk).
+    /// Nowhere to keep it: the tally API has no endpoint for statements, and this client keeps no local copy (it
+    /// runs tally's queries on the server, so it has no mirror). Reconciling through it writes the statuses only,
+    /// and `reconcile::session::apply` reads back `last_statement` to say the statement was not remembered.
+    async fn remember_statement(&self, _statement: &crate::reconcile::Statement) -> Result<()> {
+        Ok(())
+    }
+
+    /// Not known: see `remember_statement` (the server's own assertions are not sent over the API either).
+    async fn last_statement(&self, _account: &str) -> Result<Option<crate::reconcile::Statement>> {
+        Ok(None)
+    }
+
     async fn reload(&self) -> Result<bool> {
         let due = match self.last_change.lock() {
             Ok(last) => last
