@@ -103,6 +103,11 @@ pub enum Action {
     Imported(Reply<crate::import::Applied>),
     /// A rule was appended (what to say), or why not.
     RuleAppended(Reply<String>),
+    /// The account's last reconciled statement, if one is known.
+    LastStatement {
+        account: String,
+        reply: Reply<Option<crate::reconcile::Statement>>,
+    },
     /// The account's postings against the statement.
     ReconcileLoaded(Reply<Box<crate::reconcile::session::Loaded>>),
     /// A search for the rest of the difference, for the ticks of `generation`.
@@ -197,6 +202,8 @@ pub enum Effect {
     PlanImport(super::import::ImportRequest),
     /// Append the accepted rows in one write (`import::apply`).
     ApplyImport(crate::import::Plan),
+    /// The account's last reconciled statement (`Backend::last_statement`).
+    LastStatement(String),
     /// Read an account against a statement (`reconcile::session::load`).
     LoadReconcile(crate::reconcile::Statement),
     /// Look for the postings that make up what is still missing (`reconcile::reconcile`, bounded).

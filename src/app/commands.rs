@@ -70,7 +70,7 @@ pub(super) fn run_command(state: &mut State, command: Command, fx: &mut Vec<Effe
         Command::AddTransaction => add_form(state, fx),
         Command::Import => super::import::open(state, fx),
         Command::PromoteRule => super::import::promote(state, fx),
-        Command::Reconcile => super::reconcile::open(state),
+        Command::Reconcile => super::reconcile::open(state, fx),
         Command::AccountsShallower => change_depth(state, -1),
         Command::AccountsDeeper => change_depth(state, 1),
     }

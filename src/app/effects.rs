@@ -244,6 +244,16 @@ impl EffectRunner {
                     let _ = tx.send(Action::RuleAppended(reply));
                 });
             }
+            Effect::LastStatement(account) => {
+                let (backend, tx, _) = self.ends();
+                self.detach(async move {
+                    let reply = backend
+                        .last_statement(&account)
+                        .await
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(Action::LastStatement { account, reply });
+                });
+            }
             Effect::LoadReconcile(statement) => {
                 let (backend, tx, _) = self.ends();
                 self.detach(async move {

@@ -42,6 +42,8 @@ pub struct StatementForm {
     pub fields: [Input; 3],
     pub focus: usize,
     pub completion: Option<String>,
+    /// The account's last reconciled statement, as the backend remembers it.
+    pub last: Option<Statement>,
 }
 
 pub const FIELDS: [&str; 3] = ["Account", "Statement date", "Statement balance"];
@@ -136,8 +138,8 @@ impl Ticking {
     }
 }
 
-/// `C`: the statement form, the account under the cursor filled in.
-pub fn open(state: &mut State) {
+/// `C`: the statement form, the account under the cursor filled in (and its last statement asked for).
+pub fn open(state: &mut State, fx: &mut Vec<Effect>) {
     if !state.data.capabilities.edit_status {
         state.set_status("reconcile: this source cannot mark transactions cleared");
         return;
@@ -155,7 +157,11 @@ pub fn open(state: &mut State) {
                 .map(|p| p.account.clone())
         }),
     };
+    if let Some(a) = &account {
+        fx.push(Effect::LastStatement(a.clone()));
+    }
     let form = StatementForm {
+        last: None,
         fields: [
             Input::new(account.unwrap_or_default()),
             Input::new(state.settings.today.to_string()),
@@ -371,8 +377,22 @@ pub fn on_loaded(state: &mut State, reply: Reply<Box<Loaded>>) {
                 ],
                 focus: 0,
                 completion: None,
+                last: None,
             });
             view.error = Some(e);
+        }
+    }
+}
+
+/// The account's last reconciled statement, for the form.
+pub fn on_last(state: &mut State, account: &str, reply: Reply<Option<Statement>>) {
+    if let Mode::Reconcile(view) = &mut state.screen.mode
+        && let Stage::Statement(form) = &mut view.stage
+        && form.fields[0].value().trim() == account
+    {
+        match reply {
+            Ok(last) => form.last = last,
+            Err(e) => tracing::warn!("last statement: {e}"),
         }
     }
 }

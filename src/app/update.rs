@@ -125,6 +125,7 @@ fn on_reply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::ImportPlanned(reply) => import::on_planned(state, reply),
         Action::Imported(reply) => import::on_imported(state, reply, fx),
         Action::ReconcileLoaded(reply) => reconcile::on_loaded(state, reply),
+        Action::LastStatement { account, reply } => reconcile::on_last(state, &account, reply),
         Action::DifferenceFound { generation, reply } => {
             reconcile::on_found(state, generation, reply)
         }

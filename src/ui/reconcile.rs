@@ -103,7 +103,13 @@ fn form_lines<'a>(
             frame.set_cursor_position((x, inner.y + u16::try_from(i).unwrap_or(0)));
         }
     }
-    lines.push(Line::raw(""));
+    lines.push(match &form.last {
+        Some(s) => Line::styled(
+            format!("Last reconciled: {} at {}", s.date, s.balance),
+            theme.accent,
+        ),
+        None => Line::raw(""),
+    });
     lines.push(Line::styled(
         "The balance as the statement gives it, with its commodity ($1234.56, -80.10 EUR); a bare number takes the \
          account's.",
