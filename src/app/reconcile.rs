@@ -28,7 +28,7 @@ pub struct ReconcileView {
 #[derive(Debug, Clone)]
 pub enum Stage {
     /// Account, statement date and balance.
-    Statement(StatementForm),
+    Statement(Box<StatementForm>),
     /// The account's postings are on their way.
     Loading(Statement),
     Ticking(Box<Ticking>),
@@ -171,7 +171,7 @@ pub fn open(state: &mut State, fx: &mut Vec<Effect>) {
         completion: None,
     };
     state.screen.mode = Mode::Reconcile(ReconcileView {
-        stage: Stage::Statement(form),
+        stage: Stage::Statement(Box::new(form)),
         error: None,
     });
 }
@@ -369,7 +369,7 @@ pub fn on_loaded(state: &mut State, reply: Reply<Box<Loaded>>) {
         }
         Err(e) => {
             let s = statement.clone();
-            view.stage = Stage::Statement(StatementForm {
+            view.stage = Stage::Statement(Box::new(StatementForm {
                 fields: [
                     Input::new(s.account),
                     Input::new(s.date.to_string()),
@@ -378,7 +378,7 @@ pub fn on_loaded(state: &mut State, reply: Reply<Box<Loaded>>) {
                 focus: 0,
                 completion: None,
                 last: None,
-            });
+            }));
             view.error = Some(e);
         }
     }
