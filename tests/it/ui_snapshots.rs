@@ -1095,7 +1095,12 @@ async fn c_reconciles_an_account_against_a_statement() {
     assert!(h.screen().contains("balance asserted"), "{}", h.screen());
     // The next time, the form says what was reconciled last (a journal keeps it as its assertion).
     h.keys("C").await;
-    assert!(h.screen().contains("Last reconciled: 2025-03-20 at $141.30"), "{}", h.screen());
+    assert!(
+        h.screen()
+            .contains("Last reconciled: 2025-03-20 at $141.30"),
+        "{}",
+        h.screen()
+    );
     h.key(KeyCode::Esc).await;
     h.keys("u").await;
     h.until_written().await;
