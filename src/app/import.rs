@@ -211,10 +211,12 @@ fn review_key(
     None
 }
 
-/// `Tab` on a path: the only completion, or the longest start all completions share when it adds something.
+/// `Tab` on a path: the only completion, or the longest start all completions share when it adds something. The
+/// list may still be the one for fewer letters (typing outran the listing): only what starts with `typed` counts.
 fn complete(typed: &str, completions: &[String]) -> Option<String> {
-    let first = completions.first()?;
-    let shared = completions.iter().skip(1).fold(first.as_str(), |acc, c| {
+    let mut fitting = completions.iter().filter(|c| c.starts_with(typed));
+    let first = fitting.next()?;
+    let shared = fitting.fold(first.as_str(), |acc, c| {
         let n = acc
             .char_indices()
             .zip(c.chars())
@@ -416,5 +418,10 @@ mod tests {
         assert_eq!(complete("bank", &c(&["bank/", "bank.csv"])), None);
         assert_eq!(complete("b", &c(&["bank.csv"])), Some("bank.csv".into()));
         assert_eq!(complete("x", &[]), None);
+        // A list for fewer letters: the rest are left out.
+        assert_eq!(
+            complete("no", &c(&["demo.journal", "nov.csv", "nov.csv.rules"])),
+            Some("nov.csv".into())
+        );
     }
 }

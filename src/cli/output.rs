@@ -514,7 +514,7 @@ fn import_table(
                 let amount = t
                     .postings
                     .first()
-                    .map(|p| format!("{}{}", p.currency, p.quantity))
+                    .map(|p| crate::domain::Money::new(p.quantity, p.currency.trim()).to_string())
                     .unwrap_or_default();
                 let accounts: Vec<&str> = t.postings.iter().map(|p| p.account.as_str()).collect();
                 format!(

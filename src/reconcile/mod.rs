@@ -173,7 +173,11 @@ pub fn reconcile(
         .iter()
         .map(|p| units.to_units(p.amount.quantity))
         .collect::<Result<Vec<i64>, _>>()?;
-    let found = search::smallest_subset(&amounts, target, limits);
+    let found = with_complement(
+        search::smallest_subset(&amounts, target, limits),
+        &amounts,
+        (target, limits),
+    );
     let chosen = found.set.clone().unwrap_or_default();
     let exact = found.set.is_some();
     let pick = |i: &usize| candidates[*i].clone();
@@ -209,6 +213,40 @@ pub fn reconcile(
             .map(|i| pick(&i))
             .collect(),
     })
+}
+
+/// A search cut short without a set: most of the open postings may be on the statement (a month reconciled at
+/// once), and the few left off are quick to find — a small set making up the rest of the total, whose complement
+/// makes up the difference. Given a quarter of the budget, so the two searches stay within the bound together.
+fn with_complement(
+    found: search::Found,
+    amounts: &[i64],
+    (target, limits): (i64, &Limits),
+) -> search::Found {
+    if found.set.is_some() || !found.cut {
+        return found;
+    }
+    let Some(total) = amounts.iter().try_fold(0i64, |acc, a| acc.checked_add(*a)) else {
+        return found;
+    };
+    let Some(rest) = total.checked_sub(target) else {
+        return found;
+    };
+    let quarter = Limits {
+        budget: limits.budget / 4,
+        ..*limits
+    };
+    match search::smallest_subset(amounts, rest, &quarter).set {
+        Some(left_off) => search::Found {
+            set: Some(
+                (0..amounts.len())
+                    .filter(|i| !left_off.contains(i))
+                    .collect(),
+            ),
+            ..found
+        },
+        None => found,
+    }
 }
 
 impl Reconciliation {
@@ -259,6 +297,29 @@ mod tests {
             date: NaiveDate::from_ymd_opt(2025, 1, 30).expect("date"),
             balance: money(balance),
         }
+    }
+
+    #[test]
+    fn a_month_on_the_statement_but_one_is_found_through_its_complement() {
+        // 20 postings, more than the search's largest set: all but one are on the statement.
+        let uncleared: Vec<AccountPosting> = (1..=20)
+            .map(|d| posting(d, &format!("-{}.{:02}", 10 + d * 7 % 13, d * 37 % 100)))
+            .collect();
+        let total: Decimal = uncleared.iter().map(|p| p.amount.quantity).sum();
+        let left_off = uncleared[6].amount.quantity;
+        let balance = Decimal::from(1000) + total - left_off;
+        let r = reconcile(
+            &statement(&balance.to_string()),
+            &money("1000"),
+            &uncleared,
+            &Limits::default(),
+        )
+        .expect("reconcile");
+        assert!(r.exact);
+        assert_eq!(r.proposal.len(), 19);
+        assert_eq!(r.outstanding, vec![uncleared[6].clone()]);
+        let sum: Decimal = r.proposal.iter().map(|p| p.amount.quantity).sum();
+        assert_eq!(sum, r.difference.quantity);
     }
 
     #[test]

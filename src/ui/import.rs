@@ -171,7 +171,7 @@ fn row_text(row: &Row, width: usize) -> String {
     let amount = t
         .postings
         .first()
-        .map(|p| format!("{}{}", p.currency, p.quantity))
+        .map(|p| crate::domain::Money::new(p.quantity, p.currency.trim()).to_string())
         .unwrap_or_default();
     let other = t.postings.get(1).map(|p| p.account.as_str()).unwrap_or("");
     let rest = width.saturating_sub(4 + fate_w + 1 + 11 + 14);
