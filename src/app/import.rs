@@ -72,17 +72,30 @@ impl ImportPreview {
     }
 }
 
+/// Moves a popup list's `cursor` by `delta` rows within `len` (clamped) and its first row on screen, `scroll`, so
+/// the cursor stays within `height` rows (the import preview's and reconcile mode's lists).
+pub fn move_in_list(
+    (cursor, scroll): (&mut usize, &mut usize),
+    delta: isize,
+    len: usize,
+    height: usize,
+) {
+    *cursor = cursor
+        .saturating_add_signed(delta)
+        .min(len.saturating_sub(1));
+    let height = height.max(1);
+    if *cursor < *scroll {
+        *scroll = *cursor;
+    } else if *cursor >= *scroll + height {
+        *scroll = *cursor + 1 - height;
+    }
+}
+
 impl Review {
     /// Moves the cursor by `delta` rows (clamped) and keeps it within `height` rows on screen.
     pub fn move_by(&mut self, delta: isize, height: usize) {
-        let last = self.plan.rows.len().saturating_sub(1);
-        self.cursor = self.cursor.saturating_add_signed(delta).min(last);
-        let height = height.max(1);
-        if self.cursor < self.scroll {
-            self.scroll = self.cursor;
-        } else if self.cursor >= self.scroll + height {
-            self.scroll = self.cursor + 1 - height;
-        }
+        let len = self.plan.rows.len();
+        move_in_list((&mut self.cursor, &mut self.scroll), delta, len, height);
     }
 
     /// Flips the row under the cursor (a skipped row has nothing to import).

@@ -127,14 +127,8 @@ impl Ticking {
     }
 
     fn move_by(&mut self, delta: isize, height: usize) {
-        let last = self.loaded.postings.len().saturating_sub(1);
-        self.cursor = self.cursor.saturating_add_signed(delta).min(last);
-        let height = height.max(1);
-        if self.cursor < self.scroll {
-            self.scroll = self.cursor;
-        } else if self.cursor >= self.scroll + height {
-            self.scroll = self.cursor + 1 - height;
-        }
+        let len = self.loaded.postings.len();
+        super::import::move_in_list((&mut self.cursor, &mut self.scroll), delta, len, height);
     }
 }
 

@@ -1108,14 +1108,20 @@ fn reconcile_table(
         line(out, &typo_text(t))?;
     }
     if !r.outstanding.is_empty() {
+        // The table lists the newest few (the oldest are rarely the ones a statement is missing); JSON lists all.
+        const SHOWN: usize = 25;
+        let n = r.outstanding.len();
+        let more = if n > SHOWN {
+            format!(", the newest {SHOWN} (--format json lists all)")
+        } else {
+            String::new()
+        };
         line(
             out,
-            &format!(
-                "outstanding: {} uncleared posting(s) not on the statement:",
-                r.outstanding.len()
-            ),
+            &format!("outstanding: {n} uncleared posting(s) not on the statement{more}:"),
         )?;
-        table(out, &cells(&r.outstanding), &[false, false, true, false])?;
+        let newest = &r.outstanding[n.saturating_sub(SHOWN)..];
+        table(out, &cells(newest), &[false, false, true, false])?;
     }
     let applied = matches!(outcome, ReconcileOutcome::Applied(_));
     if applied {

@@ -9,25 +9,19 @@ use crate::app::form::{AddForm, Field};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 
 const LABEL_W: usize = 13;
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, (state, form): (&State, &AddForm), theme: &Theme) {
     let height = u16::try_from(form.fields.len() + 6).unwrap_or(16);
     let popup = centered(area, area.width.saturating_sub(4).min(76), height);
-    frame.render_widget(Clear, popup);
     let title = if form.saving {
         " Add a transaction — saving… "
     } else {
         " Add a transaction "
     };
-    let block = Block::bordered()
-        .border_type(BorderType::Rounded)
-        .border_style(theme.border_focus)
-        .title(Span::styled(title, theme.title));
-    let inner = block.inner(popup);
-    frame.render_widget(block, popup);
+    let inner = super::popup(frame, popup, title, theme);
     if inner.height == 0 || inner.width < 20 {
         return;
     }

@@ -2,7 +2,6 @@
 //! possible duplicates, skipped, how many will be imported), one line per CSV row (accepted mark, what it is and of
 //! which `FILE:LINE`, date, description, amount, the other account), the cursor row highlighted, and the keys.
 
-use super::centered;
 use super::text::{clean, fit, pad_end, pad_start, skip_columns};
 use super::theme::Theme;
 use crate::app::State;
@@ -11,7 +10,7 @@ use crate::import::{Row, RowFate};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 
 pub fn draw(
     frame: &mut Frame<'_>,
@@ -19,12 +18,7 @@ pub fn draw(
     (state, preview): (&State, &ImportPreview),
     theme: &Theme,
 ) {
-    let popup = centered(
-        area,
-        area.width.saturating_sub(2),
-        area.height.saturating_sub(2),
-    );
-    frame.render_widget(Clear, popup);
+    let popup = super::full_popup(area);
     let title = match &preview.stage {
         Stage::File { .. } => " Import bank CSV ".to_string(),
         Stage::Reading(r)
@@ -34,12 +28,7 @@ pub fn draw(
             format!(" Import {} ", clean(&names.join(", ")))
         }
     };
-    let block = Block::bordered()
-        .border_type(BorderType::Rounded)
-        .border_style(theme.border_focus)
-        .title(Span::styled(title, theme.title));
-    let inner = block.inner(popup);
-    frame.render_widget(block, popup);
+    let inner = super::popup(frame, popup, &title, theme);
     if inner.height < 3 || inner.width < 20 {
         return;
     }

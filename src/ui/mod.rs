@@ -100,6 +100,27 @@ pub(crate) fn title<'a>(text: impl Into<String>, focused: bool, theme: &Theme) -
     Span::styled(format!(" {} ", text.into()), style)
 }
 
+/// A popup in `rect`: cleared, a rounded border in the focus colour titled `title`; returns the inside.
+pub(crate) fn popup(frame: &mut Frame<'_>, rect: Rect, title: &str, theme: &Theme) -> Rect {
+    frame.render_widget(ratatui::widgets::Clear, rect);
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(theme.border_focus)
+        .title(Span::styled(title.to_string(), theme.title));
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    inner
+}
+
+/// Almost the whole screen (the import preview, reconcile mode).
+pub(crate) fn full_popup(area: Rect) -> Rect {
+    centered(
+        area,
+        area.width.saturating_sub(2),
+        area.height.saturating_sub(2),
+    )
+}
+
 /// A rectangle of at most `width`×`height` centred in `area`.
 pub(crate) fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let [row] = Layout::vertical([Constraint::Length(height.min(area.height))])

@@ -8,14 +8,13 @@ use crate::app::{Prompt, PromptKind, State};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, (state, prompt): (&State, &Prompt), theme: &Theme) {
     let width = area.width.saturating_sub(4).min(70);
     // Promote to rule shows the block it adds.
     let height = if prompt.rule.is_some() { 9 } else { 6 };
     let popup = centered(area, width, height);
-    frame.render_widget(Clear, popup);
     let n = prompt.targets.len();
     let what = format!(
         " {} — {} transaction{} ",
@@ -23,12 +22,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, (state, prompt): (&State, &Prompt
         thousands(n),
         if n == 1 { "" } else { "s" }
     );
-    let block = Block::bordered()
-        .border_type(BorderType::Rounded)
-        .border_style(theme.border_focus)
-        .title(Span::styled(what, theme.title));
-    let inner = block.inner(popup);
-    frame.render_widget(block, popup);
+    let inner = super::popup(frame, popup, &what, theme);
     if inner.height == 0 || inner.width < 4 {
         return;
     }

@@ -3,7 +3,6 @@
 //! the rest of the difference (the proposed set, or the closest posting and a likely typo), the keys, and one line
 //! per posting (ticked mark, `›` on a proposed one, date, description, amount, `FILE:LINE`).
 
-use super::centered;
 use super::text::{clean, fit, pad_end, pad_start, skip_columns};
 use super::theme::Theme;
 use crate::app::State;
@@ -13,7 +12,7 @@ use crate::domain::Status;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 
 const LABEL_W: usize = 19;
 
@@ -23,12 +22,7 @@ pub fn draw(
     (state, view): (&State, &ReconcileView),
     theme: &Theme,
 ) {
-    let popup = centered(
-        area,
-        area.width.saturating_sub(2),
-        area.height.saturating_sub(2),
-    );
-    frame.render_widget(Clear, popup);
+    let popup = super::full_popup(area);
     let title = match &view.stage {
         Stage::Statement(_) => " Reconcile with a statement ".to_string(),
         Stage::Loading(s) => format!(" Reconcile {} ", clean(&s.account)),
@@ -38,12 +32,7 @@ pub fn draw(
             t.statement().date
         ),
     };
-    let block = Block::bordered()
-        .border_type(BorderType::Rounded)
-        .border_style(theme.border_focus)
-        .title(Span::styled(title, theme.title));
-    let inner = block.inner(popup);
-    frame.render_widget(block, popup);
+    let inner = super::popup(frame, popup, &title, theme);
     if inner.height < 4 || inner.width < 30 {
         return;
     }
