@@ -63,13 +63,23 @@ fn size(t: &Transaction) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// What the history says about each key: (category, amount) of every categorised transaction. Categories are
-/// numbered and each distinct payee's keys worked out once, so learning from a million entries stays cheap.
+/// Steps per unit of an amount's logarithm: earlier amounts are counted in buckets 2.5% wide.
+const BUCKETS_PER_LN: f64 = 40.0;
+
+/// An earlier amount's bucket (`None` for zero or a negative size, which weighs as far off).
+fn bucket(amount: f64) -> Option<i32> {
+    (amount > 0.0).then(|| (amount.ln() * BUCKETS_PER_LN).round() as i32)
+}
+
+/// What the history says about each key: how many categorised transactions had each category, by amount bucket.
+/// Categories are numbered, each distinct payee's keys worked out once, and amounts counted in buckets, so learning
+/// from a million entries stays cheap and a suggestion costs the few buckets of its payee, not its history.
 #[derive(Debug, Default)]
 pub struct History {
-    /// Each key's number, and each number's (category, amount) list.
+    /// Each key's number, and each number's counts by (category, amount bucket), and their total.
     key_number: HashMap<String, usize>,
-    seen: Vec<Vec<(u32, f64)>>,
+    seen: Vec<HashMap<(u32, Option<i32>), u32>>,
+    totals: Vec<usize>,
     categories: Vec<String>,
     category_number: HashMap<String, u32>,
     /// Each distinct payee's key numbers, worked out once.
@@ -107,7 +117,8 @@ impl History {
                         let next = self.seen.len();
                         let n = *self.key_number.entry(k).or_insert(next);
                         if n == next {
-                            self.seen.push(Vec::new());
+                            self.seen.push(HashMap::new());
+                            self.totals.push(0);
                         }
                         n
                     })
@@ -116,8 +127,10 @@ impl History {
                 n
             }
         };
+        let b = bucket(amount);
         for n in numbers {
-            self.seen[n].push((number, amount));
+            *self.seen[n].entry((number, b)).or_default() += 1;
+            self.totals[n] += 1;
         }
     }
 
@@ -128,21 +141,20 @@ impl History {
 
     /// The suggestion for the transaction `id` of `payee` and `amount`.
     pub fn suggest_for(&self, id: &TxnId, payee: &str, amount: f64) -> Option<Suggestion> {
-        let (key, seen) = keys(payee)
+        let (key, n) = keys(payee)
             .into_iter()
-            .find_map(|k| self.key_number.get(&k).map(|&n| (k, &self.seen[n])))?;
+            .find_map(|k| self.key_number.get(&k).map(|&n| (k, n)))?;
         let mut weight: HashMap<&str, (f64, usize)> = HashMap::new();
-        for (number, earlier) in seen {
-            let category = self.categories[*number as usize].as_str();
+        for (&(number, earlier), &count) in &self.seen[n] {
+            let category = self.categories[number as usize].as_str();
             // Closer amounts count more: the same payee can be groceries at $80 and a gift card at $25.
-            let ratio = if amount > 0.0 && *earlier > 0.0 {
-                (amount / earlier).ln().abs()
-            } else {
-                1.0
+            let ratio = match earlier {
+                Some(b) if amount > 0.0 => (amount.ln() - f64::from(b) / BUCKETS_PER_LN).abs(),
+                _ => 1.0,
             };
             let w = weight.entry(category).or_default();
-            w.0 += 1.0 / (1.0 + ratio);
-            w.1 += 1;
+            w.0 += f64::from(count) / (1.0 + ratio);
+            w.1 += count as usize;
         }
         let total: f64 = weight.values().map(|w| w.0).sum();
         let (category, (w, count)) = weight
@@ -152,7 +164,7 @@ impl History {
             id: id.clone(),
             category: category.to_string(),
             confidence: if total > 0.0 { w / total } else { 0.0 },
-            evidence: format!("{count} of {} earlier '{key}' → {category}", seen.len()),
+            evidence: format!("{count} of {} earlier '{key}' → {category}", self.totals[n]),
         })
     }
 }

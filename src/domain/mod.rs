@@ -11,3 +11,19 @@ pub use transaction::{
     Account, AccountKind, Posting, PostingKind, Status, Tag, Transaction, TxnId, account_kind,
     category_of, is_unknown_category, lacks_category, review_needed, review_reasons,
 };
+
+/// The months' English names, January first (hledger's dates and CSV date formats read them).
+pub const MONTH_NAMES: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];

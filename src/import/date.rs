@@ -4,22 +4,9 @@
 //! month names, `%a`/`%A` day names, `%p` AM/PM, `%z`/`%Z` a zone (read and ignored, as hledger ignores it), `%j`,
 //! `%F`, `%D`, `%T`, `%%`; a space matches any run of spaces. Times are read and dropped: only the date counts.
 
+use crate::domain::MONTH_NAMES as MONTHS;
 use chrono::NaiveDate;
 
-const MONTHS: [&str; 12] = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-];
 const DAYS: [&str; 7] = [
     "monday",
     "tuesday",

@@ -161,20 +161,7 @@ const MONTHS: [&str; 12] = [
 ];
 
 fn month_name(word: &str) -> Option<u32> {
-    let full = [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ];
+    let full = crate::domain::MONTH_NAMES;
     (0..12)
         .find(|&i| word == MONTHS[i] || word == full[i])
         .map(|i| i as u32 + 1)

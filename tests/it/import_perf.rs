@@ -1,7 +1,8 @@
 //! Issue 13's import targets on a generated 1,000,000-transaction journal, measured through the real pieces and
 //! printed: a 10,000-row bank CSV imported (journal read, CSV read with its rules, duplicates looked for, one
-//! append) ≤ 2 s; the same file again (every row a duplicate) likewise; and the dashboard's preview — the plan on the
-//! loaded ledger, from `PlanImport` to its reply — ≤ 300 ms. Slow (it generates ~110 MB), so ignored by default:
+//! append) ≤ 2 s; the same file again (every row a duplicate) likewise; the dashboard's preview — the plan on the
+//! loaded ledger, from `PlanImport` to its reply — ≤ 300 ms; and suggestions for the whole review queue, the
+//! imported rows in it, ≤ 1 s. Slow (it generates ~110 MB), so ignored by default:
 //! `cargo test --release --test it import_perf -- --ignored --nocapture`; `TALLY_PERF_JOURNAL=FILE` reuses a
 //! journal (it is copied first: the import writes).
 
@@ -106,7 +107,28 @@ async fn ten_thousand_rows_into_a_million() {
         "preview of 10,000 rows on the loaded 1M ledger: {opened:?} ({} rows)",
         preview.rows.len()
     );
+    // The new rows in the review queue: a category suggested for each uncategorised one, learned from the
+    // whole ledger (the dashboard asks this when the queue opens).
+    let backend = JournalBackend::open(&journal).expect("open");
+    let review = tally::query::parse("is:review").expect("query");
+    let t = Instant::now();
+    let suggestions = backend.suggestions(&review).await.expect("suggestions");
+    let suggested = t.elapsed();
+    let queue = backend
+        .transactions(&review, tally::backend::PageRequest::all())
+        .await
+        .expect("queue")
+        .total;
+    println!(
+        "suggestions for the review queue ({queue} rows, {} suggested): {suggested:?}",
+        suggestions.len()
+    );
+    assert!(
+        suggestions.len() >= 5_000,
+        "the imported rows get suggestions"
+    );
     // Figures are printed for the README; the bounds leave room for a loaded 2-core machine.
     assert!(first <= Duration::from_secs(4), "{first:?}");
     assert!(opened <= Duration::from_secs(1), "{opened:?}");
+    assert!(suggested <= Duration::from_secs(2), "{suggested:?}");
 }

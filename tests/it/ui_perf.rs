@@ -1,7 +1,7 @@
 //! The dashboard's performance targets on a generated 1,000,000-transaction journal, measured through the real
 //! pieces (`update`, the `EffectRunner`, the journal backend, `ui::draw` on a `TestBackend`): first data after
 //! start ≤ 1.5 s, a filter keystroke applied ≤ 50 ms, a scroll frame ≤ 5 ms, "select all" of a million matches
-//! without blocking, and the review queue's category suggestions (printed). Slow (it generates ~110 MB), so ignored by default; run it in release mode:
+//! without blocking. Slow (it generates ~110 MB), so ignored by default; run it in release mode:
 //! `cargo test --release --test it ui_perf -- --ignored --nocapture`. `TALLY_PERF_JOURNAL=FILE` reuses a journal.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -194,23 +194,6 @@ async fn million_transaction_targets() {
     println!(
         "first keystroke after settling ('e', {} matches): {:?}",
         s.state.total(),
-        t.elapsed()
-    );
-
-    // Issue 13: the review queue with category suggestions for every uncategorised row in it, learned from the
-    // whole ledger (the backend answers when the table has gone quiet).
-    // Out of the filter bar, the selection off, the filter cleared.
-    for _ in 0..3 {
-        s.apply(Action::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
-    }
-    let t = Instant::now();
-    s.apply(key('R'));
-    s.until("suggestions", |st| !st.data.suggestions.is_empty())
-        .await;
-    println!(
-        "review queue of {} with {} suggestions: {:?}",
-        s.state.total(),
-        s.state.data.suggestions.len(),
         t.elapsed()
     );
 }
