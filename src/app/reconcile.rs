@@ -316,9 +316,7 @@ fn tick_key(t: &mut Ticking, key: KeyEvent, height: usize, fx: &mut Vec<Effect>)
                     "the difference is {d}: it must be zero to finish (Esc leaves, writing nothing)"
                 ));
             }
-            if t.ticked.is_empty() {
-                return Tick::Refuse("nothing ticked: nothing to write".into());
-            }
+            // Nothing ticked at a zero difference still asserts the balance.
             return Tick::Finish;
         }
         _ => {}
@@ -413,7 +411,8 @@ pub fn written(
         .entries
         .into_iter()
         .next()
-        .ok_or_else(|| "nothing was written".to_string())?;
+        .filter(|e| !e.forward.is_empty())
+        .ok_or_else(|| "nothing to write: the file already says all this".to_string())?;
     let message = match &done.assertion {
         Ok(at) => format!("{}: balance asserted at {}", entry.label, at.location),
         Err(why) => format!("{}; no balance assertion: {why}", entry.label),

@@ -1116,4 +1116,22 @@ async fn c_reconciles_an_account_against_a_statement() {
     h.keys("p").await;
     h.key(KeyCode::Esc).await;
     assert_eq!(std::fs::read(&path).expect("read"), before);
+    // A statement the cleared balance already matches, nothing to tick: Enter asserts the balance alone.
+    h.keys("C").await;
+    h.key(KeyCode::Up).await;
+    for _ in 0..10 {
+        h.key(KeyCode::Backspace).await;
+    }
+    h.keys("2025-03-01").await;
+    h.key(KeyCode::Down).await;
+    h.keys("$1000").await;
+    h.key(KeyCode::Enter).await;
+    assert!(h.screen().contains("difference $0.00"), "{}", h.screen());
+    h.key(KeyCode::Enter).await;
+    h.until_written().await;
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(
+        text.starts_with("2025-03-01 * Opening\n    assets:checking  $1000.00 = $1000.00\n"),
+        "{text}"
+    );
 }
