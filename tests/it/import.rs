@@ -523,23 +523,8 @@ fn import_ids_and_the_import_file() {
     let unique: std::collections::BTreeSet<&&str> = ids.iter().collect();
     assert_eq!(unique.len(), ids.len(), "{ids:?}");
     if hledger_present() {
-        let out = std::process::Command::new("hledger")
-            .arg("-f")
-            .arg(&main)
-            .args(["print", "-I", "tag:import-id"])
-            .output()
-            .expect("hledger");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(
-            String::from_utf8_lossy(&out.stdout)
-                .matches("import-id:")
-                .count() as u64,
-            added
-        );
+        let printed = crate::oracle::hledger_on(&main, &["print", "-I", "tag:import-id"]);
+        assert_eq!(printed.matches("import-id:").count() as u64, added);
     }
     // The person renames and re-dates every imported transaction: the ids still find them all.
     let edited = imported

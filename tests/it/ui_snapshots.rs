@@ -895,23 +895,8 @@ async fn i_previews_an_import_and_appends_what_is_accepted() {
         "{added}"
     );
     if crate::oracle::hledger_present() {
-        let out = std::process::Command::new("hledger")
-            .arg("-f")
-            .arg(&path)
-            .args(["print", "tag:import-id"])
-            .output()
-            .expect("hledger");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(
-            String::from_utf8_lossy(&out.stdout)
-                .matches("import-id")
-                .count(),
-            3
-        );
+        let printed = crate::oracle::hledger_on(&path, &["print", "tag:import-id"]);
+        assert_eq!(printed.matches("import-id").count(), 3, "{printed}");
     }
     assert!(h.state.filter.review, "the review queue shows");
     let screen = h.screen();
@@ -972,19 +957,9 @@ async fn p_promotes_a_category_to_a_csv_rule() {
             "Date,Description,Amount\n2025-04-02,PHO 24 #2,-12.00\n",
         )
         .expect("csv");
-        let out = std::process::Command::new("hledger")
-            .arg("-f")
-            .arg(&csv)
-            .arg("--rules-file")
-            .arg(&rules)
-            .arg("print")
-            .output()
-            .expect("hledger");
-        let printed = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success() && printed.contains("expenses:dining"),
-            "{printed}"
-        );
+        let rules = rules.to_str().expect("utf-8 path");
+        let printed = crate::oracle::hledger_on(&csv, &["--rules-file", rules, "print"]);
+        assert!(printed.contains("expenses:dining"), "{printed}");
     }
     // The prompt now offers the same file; the block is not added twice.
     h.keys("P").await;
@@ -1079,18 +1054,9 @@ async fn c_reconciles_an_account_against_a_statement() {
         "{text}"
     );
     if crate::oracle::hledger_present() {
-        let out = std::process::Command::new("hledger")
-            .arg("-f")
-            .arg(&path)
-            .args(["bal", "assets:checking", "-e", "2025-04-01", "-C", "-N"])
-            .output()
-            .expect("hledger");
-        let printed = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success() && printed.contains("$141.30"),
-            "{printed}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let args = ["bal", "assets:checking", "-e", "2025-04-01", "-C", "-N"];
+        let printed = crate::oracle::hledger_on(&path, &args);
+        assert!(printed.contains("$141.30"), "{printed}");
     }
     assert!(h.screen().contains("balance asserted"), "{}", h.screen());
     // The next time, the form says what was reconciled last (a journal keeps it as its assertion).
