@@ -455,6 +455,8 @@ pub fn import(
                 transaction: Option<String>,
                 #[serde(skip_serializing_if = "str::is_empty")]
                 import_id: &'a str,
+                #[serde(skip_serializing_if = "Option::is_none")]
+                matched: Option<&'a str>,
                 accepted: bool,
             }
             #[derive(Serialize)]
@@ -477,6 +479,7 @@ pub fn import(
                         of,
                         transaction: r.txn.as_ref().map(|t| t.journal_text()),
                         import_id: &r.import_id,
+                        matched: r.matched.as_deref(),
                         accepted: r.accept,
                     }
                 })

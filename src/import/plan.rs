@@ -48,6 +48,9 @@ pub struct Row {
     pub accept: bool,
     /// Kept as the `import-id` tag of the transaction it becomes.
     pub import_id: String,
+    /// The journal transaction a duplicate or possible duplicate is of, as a person recognises it (date,
+    /// description, amount), so the choice can be made without opening the file.
+    pub matched: Option<String>,
 }
 
 /// Every row of every CSV, in order, with its fate.
@@ -112,10 +115,15 @@ pub async fn plan(
                 Fate::Duplicate(at) => RowFate::Duplicate(at),
                 Fate::Possible(at) => RowFate::Possible(at),
             };
+            let matched = match &fate {
+                RowFate::Duplicate(at) | RowFate::Possible(at) => described(&held, at),
+                _ => None,
+            };
             plan.rows.push(Row {
                 csv: format!("{}:{}", csv.display(), t.line),
                 accept: fate == RowFate::New,
                 fate,
+                matched,
                 import_id: id.clone(),
                 txn: Some(t.clone()),
             });
@@ -124,6 +132,13 @@ pub async fn plan(
             .extend(got.skipped.iter().map(|l| skipped(csv, *l)));
     }
     Ok(plan)
+}
+
+/// The journal transaction at `source` as a person recognises it: `2025-01-08 PG&E -$85.79`.
+fn described(held: &[super::dedup::Held], source: &str) -> Option<String> {
+    let h = held.iter().find(|h| h.source == source)?;
+    let amount = crate::domain::Money::new(h.quantity, h.commodity.clone());
+    Some(format!("{} {} {amount}", h.date, h.description))
 }
 
 /// Each row's import id: its record's fingerprint, and its occurrence when the file holds the same record again
@@ -148,6 +163,7 @@ fn skipped(csv: &Path, line: usize) -> Row {
         csv: format!("{}:{line}", csv.display()),
         txn: None,
         fate: RowFate::Skipped,
+        matched: None,
         accept: false,
         import_id: String::new(),
     }

@@ -1,6 +1,7 @@
 //! The import popup: the file prompt with its path completions, then the preview — a summary line (new, duplicates,
-//! possible duplicates, skipped, how many will be imported), one line per CSV row (accepted mark, what it is and of
-//! which `FILE:LINE`, date, description, amount, the other account), the cursor row highlighted, and the keys.
+//! possible duplicates, skipped, how many will be imported), the keys, the cursor row's `CSV:LINE` and the journal
+//! transaction a (possible) duplicate is taken for, one line per CSV row (accepted mark, what it is and of
+//! which `FILE:LINE`, date, description, amount, the other account), the cursor row highlighted.
 
 use super::text::{clean, fit, pad_end, pad_start, skip_columns};
 use super::theme::Theme;
@@ -121,6 +122,20 @@ fn review_lines<'a>(
         )
     };
     lines.push(Line::styled(fit(&keys, width), theme.dim));
+    // Where the cursor row came from and, for a (possible) duplicate, the journal transaction it is taken for.
+    let here = plan
+        .rows
+        .get(review.cursor)
+        .map(|r| match (&r.fate, &r.matched) {
+            (RowFate::Duplicate(at) | RowFate::Possible(at), Some(m)) => {
+                format!("{}  ≈ {at}: {m}", r.csv)
+            }
+            _ => r.csv.clone(),
+        });
+    lines.push(Line::styled(
+        fit(&clean(&here.unwrap_or_default()), width),
+        theme.accent,
+    ));
     let rows = plan
         .rows
         .iter()

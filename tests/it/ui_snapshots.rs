@@ -867,8 +867,16 @@ async fn i_previews_an_import_and_appends_what_is_accepted() {
     ] {
         assert!(screen.contains(what), "{what}:\n{screen}");
     }
-    // The cursor starts on the first new row; the possible duplicate (PG&E) is the row above it.
+    // The cursor starts on the first new row; the possible duplicate (PG&E) is the row above it, and shows the
+    // journal transaction it is taken for.
     h.key(KeyCode::Up).await;
+    assert!(
+        h.screen().contains("≈ ")
+            && h.screen()
+                .contains("ui.journal:24: 2025-01-08 PG&E -$85.79"),
+        "{}",
+        h.screen()
+    );
     h.keys(" ").await;
     assert!(h.screen().contains("— 3 to import"), "{}", h.screen());
     assert_eq!(
