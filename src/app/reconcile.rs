@@ -414,7 +414,7 @@ pub fn written(
         .filter(|e| !e.forward.is_empty())
         .ok_or_else(|| "nothing to write: the file already says all this".to_string())?;
     let message = match &done.assertion {
-        Ok(at) => format!("{}: balance asserted at {}", entry.label, at.location),
+        Ok(at) => format!("{} at {}", entry.label, at.location),
         Err(why) => format!("{}; no balance assertion: {why}", entry.label),
     };
     Ok((entry, message))
