@@ -309,16 +309,18 @@ pub fn on_imported(state: &mut State, reply: Reply<Applied>, fx: &mut Vec<Effect
             if matches!(state.screen.mode, Mode::Import(_)) {
                 state.screen.mode = Mode::Normal;
             }
-            state.set_status(format!(
-                "imported {} transaction(s) in one write: the review queue shows them",
-                applied.added
-            ));
+            let (n, review) = (applied.added, applied.to_review);
+            state.set_status(if review > 0 {
+                format!("imported {n} transaction(s) in one write; {review} to review: the review queue shows them")
+            } else {
+                format!("imported {n} transaction(s) in one write, all cleared and categorised by the rules")
+            });
             if let Some(problem) = applied.problems.first() {
                 state.set_error(format!("after the import: {problem}"));
             }
             state.requests.last_write_tick = Some(state.requests.ticks);
             // The review queue from its top (with suggestions for the new rows), and the rest of what changed.
-            state.filter.review = true;
+            state.filter.review = review > 0;
             super::requests::requery(state, fx);
             super::requests::fetch_accounts(state, fx);
             super::requests::fetch_review_count(state, fx);

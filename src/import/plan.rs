@@ -174,7 +174,26 @@ fn skipped(csv: &Path, line: usize) -> Row {
 #[derive(Debug, Clone, Default)]
 pub struct Applied {
     pub added: usize,
+    /// Of those, how many the review queue holds (unmarked or pending, or without a category): rules that clear
+    /// and categorise leave the rest nothing to review.
+    pub to_review: usize,
     pub problems: Vec<String>,
+}
+
+/// Whether the transaction `t` becomes is in the review queue: unmarked or pending, or without a category.
+fn needs_review(t: &Imported) -> bool {
+    use crate::domain::{Status, account_kind, category_of, review_needed};
+    let status = match t.status.trim() {
+        "*" => Status::Cleared,
+        "!" => Status::Pending,
+        _ => Status::Unmarked,
+    };
+    let category = category_of(t.postings.iter().map(|p| p.account.as_str()));
+    let transfer = t.postings.len() >= 2
+        && t.postings
+            .iter()
+            .all(|p| account_kind(&p.account).is_real());
+    review_needed(status, false, category, transfer, None)
 }
 
 /// The journal text of an accepted row: the transaction with its import id as a tag on a comment line of its own
@@ -218,6 +237,7 @@ pub async fn apply(backend: &dyn Backend, plan: &Plan) -> Result<Applied, Import
     };
     Ok(Applied {
         added: new.len(),
+        to_review: new.iter().filter(|(_, t)| needs_review(t)).count(),
         problems: if problems.len() > before {
             problems.iter().map(ToString::to_string).collect()
         } else {

@@ -1109,3 +1109,36 @@ async fn c_reconciles_an_account_against_a_statement() {
         "{text}"
     );
 }
+
+/// Rules that clear and categorise every row leave nothing to review: the import says so and the table stays as it
+/// was instead of opening an empty review queue.
+#[tokio::test]
+async fn an_import_the_rules_fully_settle_says_nothing_needs_review() {
+    let mut h = Harness::open((140, 40)).await;
+    let dir = h._dir.path().to_path_buf();
+    std::fs::write(
+        dir.join("cafe.csv"),
+        "Date,Description,Amount\n2025-03-30,Corner Cafe,-4.50\n",
+    )
+    .expect("csv");
+    std::fs::write(
+        dir.join("cafe.csv.rules"),
+        "skip 1\nfields date, description, amount\ncurrency $\naccount1 assets:checking\n\
+         account2 expenses:dining\nstatus *\n",
+    )
+    .expect("rules");
+    h.keys("i").await;
+    h.keys(&format!("{}/cafe.csv", dir.display())).await;
+    h.key(KeyCode::Enter).await;
+    h.key(KeyCode::Enter).await;
+    h.until_written().await;
+    assert!(!h.state.filter.review, "no empty review queue");
+    assert!(
+        h.screen()
+            .contains("all cleared and categorised by the rules"),
+        "{}",
+        h.screen()
+    );
+    let text = std::fs::read_to_string(dir.join("ui.journal")).expect("read");
+    assert!(text.contains("2025-03-30 * Corner Cafe"), "{text}");
+}
