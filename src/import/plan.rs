@@ -1,12 +1,12 @@
-//! What `tally import` will do with each CSV row — new, already in the journal (with its `FILE:LINE`), or skipped by a
-//! rule, possibly there — and doing it: every accepted row (new rows unless the person says otherwise) appended to
-//! the journal (its main file, or the profile's `import_file`) in one checked, atomic write, each with its import id as a tag.
+//! What `tally import` will do with each CSV row — new, already in the journal (with its `FILE:LINE`), possibly there,
+//! or skipped by a rule — and doing it: every accepted row (new rows unless the person says otherwise) appended to
+//! the journal (its main file, or the profile's `import_file`) in one checked, atomic write, each with its import id
+//! as a tag.
 
 use super::dedup::{Fate, IMPORT_ID_TAG, Wanted, classify};
 use super::reader::{CsvError, Imported, read};
 use super::rules::{Rules, RulesError};
-use crate::backend::Backend;
-use crate::backend::BackendError;
+use crate::backend::{Backend, BackendError};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
