@@ -29,7 +29,8 @@ pub(crate) fn hledger_available() -> bool {
     ok
 }
 
-fn hledger(file: &Path, args: &[&str]) -> String {
+/// `hledger -f FILE ARGS…`'s output; the test fails with hledger's own words when it refuses the file.
+pub(crate) fn hledger(file: &Path, args: &[&str]) -> String {
     let out = Std::new("hledger")
         .arg("-f")
         .arg(file)

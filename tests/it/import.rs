@@ -523,7 +523,7 @@ fn import_ids_and_the_import_file() {
     let unique: std::collections::BTreeSet<&&str> = ids.iter().collect();
     assert_eq!(unique.len(), ids.len(), "{ids:?}");
     if hledger_present() {
-        let printed = crate::oracle::hledger_on(&main, &["print", "-I", "tag:import-id"]);
+        let printed = crate::cli::hledger(&main, &["print", "-I", "tag:import-id"]);
         assert_eq!(printed.matches("import-id:").count() as u64, added);
     }
     // The person renames and re-dates every imported transaction: the ids still find them all.

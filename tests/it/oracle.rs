@@ -32,24 +32,6 @@ struct TxnShape {
     postings: Vec<(String, Vec<(String, String)>)>,
 }
 
-/// `hledger -f FILE ARGS…`'s output; the test fails with hledger's own words when it refuses the file.
-pub(crate) fn hledger_on(file: &std::path::Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("hledger")
-        .arg("-f")
-        .arg(file)
-        .args(args)
-        .output()
-        .expect("run hledger");
-    assert!(
-        out.status.success(),
-        "hledger -f {} {}: {}",
-        file.display(),
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 pub(crate) fn hledger_present() -> bool {
     let found = std::process::Command::new("hledger")
         .arg("--version")

@@ -903,7 +903,7 @@ async fn i_previews_an_import_and_appends_what_is_accepted() {
         "{added}"
     );
     if crate::oracle::hledger_present() {
-        let printed = crate::oracle::hledger_on(&path, &["print", "tag:import-id"]);
+        let printed = crate::cli::hledger(&path, &["print", "tag:import-id"]);
         assert_eq!(printed.matches("import-id").count(), 3, "{printed}");
     }
     assert!(h.state.filter.review, "the review queue shows");
@@ -966,7 +966,7 @@ async fn p_promotes_a_category_to_a_csv_rule() {
         )
         .expect("csv");
         let rules = rules.to_str().expect("utf-8 path");
-        let printed = crate::oracle::hledger_on(&csv, &["--rules-file", rules, "print"]);
+        let printed = crate::cli::hledger(&csv, &["--rules-file", rules, "print"]);
         assert!(printed.contains("expenses:dining"), "{printed}");
     }
     // The prompt now offers the same file; the block is not added twice.
@@ -1063,7 +1063,7 @@ async fn c_reconciles_an_account_against_a_statement() {
     );
     if crate::oracle::hledger_present() {
         let args = ["bal", "assets:checking", "-e", "2025-04-01", "-C", "-N"];
-        let printed = crate::oracle::hledger_on(&path, &args);
+        let printed = crate::cli::hledger(&path, &args);
         assert!(printed.contains("$141.30"), "{printed}");
     }
     assert!(h.screen().contains("balance asserted"), "{}", h.screen());
